@@ -1,0 +1,55 @@
+"""The engine interface every rollout worker and the evaluator talk to.
+
+An engine samples `n` responses per prompt and reports, for each, the token ids, the log-probability of each sampled
+token under the distribution it was sampled from (after temperature and top-p), and why it stopped. It also scores
+fixed token sequences (teacher forcing) so the loop can prove that a weight sync reached the engine.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol
+
+import torch
+
+
+@dataclass
+class Sample:
+    token_ids: list[int]
+    text: str
+    logprobs: list[float]
+    finish_reason: str  # "stop" (EOS) | "length" (hit max_tokens)
+    prompt_token_ids: list[int] = field(default_factory=list)
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason == "length"
+
+
+class GenerationEngine(Protocol):
+    tokenizer: object
+
+    def generate(self, prompts: list[str], *, n: int = 1, temperature: float = 1.0, top_p: float = 1.0,
+                 max_tokens: int = 64, seed: int | None = None) -> list[list[Sample]]:
+        """[prompt][sample]. temperature 0 means greedy."""
+
+    def score(self, sequences: list[list[int]]) -> list[list[float]]:
+        """Teacher-forced log-probs at temperature 1: entry t is log p(seq[t+1] | seq[:t+1])."""
+
+    def update_weights(self, named_tensors: Iterable[tuple[str, torch.Tensor]]) -> None:
+        """Load new weights in place (every tensor of the HF state dict, lm_head.weight included)."""
+
+
+ENGINES = ("hf", "vllm")
+
+
+def build_engine(kind: str, model_path: str, **kwargs) -> GenerationEngine:
+    """Construct an engine by config name (`rollout.engine`)."""
+    if kind == "hf":
+        from rlvr.engines.hf_engine import HFEngine
+
+        return HFEngine(model_path, **kwargs)
+    if kind == "vllm":
+        from rlvr.engines.vllm_engine import VLLMEngine
+
+        return VLLMEngine(model_path, **kwargs)
+    raise ValueError(f"rollout.engine={kind!r} is not an engine; choose one of {list(ENGINES)}")
