@@ -19,6 +19,15 @@ class HFEngine:
         self.model.eval()
         self.batch_size = batch_size
 
+    @classmethod
+    def from_model(cls, model, tokenizer, device: str = "cpu", batch_size: int = 256) -> "HFEngine":
+        """Wrap a live in-memory model (no reload from disk): the warm start evaluates the model it is training."""
+        engine = cls.__new__(cls)
+        engine.device, engine.model, engine.tokenizer, engine.batch_size = (torch.device(device), model, tokenizer,
+                                                                            batch_size)
+        engine.tokenizer.padding_side = "left"
+        return engine
+
     @torch.no_grad()
     def generate(self, prompts, *, n=1, temperature=1.0, top_p=1.0, max_tokens=64, seed=None):
         greedy = temperature == 0

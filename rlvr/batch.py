@@ -1,0 +1,77 @@
+"""The record that flows through one training step, and its conversion to padded tensors for the learner.
+
+A sequence is prompt + response. The learner only scores response tokens: response token j of sequence b sits at
+input position P_b + j and is predicted by the logits at position P_b + j - 1, where P_b is the prompt length.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+
+@dataclass
+class TrainBatch:
+    prompt_ids: list[list[int]]
+    response_ids: list[list[int]]
+    group_ids: list[int]
+    # Filled for rollouts (empty for demonstrations):
+    sampling_logprobs: list[list[float]] = field(default_factory=list)
+    truncated: list[bool] = field(default_factory=list)
+    rewards: list[float] = field(default_factory=list)
+    correct: list[bool] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.response_ids)
+
+    def select(self, idx: list[int]) -> "TrainBatch":
+        pick = lambda xs: [xs[i] for i in idx] if xs else []  # noqa: E731
+        return TrainBatch(pick(self.prompt_ids), pick(self.response_ids), pick(self.group_ids),
+                          pick(self.sampling_logprobs), pick(self.truncated), pick(self.rewards), pick(self.correct))
+
+
+@dataclass
+class PaddedBatch:
+    input_ids: torch.Tensor       # [B, L] prompt + response, right-padded
+    attention_mask: torch.Tensor  # [B, L]
+    positions: torch.Tensor       # [B, T] index into the logits sequence dim that predicts response token j
+    response_ids: torch.Tensor    # [B, T] response tokens, 0 at pads
+    mask: torch.Tensor            # [B, T] float, 1 on real response tokens
+
+    def to(self, device) -> "PaddedBatch":
+        return PaddedBatch(*(t.to(device) for t in (self.input_ids, self.attention_mask, self.positions,
+                                                    self.response_ids, self.mask)))
+
+
+def pad_batch(batch: TrainBatch, pad_id: int, response_width: int | None = None) -> PaddedBatch:
+    """Right-pad prompt+response sequences; response tensors are [B, T] with T = longest response (or given)."""
+    B = len(batch)
+    seqs = [p + r for p, r in zip(batch.prompt_ids, batch.response_ids)]
+    L = max(len(s) for s in seqs)
+    T = response_width or max(1, max(len(r) for r in batch.response_ids))
+    input_ids = torch.full((B, L), pad_id, dtype=torch.long)
+    attention = torch.zeros((B, L), dtype=torch.long)
+    positions = torch.zeros((B, T), dtype=torch.long)
+    response = torch.zeros((B, T), dtype=torch.long)
+    mask = torch.zeros((B, T), dtype=torch.float32)
+    for b, (p, r) in enumerate(zip(batch.prompt_ids, batch.response_ids)):
+        s = p + r
+        input_ids[b, :len(s)] = torch.tensor(s)
+        attention[b, :len(s)] = 1
+        n = len(r)
+        if n:
+            response[b, :n] = torch.tensor(r)
+            positions[b, :n] = torch.arange(len(p) - 1, len(p) - 1 + n)
+            mask[b, :n] = 1.0
+    return PaddedBatch(input_ids, attention, positions, response, mask)
+
+
+def response_logits(logits: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """[B, L, V] logits -> [B, T, V] logits at the positions that predict each response token."""
+    return logits.gather(1, positions[:, :, None].expand(-1, -1, logits.shape[-1]))
+
+
+def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """log softmax(logits)[token] for [B, T, V] logits and [B, T] tokens (fp32 math)."""
+    logits = logits.float()
+    return logits.gather(-1, tokens[..., None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)
