@@ -1,0 +1,125 @@
+"""The contract between the training loop and the objectives: what an objective needs, what it is given, and the
+registry that maps a config name (`algorithm.name`) to its Objective class."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the loop must provide; the loop never branches on the objective's name, only on these fields."""
+    data: str = "verified_rollouts"      # "verified_rollouts" | "rollouts" (OSFT) | "demonstrations" (sft/dft/asft)
+    reference_model: bool = False
+    critic: bool = False
+    full_logits: bool = False
+    train_temperature: float | None = None  # None = the rollout temperature (verl); OSFT sets 1.0
+    samples_per_prompt: int | None = None   # None = the config's G
+    filter_groups: bool = False             # the loop drops groups whose verdicts are all equal
+
+
+@dataclass
+class AdvantageInputs:
+    """The whole rollout batch, once per step, without grad."""
+    rewards: Tensor
+    correct: Tensor
+    group_ids: Tensor
+    mask: Tensor
+    response_lengths: Tensor
+    truncated: Tensor
+    old_logprobs: Tensor | None = None
+    ref_logprobs: Tensor | None = None
+    values: Tensor | None = None
+
+
+@dataclass
+class LossInputs:
+    """One micro-batch. Denominators are the whole mini-batch's so that summed micro-batch grads are exact."""
+    logprobs: Tensor
+    mask: Tensor
+    global_tokens: float
+    global_seqs: float
+    old_logprobs: Tensor | None = None
+    advantages: Tensor | None = None
+    ref_logprobs: Tensor | None = None
+    logits: Tensor | None = None
+    ref_logits: Tensor | None = None
+    values: Tensor | None = None
+    old_values: Tensor | None = None
+    returns: Tensor | None = None
+    correct: Tensor | None = None
+    group_accuracy: Tensor | None = None
+
+
+# Keys the loop itself reads from the algorithm node; every objective accepts them.
+LOOP_KEYS: dict[str, Any] = {"rollout_temperature": None, "critic_lr": 1e-5}
+
+
+class Objective:
+    """Base class. Subclasses set `name`, `defaults` (every config field with its default) and implement the hooks.
+
+    Config fields become attributes (self.clip_ratio_low, ...); unknown fields are an error naming algorithm.<key>.
+    """
+    name: ClassVar[str] = ""
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, **cfg: Any):
+        known = {**LOOP_KEYS, **self.defaults}
+        unknown = sorted(set(cfg) - set(known))
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join('algorithm.' + k for k in unknown)} for algorithm "
+                             f"'{self.name}'; known keys: {', '.join(sorted(known))}")
+        for key, value in {**known, **cfg}.items():
+            setattr(self, key, value)
+        self.validate()
+
+    def validate(self) -> None:
+        """Check field values; raise ValueError naming algorithm.<key>."""
+
+    @property
+    def needs(self) -> Needs:
+        return Needs()
+
+    def compute_advantages(self, inp: AdvantageInputs) -> tuple[Tensor | None, Tensor | None]:
+        return None, None
+
+    def loss(self, inp: LossInputs) -> tuple[Tensor, dict[str, float]]:
+        raise NotImplementedError
+
+    def critic_loss(self, inp: LossInputs) -> tuple[Tensor, dict[str, float]]:
+        raise NotImplementedError(f"algorithm '{self.name}' has no critic")
+
+    def on_rollout(self, inp: LossInputs) -> None:
+        pass
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, d: dict) -> None:
+        pass
+
+
+OBJECTIVES: dict[str, type[Objective]] = {}
+
+
+def register(cls: type[Objective]) -> type[Objective]:
+    if cls.name in OBJECTIVES:
+        raise ValueError(f"objective name '{cls.name}' registered twice")
+    OBJECTIVES[cls.name] = cls
+    return cls
+
+
+def build_objective(name: str, **cfg: Any) -> Objective:
+    """The objective for `algorithm.name`, configured by the other fields of conf/algorithm/NAME.yaml."""
+    if name not in OBJECTIVES:
+        raise ValueError(f"unknown algorithm.name '{name}'; known: {', '.join(sorted(OBJECTIVES))}")
+    return OBJECTIVES[name](**cfg)
+
+
+def require(value: Tensor | None, field: str, who: str) -> Tensor:
+    """A LossInputs/AdvantageInputs field an objective cannot work without."""
+    if value is None:
+        raise ValueError(f"algorithm '{who}' needs {field}, but the loop passed None (check the objective's needs)")
+    return value
