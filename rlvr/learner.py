@@ -158,7 +158,8 @@ class Learner:
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
         n_opt_steps = 0
-        grad_norms = []
+        grad_norms: list[float] = []
+        mb_losses: list[float] = []
         generator = torch.Generator().manual_seed(s.seed * 1_000_003 + step)
         groups = list(dict.fromkeys(batch.group_ids))
         per_mb = s.mini_batch_prompts or len(groups)
@@ -173,6 +174,7 @@ class Learner:
                 self.optimizer.zero_grad(set_to_none=True)
                 if self.critic_optimizer is not None:
                     self.critic_optimizer.zero_grad(set_to_none=True)
+                mb_loss = 0.0
                 for m0 in range(0, len(idx), s.micro_batch_size):
                     mi = idx_t[m0:m0 + s.micro_batch_size]
                     mpb = self._slice(pb, mi)
@@ -191,7 +193,8 @@ class Learner:
                     loss.backward()
                     with torch.no_grad():
                         ent = entropy_sum(logits, mpb.mask)
-                    self._accumulate(sums, counts, {**m, "loss": float(loss)})
+                    self._accumulate(sums, counts, m)
+                    mb_loss += float(loss.detach())  # micro-batch losses are partial sums of the mini-batch loss
                     sums["entropy_sum"] = sums.get("entropy_sum", 0.0) + ent
                     sums["entropy_tokens"] = sums.get("entropy_tokens", 0.0) + float(mpb.mask.sum())
                     if self.critic is not None:
@@ -199,7 +202,8 @@ class Learner:
                         li.values, li.old_values, li.returns = v, values[mi, :T], returns[mi, :T]
                         closs, cm = self.objective.critic_loss(li)
                         closs.backward()
-                        self._accumulate(sums, counts, {**cm, "critic_loss": float(closs)})
+                        self._accumulate(sums, counts, {**cm, "critic_loss": float(closs.detach())})
+                mb_losses.append(mb_loss)
                 grad_norms.append(float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), s.grad_clip)))
                 self.optimizer.step()
                 if self.critic_optimizer is not None:
@@ -211,6 +215,7 @@ class Learner:
             if k not in ("entropy_sum", "entropy_tokens"):
                 metrics[k] = v / counts[k]
         metrics["entropy"] = sums.get("entropy_sum", 0.0) / max(1.0, sums.get("entropy_tokens", 0.0))
+        metrics["loss"] = sum(mb_losses) / max(1, len(mb_losses))
         metrics["grad_norm"] = sum(grad_norms) / max(1, len(grad_norms))
         metrics["optimizer_steps"] = float(n_opt_steps)
         metrics["lr"] = self.scheduler.get_last_lr()[0]
@@ -243,7 +248,7 @@ class Learner:
     def _accumulate(sums, counts, metrics):
         for k, v in metrics.items():
             if isinstance(v, torch.Tensor):
-                v = float(v)
+                v = float(v.detach())
             if isinstance(v, (int, float)) and math.isfinite(v):
                 sums[k] = sums.get(k, 0.0) + v
                 counts[k] = counts.get(k, 0) + 1

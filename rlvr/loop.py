@@ -235,17 +235,19 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------ sync and eval
     def sync_weights(self) -> float:
-        """Push the learner's weights to every worker, then prove they arrived (log-probs of a fixed sequence)."""
+        """Push the learner's weights to every worker, then prove they arrived (see check_sync)."""
         ray = _ray()
         self._weights_ref = self.learner.named_weights.remote()
         ray.get([w.update_weights.remote(self._weights_ref) for w in self.workers])
-        if not self.cfg.trainer.sync_check:
-            return float("nan")
+        return self.check_sync() if self.cfg.trainer.sync_check else float("nan")
+
+    def check_sync(self) -> float:
+        """Log-probs of a fixed sequence from every worker must equal the learner's; returns the worst error."""
+        ray = _ray()
         ref = ray.get(self.learner.score.remote([self.sync_probe]))[0]
         worst = 0.0
-        for i, w in enumerate(self.workers):
-            got = ray.get(w.score.remote([self.sync_probe]))[0]
-            err = max(abs(a - b) for a, b in zip(ref, got))
+        for i, got in enumerate(ray.get([w.score.remote([self.sync_probe]) for w in self.workers])):
+            err = max(abs(a - b) for a, b in zip(ref, got[0]))
             worst = max(worst, err)
             if not err <= self.cfg.trainer.sync_tolerance:
                 raise StaleWeightsError(

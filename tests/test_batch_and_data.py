@@ -1,0 +1,67 @@
+"""The step record's padding/position arithmetic and the file prompt source (errors with file and line)."""
+import json
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from rlvr.batch import TrainBatch, pad_batch, response_logits, token_logprobs
+from rlvr.data import DataError, build_prompt_source, load_records
+
+
+def test_pad_batch_positions_point_at_the_predicting_logit():
+    batch = TrainBatch(prompt_ids=[[1, 5, 6], [1, 7]], response_ids=[[8, 9], [10, 11, 12]], group_ids=[0, 0])
+    pb = pad_batch(batch, pad_id=0)
+    assert pb.input_ids.tolist() == [[1, 5, 6, 8, 9], [1, 7, 10, 11, 12]]
+    assert pb.mask.tolist() == [[1, 1, 0], [1, 1, 1]]
+    # response token j of sequence b is at input position P_b + j, predicted by logits at P_b + j - 1
+    assert pb.positions[0, :2].tolist() == [2, 3] and pb.positions[1].tolist() == [1, 2, 3]
+    for b in range(2):
+        for j in range(int(pb.mask[b].sum())):
+            assert pb.input_ids[b, pb.positions[b, j] + 1] == pb.response_ids[b, j]
+
+
+def test_token_logprobs_match_naive_log_softmax():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 5, 7)
+    positions = torch.tensor([[0, 1, 2], [2, 3, 4]])
+    tokens = torch.tensor([[1, 2, 3], [4, 5, 6]])
+    got = token_logprobs(response_logits(logits, positions), tokens)
+    for b in range(2):
+        for j in range(3):
+            want = torch.log_softmax(logits[b, positions[b, j]], -1)[tokens[b, j]]
+            assert abs(float(got[b, j]) - float(want)) < 1e-6
+
+
+def _cfg(path, **kw):
+    base = dict(source="jsonl", path=str(path), prompt_key="question", answer_key="answer", solution_key="solution",
+                template="Q: {question}\nA:", seed=0, heldout_size=2)
+    base.update(kw)
+    return OmegaConf.create(base)
+
+
+def test_file_source_is_deterministic_by_step_and_keeps_heldout_apart(tmp_path):
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(json.dumps({"question": f"{i}+1", "answer": str(i + 1)}) + "\n" for i in range(20)))
+    a, b = build_prompt_source(_cfg(path)), build_prompt_source(_cfg(path))
+    assert [x.id for x in a.batch(3, 4)] == [x.id for x in b.batch(3, 4)]
+    assert a.batch(0, 4)[0].prompt.startswith("Q: ")
+    held = {x.id for x in a.heldout}
+    seen = {x.id for s in range(10) for x in a.batch(s, 4)}
+    assert held and not (held & seen)
+
+
+def test_malformed_line_is_reported_with_file_and_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"question": "1+1", "answer": "2"}\n{"question": oops}\n')
+    with pytest.raises(DataError, match=r"bad.jsonl:2"):
+        load_records(path)
+
+
+def test_missing_field_and_bad_template_name_the_field(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"q": "1+1", "answer": "2"}\n' * 10)
+    with pytest.raises(DataError, match="question"):
+        build_prompt_source(_cfg(path))
+    with pytest.raises(DataError, match="data.template"):
+        build_prompt_source(_cfg(path, prompt_key="q", template="{nope}"))
