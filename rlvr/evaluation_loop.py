@@ -1,7 +1,7 @@
 """Held-out accuracy during training: greedy decoding of the held-out prompts, verified against their golds."""
 from __future__ import annotations
 
-from rlvr.data import PromptItem
+from rlvr.prompts import PromptItem
 
 
 def greedy_accuracy(model, tokenizer, items: list[PromptItem], max_tokens: int = 24, device: str = "cpu",

@@ -15,7 +15,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from rlvr.batch import TrainBatch
-from rlvr.data import PromptItem, build_prompt_source
+from rlvr.prompts import PromptItem, build_prompt_source
 
 
 class StaleWeightsError(RuntimeError):

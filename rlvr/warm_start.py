@@ -61,7 +61,7 @@ def train_warm_start(base_dir: Path, warm_cfg, data_cfg, device: str, log):
     from tqdm import tqdm
 
     from rlvr.batch import TrainBatch
-    from rlvr.data import build_prompt_source
+    from rlvr.prompts import build_prompt_source
     from rlvr.evaluation_loop import greedy_accuracy
     from rlvr.learner import Learner, LearnerSettings
 

@@ -1,0 +1,156 @@
+import json
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from rlvr.benchmarks import BenchmarkError, Problem, format_prompt, load_benchmark, load_jsonl_benchmark
+from rlvr.engines.base import Sample
+from rlvr.evaluate import EvalError, EvalSettings, main, parse_overrides, plot_runs, run_evaluation, settings_from
+from rlvr.passk import pass_at_k
+
+
+@dataclass
+class Verdict:
+    correct: bool
+    score: float
+    extracted: str | None
+    reason: str
+
+
+def boxed_verify(response, gold):
+    """Test-only verifier: exact match of the last \\boxed{...}."""
+    found = re.findall(r"\\boxed\{([^}]*)\}", response)
+    ext = found[-1].strip() if found else None
+    return Verdict(ext == gold, float(ext == gold), ext, "ok" if found else "no boxed")
+
+
+class ScriptedEngine:
+    """Answers from a script keyed by question: answers[q][i] is the boxed answer of sample i."""
+
+    tokenizer = None
+
+    def __init__(self, script, fail_after_calls=None):
+        self.script, self.calls, self.fail_after = script, [], fail_after_calls
+
+    def generate(self, prompts, *, n=1, temperature=1.0, top_p=1.0, max_tokens=64, seed=None):
+        if self.fail_after is not None and len(self.calls) >= self.fail_after:
+            raise RuntimeError("simulated crash")
+        self.calls.append(list(prompts))
+        out = []
+        for p in prompts:
+            q = p.split("Q:")[1].split("<|im_end|>")[0]
+            out.append([Sample(token_ids=[1, 2], text=f"so \\boxed{{{a}}}", logprobs=[-1.0, -1.0],
+                               finish_reason="stop") for a in self.script[q][:n]])
+        return out
+
+
+PROBLEMS = [Problem("p1", "Q:a", "1", {"level": 1}), Problem("p2", "Q:b", "2", {"level": 2}),
+            Problem("p3", "Q:c", "3", {"level": 2})]
+SCRIPT = {"a": ["1", "9", "1", "9"], "b": ["7", "7", "2", "2"], "c": ["5", "5", "5", "5"]}
+
+
+def test_metrics_match_hand_computation_and_files(tmp_path):
+    s = EvalSettings(n=4, ks=[1, 2, 4], temperature=0.6, top_p=0.95, max_tokens=8, seed=0, batch=2)
+    summary = run_evaluation(ScriptedEngine(SCRIPT), PROBLEMS, s, boxed_verify, out_dir=tmp_path)
+    o = summary["overall"]
+    assert o["pass@1"] == pytest.approx((0.5 + 0.5 + 0) / 3)
+    assert o["pass@2"] == pytest.approx((pass_at_k(4, 2, 2) * 2) / 3)
+    assert o["avg@2"] == pytest.approx((0.5 + 0 + 0) / 3)
+    # maj@4: p1 tie 1/9 -> first "1" correct; p2 tie 7/2 -> first "7" wrong; p3 wrong
+    assert o["maj@4"] == pytest.approx(1 / 3)
+    assert o["maj@1"] == pytest.approx(1 / 3)
+    assert summary["by_level"]["2"]["num_problems"] == 2
+    assert summary["by_level"]["1"]["pass@4"] == 1.0
+    rows = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    assert len(rows) == 12 and rows[0]["problem_id"] == "p1" and rows[1]["extracted"] == "9"
+    assert json.loads((tmp_path / "summary.json").read_text())["overall"] == o
+    png = plot_runs([tmp_path], tmp_path / "fig.png")
+    assert png.stat().st_size > 1000
+
+
+def test_interrupted_run_resumes_without_redoing_finished_problems(tmp_path):
+    s = EvalSettings(n=2, ks=[1, 2], temperature=1.0, top_p=1.0, max_tokens=8, seed=0, batch=1)
+    with pytest.raises(RuntimeError):
+        run_evaluation(ScriptedEngine(SCRIPT, fail_after_calls=2), PROBLEMS, s, boxed_verify, out_dir=tmp_path)
+    assert len((tmp_path / "samples.jsonl").read_text().splitlines()) == 4  # two problems x two samples kept
+    engine = ScriptedEngine(SCRIPT)
+    summary = run_evaluation(engine, PROBLEMS, s, boxed_verify, out_dir=tmp_path)
+    assert len(engine.calls) == 1 and "Q:c" in engine.calls[0][0]
+    assert summary["overall"]["num_problems"] == 3
+    assert len((tmp_path / "samples.jsonl").read_text().splitlines()) == 6
+    with pytest.raises(EvalError, match="different settings"):
+        run_evaluation(engine, PROBLEMS, EvalSettings(3, [1], 1.0, 1.0, 8, 0, 1), boxed_verify, out_dir=tmp_path)
+
+
+def test_malformed_line_reported_with_file_and_line_number(tmp_path, capsys):
+    path = tmp_path / "bench.jsonl"
+    path.write_text('{"id": "a", "problem": "1+1", "answer": "2"}\n\n{"id": "b", "problem": "2+2"\n'
+                    '{"id": "c", "answer": "3"}\n')
+    with pytest.raises(BenchmarkError) as err:
+        load_jsonl_benchmark(path)
+    assert f"{path}:3: not valid JSON" in str(err.value) and f"{path}:4: no string field 'problem'" in str(err.value)
+    assert main([f"data={path}", "model=unused"]) == 2
+    assert "bench.jsonl:3" in capsys.readouterr().err
+
+
+def test_shipped_benchmarks_and_templates():
+    math500 = load_benchmark("math500")
+    assert len(math500) == 500 and {"subject", "level"} <= set(math500[0].meta)
+    assert [len(load_benchmark(b)) for b in ("gsm8k", "aime24", "amc23")] == [1319, 30, 40]
+    prompt = format_prompt(Problem("x", "What is 2+2?", "4"), "qwen_boxed")
+    assert prompt == ("<|im_start|>system\nPlease reason step by step, and put your final answer within \\boxed{}."
+                      "<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n")
+    assert format_prompt(Problem("x", "12+7", "19"), "equals") == "12+7="
+    with pytest.raises(BenchmarkError, match="template"):
+        format_prompt(Problem("x", "q", "a"), "nope")
+
+
+def test_override_parsing():
+    cfg = parse_overrides(["model=m", "n=8", "k=1,4,16", "greedy=true"])
+    s = settings_from(cfg)
+    assert (s.n, s.ks, s.temperature, s.top_p) == (1, [1], 0.0, 1.0)
+    s = settings_from(parse_overrides(["n=8", "k=1,4,16"]))
+    assert (s.n, s.ks) == (8, [1, 4])
+    with pytest.raises(EvalError, match="key=value"):
+        parse_overrides(["nn=3"])
+
+
+def test_real_engines_end_to_end(tmp_path):
+    """HF engine and logits engine on a tiny random model: plumbing, files, greedy identical for alpha=1."""
+    from rlvr.engines.hf_engine import HFEngine
+    from rlvr.engines.logits_extrapolation import LogitsExtrapolationEngine
+    from rlvr.models.tiny import build_tiny_model_dir
+
+    m = build_tiny_model_dir(tmp_path / "m", seed=0)
+    probs = [Problem("1", "12+7", "19"), Problem("2", "3*4", "12")]
+    s = EvalSettings(n=1, ks=[1], temperature=0.0, top_p=1.0, max_tokens=6, seed=0, batch=2)
+    hf = run_evaluation(HFEngine(str(m)), probs, s, boxed_verify, template="equals", out_dir=tmp_path / "hf")
+    lg = run_evaluation(LogitsExtrapolationEngine.from_paths(str(m), str(m), 1.0), probs, s, boxed_verify,
+                        template="equals", out_dir=tmp_path / "lg")
+    assert hf["overall"]["num_problems"] == 2
+    read = lambda d: [json.loads(x)["response"] for x in (tmp_path / d / "samples.jsonl").read_text().splitlines()]  # noqa
+    assert read("hf") == read("lg")
+
+
+def test_cli_main_with_tiny_model(tmp_path, monkeypatch, capsys):
+    import rlvr.evaluate as ev
+    from rlvr.extrapolate import main as extrapolate_main
+    from rlvr.models.tiny import build_tiny_model_dir
+
+    m = build_tiny_model_dir(tmp_path / "m", seed=0)
+    bench = tmp_path / "b.jsonl"
+    bench.write_text('{"id": "1", "problem": "12+7", "answer": "19", "level": 1}\n'
+                     '{"id": "2", "problem": "3*4", "answer": "12", "level": 2}\n')
+    monkeypatch.setattr(ev, "default_verifier", lambda: boxed_verify)
+    for name, extra in (("hf", []), ("logits", ["engine=logits", f"model_a={m}", "alpha=1.5"])):
+        assert ev.main([f"model={m}", f"data={bench}", "n=2", "k=1,2", "max_tokens=4", "template=equals",
+                        f"out={tmp_path / name}", *extra]) == 0
+        summary = json.loads((tmp_path / name / "summary.json").read_text())
+        assert summary["overall"]["num_problems"] == 2 and set(summary["by_level"]) == {"1", "2"}
+    assert ev.main(["plot", "--runs", str(tmp_path / "hf"), str(tmp_path / "logits"), "--out",
+                    str(tmp_path / "f.png")]) == 0
+    assert (tmp_path / "f.png").is_file()
+    assert extrapolate_main(["logits", "--model-a", str(m), "--model-b", str(m), "--alpha", "1.5", "--prompt",
+                             "1+1=", "--max-tokens", "4"]) == 0
+    assert '"prompt": "1+1="' in capsys.readouterr().out
