@@ -46,8 +46,8 @@ class DataConfig:
     solution_key: str = "solution"
     family: str = "easy"                  # RandomCalculation family: easy | paper
     levels: list[int] = field(default_factory=lambda: [1])
-    max_operand: int = 99
-    operators: str = "+-"
+    max_operand: Optional[int] = None    # None = the family's default (easy 0-99, paper 0-100)
+    operators: Optional[str] = None       # None = the family's default (easy "+-", paper "+-*/")
     seed: int = 0
     template: str = "{problem_text}="     # str.format over the problem's fields
     solution_format: str = "answer"       # demonstrations: answer (\boxed{a} only) | steps (the reference solution)

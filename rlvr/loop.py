@@ -264,7 +264,16 @@ class Trainer:
         return sum(v.correct for v in verdicts) / max(1, len(items))
 
     # ----------------------------------------------------------------------------------------------- the loop
-    def run(self) -> dict:
+    def close(self) -> None:
+        """Kill this run's actors (their CPUs/GPUs go back to the cluster)."""
+        ray = _ray()
+        for actor in [getattr(self, "learner", None), *getattr(self, "workers", [])]:
+            if actor is not None:
+                ray.kill(actor)
+        if hasattr(self.verifier, "close"):
+            self.verifier.close()
+
+    def run(self, close: bool = True) -> dict:
         ray = _ray()
         from rlvr.checkpoint import latest_checkpoint
         from rlvr.run_logging import RunLogger, plot_metrics
@@ -312,6 +321,8 @@ class Trainer:
             raise
         finally:
             logger.close()
+            if close:
+                self.close()
         summary = {"run_dir": str(self.run_dir), "steps": t.steps, "initial_heldout_accuracy": initial_acc,
                    "final_heldout_accuracy": last_acc, "warm_start": self.warm_report,
                    "model_path": self.model_path, **{f"counter/{k}": v for k, v in self.counters.items()}}
@@ -344,7 +355,7 @@ class Trainer:
                         "time/step_s": t_end - t_start,
                         "tokens_per_s": gen["generated_tokens"] / gen["generate_s"] if gen["generate_s"] else 0.0})
         if hasattr(self.verifier, "metrics"):
-            metrics.update({f"verifier/{k}": float(v) for k, v in self.verifier.metrics().items()})
+            metrics.update({k: float(v) for k, v in self.verifier.metrics().items()})
         return {k: v for k, v in metrics.items() if not (isinstance(v, float) and math.isnan(v))}
 
     def _rl_extra(self, anchor, metrics):
@@ -377,6 +388,9 @@ class _RemoteVerifier:
     def metrics(self):
         return _ray().get(self.actor.metrics.remote())
 
+    def close(self):
+        _ray().kill(self.actor)
+
 
 class _LocalVerifier:
     def __init__(self, service, options):
@@ -387,3 +401,7 @@ class _LocalVerifier:
 
     def metrics(self):
         return self.service.metrics()
+
+    def close(self):
+        if hasattr(self.service, "close"):
+            self.service.close()

@@ -1,0 +1,340 @@
+"""A small recursive-descent parser from LaTeX / plain-text answers to sympy objects.
+
+It builds sympy objects from tokens directly; model text is never handed to sympify, parse_expr, eval or exec.
+Sizes are guarded before anything is evaluated: input length, nesting depth, exponent and factorial magnitude.
+"""
+import math
+import re
+
+import sympy as sp
+
+MAX_ANSWER_CHARS = 2000
+MAX_DEPTH = 50
+MAX_RESULT_DIGITS = 2000  # refuse to build numbers with more digits than this
+
+
+class ParseError(ValueError):
+    pass
+
+
+class TooLarge(ValueError):
+    pass
+
+
+FUNCS = {
+    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "cot": sp.cot, "sec": sp.sec, "csc": sp.csc,
+    "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh,
+    "tanh": sp.tanh, "ln": sp.log, "log": sp.log, "exp": sp.exp,
+}
+CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo}
+_WORDS = sorted(list(FUNCS) + ["sqrt", "pi", "infty", "inf"], key=len, reverse=True)
+_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?|\.\d+)|(\\[a-zA-Z]+|\\.)|(" + "|".join(_WORDS) + r")(?![a-zA-Z])|(\*\*|.))")
+
+
+def tokenize(s: str) -> list[tuple[str, str]]:
+    tokens, pos = [], 0
+    while pos < len(s):
+        m = _TOKEN.match(s, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+        num, cmd, word, ch = m.groups()
+        if num is not None:
+            tokens.append(("num", num))
+        elif cmd is not None:
+            tokens.append(("cmd", cmd[1:]))
+        elif word is not None:
+            tokens.append(("cmd", word))
+        elif ch is not None and not ch.isspace():
+            tokens.append(("op", ch))
+    return tokens
+
+
+def number(text: str) -> sp.Rational:
+    """Decimal string -> exact Rational built from ints (no string parsing by sympy)."""
+    if "." in text:
+        whole, frac = text.split(".")
+        frac = frac or "0"
+        return sp.Rational(int(whole or "0") * 10 ** len(frac) + int(frac), 10 ** len(frac))
+    if len(text) > MAX_RESULT_DIGITS:
+        raise TooLarge("number literal too long")
+    return sp.Integer(int(text))
+
+
+def _digits(x) -> float:
+    """log10 of |x| for a number, or 0 when it is not a plain number."""
+    try:
+        if x.is_Integer or x.is_Rational:
+            p, q = abs(int(x.p)), abs(int(x.q))
+            return max(len(str(p)), len(str(q)))
+        if x.is_number and not x.free_symbols:
+            v = abs(complex(sp.N(x, 15)))
+            return math.log10(v) if v > 0 else 0.0
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return 0.0
+
+
+def safe_pow(base, exp):
+    """Refuse powers whose value would have more than MAX_RESULT_DIGITS digits."""
+    if exp.is_number and base.is_number and not exp.free_symbols and not base.free_symbols:
+        if _digits(exp) > 6:
+            if base in (0, 1, -1) or not (abs(sp.N(base, 15)) != 1):
+                return sp.Pow(base, exp)
+            raise TooLarge("exponent too large")
+        try:
+            digits = abs(float(sp.N(exp, 15))) * max(_digits(base), 1e-3)
+        except (TypeError, ValueError):
+            digits = 0.0
+        if digits > MAX_RESULT_DIGITS:
+            raise TooLarge("power too large")
+    return sp.Pow(base, exp)
+
+
+def safe_factorial(x):
+    if x.is_Integer and int(x) > 500:
+        raise TooLarge("factorial too large")
+    if not x.is_Integer and x.is_number:
+        raise ParseError("factorial of a non-integer")
+    return sp.factorial(x)
+
+
+IMPLICIT_CMDS = set(FUNCS) | set(CONSTANTS) | {"frac", "dfrac", "tfrac", "sqrt", "left", "alpha", "beta",
+                                               "theta", "lambda", "mu", "phi"}
+OPEN = {"(": ")", "[": "]", "{": "}"}
+
+
+class Parser:
+    def __init__(self, tokens):
+        self.t, self.i, self.depth = tokens, 0, 0
+
+    def peek(self, k=0):
+        j = self.i + k
+        return self.t[j] if j < len(self.t) else ("end", "")
+
+    def take(self):
+        tok = self.peek()
+        self.i += 1
+        return tok
+
+    def expect(self, value):
+        kind, v = self.take()
+        if v != value:
+            raise ParseError(f"expected {value!r}, found {v!r}")
+
+    def enter(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise TooLarge("nesting too deep")
+
+    # list := expr (',' expr)*
+    def parse_list(self, closers):
+        items = [self.parse_sum()]
+        while self.peek()[1] == ",":
+            self.take()
+            items.append(self.parse_sum())
+        if self.peek()[1] not in closers:
+            raise ParseError(f"unexpected {self.peek()[1]!r}")
+        return items
+
+    def parse_sum(self):
+        self.enter()
+        kind, v = self.peek()
+        sign = 1
+        if v in ("+", "-"):
+            self.take()
+            sign = -1 if v == "-" else 1
+        value = self.parse_term()
+        if sign < 0:
+            value = -value
+        while self.peek()[1] in ("+", "-"):
+            op = self.take()[1]
+            rhs = self.parse_term()
+            value = value + rhs if op == "+" else value - rhs
+        self.depth -= 1
+        return value
+
+    def parse_term(self):
+        value = self.parse_unary()
+        while True:
+            kind, v = self.peek()
+            if v in ("*", "cdot", "times"):
+                self.take()
+                value = value * self.parse_unary()
+            elif v in ("/", "div"):
+                self.take()
+                value = value / self.parse_unary()
+            elif kind == "num" or (kind == "cmd" and v in IMPLICIT_CMDS) or v == "(" or (
+                    kind == "op" and v.isalpha()):
+                value = value * self.parse_unary()  # implicit multiplication: 2x, 3\sqrt{2}, 2(x+1)
+            else:
+                return value
+
+    def parse_unary(self):
+        if self.peek()[1] == "-":
+            self.take()
+            return -self.parse_unary()
+        if self.peek()[1] == "+":
+            self.take()
+            return self.parse_unary()
+        return self.parse_power()
+
+    def parse_power(self):
+        base = self.parse_postfix()
+        if self.peek()[1] in ("^", "**"):
+            self.take()
+            if self.peek()[1] == "circ" or self.peek(1)[1] == "circ":  # degrees are stripped
+                self.take()
+                if self.peek()[1] == "}":
+                    self.take()
+                return base
+            self.enter()
+            exp = self.parse_group_or_unary()
+            self.depth -= 1
+            return safe_pow(base, exp)
+        return base
+
+    def parse_group_or_unary(self):
+        if self.peek()[1] == "{":
+            self.take()
+            value = self.parse_sum()
+            self.expect("}")
+            return value
+        return self.parse_unary()
+
+    def parse_postfix(self):
+        value = self.parse_atom()
+        while self.peek()[1] == "!":
+            self.take()
+            value = safe_factorial(value)
+        return value
+
+    def parse_brace_arg(self):
+        kind, v = self.take()
+        if v == "{":
+            value = self.parse_sum()
+            self.expect("}")
+            return value
+        if kind == "num":
+            if len(v) > 1 and v.isdigit():  # \frac12: a bare digit argument takes one digit only
+                self.t = self.t[:self.i] + [("num", v[1:])] + self.t[self.i:]
+                return number(v[0])
+            return number(v)
+        if kind == "op" and v.isalpha():
+            return sp.Symbol(v)
+        raise ParseError(f"bad argument {v!r}")
+
+    def parse_atom(self):
+        self.enter()
+        try:
+            kind, v = self.take()
+            if kind == "num":
+                return number(v)
+            if kind == "op" and v.isalpha():
+                return sp.E if v == "e" else sp.Symbol(v)
+            if v in OPEN:
+                closer = OPEN[v]
+                items = self.parse_list([closer] + ([")", "]"] if v in "([" else []))
+                close = self.take()[1]
+                if len(items) == 1 and close == closer:
+                    return items[0]
+                return Bracketed(v, items, close)
+            if kind == "cmd":
+                return self.parse_command(v)
+            raise ParseError(f"unexpected {v!r}")
+        finally:
+            self.depth -= 1
+
+    def parse_command(self, name):
+        if name in ("frac", "dfrac", "tfrac"):
+            num, den = self.parse_brace_arg(), self.parse_brace_arg()
+            return num / den
+        if name == "sqrt":
+            if self.peek()[1] == "[":
+                self.take()
+                index = self.parse_sum()
+                self.expect("]")
+                return safe_pow(self.parse_brace_arg(), 1 / index)
+            return sp.sqrt(self.parse_brace_arg() if self.peek()[1] == "{" else self.parse_unary())
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in FUNCS:
+            power = None
+            if self.peek()[1] == "^":
+                self.take()
+                power = self.parse_group_or_unary()
+            arg = self.parse_brace_arg() if self.peek()[1] == "{" else self.parse_unary()
+            value = FUNCS[name](arg)
+            return safe_pow(value, power) if power is not None else value
+        if name == "left":
+            return self.parse_atom()
+        if name == "{":  # \{ a, b \}
+            items = self.parse_list(["\\}", "}"])
+            self.take()
+            return sp.FiniteSet(*items)
+        if name in ("begin",):
+            return self.parse_matrix()
+        if name in ("alpha", "beta", "theta", "lambda", "mu", "phi"):
+            return sp.Symbol(name)
+        raise ParseError(f"unsupported command \\{name}")
+
+    def parse_matrix(self):
+        self.expect("{")
+        while self.peek()[1] != "}":
+            self.take()
+        self.take()
+        rows, row = [], [self.parse_sum()]
+        while True:
+            kind, v = self.take()
+            if v == "&":
+                row.append(self.parse_sum())
+            elif v == "\\":
+                rows.append(row)
+                row = [self.parse_sum()]
+            elif v == "end":
+                rows.append(row)
+                self.expect("{")
+                while self.take()[1] != "}":
+                    pass
+                if len({len(r) for r in rows}) != 1:
+                    raise ParseError("ragged matrix")
+                return sp.ImmutableMatrix(rows)
+            else:
+                raise ParseError(f"unexpected {v!r} in matrix")
+
+
+class Bracketed:
+    """A bracketed list: a tuple, an interval or a point, decided by the comparer."""
+
+    def __init__(self, open_, items, close):
+        self.open, self.items, self.close = open_, items, close
+
+    def __repr__(self):
+        return f"Bracketed({self.open}{self.items}{self.close})"
+
+
+def check_size(s: str):
+    if len(s) > MAX_ANSWER_CHARS:
+        raise TooLarge(f"answer longer than {MAX_ANSWER_CHARS} chars")
+    depth = peak = 0
+    for ch in s:
+        if ch in "({[":
+            depth += 1
+            peak = max(peak, depth)
+        elif ch in ")}]":
+            depth -= 1
+    if peak > MAX_DEPTH:
+        raise TooLarge(f"nesting deeper than {MAX_DEPTH}")
+
+
+def parse_math(s: str):
+    """Parse one normalized answer into a sympy object, a Bracketed list, or a Python list (bare commas)."""
+    check_size(s)
+    tokens = tokenize(s)
+    if not tokens:
+        raise ParseError("empty answer")
+    p = Parser(tokens)
+    items = p.parse_list([""])
+    if p.peek()[0] != "end":
+        raise ParseError(f"trailing input at {p.peek()[1]!r}")
+    return items[0] if len(items) == 1 else list(items)
