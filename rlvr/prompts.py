@@ -34,6 +34,13 @@ class DataError(ValueError):
     pass
 
 
+@functools.lru_cache(maxsize=8)
+def _permutation(n: int, seed: int) -> list[int]:
+    perm = list(range(n))
+    random.Random(seed).shuffle(perm)
+    return perm
+
+
 class PromptSource:
     """Random access by step over an endless deterministic stream of training items, plus a disjoint held-out set."""
 
@@ -78,21 +85,31 @@ def _random_calculation_source(cfg, heldout_size: int) -> PromptSource:
 
     heldout_stream = stream_problems(cfg.seed, levels, rc, split="test")
     heldout = [to_item(next(heldout_stream)) for _ in range(heldout_size)]
-    train_stream = stream_problems(cfg.seed, levels, rc, split="train")
-    cache: list[PromptItem] = []
-    # Rounds > 0 (dynamic sampling refills) come from a separate stream so round 0 of every step is unchanged.
-    extra_stream = stream_problems(cfg.seed + 1_000_003, levels, rc, split="train")
-    extra_cache: list[PromptItem] = []
+    streams = {0: stream_problems(cfg.seed, levels, rc, split="train"),
+               # Rounds > 0 (dynamic-sampling refills) use a separate stream so round 0 of every step is unchanged.
+               1: stream_problems(cfg.seed + 1_000_003, levels, rc, split="train")}
+    pools: dict[int, list[PromptItem]] = {0: [], 1: []}
+    exhausted: dict[int, bool] = {0: False, 1: False}
+
+    def item(which: int, k: int) -> PromptItem:
+        """Position k of an endless stream: fresh unique problems while the family has them, then epochs over
+        the finite pool in a seeded order (small families, e.g. easy level 1, have ~14k train problems)."""
+        pool = pools[which]
+        while not exhausted[which] and len(pool) <= k:
+            try:
+                pool.append(to_item(next(streams[which])))
+            except (RuntimeError, StopIteration):
+                exhausted[which] = True
+        if k < len(pool):
+            return pool[k]
+        epoch, pos = divmod(k - len(pool), len(pool))
+        return pool[_permutation(len(pool), cfg.seed * 7919 + epoch + which)[pos]]
 
     def items_for(step: int, size: int, round_: int) -> list[PromptItem]:
-        stream, store = (train_stream, cache) if round_ == 0 else (extra_stream, extra_cache)
-        if round_ == 0:
-            start = step * size
-        else:  # a fixed budget of refill slots per step keeps the mapping pure in (step, round)
-            start = (step * 8 + round_ - 1) * size
-        while len(store) < start + size:
-            store.append(to_item(next(stream)))
-        return store[start:start + size]
+        which = 0 if round_ == 0 else 1
+        # A fixed budget of refill slots per step keeps the mapping a pure function of (step, round).
+        start = step * size if round_ == 0 else (step * 8 + round_ - 1) * size
+        return [item(which, k) for k in range(start, start + size)]
 
     return PromptSource(items_for, heldout, cfg.seed)
 
@@ -146,12 +163,6 @@ def _file_source(cfg, heldout_size: int) -> PromptSource:
     if not train:
         raise DataError(f"data.path={cfg.path!r} has {len(items)} problems: too few for a training split")
 
-    @functools.lru_cache(maxsize=4)
-    def permutation(epoch: int) -> list[int]:
-        perm = list(range(len(train)))
-        random.Random(cfg.seed * 7919 + epoch).shuffle(perm)
-        return perm
-
     def items_for(step: int, size: int, round_: int) -> list[PromptItem]:
         # Epoch e is a seeded permutation; position k of the endless stream is (e, k mod len). Dynamic-sampling
         # refills (round_ > 0) read ahead of round 0 by a fixed offset per step.
@@ -159,7 +170,7 @@ def _file_source(cfg, heldout_size: int) -> PromptSource:
         out = []
         for k in range(start, start + size):
             epoch, pos = divmod(k, len(train))
-            out.append(train[permutation(epoch)[pos]])
+            out.append(train[_permutation(len(train), cfg.seed * 7919 + epoch)[pos]])
         return out
 
     return PromptSource(items_for, heldout, cfg.seed)

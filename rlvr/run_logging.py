@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,8 @@ class RunLogger:
         if console:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total_steps, initial=resume_step, desc="rlvr", dynamic_ncols=True)
+            self.bar = tqdm(total=total_steps, initial=resume_step, desc="rlvr", dynamic_ncols=True,
+                            mininterval=0.5 if sys.stderr.isatty() else 15)
         self.last_step = resume_step
 
     def log(self, step: int, metrics: dict[str, Any]) -> None:

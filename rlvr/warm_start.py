@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -75,7 +76,8 @@ def train_warm_start(base_dir: Path, warm_cfg, data_cfg, device: str, log):
     history = []
     start = time.time()
     accuracy = 0.0
-    bar = tqdm(range(warm_cfg.steps), desc="warm start", dynamic_ncols=True)
+    bar = tqdm(range(warm_cfg.steps), desc="warm start", dynamic_ncols=True,
+               mininterval=0.5 if sys.stderr.isatty() else 15)
     for step in bar:
         items = source.batch(step, warm_cfg.batch_size)
         batch = TrainBatch(

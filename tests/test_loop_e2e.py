@@ -125,3 +125,31 @@ def test_grpo_learns_on_the_warm_started_tiny_model(seed, tmp_path, ray_cluster,
     gain = summary["final_heldout_accuracy"] - summary["initial_heldout_accuracy"]
     print(f"seed {seed}: {summary['initial_heldout_accuracy']:.3f} -> {summary['final_heldout_accuracy']:.3f}")
     assert gain >= LEARNING_MARGIN
+
+
+def test_ctrl_c_writes_a_final_checkpoint(tmp_path, ray_cluster, tiny_model_dir, monkeypatch):
+    from rlvr.checkpoint import latest_checkpoint
+    from rlvr.loop import Trainer
+
+    trainer = _trainer(tmp_path, ["trainer.steps=5", "reward=random"], tiny_model_dir.parent.parent)
+    real_step = Trainer.train_step
+
+    def interrupted(self, step):
+        if step == 2:
+            raise KeyboardInterrupt
+        return real_step(self, step)
+
+    monkeypatch.setattr(Trainer, "train_step", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run()
+    assert latest_checkpoint(tmp_path).name == "step_000002"  # the two completed steps are kept
+
+
+def test_rl_extra_extrapolates_every_m_steps(tmp_path, ray_cluster, tiny_model_dir):
+    trainer = _trainer(tmp_path, ["trainer.steps=4", "trainer.extrapolate_every=2", "reward=random"],
+                       tiny_model_dir.parent.parent)
+    trainer.run()
+    rows = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    applied = [r["step"] for r in rows if r.get("rl_extra_applied")]
+    assert applied == [2, 4]
+    assert all(r["sync_max_logprob_error"] <= 1e-4 for r in rows if "sync_max_logprob_error" in r)
