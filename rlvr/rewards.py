@@ -48,7 +48,12 @@ class RewardSignal:
 
     def __call__(self, inp: RewardInputs) -> RewardOutput:
         correct = np.array([bool(v.correct) for v in inp.verdicts], dtype=bool)
-        return RewardOutput(self.rewards(inp, correct).astype(np.float32), correct)
+        self.last_metrics: dict[str, float] = {}
+        rewards = self.rewards(inp, correct).astype(np.float32)
+        # How far the trained signal departs from the truth: 1.0 for `verified`, ~0.5 for `random`.
+        metrics = {"agreement_with_correct": float(np.mean((rewards > 0) == correct)) if len(correct) else 0.0,
+                   **self.last_metrics}
+        return RewardOutput(rewards, correct, metrics)
 
     def rewards(self, inp: RewardInputs, correct: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -177,13 +182,16 @@ class Incorrect(RewardSignal):
         checks = inp.verify_fn([f"\\boxed{{{labels[g]}}}" for g in groups], [gold_of[g] for g in groups])
         label_ok = {g: bool(v.correct) for g, v in zip(groups, checks)}
         wrong_labels = {g: (lab if lab is not None and not label_ok[g] else None) for g, lab in labels.items()}
+        self.last_metrics = {"wrong_label_group_frac": sum(lab is not None for lab in wrong_labels.values())
+                             / max(len(labels), 1)}
         return _matches_label(inp, wrong_labels)
 
 
-def majority_vote_relabel(samples_by_prompt: list[list[str]], golds: list[str], verify_fn, extract_fn
+def majority_vote_relabel(samples_by_prompt: list[list[str]], golds: list[str], verify_fn, extract_fn=None
                           ) -> tuple[list[str | None], list[bool]]:
     """Offline relabelling (Spurious Rewards): each prompt's label is the majority extracted answer of its samples
     from the pre-RL model. Returns (labels, label_is_correct) so the 'incorrect' subset can be selected."""
+    extract_fn = extract_fn or last_boxed_content
     labels: list[str | None] = []
     for samples in samples_by_prompt:
         xs = [a for a in (extract_fn(s) for s in samples) if a]

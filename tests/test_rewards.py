@@ -93,3 +93,16 @@ def test_offline_relabel():
     labels, ok = majority_vote_relabel([["\\boxed{4}", "\\boxed{4}", "\\boxed{3}"], ["x"]], ["3", "1"],
                                        fake_verify, last_boxed_content)
     assert labels == ["4", None] and ok == [False, False]
+
+
+def test_relabel_default_extractor_and_metrics():
+    labels, ok = majority_vote_relabel([["\\boxed{5}", "\\boxed{5}", "\\boxed{2}"]], ["2"], fake_verify)
+    assert labels == ["5"] and ok == [False]
+    verdicts = fake_verify(RESPONSES, GOLDS)
+    inp = RewardInputs(RESPONSES, GOLDS, GROUPS, [False] * 8, verdicts, step=0, verify_fn=fake_verify)
+    # group 0: majority "4" vs gold "3" -> wrong label; group 1: majority "7" == gold -> right label.
+    out = build_reward_signal("incorrect")(inp)
+    assert out.metrics["wrong_label_group_frac"] == 0.5
+    # verified agrees with the truth by construction; inverted never does.
+    assert build_reward_signal("verified")(inp).metrics["agreement_with_correct"] == 1.0
+    assert build_reward_signal("inverted")(inp).metrics["agreement_with_correct"] == 0.0
