@@ -7,16 +7,16 @@ killed half-way never leaves a directory that `latest_checkpoint` would pick up.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from rlvr.atomic import atomic_directory
 
 STEP_DIR = re.compile(r"^step_(\d{6,})$")
 TRAINER_STATE = "trainer_state.json"
@@ -46,9 +46,7 @@ def save_checkpoint(run_dir: str | Path, step: int, *, model, tokenizer=None, op
                     ) -> Path:
     """Write run_dir/checkpoints/step_NNNNNN atomically; prune to the newest `keep_last` complete ones."""
     final = checkpoint_dir(run_dir, step)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-    try:
+    with atomic_directory(final) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         if tokenizer is not None:
             tokenizer.save_pretrained(tmp)
@@ -57,12 +55,6 @@ def save_checkpoint(run_dir: str | Path, step: int, *, model, tokenizer=None, op
                     "extra": extra_state or {}}, tmp / "optimizer.pt")
         torch.save(rng_state(), tmp / "rng_state.pt")
         (tmp / TRAINER_STATE).write_text(json.dumps({**trainer_state, "step": step}, indent=1))
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     for old in complete_checkpoints(run_dir)[:-keep_last] if keep_last > 0 else []:
         if old != final:
             shutil.rmtree(old, ignore_errors=True)

@@ -53,7 +53,7 @@ class RunLogger:
             self.wandb.log(row, step=step)
         if self.bar is not None:
             shown = {short: f"{metrics[k]:.3g}" for k, short in CONSOLE_KEYS.items() if k in metrics}
-            self.bar.set_postfix(shown)
+            self.bar.set_postfix(shown, refresh=False)
             self.bar.update(max(0, step - self.last_step))
         self.last_step = max(self.last_step, step)
 

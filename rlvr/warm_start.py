@@ -9,14 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from rlvr.atomic import atomic_directory
 from rlvr.models.tiny import COMPLETE_MARKER, is_complete
 
 WARM_FORMAT = 1
@@ -42,19 +41,11 @@ def ensure_warm_start(base_dir: Path, warm_cfg, data_cfg, cache_root: Path, devi
     log(f"warm start: {warm_cfg.objective.upper()} of {base_dir.name} on demonstrations until held-out greedy "
         f"accuracy >= {warm_cfg.target_accuracy:.0%} (at most {warm_cfg.steps} steps)")
     model, tokenizer, report = train_warm_start(base_dir, warm_cfg, data_cfg, device, log)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_directory(out) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         (tmp / "warm_start_report.json").write_text(json.dumps(report, indent=1))
         (tmp / COMPLETE_MARKER).write_text(json.dumps(key, sort_keys=True))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out, report
 
 
@@ -90,7 +81,7 @@ def train_warm_start(base_dir: Path, warm_cfg, data_cfg, device: str, log):
             accuracy = greedy_accuracy(learner.model, tok, source.heldout, max_tokens=24, device=device)
             history.append({"step": step + 1, "accuracy": accuracy, "loss": metrics["loss"],
                             "seconds": round(time.time() - start, 1)})
-            bar.set_postfix(loss=f"{metrics['loss']:.3f}", heldout_acc=f"{accuracy:.1%}")
+            bar.set_postfix(loss=f"{metrics['loss']:.3f}", heldout_acc=f"{accuracy:.1%}", refresh=False)
             if accuracy >= warm_cfg.target_accuracy:
                 break
     bar.close()

@@ -30,17 +30,16 @@ class HFEngine:
 
     @torch.no_grad()
     def generate(self, prompts, *, n=1, temperature=1.0, top_p=1.0, max_tokens=64, seed=None):
-        greedy = temperature == 0
         generator = torch.Generator(device=self.device)
         generator.manual_seed(0 if seed is None else seed)
         flat = [p for p in prompts for _ in range(n)]
         samples: list[Sample] = []
         for start in range(0, len(flat), self.batch_size):
-            samples += self._generate_batch(flat[start:start + self.batch_size], greedy, temperature, top_p,
+            samples += self._generate_batch(flat[start:start + self.batch_size], temperature, top_p,
                                             max_tokens, generator)
         return [samples[i * n:(i + 1) * n] for i in range(len(prompts))]
 
-    def _generate_batch(self, prompts, greedy, temperature, top_p, max_tokens, generator):
+    def _generate_batch(self, prompts, temperature, top_p, max_tokens, generator):
         """Plain sampling loop with a KV cache; log-probs are those of the distribution actually sampled from."""
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
         ids, attn = enc["input_ids"], enc["attention_mask"]
@@ -57,15 +56,7 @@ class HFEngine:
             out = self.model(input_ids=step_input, attention_mask=attn, position_ids=step_pos,
                              past_key_values=past, use_cache=True)
             past = out.past_key_values
-            logits = out.logits[:, -1, :].float()
-            if greedy:
-                logp = torch.log_softmax(logits, -1)
-                tok = logp.argmax(-1)
-            else:
-                logp = torch.log_softmax(logits / temperature, -1)
-                if top_p < 1.0:
-                    logp = top_p_filter(logp, top_p)
-                tok = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(-1)
+            tok, logp = sample_next(out.logits[:, -1, :], temperature, top_p, generator)
             tok = torch.where(done, torch.full_like(tok, pad), tok)
             out_ids[:, t] = tok
             out_lp[:, t] = torch.where(done, torch.zeros_like(tok, dtype=logp.dtype),
@@ -101,6 +92,18 @@ class HFEngine:
     def update_weights(self, named_tensors: Iterable[tuple[str, torch.Tensor]]) -> None:
         state = dict(named_tensors)
         self.model.load_state_dict(state, strict=False)
+
+
+def sample_next(logits: torch.Tensor, temperature: float, top_p: float, generator: torch.Generator):
+    """One decoding step: (tokens [B], log-probs [B, V] of the distribution sampled from). temperature 0 = greedy."""
+    logits = logits.float()
+    if temperature == 0:
+        logp = torch.log_softmax(logits, -1)
+        return logp.argmax(-1), logp
+    logp = torch.log_softmax(logits / temperature, -1)
+    if top_p < 1.0:
+        logp = top_p_filter(logp, top_p)
+    return torch.multinomial(logp.exp(), 1, generator=generator).squeeze(-1), logp
 
 
 def top_p_filter(logp: torch.Tensor, top_p: float) -> torch.Tensor:

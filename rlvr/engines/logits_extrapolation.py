@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 from rlvr.engines.base import Sample
-from rlvr.engines.hf_engine import top_p_filter
+from rlvr.engines.hf_engine import sample_next
 
 
 class LogitsExtrapolationEngine:
@@ -69,14 +69,7 @@ class LogitsExtrapolationEngine:
                                  past_key_values=cache_b, use_cache=True)
             cache_a, cache_b = out_a.past_key_values, out_b.past_key_values
             z = self.combine(out_a.logits[:, -1], out_b.logits[:, -1])
-            if temperature == 0:
-                logp = torch.log_softmax(z, -1)
-                nxt = logp.argmax(-1)
-            else:
-                logp = torch.log_softmax(z / temperature, -1)
-                if top_p < 1.0:
-                    logp = top_p_filter(logp, top_p)
-                nxt = torch.multinomial(logp.exp(), 1, generator=generator).squeeze(-1)
+            nxt, logp = sample_next(z, temperature, top_p, generator)
             nxt = torch.where(finished, torch.full_like(nxt, pad), nxt)
             chosen_lp = logp.gather(-1, nxt[:, None]).squeeze(-1)
             for b in torch.nonzero(~finished).flatten().tolist():

@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
+from rlvr.atomic import atomic_directory
 from rlvr.models.tokenizer import build_char_tokenizer
 
 COMPLETE_MARKER = ".rlvr_complete"
@@ -83,18 +82,10 @@ def build_tiny_model_dir(out_dir: str | os.PathLike, preset: str = "tiny", seed:
         torch.manual_seed(seed)
         model = Qwen2ForCausalLM(config)
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_directory(out) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tok.save_pretrained(tmp)
         (tmp / COMPLETE_MARKER).write_text(json.dumps(spec, sort_keys=True))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
