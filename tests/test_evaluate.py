@@ -97,7 +97,12 @@ def test_malformed_line_reported_with_file_and_line_number(tmp_path, capsys):
 def test_shipped_benchmarks_and_templates():
     math500 = load_benchmark("math500")
     assert len(math500) == 500 and {"subject", "level"} <= set(math500[0].meta)
-    assert [len(load_benchmark(b)) for b in ("gsm8k", "aime24", "amc23")] == [1319, 30, 40]
+    assert len(load_benchmark("gsm8k")) == 1319
+    for name, rows in (("aime24", 30), ("amc23", 40)):  # not shipped (MAA texts): found beside, or a clear error
+        try:
+            assert len(load_benchmark(name)) == rows
+        except BenchmarkError as e:
+            assert "RLVR_EVAL_DIR" in str(e)
     prompt = format_prompt(Problem("x", "What is 2+2?", "4"), "qwen_boxed")
     assert prompt == ("<|im_start|>system\nPlease reason step by step, and put your final answer within \\boxed{}."
                       "<|im_end|>\n<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n")
