@@ -149,15 +149,32 @@ class Trainer:
         for i, fut in futures:
             try:
                 groups = ray.get(fut)
-            except ray.exceptions.RayActorError:
+            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
                 self.log(f"rollout worker {i} died; Ray restarts it; re-syncing weights and retrying its shard")
                 self.counters["worker_restarts"] = self.counters.get("worker_restarts", 0) + 1
+                self._wait_until_alive(self.workers[i])
                 ray.get(self.workers[i].update_weights.remote(self._weights_ref))
                 groups = ray.get(self.workers[i].generate.remote([prompts[j] for j in shards[i]],
                                                                  seed=seed + i * 100_003, **args))
             for j, g in zip(shards[i], groups):
                 out[j] = g
         return out
+
+    @staticmethod
+    def _wait_until_alive(actor, timeout_s: float = 300.0) -> None:
+        """Block until a restarting actor answers (its constructor reloads the model), or give up loudly."""
+        ray = _ray()
+        deadline = time.time() + timeout_s
+        while True:
+            try:
+                ray.get(actor.ping.remote(), timeout=30)
+                return
+            except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError,
+                    ray.exceptions.GetTimeoutError):
+                if time.time() > deadline:
+                    raise RuntimeError(f"a rollout worker did not come back within {timeout_s:.0f} s after dying; "
+                                       f"see the Ray logs (/tmp/ray/session_latest/logs)") from None
+                time.sleep(1.0)
 
     def verify(self, responses: list[str], golds: list[str]):
         return self.verifier.verify_batch(responses, golds)

@@ -153,3 +153,18 @@ def test_rl_extra_extrapolates_every_m_steps(tmp_path, ray_cluster, tiny_model_d
     applied = [r["step"] for r in rows if r.get("rl_extra_applied")]
     assert applied == [2, 4]
     assert all(r["sync_max_logprob_error"] <= 1e-4 for r in rows if "sync_max_logprob_error" in r)
+
+
+def test_a_dead_rollout_worker_is_restarted_resynced_and_its_shard_retried(tmp_path, ray_cluster, tiny_model_dir):
+    import ray
+
+    trainer = _trainer(tmp_path, ["trainer.steps=1", "reward=random"], tiny_model_dir.parent.parent)
+    trainer.counters = {}
+    trainer.setup()
+    trainer.train_step(0)  # the learner has moved away from the initial weights the restarted worker will load
+    ray.kill(trainer.workers[0], no_restart=False)
+    groups = trainer.generate(["12 + 3=", "7 - 1="], n=2, temperature=1.0, seed=0)
+    assert trainer.counters["worker_restarts"] == 1
+    assert all(len(g) == 2 for g in groups)
+    trainer.check_sync()  # the restarted worker serves the learner's current weights, not the initial ones
+    trainer.close()
