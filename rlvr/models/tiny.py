@@ -34,7 +34,7 @@ PRESETS: dict[str, TinyPreset] = {
     # ~1M parameters: learns two-operand arithmetic on 2 CPU cores in minutes (DESIGN.md measurements).
     "tiny": TinyPreset(hidden_size=128, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2,
                        intermediate_size=512),
-    # ~25M parameters: for the GPU machine (bf16 learner checks, benchmarks).
+    # ~31M parameters: for the GPU machine (bf16 learner checks, benchmarks).
     "small": TinyPreset(hidden_size=512, num_hidden_layers=8, num_attention_heads=8, num_key_value_heads=4,
                         intermediate_size=2048, max_position_embeddings=1024),
 }
