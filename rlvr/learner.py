@@ -15,6 +15,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from rlvr.algorithms import AdvantageInputs, LossInputs, build_objective
 from rlvr.batch import PaddedBatch, TrainBatch, pad_batch, response_logits, token_logprobs
+from rlvr.engines.base import teacher_forced_logprobs
 
 
 @dataclass
@@ -95,11 +96,7 @@ class Learner:
     def score(self, sequences: list[list[int]]) -> list[list[float]]:
         """Teacher-forced log-probs at temperature 1 (the weight-sync check compares these with the engine's)."""
         self.model.eval()
-        out = []
-        for seq in sequences:
-            x = torch.tensor([seq], device=self.device)
-            lp = torch.log_softmax(self.model(input_ids=x).logits[0, :-1].float(), -1)
-            out.append(lp.gather(-1, x[0, 1:, None]).squeeze(-1).tolist())
+        out = teacher_forced_logprobs(lambda x: self.model(input_ids=x).logits, sequences, self.device)
         self.model.train()
         return out
 

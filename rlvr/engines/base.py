@@ -39,6 +39,18 @@ class GenerationEngine(Protocol):
         """Load new weights in place (every tensor of the HF state dict, lm_head.weight included)."""
 
 
+def teacher_forced_logprobs(logits_of, sequences: list[list[int]], device) -> list[list[float]]:
+    """Entry t of each result is log p(seq[t+1] | seq[:t+1]) under `logits_of(input_ids [1, L]) -> [1, L, V]`.
+    The one scoring routine behind every engine's `score` and the learner's (the weight-sync check compares them)."""
+    out = []
+    with torch.no_grad():
+        for seq in sequences:
+            x = torch.tensor([seq], device=device)
+            logp = torch.log_softmax(logits_of(x)[0, :-1].float(), -1)
+            out.append(logp.gather(-1, x[0, 1:, None]).squeeze(-1).tolist())
+    return out
+
+
 ENGINES = ("hf", "vllm")
 
 

@@ -7,7 +7,7 @@ from typing import Iterable
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from rlvr.engines.base import Sample
+from rlvr.engines.base import Sample, teacher_forced_logprobs
 
 
 class HFEngine:
@@ -80,14 +80,8 @@ class HFEngine:
                                   prompt_token_ids=prompt_ids))
         return results
 
-    @torch.no_grad()
     def score(self, sequences):
-        results = []
-        for seq in sequences:
-            x = torch.tensor([seq], device=self.device)
-            logp = torch.log_softmax(self.model(input_ids=x).logits[0, :-1].float(), -1)
-            results.append(logp.gather(-1, x[0, 1:, None]).squeeze(-1).tolist())
-        return results
+        return teacher_forced_logprobs(lambda x: self.model(input_ids=x).logits, sequences, self.device)
 
     def update_weights(self, named_tensors: Iterable[tuple[str, torch.Tensor]]) -> None:
         state = dict(named_tensors)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from rlvr.engines.base import Sample
+from rlvr.engines.base import Sample, teacher_forced_logprobs
 from rlvr.engines.hf_engine import sample_next
 
 
@@ -88,15 +88,11 @@ class LogitsExtrapolationEngine:
                                   prompt_token_ids=prompt_ids[b][prompt_mask[b].bool()].tolist()))
         return results
 
-    @torch.no_grad()
     def score(self, sequences):
         """Teacher-forced log-probs of the extrapolated distribution at temperature 1."""
-        results = []
-        for seq in sequences:
-            x = torch.tensor([seq], device=self.device)
-            z = self.combine(self.model_a(input_ids=x).logits[0, :-1], self.model_b(input_ids=x).logits[0, :-1])
-            results.append(torch.log_softmax(z, -1).gather(-1, x[0, 1:, None]).squeeze(-1).tolist())
-        return results
+        return teacher_forced_logprobs(
+            lambda x: self.combine(self.model_a(input_ids=x).logits, self.model_b(input_ids=x).logits),
+            sequences, self.device)
 
     def update_weights(self, named_tensors):
         raise NotImplementedError("LogitsExtrapolationEngine is for evaluation; it has no single set of weights")
