@@ -1,4 +1,5 @@
-"""JSONL / Parquet output, written atomically (temp file in the same directory, then os.replace)."""
+"""Problem and record files: the project's one JSONL/Parquet reader (every malformed line named by file:line) and
+writers that replace a file atomically (temp file in the same directory, then os.replace)."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,7 +7,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 FIELDS = ("id", "level", "problem", "problem_text", "answer", "answer_decimal", "solution", "split")
 
@@ -49,10 +50,51 @@ def write_parquet(problems: Iterable, path: str | Path) -> None:
     _atomic_write(Path(path), lambda tmp: pq.write_table(table, tmp))
 
 
-def read_records(path: str | Path) -> list[dict]:
+class RecordError(ValueError):
+    """A record file is missing or holds a line that is not a JSON object; str() is `path:line: what to do`."""
+
+    def __init__(self, path: str | Path, line: int | None, message: str):
+        self.path, self.line = str(path), line
+        super().__init__(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+
+
+def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | RecordError]]:
+    """(line number, record) for every non-blank line of a JSONL file, or of a Parquet file's rows (row i is line
+    i + 1); a malformed line yields a RecordError in place of its record, so callers choose to stop or skip."""
     path = Path(path)
+    if not path.is_file():
+        raise RecordError(path, None, "no such file; check the path")
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
-        return pq.read_table(path).to_pylist()
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+
+        yield from enumerate(pq.read_table(path).to_pylist(), 1)
+        return
+    with path.open(encoding="utf-8", errors="surrogateescape") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                yield lineno, RecordError(path, lineno, f"not valid JSON ({e.msg} at column {e.colno}); fix or "
+                                                        "delete that line")
+                continue
+            if not isinstance(rec, dict):
+                yield lineno, RecordError(path, lineno, f"expected a JSON object, got {type(rec).__name__}")
+                continue
+            yield lineno, rec
+
+
+def read_records(path: str | Path) -> list[dict[str, Any]]:
+    """Every record of a JSONL/Parquet file; the first malformed line raises a RecordError naming file and line."""
+    return [rec for _, rec in read_numbered_records(path)]
+
+
+def read_numbered_records(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, record) pairs, so that later checks of a record's fields can name its line too."""
+    out = []
+    for lineno, rec in iter_records(path):
+        if isinstance(rec, RecordError):
+            raise rec
+        out.append((lineno, rec))
+    return out

@@ -1,4 +1,4 @@
-"""Reward-signal ablation sweep (ALGORITHMS.md 10.2-10.3): reward x seed, as Hydra multirun or `ray job submit` commands.
+"""Reward-signal ablation sweep (docs/ALGORITHMS.md 10.2-10.3): reward x seed, as Hydra multirun or `ray job submit` commands.
 
     python launch/sweep.py --dry-run                                   # print the commands
     python launch/sweep.py --rewards verified random format incorrect --seeds 0 1 2 -- experiment=qwen_math_1.5b_grpo

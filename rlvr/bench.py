@@ -1,55 +1,7 @@
-"""`python -m rlvr.bench step [overrides]`: the step-time split (generate / verify / learn / sync) and tokens/s,
-with the vLLM engine and the HF engine measured in the same run, on the same prompts and model.
-
-Figures, not assertions: speed targets live here, never in timed unit tests.
-"""
-from __future__ import annotations
-
-import os
+"""`python -m rlvr.bench`: the command-line entry point; the tool itself is rlvr.tools.bench."""
 import sys
-import tempfile
 
-os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-
-KEYS = ["time/generate_s", "time/verify_s", "time/learn_s", "time/sync_s", "time/step_s", "tokens_per_s"]
-
-
-def bench_step(overrides: list[str], steps: int = 4, warmup: int = 1) -> dict[str, dict[str, float]]:
-    import ray
-
-    from rlvr.config import compose
-    from rlvr.loop import Trainer
-
-    results = {}
-    for engine in ("vllm", "hf"):
-        cfg = compose(["model.warm_start.enabled=false", f"rollout.engine={engine}", *overrides])
-        trainer = Trainer(cfg, tempfile.mkdtemp(prefix=f"rlvr-bench-{engine}-"))
-        trainer.counters = {}
-        trainer.setup()
-        trainer.sync_weights()
-        rows = [trainer.train_step(s) for s in range(warmup + steps)][warmup:]
-        results[engine] = {k: sum(r.get(k, 0.0) for r in rows) / len(rows) for k in KEYS}
-        ray.shutdown()
-    return results
-
-
-def print_table(results: dict[str, dict[str, float]]) -> None:
-    engines = list(results)
-    print(f"{'metric':<18}" + "".join(f"{e:>12}" for e in engines) + f"{'hf/vllm':>10}")
-    for k in KEYS:
-        vals = [results[e][k] for e in engines]
-        ratio = vals[1] / vals[0] if vals[0] else float("nan")
-        print(f"{k:<18}" + "".join(f"{v:>12.3f}" for v in vals) + f"{ratio:>10.2f}")
-
-
-def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in ("step",):
-        print("usage: python -m rlvr.bench step [hydra overrides...]", file=sys.stderr)
-        raise SystemExit(2)
-    results = bench_step(argv[1:])
-    print_table(results)
-
+from rlvr.tools.bench import main
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main())

@@ -15,7 +15,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from rlvr.batch import TrainBatch
-from rlvr.prompts import PromptItem, build_prompt_source
+from rlvr.infra.env import apply_engine_env
+from rlvr.data.prompts import PromptItem, build_prompt_source
 
 
 class StaleWeightsError(RuntimeError):
@@ -67,7 +68,7 @@ class Trainer:
         base = ensure_tiny_model(cfg.model.preset, cfg.model.seed, cache)
         if not cfg.model.warm_start.enabled:
             return str(base), {}
-        from rlvr.warm_start import ensure_warm_start
+        from rlvr.models.warm_start import ensure_warm_start
 
         path, report = ensure_warm_start(base, cfg.model.warm_start, cfg.data, cache, device=cfg.trainer.device,
                                          log=self.log)
@@ -79,12 +80,11 @@ class Trainer:
         if not ray.is_initialized():
             ray.init(address=cfg.cluster.address, num_cpus=cfg.cluster.num_cpus, num_gpus=cfg.cluster.num_gpus,
                      include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {"VLLM_LOGGING_LEVEL": "WARNING", "TOKENIZERS_PARALLELISM": "false",
-                                               "VLLM_ENABLE_V1_MULTIPROCESSING": "0"}})
+                     runtime_env={"env_vars": apply_engine_env()})
         self.model_path, self.warm_report = self.resolve_model()
-        from rlvr.actors.learner_actor import LearnerActor
-        from rlvr.actors.rollout_worker import RolloutWorker
-        from rlvr.learner import LearnerSettings
+        from rlvr.learner.actor import LearnerActor
+        from rlvr.rollout.worker import RolloutWorker
+        from rlvr.learner.learner import LearnerSettings
 
         t = cfg.trainer
         settings = LearnerSettings(
@@ -109,7 +109,7 @@ class Trainer:
                                           num_threads=int(cfg.cluster.num_cpus) if cfg.cluster.num_cpus else None,
                                           **engine_kwargs) for i in range(r.num_workers)]
         self.verifier = self._build_verifier()
-        from rlvr.rewards import build_reward_signal
+        from rlvr.reward.signals import build_reward_signal
 
         self.reward_signal = build_reward_signal(cfg.reward.name, **OmegaConf.to_container(cfg.reward.params))
         self.source = build_prompt_source(cfg.data, heldout_size=t.eval_size)
@@ -126,12 +126,12 @@ class Trainer:
         vcfg = self.cfg.reward.verifier
         options = {"mode": vcfg.mode} if vcfg.mode != "default" else {}
         if vcfg.use_ray_actor:
-            from verifiers.service import VerifierService
+            from rlvr_verify.service import VerifierService
 
             actor = VerifierService.options(num_cpus=self.cfg.cluster.verifier_num_cpus).remote(
                 num_workers=vcfg.num_workers, timeout_s=vcfg.timeout_s)
             return _RemoteVerifier(actor, options)
-        from verifiers.service import LocalVerifierService
+        from rlvr_verify.service import LocalVerifierService
 
         return _LocalVerifier(LocalVerifierService(num_workers=vcfg.num_workers, timeout_s=vcfg.timeout_s), options)
 
@@ -217,7 +217,7 @@ class Trainer:
         return Rollouts(kept_items, kept_samples), kept_verdicts, stats
 
     def build_train_batch(self, step: int, ro: Rollouts, verdicts) -> tuple[TrainBatch, dict]:
-        from rlvr.rewards import RewardInputs
+        from rlvr.reward.signals import RewardInputs
 
         samples = [s for g in ro.samples for s in g]
         group_ids = [gi for gi, g in enumerate(ro.samples) for _ in g]
@@ -292,8 +292,8 @@ class Trainer:
 
     def run(self, close: bool = True) -> dict:
         ray = _ray()
-        from rlvr.checkpoint import latest_checkpoint
-        from rlvr.run_logging import RunLogger, plot_metrics
+        from rlvr.infra.checkpoint import latest_checkpoint
+        from rlvr.infra.run_logging import RunLogger, plot_metrics
 
         cfg, t = self.cfg, self.cfg.trainer
         (self.run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
@@ -376,9 +376,9 @@ class Trainer:
         return {k: v for k, v in metrics.items() if not (isinstance(v, float) and math.isnan(v))}
 
     def _rl_extra(self, anchor, metrics):
-        """RL-Extra (ALGORITHMS.md 9): every M real steps, extrapolate from the last anchor forward by alpha."""
+        """RL-Extra (docs/ALGORITHMS.md 9): every M real steps, extrapolate from the last anchor forward by alpha."""
         ray = _ray()
-        from rlvr.extrapolate import extrapolate_state_dicts
+        from rlvr.tools.extrapolate import extrapolate_state_dicts
 
         current = ray.get(self.learner.named_weights.remote())
         new = extrapolate_state_dicts(anchor, current, self.cfg.trainer.extrapolate_alpha)

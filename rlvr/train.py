@@ -7,11 +7,9 @@ Examples:
 """
 from __future__ import annotations
 
-import os
+from rlvr.infra.env import apply_engine_env
 
-os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+apply_engine_env()
 
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402

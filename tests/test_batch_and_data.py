@@ -6,7 +6,7 @@ import torch
 from omegaconf import OmegaConf
 
 from rlvr.batch import TrainBatch, pad_batch, response_logits, token_logprobs
-from rlvr.prompts import DataError, build_prompt_source, load_records
+from rlvr.data.prompts import DataError, build_prompt_source, load_records
 
 
 def test_pad_batch_positions_point_at_the_predicting_logit():

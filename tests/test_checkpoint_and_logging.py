@@ -6,8 +6,8 @@ import random
 import numpy as np
 import torch
 
-from rlvr.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from rlvr.run_logging import RunLogger, plot_metrics, read_metrics
+from rlvr.infra.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from rlvr.infra.run_logging import RunLogger, plot_metrics, read_metrics
 
 
 def _setup(model_dir):

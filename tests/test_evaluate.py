@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from rlvr.benchmarks import BenchmarkError, Problem, format_prompt, load_benchmark, load_jsonl_benchmark
-from rlvr.engines.base import Sample
-from rlvr.evaluate import EvalError, EvalSettings, main, parse_overrides, plot_runs, run_evaluation, settings_from
-from rlvr.passk import pass_at_k
+from rlvr.data.eval_sets import BenchmarkError, Problem, format_prompt, load_benchmark, load_jsonl_benchmark
+from rlvr.rollout.engine import Sample
+from rlvr.tools.evaluate import EvalError, EvalSettings, main, parse_overrides, plot_runs, run_evaluation, settings_from
+from rlvr.tools.passk import pass_at_k
 
 
 @dataclass
@@ -123,8 +123,8 @@ def test_override_parsing():
 
 def test_real_engines_end_to_end(tmp_path):
     """HF engine and logits engine on a tiny random model: plumbing, files, greedy identical for alpha=1."""
-    from rlvr.engines.hf_engine import HFEngine
-    from rlvr.engines.logits_extrapolation import LogitsExtrapolationEngine
+    from rlvr.rollout.hf_engine import HFEngine
+    from rlvr.rollout.logits_engine import LogitsExtrapolationEngine
     from rlvr.models.tiny import build_tiny_model_dir
 
     m = build_tiny_model_dir(tmp_path / "m", seed=0)
@@ -139,8 +139,8 @@ def test_real_engines_end_to_end(tmp_path):
 
 
 def test_cli_main_with_tiny_model(tmp_path, monkeypatch, capsys):
-    import rlvr.evaluate as ev
-    from rlvr.extrapolate import main as extrapolate_main
+    import rlvr.tools.evaluate as ev
+    from rlvr.tools.extrapolate import main as extrapolate_main
     from rlvr.models.tiny import build_tiny_model_dir
 
     m = build_tiny_model_dir(tmp_path / "m", seed=0)

@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from rlvr.extrapolate import (CheckpointError, alpha_for, extrapolate_checkpoints, extrapolate_state_dicts,
+from rlvr.tools.extrapolate import (CheckpointError, alpha_for, extrapolate_checkpoints, extrapolate_state_dicts,
                               fit_checkpoints, least_squares_extrapolate, load_state_dict, main)
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from rlvr.extrapolate import extrapolate_checkpoints, main
-from rlvr.linearity import describe, r_squared, sample_indices
+from rlvr.tools.extrapolate import extrapolate_checkpoints, main
+from rlvr.tools.linearity import describe, r_squared, sample_indices
 
 
 def test_r_squared_matches_numpy_corrcoef():

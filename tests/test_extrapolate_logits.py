@@ -4,7 +4,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from rlvr.engines.logits_extrapolation import LogitsExtrapolationEngine
+from rlvr.rollout.logits_engine import LogitsExtrapolationEngine
 
 
 @pytest.fixture(scope="module")

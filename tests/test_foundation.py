@@ -11,7 +11,7 @@ from tests.conftest import vllm_available
 PROMPTS = ["12+34=", "7-3=", "99+1=", "50-75="]
 
 
-@pytest.mark.parametrize("pkg", ["rlvr", "verifiers", "data_gen", "rlvr.engines", "rlvr.models", "rlvr.config"])
+@pytest.mark.parametrize("pkg", ["rlvr", "rlvr_verify", "data_gen", "rlvr.rollout", "rlvr.models", "rlvr.config"])
 def test_packages_import(pkg):
     importlib.import_module(pkg)
 
@@ -88,7 +88,7 @@ def test_tiny_model_loads_in_transformers(tiny_model_dir):
 def test_hf_engine_greedy_matches_transformers_generate(tiny_model_dir):
     from transformers import AutoModelForCausalLM
 
-    from rlvr.engines import build_engine
+    from rlvr.rollout import build_engine
 
     engine = build_engine("hf", str(tiny_model_dir))
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
@@ -104,7 +104,7 @@ def test_hf_engine_greedy_matches_transformers_generate(tiny_model_dir):
 
 
 def test_hf_engine_sampled_logprobs_equal_teacher_forced(tiny_model_dir):
-    from rlvr.engines import build_engine
+    from rlvr.rollout import build_engine
 
     engine = build_engine("hf", str(tiny_model_dir))
     samples = engine.generate(PROMPTS, n=2, temperature=1.0, max_tokens=8, seed=0)
@@ -119,7 +119,7 @@ def test_hf_engine_sampled_logprobs_equal_teacher_forced(tiny_model_dir):
 def test_vllm_agrees_with_transformers(tiny_model_dir):
     """Greedy tokens agree one for one; vLLM's sampled logprobs equal transformers' within 1e-4; after a weight
     update (lm_head included) both still agree."""
-    from rlvr.engines import build_engine
+    from rlvr.rollout import build_engine
 
     hf = build_engine("hf", str(tiny_model_dir))
     vl = build_engine("vllm", str(tiny_model_dir))

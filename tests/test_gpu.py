@@ -9,7 +9,7 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(),
 
 def test_learner_bf16_update_on_cuda(tiny_model_dir):
     from rlvr.batch import TrainBatch
-    from rlvr.learner import Learner, LearnerSettings
+    from rlvr.learner.learner import Learner, LearnerSettings
 
     learner = Learner(str(tiny_model_dir), {"name": "grpo", "max_response_length": 8},
                       LearnerSettings(device="cuda", dtype="bfloat16", lr=1e-3))
@@ -22,7 +22,7 @@ def test_learner_bf16_update_on_cuda(tiny_model_dir):
 
 
 def test_hf_engine_on_cuda_matches_cpu_greedy(tiny_model_dir):
-    from rlvr.engines import build_engine
+    from rlvr.rollout import build_engine
 
     prompts = ["12 + 34=", "7 - 3="]
     cpu = build_engine("hf", str(tiny_model_dir)).generate(prompts, temperature=0, max_tokens=10)

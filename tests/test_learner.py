@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from rlvr.batch import TrainBatch
-from rlvr.learner import Learner, LearnerSettings, lr_lambda
+from rlvr.learner.learner import Learner, LearnerSettings, lr_lambda
 
 
 def _batch():

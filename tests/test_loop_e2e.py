@@ -128,7 +128,7 @@ def test_grpo_learns_on_the_warm_started_tiny_model(seed, tmp_path, ray_cluster,
 
 
 def test_ctrl_c_writes_a_final_checkpoint(tmp_path, ray_cluster, tiny_model_dir, monkeypatch):
-    from rlvr.checkpoint import latest_checkpoint
+    from rlvr.infra.checkpoint import latest_checkpoint
     from rlvr.loop import Trainer
 
     trainer = _trainer(tmp_path, ["trainer.steps=5", "reward=random"], tiny_model_dir.parent.parent)

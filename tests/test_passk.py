@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from rlvr.passk import aggregate, avg_at_k, maj_at_k, majority_answer, pass_at_k
+from rlvr.tools.passk import aggregate, avg_at_k, maj_at_k, majority_answer, pass_at_k
 
 
 def brute_force_pass_at_k(correct, k):

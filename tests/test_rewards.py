@@ -5,7 +5,8 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from rlvr.rewards import RewardInputs, build_reward_signal, last_boxed_content, majority_vote_relabel
+from rlvr.reward.signals import RewardInputs, build_reward_signal, majority_vote_relabel
+from rlvr_verify.extract import extract_boxed as last_boxed_content
 
 
 @dataclass

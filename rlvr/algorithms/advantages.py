@@ -1,4 +1,4 @@
-"""Advantage estimators (ALGORITHMS.md §1-3), each returning a per-response score [B] or per-token [B,T].
+"""Advantage estimators (docs/ALGORITHMS.md §1-3), each returning a per-response score [B] or per-token [B,T].
 Outcome estimators are broadcast over the response mask by `broadcast`."""
 from __future__ import annotations
 

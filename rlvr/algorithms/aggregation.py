@@ -1,4 +1,4 @@
-"""Loss aggregation modes (verl `loss_agg_mode`, ALGORITHMS.md §0). Every mode divides by a mini-batch-wide or
+"""Loss aggregation modes (verl `loss_agg_mode`, docs/ALGORITHMS.md §0). Every mode divides by a mini-batch-wide or
 constant denominator, so summing micro-batch losses gives exactly the mini-batch loss."""
 from __future__ import annotations
 

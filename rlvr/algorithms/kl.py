@@ -1,4 +1,4 @@
-"""Schulman's KL estimators on sampled tokens (ALGORITHMS.md §0). Only k1 is fit for KL-in-reward; as a loss,
+"""Schulman's KL estimators on sampled tokens (docs/ALGORITHMS.md §0). Only k1 is fit for KL-in-reward; as a loss,
 k3's gradient estimates KL(ref||pi) and k2's (and k3+'s) KL(pi||ref)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""NFT, negative-aware fine-tuning (ALGORITHMS.md §4, NVlabs/NFT): likelihood on correct tokens, and on wrong
+"""NFT, negative-aware fine-tuning (docs/ALGORITHMS.md §4, NVlabs/NFT): likelihood on correct tokens, and on wrong
 tokens the likelihood of the implicit negative policy (1 - r·R)/(1 - r), value-clipped at eps with its gradient
 kept. On-policy (R = 1) its gradient is Dr. GRPO's (normalize=1) or population-std GRPO's (normalize=2)."""
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The objectives, one class per config name (conf/algorithm/NAME.yaml), wiring the pure pieces together.
-Where the authors' code and paper disagree (ALGORITHMS.md §12) the code is the default and the paper an option."""
+Where the authors' code and paper disagree (docs/ALGORITHMS.md §12) the code is the default and the paper an option."""
 from __future__ import annotations
 
 from typing import Any, Sequence

@@ -1,4 +1,4 @@
-"""The clipped surrogate of PPO/GRPO/DAPO with verl's dual clip (ALGORITHMS.md §0)."""
+"""The clipped surrogate of PPO/GRPO/DAPO with verl's dual clip (docs/ALGORITHMS.md §0)."""
 from __future__ import annotations
 
 import torch

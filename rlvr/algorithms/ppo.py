@@ -1,4 +1,4 @@
-"""PPO pieces (ALGORITHMS.md §2): KL-in-reward token rewards, fixed/adaptive KL controllers, the clipped value loss."""
+"""PPO pieces (docs/ALGORITHMS.md §2): KL-in-reward token rewards, fixed/adaptive KL controllers, the clipped value loss."""
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,4 @@
-"""Supervised objectives on demonstrations or own samples (ALGORITHMS.md §5-7): NLL, DFT's -sg(p)·log p, and
+"""Supervised objectives on demonstrations or own samples (docs/ALGORITHMS.md §5-7): NLL, DFT's -sg(p)·log p, and
 ASFT's full-vocabulary KL(pi_ref || pi_theta) anchor."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SIREN's selective entropy (ALGORITHMS.md §8, Linn3a/siren): top-p nucleus entropy at each position, kept only at
+"""SIREN's selective entropy (docs/ALGORITHMS.md §8, Linn3a/siren): top-p nucleus entropy at each position, kept only at
 each response's peak-entropy positions (strictly above its 80th percentile), averaged per sequence then over
 sequences that have a selected token."""
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from rlvr.atomic import atomic_directory
+from rlvr.infra.atomic import atomic_directory
 from rlvr.models.tokenizer import build_char_tokenizer
 
 COMPLETE_MARKER = ".rlvr_complete"
@@ -31,7 +31,7 @@ class TinyPreset:
 
 
 PRESETS: dict[str, TinyPreset] = {
-    # ~1M parameters: learns two-operand arithmetic on 2 CPU cores in minutes (DESIGN.md measurements).
+    # ~1M parameters: learns two-operand arithmetic on 2 CPU cores in minutes (docs/DESIGN.md measurements).
     "tiny": TinyPreset(hidden_size=128, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2,
                        intermediate_size=512),
     # ~31M parameters: for the GPU machine (bf16 learner checks, benchmarks).

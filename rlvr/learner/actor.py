@@ -1,0 +1,44 @@
+"""LearnerActor: the Learner behind a Ray actor, plus checkpoint save/load (the learner owns the optimizer)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rlvr.batch import TrainBatch
+from rlvr.learner.learner import Learner, LearnerSettings
+
+
+class LearnerActor:
+    def __init__(self, model_path: str, algorithm: dict[str, Any], settings: LearnerSettings):
+        self.learner = Learner(model_path, algorithm, settings)
+
+    def needs(self):
+        return self.learner.needs
+
+    def update(self, batch: TrainBatch, step: int) -> dict[str, float]:
+        return self.learner.update(batch, step)
+
+    def named_weights(self):
+        return self.learner.named_weights()
+
+    def load_weights(self, state) -> None:
+        self.learner.load_weights(state)
+
+    def score(self, sequences):
+        return self.learner.score(sequences)
+
+    def save(self, run_dir: str, step: int, trainer_state: dict, keep_last: int) -> str:
+        from rlvr.infra.checkpoint import save_checkpoint
+
+        path = save_checkpoint(Path(run_dir), step, model=self.learner.model, tokenizer=self.learner.tokenizer,
+                               optimizer=self.learner.optimizer, scheduler=None,
+                               trainer_state=trainer_state, keep_last=keep_last,
+                               extra_state=self.learner.training_state())
+        return str(path)
+
+    def load(self, path: str) -> dict:
+        from rlvr.infra.checkpoint import load_checkpoint
+
+        trainer_state = load_checkpoint(Path(path), model=self.learner.model, optimizer=self.learner.optimizer)
+        self.learner.load_training_state(trainer_state.pop("_extra_state"))
+        return trainer_state

@@ -1,0 +1,239 @@
+"""Evaluate a model on a benchmark: unbiased pass@k, maj@k, avg@k, with per-subject/level breakdowns.
+
+    python -m rlvr.evaluate model=PATH data=math500 n=16 k=1,8,16 [engine=hf|vllm|logits] [temperature=0.6]
+        [top_p=0.95] [max_tokens=1024] [greedy=true] [limit=N] [out=DIR] [template=qwen_boxed|plain|...|chat]
+        [seed=0] [device=cpu] [batch=32]
+    python -m rlvr.evaluate model_a=A model=B alpha=1.5 engine=logits data=aime24 ...
+    python -m rlvr.evaluate data=random_calculation level=1 family=easy split=test count=200 template=equals ...
+    python -m rlvr.evaluate plot --runs DIR1 DIR2 --out fig.png
+
+samples.jsonl is appended batch by batch; rerunning with the same out= and settings resumes after the last finished
+problem instead of starting over.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from data_gen.io import RecordError, iter_records
+from rlvr.data.eval_sets import Problem, format_prompt, load_benchmark
+from rlvr.tools.passk import aggregate, maj_at_k
+
+DEFAULTS = {"data": "math500", "n": "16", "k": "1,8,16", "engine": "hf", "temperature": "0.6", "top_p": "0.95",
+            "max_tokens": "1024", "greedy": "false", "limit": "0", "out": "", "template": "qwen_boxed", "seed": "0",
+            "device": "cpu", "batch": "32", "model": "", "model_a": "", "alpha": "1.0", "level": "1",
+            "family": "easy", "split": "test", "count": "200"}
+
+
+class EvalError(ValueError):
+    pass
+
+
+@dataclass
+class EvalSettings:
+    n: int
+    ks: list[int]
+    temperature: float
+    top_p: float
+    max_tokens: int
+    seed: int
+    batch: int
+
+
+def parse_overrides(argv: Sequence[str]) -> dict[str, str]:
+    cfg = dict(DEFAULTS)
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if not sep or key not in DEFAULTS:
+            raise EvalError(f"argument {arg!r}: expected key=value with key in {sorted(DEFAULTS)}")
+        cfg[key] = value
+    return cfg
+
+
+def settings_from(cfg: dict[str, str]) -> EvalSettings:
+    greedy = cfg["greedy"].lower() in ("1", "true", "yes")
+    n = 1 if greedy else int(cfg["n"])
+    ks = sorted({int(k) for k in cfg["k"].split(",") if k})
+    ks = [k for k in ks if k <= n] or [1]
+    return EvalSettings(n=n, ks=ks, temperature=0.0 if greedy else float(cfg["temperature"]),
+                        top_p=1.0 if greedy else float(cfg["top_p"]), max_tokens=int(cfg["max_tokens"]),
+                        seed=int(cfg["seed"]), batch=max(1, int(cfg["batch"])))
+
+
+def default_verifier() -> Callable:
+    try:
+        from rlvr_verify import verify
+    except ImportError as e:
+        raise EvalError(f"the verifier package is not importable ({e}); it provides verify(response, gold)") from None
+    return verify
+
+
+def normalize_answer(extracted: str | None) -> str | None:
+    """Key for maj@k: the verifier's extracted answer with whitespace removed (None when nothing was extracted)."""
+    if extracted is None:
+        return None
+    key = "".join(str(extracted).split())
+    return key or None
+
+
+def run_evaluation(engine, problems: Sequence[Problem], settings: EvalSettings, verify: Callable,
+                   template: str = "qwen_boxed", out_dir: str | Path | None = None,
+                   run_info: dict | None = None) -> dict:
+    """Generate n samples per problem, verify them, write samples.jsonl (incrementally) and summary.json."""
+    out = Path(out_dir) if out_dir else None
+    records: dict[str, list[dict]] = {}
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        _check_resume(out, settings, run_info or {})
+        _keep_complete_records(out / "samples.jsonl", records, settings.n)
+    todo = [p for p in problems if p.id not in records]
+    for start in range(0, len(todo), settings.batch):
+        chunk = todo[start:start + settings.batch]
+        prompts = [format_prompt(p, template, getattr(engine, "tokenizer", None)) for p in chunk]
+        results = engine.generate(prompts, n=settings.n, temperature=settings.temperature, top_p=settings.top_p,
+                                  max_tokens=settings.max_tokens, seed=settings.seed + start)
+        lines = []
+        for problem, samples in zip(chunk, results):
+            rows = []
+            for i, s in enumerate(samples):
+                v = verify(s.text, problem.answer)
+                rows.append({"problem_id": problem.id, "sample": i, "response": s.text, "extracted": v.extracted,
+                             "correct": bool(v.correct), "score": float(v.score), "reason": v.reason,
+                             "finish_reason": s.finish_reason, "num_tokens": len(s.token_ids), "gold": problem.answer})
+            records[problem.id] = rows
+            lines += [json.dumps(r, ensure_ascii=False) for r in rows]
+        if out:
+            with (out / "samples.jsonl").open("a", encoding="utf-8") as f:
+                f.write("".join(line + "\n" for line in lines))
+    summary = summarize(problems, records, settings)
+    summary["run"] = run_info or {}
+    if out:
+        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def _check_resume(out: Path, settings: EvalSettings, run_info: dict) -> None:
+    meta = {"settings": settings.__dict__, "run": run_info}
+    path = out / "run.json"
+    if path.is_file() and (out / "samples.jsonl").is_file():
+        old = json.loads(path.read_text())
+        if old != json.loads(json.dumps(meta)):
+            raise EvalError(f"{out} holds samples from different settings ({path}); use another out= or delete it")
+    path.write_text(json.dumps(meta, indent=2))
+
+
+def _keep_complete_records(samples_path: Path, records: dict, n: int) -> None:
+    """Reload the problems an earlier run finished (all n samples); a half-written last line from an interrupted run,
+    anything after it and a problem it left short are dropped, so the file stays valid JSONL and those are redone."""
+    if not samples_path.is_file():
+        return
+    rows: dict[str, list[dict]] = {}
+    for _, row in iter_records(samples_path):
+        if isinstance(row, RecordError) or "problem_id" not in row:
+            break
+        rows.setdefault(row["problem_id"], []).append(row)
+    records.update({pid: r for pid, r in rows.items() if len(r) >= n})
+    samples_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for rs in records.values() for r in rs))
+
+
+def summarize(problems: Sequence[Problem], records: dict[str, list[dict]], settings: EvalSettings) -> dict:
+    def metrics(subset: Sequence[Problem]) -> dict:
+        correct = [[r["correct"] for r in records[p.id]] for p in subset]
+        m = aggregate(correct, settings.ks)
+        for k in settings.ks:
+            m[f"maj@{k}"] = sum(maj_at_k([normalize_answer(r["extracted"]) for r in records[p.id]],
+                                         [r["correct"] for r in records[p.id]], k) for p in subset) / len(subset)
+        m["num_problems"] = len(subset)
+        return m
+
+    rows = [r for p in problems for r in records[p.id]]
+    summary = {"n": settings.n, "ks": settings.ks, "temperature": settings.temperature, "top_p": settings.top_p,
+               "max_tokens": settings.max_tokens, "overall": metrics(problems),
+               "truncated_fraction": sum(r["finish_reason"] == "length" for r in rows) / max(1, len(rows)),
+               "mean_response_tokens": sum(r["num_tokens"] for r in rows) / max(1, len(rows))}
+    for field in ("subject", "level"):
+        groups = defaultdict(list)
+        for p in problems:
+            if field in p.meta:
+                groups[str(p.meta[field])].append(p)
+        if groups:
+            summary[f"by_{field}"] = {g: metrics(ps) for g, ps in sorted(groups.items())}
+    return summary
+
+
+def build_eval_engine(cfg: dict[str, str]):
+    if not cfg["model"]:
+        raise EvalError("model=PATH is required (an HF model directory)")
+    if cfg["engine"] == "logits":
+        from rlvr.rollout.logits_engine import LogitsExtrapolationEngine
+
+        if not cfg["model_a"]:
+            raise EvalError("engine=logits needs model_a=PATH (the earlier checkpoint) and alpha=; model= is B")
+        return LogitsExtrapolationEngine.from_paths(cfg["model_a"], cfg["model"], float(cfg["alpha"]),
+                                                    device=cfg["device"])
+    from rlvr.rollout import build_engine
+
+    return build_engine(cfg["engine"], cfg["model"], device=cfg["device"])
+
+
+def plot_runs(run_dirs: Sequence[str | Path], out_png: str | Path) -> Path:
+    """pass@k vs k (log-x) for several evaluation dirs, the figure of the NSR paper."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for d in run_dirs:
+        path = Path(d) / "summary.json"
+        if not path.is_file():
+            raise EvalError(f"{path} does not exist; run python -m rlvr.evaluate ... out={d} first")
+        summary = json.loads(path.read_text())
+        ks = [k for k in summary["ks"] if f"pass@{k}" in summary["overall"]]
+        ax.plot(ks, [100 * summary["overall"][f"pass@{k}"] for k in ks], marker="o", label=Path(d).name)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("k")
+    ax.set_ylabel("pass@k (%)")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=120)
+    plt.close(fig)
+    return Path(out_png)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "plot":
+            import argparse
+
+            p = argparse.ArgumentParser(prog="python -m rlvr.evaluate plot")
+            p.add_argument("--runs", nargs="+", required=True)
+            p.add_argument("--out", required=True)
+            a = p.parse_args(argv[1:])
+            print(f"wrote {plot_runs(a.runs, a.out)}")
+            return 0
+        cfg = parse_overrides(argv)
+        settings = settings_from(cfg)
+        options = ({"level": int(cfg["level"]), "family": cfg["family"], "split": cfg["split"],
+                    "count": int(cfg["count"]), "seed": int(cfg["seed"])} if cfg["data"] == "random_calculation"
+                   else {})
+        problems = load_benchmark(cfg["data"], **options)
+        if int(cfg["limit"]) > 0:
+            problems = problems[:int(cfg["limit"])]
+        verify = default_verifier()
+        engine = build_eval_engine(cfg)
+        run_info = {k: cfg[k] for k in ("model", "model_a", "alpha", "engine", "data", "template")}
+        summary = run_evaluation(engine, problems, settings, verify, cfg["template"], cfg["out"] or None, run_info)
+        print(json.dumps({"overall": summary["overall"], "truncated_fraction": summary["truncated_fraction"]},
+                         indent=2))
+    except ValueError as e:  # EvalError, BenchmarkError
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+

@@ -1,0 +1,88 @@
+"""Is a parsed answer equal to a parsed gold? Exact first, then bounded numeric checks."""
+import random
+
+import sympy as sp
+
+from rlvr_verify.parse import Bracketed
+
+
+def _is_plain_number(x) -> bool:
+    return isinstance(x, sp.Basic) and not isinstance(x, sp.MatrixBase) and x.is_number and not x.free_symbols
+
+
+def numbers_equal(a, b, rel_tol: float) -> bool:
+    if a.is_infinite or b.is_infinite or a.has(sp.zoo, sp.nan) or b.has(sp.zoo, sp.nan):
+        return a == b  # tolerance would call -oo and oo equal
+    if a.is_Rational and b.is_Rational:
+        if a == b:
+            return True
+        if rel_tol <= 0:
+            return False
+    try:
+        va, vb = complex(sp.N(a, 30)), complex(sp.N(b, 30))
+    except (TypeError, ValueError, OverflowError):
+        return sp.simplify(a - b) == 0
+    if va == vb:
+        return True
+    return abs(va - vb) <= rel_tol * max(abs(va), abs(vb), 1e-300)
+
+
+def expressions_equal(a, b, rel_tol: float, points: int = 6) -> bool:
+    """Expressions with symbols: equal at random points (bounded effort, no simplify on big trees)."""
+    symbols = sorted(a.free_symbols | b.free_symbols, key=str)
+    rng = random.Random(0)
+    for _ in range(points):
+        subs = {s: sp.Rational(rng.randint(-30, 30), rng.randint(1, 7)) + sp.Rational(1, 97) for s in symbols}
+        try:
+            va, vb = complex(sp.N(a.subs(subs), 30)), complex(sp.N(b.subs(subs), 30))
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return False
+        if abs(va - vb) > max(rel_tol, 1e-12) * max(abs(va), abs(vb), 1.0):
+            return False
+    return True
+
+
+def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
+    """Structural comparison: lists/sets order-insensitive, tuples/intervals ordered, matrices elementwise."""
+    if isinstance(gold, list) or (isinstance(gold, Bracketed) and gold.open == "{"):
+        g_items = gold if isinstance(gold, list) else gold.items
+        if isinstance(pred, list):
+            p_items = pred
+        elif isinstance(pred, Bracketed) and pred.open == "{":
+            p_items = pred.items
+        else:
+            p_items = [pred]
+        return _multiset_equal(p_items, g_items, rel_tol)
+    if isinstance(gold, Bracketed):
+        if not isinstance(pred, Bracketed) or len(pred.items) != len(gold.items):
+            return False
+        if (pred.open, pred.close) != (gold.open, gold.close):
+            return False
+        return all(equal(p, g, rel_tol) for p, g in zip(pred.items, gold.items))
+    if isinstance(pred, (list, Bracketed)):
+        return False
+    if isinstance(gold, sp.MatrixBase) or isinstance(pred, sp.MatrixBase):
+        if not (isinstance(gold, sp.MatrixBase) and isinstance(pred, sp.MatrixBase)) or gold.shape != pred.shape:
+            return False
+        return all(equal(p, g, rel_tol) for p, g in zip(pred, gold))
+    if pred == gold:
+        return True
+    if _is_plain_number(pred) and _is_plain_number(gold):
+        return numbers_equal(pred, gold, rel_tol)
+    if isinstance(pred, sp.Basic) and isinstance(gold, sp.Basic):
+        return expressions_equal(pred, gold, rel_tol)
+    return False
+
+
+def _multiset_equal(p_items, g_items, rel_tol) -> bool:
+    if len(p_items) != len(g_items):
+        return False
+    unused = list(g_items)
+    for p in p_items:
+        for k, g in enumerate(unused):
+            if equal(p, g, rel_tol):
+                del unused[k]
+                break
+        else:
+            return False
+    return True

@@ -1,0 +1,49 @@
+"""In-process verifier service: cache + counters around a VerifierPool (or plain verify when num_workers=0)."""
+from rlvr_verify.cache import LRUCache
+from rlvr_verify.extract import extract_answer
+from rlvr_verify.pool import VerifierPool
+from rlvr_verify.verify import normalize, verify_batch
+
+
+def cache_key(response: str, gold: str, options: dict):
+    found = extract_answer(response or "", options.get("extract", "any"))
+    if found.text is None or len(found.text) > 2000:
+        return None
+    return (normalize(found.text), gold, tuple(sorted(options.items())))
+
+
+class LocalVerifierService:
+    def __init__(self, num_workers: int = 2, timeout_s: float = 5.0, memory_mb: int = 1024, cache_size: int = 100_000):
+        self.pool = VerifierPool(num_workers, timeout_s, memory_mb) if num_workers > 0 else None
+        self.cache = LRUCache(cache_size)
+        self.counters = {"items": 0, "cache_hits": 0, "timeouts": 0, "parse_failures": 0, "correct": 0}
+
+    def verify_batch(self, responses, golds, **options):
+        keys = [cache_key(r, g, options) for r, g in zip(responses, golds)]
+        out = [self.cache.get(k) if k is not None else None for k in keys]
+        todo = [i for i, v in enumerate(out) if v is None]
+        self.counters["cache_hits"] += len(out) - len(todo)
+        rs, gs = [responses[i] for i in todo], [golds[i] for i in todo]
+        fresh = self.pool.verify_batch(rs, gs, **options) if self.pool else verify_batch(rs, gs, **options)
+        for i, v in zip(todo, fresh):
+            out[i] = v
+            if keys[i] is not None and v.reason != "timeout":
+                self.cache.put(keys[i], v)
+            self.counters["timeouts"] += v.reason == "timeout"
+            self.counters["parse_failures"] += v.reason in ("parse_error", "gold_parse_error")
+        self.counters["items"] += len(out)
+        self.counters["correct"] += sum(v.correct for v in out)
+        return out
+
+    def metrics(self) -> dict:
+        return {f"verifier/{k}": v for k, v in self.counters.items()}
+
+    def close(self):
+        if self.pool:
+            self.pool.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,121 @@
+"""A killable process pool: each item has a hard deadline watched by the parent (no SIGALRM, thread-safe).
+
+A fresh worker announces itself once its imports (sympy) are done; the per-item deadline starts only then, so a
+worker restarted after a timeout does not spend the next item's budget on start-up."""
+import multiprocessing as mp
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from rlvr_verify.verify import Verdict
+
+
+READY = "ready"
+STARTUP_TIMEOUT_S = 120.0
+
+
+def _worker_main(conn, memory_mb: int):
+    import resource
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    from rlvr_verify.verify import verify
+    conn.send(READY)
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            return
+        response, gold, options = msg
+        try:
+            conn.send(verify(response, gold, **options))
+        except MemoryError:
+            conn.send(Verdict(False, 0.0, None, "too_large"))
+        except Exception as exc:  # a verifier bug must score 0, not kill the worker
+            conn.send(Verdict(False, 0.0, None, f"error:{type(exc).__name__}"))
+
+
+class _Worker:
+    def __init__(self, ctx, memory_mb):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, memory_mb), daemon=True)
+        self.proc.start()
+        child.close()
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        """Block until the worker has finished its imports (raises EOFError if it died or never came up)."""
+        if self.ready:
+            return
+        if not self.conn.poll(STARTUP_TIMEOUT_S) or self.conn.recv() != READY:
+            raise EOFError("verifier worker did not start")
+        self.ready = True
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.join(timeout=2)
+        self.conn.close()
+
+
+class VerifierPool:
+    def __init__(self, num_workers: int = 2, timeout_s: float = 5.0, memory_mb: int = 1024):
+        self._ctx = mp.get_context("spawn")
+        self.timeout_s, self.memory_mb = timeout_s, memory_mb
+        self._idle: queue.Queue = queue.Queue()
+        self._workers = [_Worker(self._ctx, memory_mb) for _ in range(num_workers)]
+        for w in self._workers:
+            self._idle.put(w)
+        self._threads = ThreadPoolExecutor(max_workers=num_workers)
+        self._lock = threading.Lock()
+        self.counters = {"items": 0, "timeouts": 0, "restarts": 0, "crashes": 0}
+
+    def _count(self, key):
+        with self._lock:
+            self.counters[key] += 1
+
+    def _replace(self, worker):
+        worker.kill()
+        fresh = _Worker(self._ctx, self.memory_mb)
+        with self._lock:
+            self._workers = [fresh if w is worker else w for w in self._workers]
+            self.counters["restarts"] += 1
+        return fresh
+
+    def _run_one(self, response, gold, options) -> Verdict:
+        worker = self._idle.get()
+        self._count("items")
+        try:
+            worker.wait_ready()
+            worker.conn.send((response, gold, options))
+            if worker.conn.poll(self.timeout_s):
+                return worker.conn.recv()
+            self._count("timeouts")
+            worker = self._replace(worker)
+            return Verdict(False, 0.0, None, "timeout")
+        except (EOFError, BrokenPipeError, OSError):  # the worker died (e.g. out of memory)
+            self._count("crashes")
+            worker = self._replace(worker)
+            return Verdict(False, 0.0, None, "worker_crash")
+        finally:
+            self._idle.put(worker)
+
+    def verify_batch(self, responses, golds, **options) -> list[Verdict]:
+        if len(responses) != len(golds):
+            raise ValueError(f"verify_batch: {len(responses)} responses but {len(golds)} golds")
+        futures = [self._threads.submit(self._run_one, r, g, options) for r, g in zip(responses, golds)]
+        return [f.result() for f in futures]
+
+    def close(self):
+        self._threads.shutdown(wait=True)
+        for w in self._workers:
+            try:
+                w.conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+            w.proc.join(timeout=2)
+            if w.proc.is_alive():
+                w.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,141 @@
+"""Verifier: labeled table, adversarial inputs (no code runs, bounded time), pool timeouts and threads."""
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from rlvr_verify import verify, verify_batch
+from rlvr_verify.extract import extract_answer
+from rlvr_verify.pool import VerifierPool
+
+CASES = [json.loads(line) for line in (Path(__file__).parent / "data" / "verifier_cases.jsonl").read_text().splitlines()]
+
+
+def test_table_is_large_and_mixed():
+    assert len(CASES) >= 300
+    assert {"gsm8k", "math500", "aime24", "amc23", "random_calculation", "set", "interval", "matrix"} <= {
+        c["type"] for c in CASES}
+    assert sum(not c["expected"] for c in CASES) >= 100  # hard negatives are a real share
+
+
+def test_labeled_table_all_correct():
+    wrong = [(c["type"], c["gold"], c["response"], c["expected"], verify(c["response"], c["gold"]))
+             for c in CASES if verify(c["response"], c["gold"]).correct != c["expected"]]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("response,rule,text", [
+    ("so \\boxed{\\frac{1}{2}} done", "boxed", "\\frac{1}{2}"),
+    ("x\n#### 1,234", "gsm8k", "1,234"),
+    ("The final answer is $42$.", "final_answer", "42"),
+    ("Answer: 3/4", "answer_colon", "3/4"),
+    ("we get 5 and then 7 apples", "last_number", "7"),
+])
+def test_extraction_rules(response, rule, text):
+    got = extract_answer(response)
+    assert (got.rule, got.text) == (rule, text)
+
+
+def test_strict_boxed_ignores_other_rules():
+    assert verify("#### 5", "5", extract="boxed").reason == "no_answer"
+    assert verify("#### 5", "5").correct
+
+
+def test_tolerance_is_configurable():
+    assert not verify("\\boxed{0.10000001}", "0.1").correct
+    assert verify("\\boxed{0.10000001}", "0.1", rel_tol=1e-6).correct
+
+
+def test_infinities_keep_their_sign():
+    assert not verify("\\boxed{-\\infty}", "\\infty").correct
+    assert verify("\\boxed{\\infty}", "\\infty").correct
+    assert not verify("\\boxed{(-\\infty, 3]}", "(\\infty, 3]").correct
+
+
+def test_unit_words_stripped_but_variables_kept():
+    assert verify("\\boxed{18 dollars}", "18").correct
+    assert not verify("\\boxed{2 x}", "2").correct
+    assert not verify("\\boxed{3 pi}", "3").correct
+
+
+def test_percent_modes():
+    assert verify("\\boxed{50\\%}", "50").correct
+    assert verify("\\boxed{50\\%}", "0.5", percent="fraction").correct
+    assert not verify("\\boxed{50\\%}", "0.5").correct
+
+
+def test_batch_matches_single():
+    rs, gs = [c["response"] for c in CASES[:50]], [c["gold"] for c in CASES[:50]]
+    assert verify_batch(rs, gs) == [verify(r, g) for r, g in zip(rs, gs)]
+
+
+def _payloads(path):
+    p = str(path)
+    return [
+        f"__import__('os').system('touch {p}')",
+        f"\\boxed{{__import__('os').system('touch {p}')}}",
+        f"\\boxed{{open('{p}','w')}}",
+        f"\\boxed{{exec(\"open('{p}','w')\")}}",
+        f"\\boxed{{eval(\"open('{p}','w')\")}}",
+        f"Answer: __import__('os').system('touch {p}')",
+        f"The final answer is lambda: open('{p}','w')",
+        f"#### (lambda: __import__('os').system('touch {p}'))()",
+        f"\\boxed{{\\text{{{{__import__('os').system('touch {p}')}}}}}}",
+        f"\\boxed{{Symbol('x').__class__.__init__.__globals__}}",
+    ]
+
+
+ADVERSARIAL = [
+    "\\boxed{10^{10^{10^{10}}}}", "\\boxed{9**9**9**9}", "\\boxed{(10^{1000000})!}", "\\boxed{100000!}",
+    "\\boxed{2^{2^{2^{2^{2^{2}}}}}}", "\\boxed{" + "(" * 5000 + "1" + ")" * 5000 + "}",
+    "\\boxed{" + "{" * 300 + "1" + "}" * 300 + "}", "x" * 1_000_000 + " \\boxed{1}", "1" * 1_000_000,
+    b"\xff\xfe\\boxed{1}".decode("utf-8", errors="surrogateescape"), "", "\\boxed{}", "\\boxed{",
+    "\\boxed{\\frac{1}{0}}", "\\boxed{0^{-1}}", "\\boxed{\\sqrt[0]{2}}", "\\boxed{1e999999}",
+]
+
+
+def test_adversarial_inputs_return_fast_and_never_run_code(tmp_path):
+    target = tmp_path / "pwned"
+    for response in _payloads(target) + ADVERSARIAL:
+        for gold in ("1", "x", "\\frac{1}{2}"):
+            start = time.perf_counter()
+            v = verify(response, gold)
+            assert time.perf_counter() - start < 1.0, response[:60]
+            assert v.reason in {"equal", "not_equal", "no_answer", "parse_error", "too_large"}, (response[:60], v)
+    assert not target.exists()
+
+
+def test_huge_numbers_are_refused_not_computed():
+    assert verify("\\boxed{10^{10^{10^{10}}}}", "1").reason == "too_large"
+    assert verify("\\boxed{9**9**9**9}", "1").reason == "too_large"
+    assert verify("\\boxed{100000!}", "1").reason == "too_large"
+    assert verify("\\boxed{2^{10}}", "1024").correct  # moderate powers still work
+
+
+def test_pool_kills_hanging_item_and_keeps_serving(tmp_path):
+    target = tmp_path / "pwned_pool"
+    with VerifierPool(num_workers=2, timeout_s=1.0, memory_mb=1024) as pool:
+        start = time.perf_counter()
+        hung = pool.verify_batch(["\\boxed{1}"], ["1"], _test_sleep=30)
+        assert time.perf_counter() - start < 2.0
+        assert hung[0].reason == "timeout" and not hung[0].correct
+        assert pool.counters["timeouts"] == 1 and pool.counters["restarts"] == 1
+        rs = _payloads(target) + ADVERSARIAL[:8] + ["\\boxed{\\frac{2}{4}}"]
+        out = pool.verify_batch(rs, ["\\frac12"] * len(rs))
+        assert out[-1].correct and not any(v.correct for v in out[:-1])
+        assert all(v.reason != "timeout" for v in out)
+
+        results = {}
+
+        def worker(k):
+            results[k] = pool.verify_batch([f"\\boxed{{{k}}}", "\\boxed{7}"], [str(k), "8"])
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert all(results[k][0].correct and not results[k][1].correct for k in range(4))
+    assert not target.exists()

@@ -1,4 +1,0 @@
-"""verifiers: safe math answer extraction, parsing, equivalence, and a killable process pool."""
-from verifiers.verify import Verdict, verify, verify_batch
-
-__all__ = ["Verdict", "verify", "verify_batch"]
