@@ -117,6 +117,10 @@ class LoggerConfig:
     project: str = "rlvr"
     wandb_mode: str = "offline"      # offline | online | disabled
     console: bool = True
+    group: Optional[str] = None      # wandb group; None = the sweep (<name>/<sweep time>) or, outside a sweep, `name`
+    run_name: Optional[str] = None   # wandb run name; None = the overrides that differ within the sweep
+    job_type: str = "train"
+    tags: list[str] = field(default_factory=list)   # added to the tags derived from config (algorithm, reward, ...)
 
 
 @dataclass

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,15 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
 
 
 class RunLogger:
+    """Appends one JSON line per step to metrics.jsonl and mirrors it to wandb and a progress bar.
+
+    The wandb run is named and grouped so that a sweep reads as one comparison in the wandb UI (see `wandb_identity`),
+    and its id is kept in the run directory (WANDB_ID_FILE) so a resumed run continues the same wandb run."""
+
     def __init__(self, run_dir: str | Path, *, project: str = "rlvr", wandb_mode: str = "offline",
-                 config: dict | None = None, total_steps: int = 0, resume_step: int = 0, console: bool = True):
+                 config: dict | None = None, total_steps: int = 0, resume_step: int = 0, console: bool = True,
+                 group: str | None = None, name: str | None = None, job_type: str | None = None,
+                 tags: list[str] | None = None):
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / "metrics.jsonl"
         # On resume, drop lines past the checkpoint so the file equals an uninterrupted run's.
@@ -37,8 +45,9 @@ class RunLogger:
             os.environ.setdefault("WANDB_SILENT", "true")
             import wandb
 
+            ident = wandb_identity(config or {}, group=group, name=name, job_type=job_type, tags=tags)
             self.wandb = wandb.init(project=project, mode=wandb_mode, dir=str(self.run_dir), config=config,
-                                    resume="allow", reinit=True)
+                                    id=wandb_run_id(self.run_dir), resume="allow", reinit=True, **ident)
         self.bar = None
         if console:
             from tqdm import tqdm
@@ -69,6 +78,97 @@ class RunLogger:
             self.bar.close()
         if self.wandb is not None:
             self.wandb.finish()
+
+
+# ------------------------------------------------------------------------------------------- wandb run identity
+WANDB_ID_FILE = "wandb_id.txt"
+# Overrides that never tell two runs of a sweep apart in a name: where the output goes and how it is logged.
+_NOT_IN_NAME = ("hydra.", "logger", "trainer.run_dir")
+
+
+def wandb_run_id(run_dir: Path) -> str:
+    """The run's wandb id: read from the run directory, or made and stored there, so a resume (same directory)
+    logs into the same wandb run instead of starting a second one."""
+    path = Path(run_dir) / WANDB_ID_FILE
+    if path.exists() and path.read_text().strip():
+        return path.read_text().strip()
+    run_id = uuid.uuid4().hex[:12]  # wandb's own ids are short lowercase alphanumerics too
+    path.write_text(run_id + "\n")
+    return run_id
+
+
+def wandb_identity(config: dict, *, group: str | None = None, name: str | None = None, job_type: str | None = None,
+                   tags: list[str] | None = None) -> dict[str, Any]:
+    """group / name / job_type / tags of the wandb run: explicit arguments, then `logger.*` config fields, then what
+    Hydra knows (the sweep directory is the group, the overrides that vary within the sweep are the name)."""
+    logger_cfg = config.get("logger") or {}
+    sweep = _hydra_sweep()
+    group = group or logger_cfg.get("group") or (sweep["group"] if sweep else config.get("name"))
+    name = name or logger_cfg.get("run_name") or (sweep["name"] if sweep else _single_run_name())
+    job_type = job_type or logger_cfg.get("job_type") or "train"
+    all_tags = [*config_tags(config), *(logger_cfg.get("tags") or []), *(tags or [])]
+    return {"group": group, "name": name, "job_type": job_type, "tags": list(dict.fromkeys(all_tags))}
+
+
+def config_tags(config: dict) -> list[str]:
+    """Tags to filter runs by in wandb: the experiment and the option picked on each axis of an ablation."""
+    picks = {"algorithm": (config.get("algorithm") or {}).get("name"),
+             "reward": (config.get("reward") or {}).get("name"),
+             "model": (config.get("model") or {}).get("path") or (config.get("model") or {}).get("preset"),
+             "rollout": (config.get("rollout") or {}).get("engine")}
+    tags = [str(config["name"])] if config.get("name") else []
+    return tags + [f"{k}:{Path(str(v)).name}" for k, v in picks.items() if v]
+
+
+def _hydra_sweep() -> dict[str, str] | None:
+    """In a Hydra multirun: group = the sweep directory's last two parts (<name>/<time>), name = this job's values
+    of the swept keys (e.g. `reward=random,trainer.seed=1`). None outside a multirun or outside Hydra."""
+    hc = _hydra_config()
+    if hc is None or str(hc.mode) != "RunMode.MULTIRUN":
+        return None
+    sweep_dir = Path(str(hc.sweep.dir))
+    swept = _swept_keys(sweep_dir, dict(hc.sweeper.get("params") or {}))
+    overrides = [str(o) for o in hc.overrides.task]
+    picked = [o for o in overrides if _key(o) in swept] or [o for o in overrides if not _key(o).startswith(_NOT_IN_NAME)]
+    return {"group": "/".join(sweep_dir.parts[-2:]), "name": ",".join(picked) or f"job{hc.job.num}"}
+
+
+def _single_run_name() -> str | None:
+    hc = _hydra_config()
+    if hc is None:
+        return None
+    picked = [str(o) for o in hc.overrides.task if not _key(str(o)).startswith(_NOT_IN_NAME)]
+    return ",".join(picked) or None
+
+
+def _swept_keys(sweep_dir: Path, sweeper_params: dict) -> set[str]:
+    """Keys swept by this multirun: its sweeper params plus command-line sweeps (`reward=a,b`) from multirun.yaml."""
+    keys = {str(k) for k in sweeper_params}
+    multirun_yaml = sweep_dir / "multirun.yaml"
+    if multirun_yaml.exists():
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+        from omegaconf import OmegaConf
+
+        task = OmegaConf.load(multirun_yaml).hydra.overrides.task
+        try:
+            parsed = OverridesParser.create().parse_overrides([str(o) for o in task])
+            keys |= {o.key_or_group for o in parsed if o.is_sweep_override()}
+        except Exception:  # noqa: BLE001 -- a name is cosmetic; never stop a run for it
+            pass
+    return keys
+
+
+def _key(override: str) -> str:
+    return override.lstrip("+~").partition("=")[0]
+
+
+def _hydra_config():
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        return HydraConfig.get() if HydraConfig.initialized() else None
+    except ImportError:
+        return None
 
 
 def _jsonable(v: Any) -> bool:

@@ -1,0 +1,309 @@
+"""Compare runs of a sweep: `python -m rlvr.report SWEEP_DIR_or_RUN_DIRS... --by reward --out DIR`.
+
+An ablation is only answered once its runs sit side by side, so this reads each run's metrics.jsonl, groups the runs
+by config keys (seeds of one setting fall into one group), and writes one PNG per curve (mean over seeds, min-max
+band) and report.md (final held-out accuracy mean +- spread per group, steps, wall time). A Hydra multirun writes
+this report into its sweep directory by itself (`ReportCallback`, registered in conf/hydra/callbacks/report.yaml).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import re
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from data_gen.io import read_records
+
+log = logging.getLogger(__name__)
+
+# (metrics.jsonl key, plot title): the curves an ablation is judged by.
+CURVES = (
+    ("heldout_accuracy", "held-out accuracy (greedy)"),
+    ("reward_mean", "train reward (the trained signal)"),
+    ("accuracy", "true accuracy of the samples (verifier)"),
+    ("entropy", "policy entropy per token"),
+    ("response_length", "response length (tokens)"),
+)
+# Keys that vary between seeds of one setting, or per run, and so never define a group.
+NOT_A_GROUP = re.compile(r"(^|\.)(seed|run_dir)$|^hydra\.|^logger\.")
+
+
+@dataclass
+class Run:
+    """One run directory: its resolved config (flattened to dotted keys), metric rows and wall time."""
+    path: Path
+    config: dict[str, Any]
+    rows: list[dict[str, Any]]
+    overrides: list[str] = field(default_factory=list)
+    wall_s: float | None = None
+
+    def series(self, key: str) -> list[tuple[int, float]]:
+        return [(int(r["step"]), float(r[key])) for r in self.rows if key in r and r[key] is not None]
+
+    def final(self, key: str) -> float | None:
+        pts = self.series(key)
+        return pts[-1][1] if pts else None
+
+    @property
+    def last_step(self) -> int:
+        return max((int(r.get("step", 0)) for r in self.rows), default=0)
+
+
+# --------------------------------------------------------------------------------------------------- reading runs
+def find_run_dirs(paths: Sequence[str | Path]) -> list[Path]:
+    """Each path is a run directory (holds metrics.jsonl) or a folder above runs (a sweep directory)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise FileNotFoundError(f"{p}: no such directory (pass a sweep directory or run directories)")
+        if (p / "metrics.jsonl").exists():
+            found.append(p)
+        else:
+            found.extend(sorted((m.parent for m in p.rglob("metrics.jsonl")), key=_natural_key))
+    if not found:
+        raise FileNotFoundError(f"no metrics.jsonl under {', '.join(map(str, paths))}: pass a sweep directory "
+                                "(multirun/<name>/<time>) or run directories (runs/<name>/<time>)")
+    return list(dict.fromkeys(found))
+
+
+def _natural_key(path: Path) -> list:
+    """Sort job 10 after job 9, so groups appear in the order the sweep ran them."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
+
+
+def load_run(path: Path) -> Run:
+    import yaml
+
+    cfg_file = next((f for f in (path / "config.yaml", path / ".hydra" / "config.yaml") if f.exists()), None)
+    config = flatten(yaml.safe_load(cfg_file.read_text()) or {}) if cfg_file else {}
+    over_file = path / ".hydra" / "overrides.yaml"
+    overrides = list(yaml.safe_load(over_file.read_text()) or []) if over_file.exists() else []
+    return Run(path, config, read_records(path / "metrics.jsonl"), overrides, _wall_time(path))
+
+
+def _wall_time(path: Path) -> float | None:
+    """Job start (Hydra's .hydra/ or the resolved config.yaml) to the end of the run (summary.json)."""
+    start = next((f for f in (path / ".hydra" / "config.yaml", path / "config.yaml") if f.exists()), None)
+    end = path / "summary.json"
+    if start is None or not end.exists():
+        return None
+    return max(0.0, end.stat().st_mtime - start.stat().st_mtime)
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    out: dict[str, Any] = {}
+    for k, v in tree.items():
+        out.update(flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+# -------------------------------------------------------------------------------------------------------- grouping
+def config_value(run: Run, key: str) -> Any:
+    """`reward` names the group `reward.name`: config groups are compared by the option that was picked."""
+    for k in (key, f"{key}.name"):
+        if k in run.config:
+            return run.config[k]
+    for o in run.overrides:  # a group without a `name` field (model=small): the option picked on the command line
+        if o.lstrip("+~").partition("=")[0] == key:
+            return o.partition("=")[2]
+    raise KeyError(f"--by {key}: not a config key of {run.path} (e.g. reward, algorithm, trainer.lr, "
+                   "model.warm_start.objective)")
+
+
+def swept_keys(runs: Sequence[Run]) -> list[str]:
+    """The override keys whose values differ between runs, seeds excluded: what the sweep compared."""
+    values: dict[str, set[str]] = {}
+    for run in runs:
+        for o in run.overrides:
+            key, _, value = o.lstrip("+~").partition("=")
+            values.setdefault(key, set()).add(value)
+    keys = [k for k, v in values.items() if len(v) > 1 and not NOT_A_GROUP.search(k)]
+    return keys or ["name"]
+
+
+def group_runs(runs: Sequence[Run], by: Sequence[str]) -> dict[str, list[Run]]:
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        label = ", ".join(f"{k}={config_value(run, k)}" if len(by) > 1 else str(config_value(run, k)) for k in by)
+        groups.setdefault(label, []).append(run)
+    return groups
+
+
+# ------------------------------------------------------------------------------------------------------ statistics
+def band(runs: Sequence[Run], key: str) -> tuple[list[int], list[float], list[float], list[float]]:
+    """Mean, min and max over the runs at each step any of them logged `key`."""
+    by_step: dict[int, list[float]] = {}
+    for run in runs:
+        for step, value in run.series(key):
+            by_step.setdefault(step, []).append(value)
+    steps = sorted(by_step)
+    return (steps, [statistics.fmean(by_step[s]) for s in steps], [min(by_step[s]) for s in steps],
+            [max(by_step[s]) for s in steps])
+
+
+@dataclass
+class GroupSummary:
+    label: str
+    seeds: int
+    steps: int
+    start: float | None        # held-out accuracy at step 0 (mean)
+    final: list[float]         # final held-out accuracy of each run
+    wall_s: list[float]
+
+    def cell(self, values: list[float], pct: bool = True) -> str:
+        if not values:
+            return "-"
+        scale, unit = (100.0, "%") if pct else (1.0, "")
+        mean = statistics.fmean(values) * scale
+        if len(values) == 1:
+            return f"{mean:.1f}{unit}"
+        sd = statistics.stdev(values) * scale
+        return f"{mean:.1f} ± {sd:.1f}{unit} ({min(values) * scale:.1f}-{max(values) * scale:.1f})"
+
+
+def summarize(label: str, runs: Sequence[Run]) -> GroupSummary:
+    starts = [pts[0][1] for r in runs if (pts := r.series("heldout_accuracy")) and pts[0][0] == 0]
+    return GroupSummary(label=label, seeds=len(runs), steps=max(r.last_step for r in runs),
+                        start=statistics.fmean(starts) if starts else None,
+                        final=[v for r in runs if (v := r.final("heldout_accuracy")) is not None],
+                        wall_s=[r.wall_s for r in runs if r.wall_s is not None])
+
+
+def markdown_table(summaries: Sequence[GroupSummary], by: Sequence[str]) -> str:
+    head = (f"| {' / '.join(by)} | runs | steps | held-out start | final held-out accuracy: mean ± sd (min-max) "
+            "| wall time per run | wall time, all runs |")
+    lines = [head, "|---|---|---|---|---|---|---|"]
+    for s in summaries:
+        start = f"{s.start:.1%}" if s.start is not None else "-"
+        per_run = f"{statistics.fmean(s.wall_s):.0f} s" if s.wall_s else "-"
+        total = _duration(sum(s.wall_s)) if s.wall_s else "-"
+        lines.append(f"| {s.label} | {s.seeds} | {s.steps} | {start} | {s.cell(s.final)} | {per_run} | {total} |")
+    return "\n".join(lines) + "\n"
+
+
+def _duration(seconds: float) -> str:
+    minutes, sec = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {sec:02d} s" if minutes else f"{sec} s"
+
+
+# -------------------------------------------------------------------------------------------------------- plotting
+def plot_curve(groups: dict[str, list[Run]], key: str, title: str, out_png: Path) -> Path | None:
+    """One line per group (mean over its runs) with the min-max band; None when no run logged `key`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = {label: band(runs, key) for label, runs in groups.items()}
+    curves = {label: c for label, c in curves.items() if c[0]}
+    if not curves:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for label, (steps, mean, lo, hi) in curves.items():
+        (line,) = ax.plot(steps, mean, label=f"{label} (n={len(groups[label])})",
+                          marker="o" if len(steps) < 20 else None, markersize=3)
+        ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.18, linewidth=0)
+    ax.set_title(title)
+    ax.set_xlabel("step")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=90)
+    plt.close(fig)
+    return out_png
+
+
+# ---------------------------------------------------------------------------------------------------------- report
+def write_report(paths: Sequence[str | Path], out_dir: str | Path, by: Sequence[str] | None = None,
+                 title: str | None = None, command: str | None = None) -> Path:
+    """Read the runs under `paths`, write the PNGs and report.md into `out_dir`; returns report.md's path."""
+    runs = [load_run(p) for p in find_run_dirs(paths)]
+    by = list(by) if by else swept_keys(runs)
+    groups = group_runs(runs, by)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pngs = [p for key, label in CURVES if (p := plot_curve(groups, key, label, out / f"{key}.png"))]
+    summaries = [summarize(label, rs) for label, rs in groups.items()]
+    text = [f"# {title or 'Run comparison'}\n", f"{len(runs)} runs grouped by `{', '.join(by)}`; "
+            "curves are the mean over a group's runs with the min-max band.\n"]
+    if command:
+        text.append(f"```bash\n{command}\n```\n")
+    text.append(markdown_table(summaries, by))
+    text.extend(f"![{p.stem}]({p.name})\n" for p in pngs)
+    text.append("Runs:\n\n" + "".join(f"- `{r.path}`\n" for r in runs))
+    report = out / "report.md"
+    report.write_text("\n".join(text))
+    return report
+
+
+def sweep_command(sweep_dir: Path) -> str | None:
+    """The command line that started a multirun, rebuilt from its multirun.yaml (for the report's header)."""
+    import yaml
+
+    f = sweep_dir / "multirun.yaml"
+    if not f.exists():
+        return None
+    hydra = (yaml.safe_load(f.read_text()) or {}).get("hydra", {})
+    task = hydra.get("overrides", {}).get("task", [])
+    return " ".join(["python -m rlvr.train -m", *task])
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m rlvr.report", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("paths", nargs="+", help="a sweep directory (multirun/<name>/<time>) or run directories")
+    p.add_argument("--by", action="append", metavar="KEY",
+                   help="config key to group by, repeatable (reward, algorithm, trainer.lr, ...); default: the "
+                        "overrides that differ between runs, seeds excluded")
+    p.add_argument("--out", help="output folder (default: the sweep directory when one is given, else ./report)")
+    p.add_argument("--title", help="heading of report.md")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    a = _parse_args(argv)
+    single = Path(a.paths[0]) if len(a.paths) == 1 else None
+    out = a.out or (str(single) if single and not (single / "metrics.jsonl").exists() else "report")
+    try:
+        report = write_report(a.paths, out, a.by, a.title,
+                              sweep_command(single) if single else None)
+    except (FileNotFoundError, KeyError) as e:
+        print(f"rlvr.report: {e.args[0] if e.args else e}")
+        return 2
+    print(report.read_text().split("![")[0].rstrip())
+    print(f"\nreport: {report}  (PNGs beside it)")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------- Hydra callback
+try:
+    from hydra.experimental.callback import Callback as _HydraCallback
+except ImportError:  # Hydra is a core dependency; this keeps the report usable without it
+    _HydraCallback = object
+
+
+class ReportCallback(_HydraCallback):
+    """Ends every multirun with its report in the sweep directory; a failing report only logs a warning, since
+    the runs themselves succeeded and must not be reported as a failed sweep."""
+
+    def __init__(self, by: Iterable[str] | None = None, enabled: bool = True):
+        self.by = list(by) if by else None
+        self.enabled = enabled
+
+    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+        if not self.enabled:
+            return
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        try:
+            report = write_report([sweep_dir], sweep_dir, self.by, title=f"Sweep {sweep_dir}",
+                                  command=sweep_command(sweep_dir))
+            log.info("sweep report: %s", report)
+            print(f"sweep report: {report}")
+        except Exception as e:  # noqa: BLE001 -- see the docstring
+            log.warning("could not write the sweep report into %s: %s: %s", sweep_dir, type(e).__name__, e)

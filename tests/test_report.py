@@ -1,0 +1,109 @@
+"""The sweep report (rlvr/tools/report.py): grouping runs by config, mean and spread over seeds, PNGs, the Markdown
+table, the Hydra callback that ends every multirun with it, and wandb group/name of the runs of a real multirun."""
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rlvr.tools.report import ReportCallback, find_run_dirs, load_run, main, swept_keys, write_report
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fake_run(path: Path, reward: str, seed: int, final: float, steps: int = 4) -> Path:
+    """A run directory as the loop writes it: resolved config, Hydra's overrides, metrics.jsonl, summary.json."""
+    (path / ".hydra").mkdir(parents=True)
+    config = {"name": "study", "reward": {"name": reward}, "algorithm": {"name": "grpo"},
+              "trainer": {"seed": seed, "steps": steps}}
+    (path / "config.yaml").write_text(yaml.safe_dump(config))
+    (path / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
+    (path / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(
+        ["experiment=study", f"reward={reward}", f"trainer.seed={seed}"]))
+    rows = [{"step": 0, "heldout_accuracy": 0.3}]
+    for s in range(1, steps + 1):
+        row = {"step": s, "reward_mean": 0.1 * s, "accuracy": 0.3 + 0.01 * s, "entropy": 1.0 - 0.1 * s,
+               "response_length": 5.0 + s}
+        if s == steps:
+            row["heldout_accuracy"] = final
+        rows.append(row)
+    (path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (path / "summary.json").write_text("{}")
+    return path
+
+
+@pytest.fixture()
+def sweep(tmp_path):
+    finals = {("verified", 0): 0.5, ("verified", 1): 0.6, ("random", 0): 0.2, ("random", 1): 0.1}
+    for job, ((reward, seed), final) in enumerate(finals.items()):
+        _fake_run(tmp_path / "sweep" / f"{job}_reward={reward},trainer.seed={seed}", reward, seed, final)
+    return tmp_path / "sweep"
+
+
+def test_report_groups_seeds_and_writes_curves_and_table(sweep, tmp_path):
+    report = write_report([sweep], tmp_path / "out", by=["reward"])
+    text = report.read_text()
+    for metric in ["heldout_accuracy", "reward_mean", "accuracy", "entropy", "response_length"]:
+        assert (tmp_path / "out" / f"{metric}.png").stat().st_size > 5000, metric
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
+    assert "55.0 ± 7.1% (50.0-60.0)" in rows["verified"] and "| 2 | 4 | 30.0% |" in rows["verified"]
+    assert "15.0 ± 7.1% (10.0-20.0)" in rows["random"]
+    assert "![heldout_accuracy](heldout_accuracy.png)" in text
+
+
+def test_default_groups_are_the_swept_overrides_without_seeds(sweep):
+    runs = [load_run(p) for p in find_run_dirs([sweep])]
+    assert [r.path.name[0] for r in runs] == ["0", "1", "2", "3"]
+    assert swept_keys(runs) == ["reward"]
+
+
+def test_two_keys_label_each_group_with_both(sweep, tmp_path):
+    text = write_report([sweep], tmp_path / "out", by=["reward", "algorithm"]).read_text()
+    assert "| reward=verified, algorithm=grpo | 2 |" in text
+
+
+def test_cli_errors_name_what_to_pass(sweep, tmp_path, capsys):
+    assert main([str(tmp_path / "nothing_here")]) == 2
+    assert "pass a sweep directory" in capsys.readouterr().out
+    assert main([str(sweep), "--by", "rewardz", "--out", str(tmp_path / "o")]) == 2
+    assert "--by rewardz: not a config key" in capsys.readouterr().out
+    assert main([str(sweep)]) == 0 and (sweep / "report.md").exists()
+
+
+def test_callback_only_warns_when_the_report_fails(tmp_path, caplog):
+    from omegaconf import OmegaConf
+
+    config = OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path / "empty")}}})
+    with caplog.at_level(logging.WARNING):
+        ReportCallback().on_multirun_end(config)
+    assert "could not write the sweep report" in caplog.text
+
+
+@pytest.mark.timeout(900)
+def test_a_two_run_multirun_ends_with_its_report_and_named_wandb_runs(tmp_path):
+    """`python -m rlvr.train -m reward=verified,random` (2 steps each): the callback writes report.md with both
+    groups and non-empty PNGs into the sweep dir; each offline wandb run carries the sweep as group and its swept
+    override as name, and its id is the one stored in the run directory."""
+    sweep_dir = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "rlvr.train", "-m", "reward=verified,random", "trainer.steps=2",
+           "model.warm_start.enabled=false", f"model.cache_dir={tmp_path / 'cache'}", "rollout.engine=hf",
+           "rollout.prompts_per_step=4", "rollout.n=4", "rollout.max_tokens=8", "trainer.eval_size=8",
+           "trainer.checkpoint_every=100", "reward.verifier.num_workers=0", "reward.verifier.use_ray_actor=false",
+           "logger.wandb_mode=offline", "logger.console=false", f"hydra.sweep.dir={sweep_dir}"]
+    env = {**os.environ, "WANDB_MODE": "offline"}
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=850)
+    assert out.returncode == 0, out.stderr[-3000:]
+
+    text = (sweep_dir / "report.md").read_text()
+    assert "| verified | 1 | 2 |" in text and "| random | 1 | 2 |" in text
+    assert (sweep_dir / "heldout_accuracy.png").stat().st_size > 5000
+
+    for run_dir, reward in zip(find_run_dirs([sweep_dir]), ["verified", "random"]):
+        run_id = (run_dir / "wandb_id.txt").read_text().strip()
+        record = next((run_dir / "wandb").glob(f"offline-run-*-{run_id}/run-{run_id}.wandb")).read_bytes()
+        group = "/".join(sweep_dir.parts[-2:]).encode()
+        assert group in record and f"reward={reward}".encode() in record and f"reward:{reward}".encode() in record
