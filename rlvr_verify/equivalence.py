@@ -3,7 +3,7 @@ import random
 
 import sympy as sp
 
-from rlvr_verify.parse import Bracketed
+from rlvr_verify.parse import Bracketed, Equation
 
 
 def _is_plain_number(x) -> bool:
@@ -44,6 +44,10 @@ def expressions_equal(a, b, rel_tol: float, points: int = 6) -> bool:
 
 def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
     """Structural comparison: lists/sets order-insensitive, tuples/intervals ordered, matrices elementwise."""
+    if isinstance(gold, Equation) or isinstance(pred, Equation):
+        if not (isinstance(gold, Equation) and isinstance(pred, Equation)):
+            return False
+        return equal(pred.difference, gold.difference, rel_tol) or equal(pred.difference, -gold.difference, rel_tol)
     if isinstance(gold, list) or (isinstance(gold, Bracketed) and gold.open == "{"):
         g_items = gold if isinstance(gold, list) else gold.items
         if isinstance(pred, list):

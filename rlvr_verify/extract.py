@@ -1,18 +1,30 @@
-"""Answer extraction: find the final answer in a model response and say which rule found it."""
+"""Answer extraction: find the final answer in a model response and say which rule found it.
+
+The cascade for extract='any' (first rule that finds something wins):
+  boxed         the last \\boxed{...}/\\fbox{...}; several boxes written together at the end are joined with ', '
+  gsm8k         '#### 42'
+  final_answer  'final answer is ...'
+  answer_is     'the answer is ...'
+  answer_colon  'Answer: ...'
+  last_math     the last $$...$$, \\[...\\], \\(...\\) or $...$
+  last_number   the last number in the text (a mixed number '4 4/9' and '1,000' stay whole)
+After a marker, a math environment is taken whole; plain text is cut at the sentence end, or to its leading number
+when the rest of the sentence is words ('Answer: 644 I hope this helps!' -> '644')."""
 import re
 from dataclasses import dataclass
 
 MAX_RESPONSE_CHARS = 200_000  # scanning only looks at the tail; a 1 MB response is cut, not rejected
+MAX_MARKER_ANSWER_CHARS = 300
 
 
 @dataclass(frozen=True)
 class Extraction:
     text: str | None
-    rule: str  # "boxed", "gsm8k", "final_answer", "answer_colon", "last_number", "none"
+    rule: str  # a key of RULES, or "none"
 
 
-def _balanced_group(s: str, start: int) -> str | None:
-    """Contents of the {...} group that opens at s[start], honoring nested braces."""
+def _balanced_group(s: str, start: int) -> tuple[str, int] | None:
+    """Contents of the {...} group that opens at s[start] (nested braces honored), and the index after it."""
     if start >= len(s) or s[start] != "{":
         return None
     depth = 0
@@ -22,48 +34,111 @@ def _balanced_group(s: str, start: int) -> str | None:
         elif s[i] == "}":
             depth -= 1
             if depth == 0:
-                return s[start + 1:i]
+                return s[start + 1:i], i + 1
     return None
+
+
+def _boxes(s: str) -> list[tuple[str, int, int]]:
+    """Every complete \\boxed{...}/\\fbox{...}: (contents, start, end)."""
+    out = []
+    for m in re.finditer(r"\\(?:boxed|fbox)\s*", s):
+        group = _balanced_group(s, m.end())
+        if group is not None:
+            out.append((group[0].strip(), m.start(), group[1]))
+    return out
+
+
+# Text allowed between two boxes that belong to one answer: '$\boxed{1}$, $\boxed{2}$', '\boxed{1} and \boxed{2}'.
+_BOX_JOINER = re.compile(r"[\s$,;]*(?:and|or|,|;)?[\s$,;]*")
 
 
 def extract_boxed(s: str) -> str | None:
-    """The last \\boxed{...} or \\fbox{...} with nested braces."""
-    for m in reversed(list(re.finditer(r"\\(?:boxed|fbox)\s*", s))):
-        group = _balanced_group(s, m.end())
-        if group is not None:
-            return group.strip()
-    return None
-
-
-def _line_after(s: str, marker: str) -> str | None:
-    idx = s.lower().rfind(marker.lower())
-    if idx < 0:
+    """The last box; boxes written one after another at the end ('\\boxed{1}, \\boxed{2}') are one list answer."""
+    boxes = _boxes(s)
+    if not boxes:
         return None
-    rest = s[idx + len(marker):].lstrip(" :\t")
-    line = rest.split("\n", 1)[0].strip()
-    line = line.strip("$ ").rstrip(".").strip().strip("$").strip()
-    return line or None
+    group = [boxes[-1]]
+    for prev in reversed(boxes[:-1]):
+        between = s[prev[2]:group[0][1]]
+        if len(between) > 12 or not _BOX_JOINER.fullmatch(between):
+            break
+        group.insert(0, prev)
+    return ", ".join(text for text, _, _ in group)
 
 
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:\s*/\s*\d+)?")
+# $$...$$, \[...\], \(...\), $...$ (an escaped \$ is money, not math; inline math does not span a blank line).
+_MATH_ENV = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\$)((?:[^$\n]|\n(?!\n))+?)(?<!\\)\$",
+                       re.S)
+
+
+def extract_last_math(s: str) -> str | None:
+    """Contents of the last math environment (the answer written as display or inline math, without a box),
+    unless plain text after it has a number: then that number is the later, likelier answer."""
+    last = None
+    for last in _MATH_ENV.finditer(s):
+        pass
+    if last is None or _NUMBER.search(s, last.end()):
+        return None
+    text = next(g for g in last.groups() if g is not None).strip()
+    return text or None
+
+
+# 1,000 / 1 000 / 12.5 / 4 4/9 / 3/4, with an optional percent sign.
+_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d/])|\d+)(?:\.\d+)?"
+                     r"(?:\s+\d+\s*/\s*\d+|\s*/\s*\d+)?(?:\s*\\?%)?")
 
 
 def extract_last_number(s: str) -> str | None:
-    found = _NUMBER.findall(s)
-    return found[-1].replace(",", "").replace(" ", "") if found else None
+    found = [m.group(0) for m in _NUMBER.finditer(s)]
+    return found[-1].replace(",", "") if found else None
+
+
+def _sentence(rest: str) -> str:
+    """Text up to the end of the line or sentence (a '.' followed by a space or the end; not a decimal point)."""
+    line = rest.split("\n", 1)[0]
+    return re.split(r"\.(?=\s|$)", line, maxsplit=1)[0].strip()
+
+
+def _answer_at_start(rest: str) -> str | None:
+    """The answer that opens `rest` (the text after a marker such as 'The answer is')."""
+    rest = rest.lstrip(" \t:*")
+    if rest.startswith("\n"):
+        rest = rest.lstrip()
+        if not (rest.startswith("$") or rest.startswith("\\[") or rest.startswith("\\(")):
+            return None
+    env = _MATH_ENV.match(rest)
+    if env:
+        return next(g for g in env.groups() if g is not None).strip() or None
+    sentence = _sentence(rest)[:MAX_MARKER_ANSWER_CHARS]
+    number = _NUMBER.match(sentence)
+    if number:
+        tail = sentence[number.end():].strip()
+        if not tail or re.match(r"[A-Za-z]{2,}|I\b|[!?,;]", tail):  # words after a number: units or chatter
+            return number.group(0)
+    return sentence.strip("$ ").rstrip(".").strip() or None
+
+
+def _after_marker(s: str, pattern: str) -> str | None:
+    """The answer after the last occurrence of a marker phrase (case-insensitive)."""
+    last = None
+    for last in re.finditer(pattern, s, re.IGNORECASE):
+        pass
+    return _answer_at_start(s[last.end():]) if last else None
 
 
 RULES = {
     "boxed": extract_boxed,
-    "gsm8k": lambda s: _line_after(s, "####"),
-    "final_answer": lambda s: _line_after(s, "final answer is"),
-    "answer_colon": lambda s: _line_after(s, "answer:"),
+    "gsm8k": lambda s: _after_marker(s, r"####"),
+    "final_answer": lambda s: _after_marker(s, r"final answer is\b"),
+    "answer_is": lambda s: _after_marker(s, r"\banswer is\b"),
+    "answer_colon": lambda s: _after_marker(s, r"\banswer\s*:"),
+    "last_math": extract_last_math,
     "last_number": extract_last_number,
 }
 STRICTNESS = {
     "boxed": ["boxed"],
-    "boxed_or_marker": ["boxed", "gsm8k", "final_answer", "answer_colon"],
-    "any": ["boxed", "gsm8k", "final_answer", "answer_colon", "last_number"],
+    "boxed_or_marker": ["boxed", "gsm8k", "final_answer", "answer_is", "answer_colon"],
+    "any": ["boxed", "gsm8k", "final_answer", "answer_is", "answer_colon", "last_math", "last_number"],
 }
 
 
@@ -77,3 +152,16 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
         if text:
             return Extraction(text, rule)
     return Extraction(None, "none")
+
+
+def unwrap_math(s: str) -> str:
+    """A gold (or extracted answer) written as '$...$', '\\(...\\)', '\\[...\\]' or '\\boxed{...}' -> its contents."""
+    s = s.strip()
+    if "\\boxed" in s or "\\fbox" in s:
+        boxed = extract_boxed(s)
+        if boxed:
+            s = boxed
+    env = _MATH_ENV.fullmatch(s)
+    if env:
+        s = next(g for g in env.groups() if g is not None).strip()
+    return s

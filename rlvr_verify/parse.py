@@ -269,9 +269,9 @@ class Parser:
         if name == "left":
             return self.parse_atom()
         if name == "{":  # \{ a, b \}
-            items = self.parse_list(["\\}", "}"])
+            items = self.parse_list(["}"])  # the closing \} tokenizes as cmd "}"
             self.take()
-            return sp.FiniteSet(*items)
+            return Bracketed("{", items, "}")
         if name in ("begin",):
             return self.parse_matrix()
         if name in ("alpha", "beta", "theta", "lambda", "mu", "phi"):
@@ -311,6 +311,13 @@ class Bracketed:
 
     def __repr__(self):
         return f"Bracketed({self.open}{self.items}{self.close})"
+
+
+class Equation:
+    """lhs = rhs kept as lhs - rhs, so two equations compare as relations (equal up to the sign)."""
+
+    def __init__(self, difference):
+        self.difference = difference
 
 
 def check_size(s: str):

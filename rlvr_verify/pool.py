@@ -18,15 +18,18 @@ def _worker_main(conn, memory_mb: int):
     import resource
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from rlvr_verify.verify import verify
+    from rlvr_verify import mv_backend
+    mv_backend.IN_POOL_WORKER = True  # the only process where math-verify (sympy's parser) may run
     conn.send(READY)
     while True:
         msg = conn.recv()
         if msg is None:
             return
         response, gold, options = msg
+        options = dict(options)
+        backend = options.pop("backend", "rlvr")
         try:
-            conn.send(verify(response, gold, **options))
+            conn.send(mv_backend.verify_backend(response, gold, backend, options))
         except MemoryError:
             conn.send(Verdict(False, 0.0, None, "too_large"))
         except Exception as exc:  # a verifier bug must score 0, not kill the worker

@@ -3,8 +3,10 @@ import re
 from dataclasses import dataclass
 
 from rlvr_verify.equivalence import equal
-from rlvr_verify.extract import extract_answer
-from rlvr_verify.parse import CONSTANTS, FUNCS, ParseError, TooLarge, parse_math
+from rlvr_verify.extract import extract_answer, unwrap_math
+import sympy as sp
+
+from rlvr_verify.parse import CONSTANTS, FUNCS, Bracketed, Equation, ParseError, TooLarge, parse_math
 
 
 @dataclass(frozen=True)
@@ -17,14 +19,42 @@ class Verdict:
 
 _DROP = [r"\\\$", r"\\left", r"\\right", r"\\displaystyle", r"\\,", r"\\;", r"\\:", r"(?<!\\)\\ ", r"\$", r"\\quad",
           r"\^\s*\{\s*\}", r"\\dfrac", r"\\tfrac"]
+_RELATIONS = [(r"\\(?:leq?|leqslant)(?![a-zA-Z])|≤", "<="), (r"\\(?:geq?|geqslant)(?![a-zA-Z])|≥", ">="),
+              (r"\\lt(?![a-zA-Z])", "<"), (r"\\gt(?![a-zA-Z])", ">"), (r"=<", "<="), (r"=>", ">=")]
+# A name on the left of '=' that only labels the answer: x =, x_1 =, f(y) =, (p, q) =, x \in.
+_LABEL = re.compile(r"^\s*(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\s*\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\))?"
+                    r"|\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\))\s*(?:=(?![=<>])|\\in(?![a-zA-Z]))\s*")
+
+
+def _mixed_latex(m) -> str:
+    whole, num, den = m.groups()
+    return f"({whole}+{num}/{den})" if int(num) < int(den) else m.group(0)
+
+
+def _number_formats(s: str) -> str:
+    """Thousands separators (1{,}000, 1\\,000, 1 000), LaTeX decimal commas (3{,}5) and mixed numbers
+    (4\\frac{4}{9}, 4 4/9 -> (4+4/9)) become plain arithmetic the parser reads."""
+    s = re.sub(r"(?<=\d)\{,\}(?=\d{3}(?!\d))", "", s)
+    s = re.sub(r"(?<=\d)\{,\}(?=\d)", ".", s)
+    s = re.sub(r"(?<=\d)(?:\\,|\\ |~|\\;|\\:|\\!)(?=\d{3}(?!\d))", "", s)
+    s = re.sub(r"(?<![\w.^_}{\\])(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}", _mixed_latex, s)
+    s = re.sub(r"(?<![\w./^_])(\d+) +(\d+)/(\d+)(?![\d.])", _mixed_latex, s)
+    s = re.sub(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d/.])", lambda m: m.group(0).replace(" ", ""), s)
+    return s
 
 
 def normalize(s: str, percent: str = "strip") -> str:
-    """Strip presentation: \\text{} units, $, spacing, degrees, trailing period, 'x =' prefixes."""
-    s = s.strip()
-    s = re.sub(r"\\(?:text|textbf|mbox|mathrm)\{([^{}]*)\}", lambda m: " " + m.group(1) + " ", s)
+    """Strip presentation: $...$ and \\boxed wrappers, \\text{} units, spacing, degrees, trailing punctuation,
+    'x =' / 'f(y) =' / '(p,q) =' labels; spell relations one way; read number formats."""
+    s = unwrap_math(s)
+    s = re.sub(r"\\(?:text|textbf|mbox|mathrm|textrm)\{([^{}]*)\}", lambda m: " " + m.group(1) + " ", s)
+    s = re.sub(r"(?:\s|\\[,;: ])*[.,;:]+\s*$", "", s)  # trailing punctuation: 'is $\frac{1}{3}.$'
+
     s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?", " ", s).replace("°", "")
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    for pat, rep in _RELATIONS:
+        s = re.sub(pat, rep, s)
+    s = _number_formats(s)
     s = s.replace("\\!", "").replace("{,}", ",")
     for pat in _DROP:
         s = re.sub(pat, " ", s)
@@ -33,13 +63,13 @@ def normalize(s: str, percent: str = "strip") -> str:
         s = re.sub(r"(\d+(?:\.\d+)?)\s*\\?%", r"(\1/100)", s)
     s = s.replace("\\%", "").replace("%", "")
     s = re.sub(r"_\{(\d+)\}", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text)
-    s = re.sub(r"^\s*[a-zA-Z]\s*(?:=|\\in)\s*", "", s)  # x = 3  -> 3
+    s = _LABEL.sub("", s, count=1)
     s = re.sub(r"^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$", lambda m: m.group(0).replace(",", ""), s)
-    # units / words after a number: "18 dollars", "5 cm"
-    m = re.fullmatch(r"(-?[\d.,/]+)\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)", s.strip())
+    # units / words after a number: "18 dollars", "5 cm", "\frac{270}{7} degrees"
+    m = re.fullmatch(r"(.*?[\d}.)])\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)", s.strip())
     if m and m.group(2).split()[0] not in FUNCS and m.group(2).split()[0] not in CONSTANTS:
         s = m.group(1)  # a unit word, not "2 x" or "3 pi"
-    return s.strip().rstrip(".").strip()
+    return s.strip().rstrip(".,;").strip()
 
 
 def _pm_expand(s: str) -> str:
@@ -50,12 +80,67 @@ def _pm_expand(s: str) -> str:
     return s
 
 
-def parse_answer(s: str, percent: str = "strip"):
-    """A union of intervals becomes an unordered list of its parts; everything else is one parse."""
-    text = _pm_expand(normalize(s, percent))
+_RELATION_OPS = re.compile(r"(<=|>=|<|>)")
+_VARIABLE = re.compile(r"[a-zA-Z](?:_\{?\w+\}?)?")
+
+
+def relation_interval(text: str):
+    """'a <= x < b', 'x >= 5', '5 > x' -> the interval they describe, as the same Bracketed that '[a, b)' parses
+    to, so an inequality and an interval compare directly. None when text is not such a relation."""
+    parts = _RELATION_OPS.split(text)
+    terms, ops = [t.strip() for t in parts[0::2]], parts[1::2]
+    is_var = [bool(_VARIABLE.fullmatch(t)) for t in terms]
+    if len(terms) == 2 and is_var.count(True) == 1:
+        bound = parse_math(terms[1] if is_var[0] else terms[0])
+        op = ops[0] if is_var[0] else {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[ops[0]]
+        if op in ("<", "<="):
+            return Bracketed("(", [-sp.oo, bound], "]" if op == "<=" else ")")
+        return Bracketed("[" if op == ">=" else "(", [bound, sp.oo], ")")
+    if len(terms) == 3 and is_var == [False, True, False]:
+        if all(op in ("<", "<=") for op in ops):
+            lo, hi, lo_op, hi_op = terms[0], terms[2], ops[0], ops[1]
+        elif all(op in (">", ">=") for op in ops):
+            lo, hi, lo_op, hi_op = terms[2], terms[0], ops[1], ops[0]
+        else:
+            return None
+        return Bracketed("[" if "=" in lo_op else "(", [parse_math(lo), parse_math(hi)], "]" if "=" in hi_op else ")")
+    return None
+
+
+def _equation_sides(text: str) -> list[str]:
+    """Split on top-level '=' (not <=, >=, !=)."""
+    return re.split(r"(?<![<>!=])=(?!=)", text)
+
+
+def align_equations(pred: str, gold: str) -> tuple[str, str]:
+    """When only one side is an equation ('2 + 3 = 5', 'y = 2x + 1' with a non-label left side), compare its
+    right-hand side with the other answer."""
+    p_eq, g_eq = len(_equation_sides(pred)) > 1, len(_equation_sides(gold)) > 1
+    if p_eq and not g_eq:
+        pred = _equation_sides(pred)[-1].strip()
+    elif g_eq and not p_eq:
+        gold = _equation_sides(gold)[-1].strip()
+    return pred, gold
+
+
+def parse_normalized(text: str):
+    """A union of intervals becomes an unordered list of its parts; a relation becomes its interval; an equation
+    an Equation; everything else is one parse."""
+    text = _pm_expand(text)
     if "\\cup" in text:
-        return [parse_math(part) for part in text.split("\\cup")]
+        return [parse_normalized(part) for part in text.split("\\cup")]
+    if "<" in text or ">" in text:
+        interval = relation_interval(text)
+        if interval is not None:
+            return interval
+    sides = _equation_sides(text)
+    if len(sides) == 2:
+        return Equation(parse_math(sides[0]) - parse_math(sides[1]))
     return parse_math(text)
+
+
+def parse_answer(s: str, percent: str = "strip"):
+    return parse_normalized(normalize(s, percent))
 
 
 def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9, percent: str = "strip",
@@ -73,16 +158,18 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         return _random_calculation(found.text, gold)
     if mode != "exact":
         raise ValueError(f"mode={mode!r}: choose 'exact' or 'random_calculation'")
-    if normalize(found.text, percent) == normalize(gold, percent):
+    pred_text, gold_text = normalize(found.text, percent), normalize(gold, percent)
+    if pred_text == gold_text:
         return Verdict(True, 1.0, found.text, "equal")
+    pred_text, gold_text = align_equations(pred_text, gold_text)
     try:
-        gold_obj = parse_answer(gold, percent)
+        gold_obj = parse_normalized(gold_text)
     except TooLarge:
         return Verdict(False, 0.0, found.text, "too_large")
     except (ParseError, TypeError, ValueError, ZeroDivisionError, RecursionError):
         return Verdict(False, 0.0, found.text, "gold_parse_error")
     try:
-        pred_obj = parse_answer(found.text, percent)
+        pred_obj = parse_normalized(pred_text)
         ok = equal(pred_obj, gold_obj, rel_tol)
     except TooLarge:
         return Verdict(False, 0.0, found.text, "too_large")

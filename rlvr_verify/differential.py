@@ -1,0 +1,104 @@
+"""Differential testing: ours vs math-verify on the generated corpus, both scored against the built-in truth.
+
+    python -m rlvr_verify bench                       # 20,000 pairs, per-class accuracy, verdicts/s, disagreements
+    python -m rlvr_verify bench --triage out.jsonl    # also write every disagreement for triage
+
+math-verify runs only in VerifierPool workers (backend='math_verify'): it hands text to sympy's parser."""
+import hashlib
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from rlvr_verify.corpus import Pair, generate
+from rlvr_verify.verify import verify
+
+
+def run_ours(pairs: list[Pair]) -> tuple[list[bool], float]:
+    """Our verdicts, in-process (the parser never evaluates text); returns verdicts and verdicts/s."""
+    start = time.perf_counter()
+    out = [verify(p.response, p.gold).correct for p in pairs]
+    return out, len(pairs) / max(time.perf_counter() - start, 1e-9)
+
+
+def run_math_verify(pairs: list[Pair], workers: int = 2, timeout_s: float = 10.0) -> tuple[list[bool], float]:
+    """math-verify's verdicts through the killable pool; verdicts/s is per worker so it compares with run_ours."""
+    from rlvr_verify.pool import VerifierPool
+    with VerifierPool(num_workers=workers, timeout_s=timeout_s, memory_mb=2048) as pool:
+        pool.verify_batch(["$1$"] * workers, ["1"] * workers, backend="math_verify")  # imports, warm-up
+        start = time.perf_counter()
+        verdicts = pool.verify_batch([p.response for p in pairs], [p.gold for p in pairs], backend="math_verify")
+        elapsed = time.perf_counter() - start
+    return [v.correct for v in verdicts], len(pairs) / max(elapsed * workers, 1e-9)
+
+
+def corpus_key(pairs: list[Pair]) -> str:
+    return hashlib.sha256("".join(p.to_json() for p in pairs).encode()).hexdigest()[:16]
+
+
+def _pair_key(p: Pair) -> str:
+    return hashlib.sha256(json.dumps([p.response, p.gold]).encode()).hexdigest()[:20]
+
+
+def cached_math_verify(pairs, cache: Path | None, workers: int = 2):
+    """math-verify's verdicts do not change when ours does: a per-pair cache file keeps them between runs, so only
+    new pairs are sent to it. Returns verdicts and verdicts/s (None when nothing new had to be run)."""
+    saved = json.loads(cache.read_text()) if cache and cache.exists() else {}
+    todo = [p for p in pairs if _pair_key(p) not in saved]
+    rate = None
+    if todo:
+        verdicts, rate = run_math_verify(todo, workers)
+        saved.update({_pair_key(p): v for p, v in zip(todo, verdicts)})
+        if cache:
+            cache.write_text(json.dumps(saved))
+    return [saved[_pair_key(p)] for p in pairs], rate
+
+
+def per_class(pairs, ours, theirs) -> dict[str, dict]:
+    """Per answer class: n, accuracy of both, disagreements and who was right in them."""
+    rows = defaultdict(lambda: defaultdict(int))
+    for p, a, b in zip(pairs, ours, theirs):
+        for cls in (p.cls, "ALL"):
+            r = rows[cls]
+            r["n"] += 1
+            r["ours_ok"] += a == p.expected
+            r["mv_ok"] += b == p.expected
+            r["disagree"] += a != b
+            r["mv_right"] += a != b and b == p.expected
+            r["ours_right"] += a != b and a == p.expected
+            r["both_wrong"] += a == b and a != p.expected
+    return {k: dict(v) for k, v in sorted(rows.items(), key=lambda kv: (kv[0] == "ALL", kv[0]))}
+
+
+def format_table(table: dict) -> str:
+    head = f"| {'class':16s} | {'n':>6s} | {'ours':>6s} | {'math-verify':>11s} | {'disagree':>8s} " \
+           f"| {'mv right':>8s} | {'ours right':>10s} | {'both wrong':>10s} |"
+    lines = [head, "|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|"]
+    for cls, r in table.items():
+        lines.append(f"| {cls:16s} | {r['n']:6d} | {r['ours_ok'] / r['n']:6.1%} | {r['mv_ok'] / r['n']:11.1%} "
+                     f"| {r['disagree']:8d} | {r['mv_right']:8d} | {r['ours_right']:10d} | {r['both_wrong']:10d} |")
+    return "\n".join(lines)
+
+
+def write_disagreements(pairs, ours, theirs, path) -> int:
+    """Every pair where the two verifiers differ (plus where both are wrong), for triage by hand."""
+    rows = [dict(p.__dict__, ours=a, math_verify=b) for p, a, b in zip(pairs, ours, theirs)
+            if a != b or a != p.expected]
+    Path(path).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return len(rows)
+
+
+def run_differential(n: int = 20_000, seed: int = 0, workers: int = 2, cache: Path | None = None,
+                     triage: Path | None = None) -> dict:
+    pairs = generate(n, seed)
+    ours, ours_rate = run_ours(pairs)
+    theirs, mv_rate = cached_math_verify(pairs, cache, workers)
+    if mv_rate is None or len(pairs) < 500:  # cached verdicts: time math-verify on a sample so the speed ratio is from this run
+        _, mv_rate = run_math_verify(pairs[::max(1, len(pairs) // 500)], workers)
+    table = per_class(pairs, ours, theirs)
+    print(f"differential corpus: {len(pairs)} pairs, seed {seed}, key {corpus_key(pairs)}")
+    print(format_table(table))
+    print(f"verdicts/s  ours {ours_rate:,.0f}   math-verify {mv_rate:,.0f} (per worker)   ratio {ours_rate / mv_rate:.1f}x")
+    if triage:
+        print(f"wrote {write_disagreements(pairs, ours, theirs, triage)} disagreements/both-wrong rows to {triage}")
+    return {"table": table, "ours_rate": ours_rate, "mv_rate": mv_rate}

@@ -1,0 +1,49 @@
+"""math-verify as a verifier backend, for use ONLY inside a pool worker (rlvr_verify/pool.py).
+
+math-verify hands model text to sympy's LaTeX parser (which can build huge objects or hang), so it must never run
+in the driver process: the pool worker sets IN_POOL_WORKER before the first item, and every call checks it."""
+from rlvr_verify.verify import Verdict
+
+IN_POOL_WORKER = False
+
+
+def _require_pool_worker() -> None:
+    if not IN_POOL_WORKER:
+        raise RuntimeError("backend='math_verify' runs only inside rlvr_verify.pool.VerifierPool workers "
+                           "(reward.verifier.num_workers >= 1); it parses model text with sympy and must be killable")
+
+
+def gold_text(gold: str) -> str:
+    """math-verify reads answers from math mode; a bare gold such as '\\frac{1}{3}' is put into $...$."""
+    return gold if ("$" in gold or "\\boxed" in gold or "\\(" in gold or "\\[" in gold) else f"${gold}$"
+
+
+def verify_math_verify(response: str, gold: str) -> Verdict:
+    """One verdict from math-verify's parse + verify (its own defaults)."""
+    _require_pool_worker()
+    from math_verify import parse, verify as mv_verify
+    gold_parsed = parse(gold_text(gold))
+    pred = parse(response or "")
+    extracted = str(pred[1]) if len(pred) > 1 else (str(pred[0]) if pred else None)
+    if not pred:
+        return Verdict(False, 0.0, None, "no_answer")
+    if not gold_parsed:
+        return Verdict(False, 0.0, extracted, "gold_parse_error")
+    ok = bool(mv_verify(gold_parsed, pred))
+    return Verdict(ok, float(ok), extracted, "equal" if ok else "not_equal")
+
+
+def verify_backend(response: str, gold: str, backend: str, options: dict) -> Verdict:
+    """rlvr (ours), math_verify, or cascade (ours; when ours does not say equal, math-verify decides)."""
+    from rlvr_verify.verify import verify
+    if backend == "rlvr":
+        return verify(response, gold, **options)
+    if backend == "math_verify":
+        return verify_math_verify(response, gold)
+    if backend == "cascade":
+        ours = verify(response, gold, **options)
+        if ours.correct or options.get("mode", "exact") != "exact":
+            return ours
+        theirs = verify_math_verify(response, gold)
+        return theirs if theirs.correct else ours
+    raise ValueError(f"backend={backend!r}: choose rlvr, math_verify or cascade (reward.verifier.backend)")
