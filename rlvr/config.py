@@ -6,6 +6,7 @@ objective is built (`rlvr.algorithms.build_objective`), with an error naming `al
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -39,17 +40,22 @@ class ModelConfig:
 
 @dataclass
 class DataConfig:
-    source: str = "random_calculation"    # random_calculation | jsonl | parquet
-    path: Optional[str] = None            # for jsonl/parquet
-    prompt_key: str = "problem"
-    answer_key: str = "answer"
+    source: str = "random_calculation"    # random_calculation | jsonl | parquet | hf (datasets.load_dataset)
+    path: Optional[str] = None            # jsonl/parquet file; hf: save_to_disk dir, data-file dir or file
+    val_path: Optional[str] = None        # held-out problems from this file instead of a split of path
+    split: str = "train"                  # hf: the split of path to train on
+    val_split: str = "test"               # hf: the split of val_path to hold out
+    prompt_key: str = "problem"           # `a.b` reaches into nested records; a list of chat messages is used as is
+    answer_key: str = "answer"            # e.g. reward_model.ground_truth for verl's parquet files
     solution_key: str = "solution"
     family: str = "easy"                  # RandomCalculation family: easy | paper
     levels: list[int] = field(default_factory=lambda: [1])
     max_operand: Optional[int] = None    # None = the family's default (easy 0-99, paper 0-100)
     operators: Optional[str] = None       # None = the family's default (easy "+-", paper "+-*/")
     seed: int = 0
-    template: str = "{problem_text}="     # str.format over the problem's fields
+    template: str = "{problem_text}="     # {field} placeholders; other braces (\\boxed{}) are literal
+    system_prompt: Optional[str] = None   # chat models: the system turn; plain prompts: a first paragraph
+    chat_template: str = "auto"           # auto (the tokenizer's chat template when it has one) | always | never
     solution_format: str = "answer"       # demonstrations: answer (\boxed{a} only) | steps (the reference solution)
     heldout_size: int = 200               # held-out test problems for pass@1 during training
 
@@ -147,23 +153,87 @@ class RLVRConfig:
 
 
 def register_configs() -> None:
+@dataclass
+class EvaluateConfig:
+    """`python -m rlvr.evaluate` (conf/evaluate/evaluate.yaml): one evaluation of one model on one benchmark."""
+    model: Optional[str] = None       # an HF model directory (required); with engine=logits: the later checkpoint B
+    model_a: Optional[str] = None     # engine=logits: the earlier checkpoint A
+    alpha: float = 1.0                # engine=logits: logits of A + alpha * (B - A)
+    data: str = "math500"             # math500 | gsm8k | aime24 | amc23 | random_calculation | a .jsonl path
+    n: int = 16                       # samples per problem
+    k: list[int] = field(default_factory=lambda: [1, 8, 16])   # pass@k / maj@k (k <= n are reported)
+    engine: str = "hf"                # hf | vllm | logits
+    temperature: float = 0.6
+    top_p: float = 0.95
+    max_tokens: int = 1024
+    greedy: bool = False              # n=1, temperature 0
+    limit: int = 0                    # first N problems only (0 = all)
+    out: str = "evals/${now:%Y-%m-%d_%H-%M-%S}"   # samples.jsonl, summary.json; rerun with the same out= resumes
+    template: str = "qwen_boxed"      # qwen_boxed | plain | random_calculation | equals | chat (the tokenizer's)
+    seed: int = 0
+    device: str = "auto"              # auto (cuda when available) | cpu | cuda
+    dtype: str = "float32"            # float32 | bfloat16 | float16
+    batch: int = 32                   # problems per generate call
+    max_model_len: int = 4096         # engine=vllm: prompt + response tokens
+    gpu_memory_utilization: float = 0.8   # engine=vllm on a GPU
+    level: int = 1                    # data=random_calculation: level, family, split, count
+    family: str = "easy"
+    split: str = "test"
+    count: int = 200
+
+
+TRAIN_GROUPS = ("model", "data", "reward", "rollout", "trainer", "logger", "cluster")
+
+
+def register_evaluate_config() -> None:
+    ConfigStore.instance().store(name="evaluate_schema", node=EvaluateConfig)
+
+
+@contextmanager
+def without_training_groups():
+    """Hide the training config's groups from Hydra while composing the evaluator: its plain keys `model=` and
+    `data=` would otherwise be taken for group choices ("Could not override 'data'")."""
+    repo = ConfigStore.instance().repo
+    hidden = {g: repo.pop(g) for g in TRAIN_GROUPS if g in repo}
+    try:
+        yield
+    finally:
+        repo.update(hidden)
+
+
     cs = ConfigStore.instance()
     cs.store(name="rlvr_schema", node=RLVRConfig)
     for group, node in [("model", ModelConfig), ("data", DataConfig), ("reward", RewardConfig),
+    register_evaluate_config()
                         ("rollout", RolloutConfig), ("trainer", TrainerConfig), ("logger", LoggerConfig),
                         ("cluster", ClusterConfig)]:
         cs.store(group=group, name=f"{group}_schema", node=node)
 
 
-CONF_DIR = __import__("pathlib").Path(__file__).resolve().parent.parent / "conf"
+def _conf_dir():
+    """The Hydra config tree: conf/ of a source checkout (where users edit it), else the copy shipped inside the
+    installed package as rlvr/conf (setup.py maps it), so `pip install .` works outside the checkout."""
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "conf"
+    return checkout if (checkout / "config.yaml").is_file() else here / "conf"
 
 
-def compose(overrides: list[str] | None = None, config_name: str = "config"):
+CONF_DIR = _conf_dir()
+# The evaluator's own root: its keys `model=` / `data=` would otherwise be read as the training config's groups.
+EVAL_CONF_DIR = CONF_DIR / "evaluate"
+
+
+def compose(overrides: list[str] | None = None, config_name: str = "config", config_dir=None):
     """Compose the config outside @hydra.main (tests, notebooks, the evaluator)."""
     from hydra import compose as hydra_compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     register_configs()
     GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(config_dir or CONF_DIR), version_base="1.3"):
+        if config_name == "evaluate":
+            with without_training_groups():
+                return hydra_compose(config_name=config_name, overrides=overrides or [])
         return hydra_compose(config_name=config_name, overrides=overrides or [])

@@ -112,7 +112,7 @@ class Trainer:
         from rlvr.reward.signals import build_reward_signal
 
         self.reward_signal = build_reward_signal(cfg.reward.name, **OmegaConf.to_container(cfg.reward.params))
-        self.source = build_prompt_source(cfg.data, heldout_size=t.eval_size)
+        self.source = build_prompt_source(cfg.data, heldout_size=t.eval_size, model_path=self.model_path)
         ray.get([w.ping.remote() for w in self.workers] + [self.learner.named_weights.remote()])
         # The fixed sequence the sync check scores: the first held-out prompt with its reference answer.
         from transformers import AutoTokenizer

@@ -6,8 +6,10 @@ import pytest
 
 from rlvr.data.eval_sets import BenchmarkError, Problem, format_prompt, load_benchmark, load_jsonl_benchmark
 from rlvr.rollout.engine import Sample
-from rlvr.tools.evaluate import EvalError, EvalSettings, main, parse_overrides, plot_runs, run_evaluation, settings_from
+from rlvr.tools.evaluate import (EvalError, EvalSettings, compose_evaluate, main, plot_runs, run_evaluation,
+                                 settings_from)
 from rlvr.tools.passk import pass_at_k
+from tests.conftest import vllm_available
 
 
 @dataclass
@@ -112,13 +114,30 @@ def test_shipped_benchmarks_and_templates():
 
 
 def test_override_parsing():
-    cfg = parse_overrides(["model=m", "n=8", "k=1,4,16", "greedy=true"])
+    cfg = compose_evaluate(["model=m", "n=8", "k=1,4,16", "greedy=true"])
     s = settings_from(cfg)
     assert (s.n, s.ks, s.temperature, s.top_p) == (1, [1], 0.0, 1.0)
-    s = settings_from(parse_overrides(["n=8", "k=1,4,16"]))
+    s = settings_from(compose_evaluate(["n=8", "k=[1,4,16]"]))
     assert (s.n, s.ks) == (8, [1, 4])
-    with pytest.raises(EvalError, match="key=value"):
-        parse_overrides(["nn=3"])
+    assert settings_from(compose_evaluate(["k=4", "n=4"])).ks == [4]
+    assert compose_evaluate([]).out.startswith("evals/")  # a timestamped directory unless out= is given
+    with pytest.raises(EvalError, match="nn"):
+        compose_evaluate(["nn=3"])
+
+
+def test_cli_help_and_errors_without_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "rlvr.evaluate", "--help"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and "usage: python -m rlvr.evaluate model=PATH" in out.stdout
+    assert "max_tokens: 1024" in out.stdout  # the keys with their defaults
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{oops\n")
+    out = subprocess.run([sys.executable, "-m", "rlvr.evaluate", "model=unused", f"data={bad}",
+                          f"out={tmp_path / 'o'}"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "bad.jsonl:1" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_real_engines_end_to_end(tmp_path):
@@ -150,7 +169,7 @@ def test_cli_main_with_tiny_model(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(ev, "default_verifier", lambda: boxed_verify)
     for name, extra in (("hf", []), ("logits", ["engine=logits", f"model_a={m}", "alpha=1.5"])):
         assert ev.main([f"model={m}", f"data={bench}", "n=2", "k=1,2", "max_tokens=4", "template=equals",
-                        f"out={tmp_path / name}", *extra]) == 0
+                        "device=cpu", f"out={tmp_path / name}", *extra]) == 0
         summary = json.loads((tmp_path / name / "summary.json").read_text())
         assert summary["overall"]["num_problems"] == 2 and set(summary["by_level"]) == {"1", "2"}
     assert ev.main(["plot", "--runs", str(tmp_path / "hf"), str(tmp_path / "logits"), "--out",
@@ -159,3 +178,28 @@ def test_cli_main_with_tiny_model(tmp_path, monkeypatch, capsys):
     assert extrapolate_main(["logits", "--model-a", str(m), "--model-b", str(m), "--alpha", "1.5", "--prompt",
                              "1+1=", "--max-tokens", "4"]) == 0
     assert '"prompt": "1+1="' in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not vllm_available(), reason="vllm is not installed")
+def test_vllm_engine_from_the_command_line(tmp_path, monkeypatch):
+    """engine=vllm takes the evaluator's device= (it used to reach vLLM's EngineArgs and raise TypeError); the
+    default out= is a timestamped directory; a device the installed vLLM cannot serve is named."""
+    import rlvr.tools.evaluate as ev
+    from rlvr.models.tiny import build_tiny_model_dir
+
+    m = build_tiny_model_dir(tmp_path / "m", seed=0)
+    bench = tmp_path / "b.jsonl"
+    bench.write_text('{"id": "1", "problem": "12+7", "answer": "19"}\n{"id": "2", "problem": "3+4", "answer": "7"}\n')
+    monkeypatch.setattr(ev, "default_verifier", lambda: boxed_verify)
+    monkeypatch.chdir(tmp_path)
+    assert ev.main([f"model={m}", f"data={bench}", "engine=vllm", "n=2", "k=1,2", "max_tokens=4",
+                    "template=equals", "max_model_len=64"]) == 0
+    (out,) = (tmp_path / "evals").iterdir()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["overall"]["num_problems"] == 2 and summary["n"] == 2
+    from rlvr.rollout.vllm_engine import check_device
+    from vllm.platforms import current_platform
+
+    other = "cuda" if current_platform.device_type == "cpu" else "cpu"
+    with pytest.raises(ValueError, match=f"device='{other}'"):
+        check_device(other)

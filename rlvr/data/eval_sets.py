@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from data_gen.io import RecordError, iter_records
+from rlvr.data.prompts import fill_template
 
 EVAL_DIR = Path(__file__).parent / "eval"
 # AIME/AMC problem texts are MAA's and carry no open license, so they are not shipped: they are looked up in
@@ -18,12 +19,13 @@ BENCHMARK_FILES = {"math500": "math500.jsonl", "gsm8k": "gsm8k_test.jsonl", "aim
                    "amc23": "amc23.jsonl"}
 BREAKDOWN_FIELDS = ("subject", "level")
 
+# {question} is the one placeholder; every other brace is literal (rlvr.data.prompts.fill_template).
 TEMPLATES = {
-    "qwen_boxed": ("<|im_start|>system\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+    "qwen_boxed": ("<|im_start|>system\nPlease reason step by step, and put your final answer within \\boxed{}."
                    "<|im_end|>\n<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n"),
     "plain": "{question}",
     "random_calculation": ("Evaluate this LaTeX numerical expression step-by-step and give the final value within "
-                           "\\boxed{{}}: {question}"),
+                           "\\boxed{}: {question}"),
     "equals": "{question}=",  # the tiny models' RandomCalculation easy format: "12+7="
 }
 
@@ -122,4 +124,4 @@ def format_prompt(problem: Problem, template: str, tokenizer=None) -> str:
                                              add_generation_prompt=True)
     if template not in TEMPLATES:
         raise BenchmarkError(f"template={template!r}: choose one of {sorted(TEMPLATES) + ['chat']}")
-    return TEMPLATES[template].format(question=problem.question)
+    return fill_template(TEMPLATES[template], {"question": problem.question}, "an evaluation problem", "template")

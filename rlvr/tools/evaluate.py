@@ -1,14 +1,15 @@
 """Evaluate a model on a benchmark: unbiased pass@k, maj@k, avg@k, with per-subject/level breakdowns.
 
-    python -m rlvr.evaluate model=PATH data=math500 n=16 k=1,8,16 [engine=hf|vllm|logits] [temperature=0.6]
+    python -m rlvr.evaluate model=PATH data=math500 n=16 k=[1,8,16] [engine=hf|vllm|logits] [temperature=0.6]
         [top_p=0.95] [max_tokens=1024] [greedy=true] [limit=N] [out=DIR] [template=qwen_boxed|plain|...|chat]
-        [seed=0] [device=cpu] [batch=32]
+        [seed=0] [device=auto] [batch=32]
     python -m rlvr.evaluate model_a=A model=B alpha=1.5 engine=logits data=aime24 ...
     python -m rlvr.evaluate data=random_calculation level=1 family=easy split=test count=200 template=equals ...
     python -m rlvr.evaluate plot --runs DIR1 DIR2 --out fig.png
 
-samples.jsonl is appended batch by batch; rerunning with the same out= and settings resumes after the last finished
-problem instead of starting over.
+A Hydra app (conf/evaluate/evaluate.yaml, typed by rlvr.config.EvaluateConfig): `--help`, `--cfg job` and
+`--multirun` work as for training. samples.jsonl is appended batch by batch into out= (default evals/<time>);
+rerunning with the same out= and settings resumes after the last finished problem instead of starting over.
 """
 from __future__ import annotations
 
@@ -22,12 +23,6 @@ from typing import Callable, Sequence
 from data_gen.io import RecordError, iter_records
 from rlvr.data.eval_sets import Problem, format_prompt, load_benchmark
 from rlvr.tools.passk import aggregate, maj_at_k
-
-DEFAULTS = {"data": "math500", "n": "16", "k": "1,8,16", "engine": "hf", "temperature": "0.6", "top_p": "0.95",
-            "max_tokens": "1024", "greedy": "false", "limit": "0", "out": "", "template": "qwen_boxed", "seed": "0",
-            "device": "cpu", "batch": "32", "model": "", "model_a": "", "alpha": "1.0", "level": "1",
-            "family": "easy", "split": "test", "count": "200"}
-
 
 class EvalError(ValueError):
     pass
@@ -44,24 +39,36 @@ class EvalSettings:
     batch: int
 
 
-def parse_overrides(argv: Sequence[str]) -> dict[str, str]:
-    cfg = dict(DEFAULTS)
+def compose_evaluate(overrides: Sequence[str]):
+    """The evaluator's config from KEY=VALUE overrides (the in-process twin of the Hydra command line)."""
+    from rlvr.config import EVAL_CONF_DIR, compose
+
+    try:
+        return compose(list_friendly(overrides), config_name="evaluate", config_dir=EVAL_CONF_DIR)
+    except Exception as e:  # hydra's ConfigCompositionException / OverrideParseException name the key
+        raise EvalError(f"{e}. Keys: python -m rlvr.evaluate --help") from None
+
+
+def list_friendly(argv: Sequence[str]) -> list[str]:
+    """`k=1,8,16` (the documented form before Hydra) and `k=4` mean the list k=[1,8,16] / k=[4]; Hydra would read
+    the first as a sweep and refuse the second for a list field."""
+    out = []
     for arg in argv:
         key, sep, value = arg.partition("=")
-        if not sep or key not in DEFAULTS:
-            raise EvalError(f"argument {arg!r}: expected key=value with key in {sorted(DEFAULTS)}")
-        cfg[key] = value
-    return cfg
+        if sep and key == "k" and value and not value.startswith("["):
+            arg = f"k=[{value}]"
+        out.append(arg)
+    return out
 
 
-def settings_from(cfg: dict[str, str]) -> EvalSettings:
-    greedy = cfg["greedy"].lower() in ("1", "true", "yes")
-    n = 1 if greedy else int(cfg["n"])
-    ks = sorted({int(k) for k in cfg["k"].split(",") if k})
+def settings_from(cfg) -> EvalSettings:
+    greedy = bool(cfg.greedy)
+    n = 1 if greedy else int(cfg.n)
+    ks = sorted({int(k) for k in cfg.k})
     ks = [k for k in ks if k <= n] or [1]
-    return EvalSettings(n=n, ks=ks, temperature=0.0 if greedy else float(cfg["temperature"]),
-                        top_p=1.0 if greedy else float(cfg["top_p"]), max_tokens=int(cfg["max_tokens"]),
-                        seed=int(cfg["seed"]), batch=max(1, int(cfg["batch"])))
+    return EvalSettings(n=n, ks=ks, temperature=0.0 if greedy else float(cfg.temperature),
+                        top_p=1.0 if greedy else float(cfg.top_p), max_tokens=int(cfg.max_tokens),
+                        seed=int(cfg.seed), batch=max(1, int(cfg.batch)))
 
 
 def default_verifier() -> Callable:
@@ -91,6 +98,7 @@ def run_evaluation(engine, problems: Sequence[Problem], settings: EvalSettings, 
         _check_resume(out, settings, run_info or {})
         _keep_complete_records(out / "samples.jsonl", records, settings.n)
     todo = [p for p in problems if p.id not in records]
+    bar = _progress(len(problems), len(problems) - len(todo))
     for start in range(0, len(todo), settings.batch):
         chunk = todo[start:start + settings.batch]
         prompts = [format_prompt(p, template, getattr(engine, "tokenizer", None)) for p in chunk]
@@ -109,11 +117,21 @@ def run_evaluation(engine, problems: Sequence[Problem], settings: EvalSettings, 
         if out:
             with (out / "samples.jsonl").open("a", encoding="utf-8") as f:
                 f.write("".join(line + "\n" for line in lines))
+        bar.update(len(chunk))
+    bar.close()
     summary = summarize(problems, records, settings)
     summary["run"] = run_info or {}
     if out:
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _progress(total: int, done: int):
+    """A progress bar over problems on stderr (a generation of 500 problems x 16 samples takes a while)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, desc="evaluate", unit="problem", dynamic_ncols=True,
+                mininterval=0.5 if sys.stderr.isatty() else 15)
 
 
 def _check_resume(out: Path, settings: EvalSettings, run_info: dict) -> None:
@@ -165,19 +183,31 @@ def summarize(problems: Sequence[Problem], records: dict[str, list[dict]], setti
     return summary
 
 
-def build_eval_engine(cfg: dict[str, str]):
-    if not cfg["model"]:
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def build_eval_engine(cfg):
+    if not cfg.model:
         raise EvalError("model=PATH is required (an HF model directory)")
-    if cfg["engine"] == "logits":
+    device = resolve_device(cfg.device)
+    if cfg.engine == "logits":
         from rlvr.rollout.logits_engine import LogitsExtrapolationEngine
 
-        if not cfg["model_a"]:
+        if not cfg.model_a:
             raise EvalError("engine=logits needs model_a=PATH (the earlier checkpoint) and alpha=; model= is B")
-        return LogitsExtrapolationEngine.from_paths(cfg["model_a"], cfg["model"], float(cfg["alpha"]),
-                                                    device=cfg["device"])
+        return LogitsExtrapolationEngine.from_paths(cfg.model_a, cfg.model, float(cfg.alpha), device=device)
     from rlvr.rollout import build_engine
 
-    return build_engine(cfg["engine"], cfg["model"], device=cfg["device"])
+    options = {"device": device, "dtype": cfg.dtype}
+    if cfg.engine == "vllm":
+        options.update(seed=int(cfg.seed), max_model_len=int(cfg.max_model_len),
+                       gpu_memory_utilization=float(cfg.gpu_memory_utilization))
+    return build_engine(cfg.engine, cfg.model, **options)
 
 
 def plot_runs(run_dirs: Sequence[str | Path], out_png: str | Path) -> Path:
@@ -206,34 +236,75 @@ def plot_runs(run_dirs: Sequence[str | Path], out_png: str | Path) -> Path:
     return Path(out_png)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        if argv and argv[0] == "plot":
-            import argparse
+def evaluate(cfg) -> dict:
+    """One evaluation from a composed config; prints the overall metrics and where the files are."""
+    settings = settings_from(cfg)
+    options = ({"level": int(cfg.level), "family": cfg.family, "split": cfg.split, "count": int(cfg.count),
+                "seed": int(cfg.seed)} if cfg.data == "random_calculation" else {})
+    problems = load_benchmark(cfg.data, **options)
+    if int(cfg.limit) > 0:
+        problems = problems[:int(cfg.limit)]
+    verify = default_verifier()
+    engine = build_eval_engine(cfg)
+    run_info = {k: (None if cfg[k] is None else str(cfg[k])) for k in ("model", "model_a", "alpha", "engine", "data",
+                                                                       "template")}
+    out = str(cfg.out)
+    summary = run_evaluation(engine, problems, settings, verify, cfg.template, out, run_info)
+    print(json.dumps({"overall": summary["overall"], "truncated_fraction": summary["truncated_fraction"]},
+                     indent=2))
+    print(f"wrote {Path(out) / 'samples.jsonl'} and {Path(out) / 'summary.json'}")
+    return summary
 
-            p = argparse.ArgumentParser(prog="python -m rlvr.evaluate plot")
-            p.add_argument("--runs", nargs="+", required=True)
-            p.add_argument("--out", required=True)
-            a = p.parse_args(argv[1:])
-            print(f"wrote {plot_runs(a.runs, a.out)}")
-            return 0
-        cfg = parse_overrides(argv)
-        settings = settings_from(cfg)
-        options = ({"level": int(cfg["level"]), "family": cfg["family"], "split": cfg["split"],
-                    "count": int(cfg["count"]), "seed": int(cfg["seed"])} if cfg["data"] == "random_calculation"
-                   else {})
-        problems = load_benchmark(cfg["data"], **options)
-        if int(cfg["limit"]) > 0:
-            problems = problems[:int(cfg["limit"])]
-        verify = default_verifier()
-        engine = build_eval_engine(cfg)
-        run_info = {k: cfg[k] for k in ("model", "model_a", "alpha", "engine", "data", "template")}
-        summary = run_evaluation(engine, problems, settings, verify, cfg["template"], cfg["out"] or None, run_info)
-        print(json.dumps({"overall": summary["overall"], "truncated_fraction": summary["truncated_fraction"]},
-                         indent=2))
+
+def plot_main(argv: Sequence[str]) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m rlvr.evaluate plot",
+                                description="pass@k vs k (log-x) for several evaluation directories")
+    p.add_argument("--runs", nargs="+", required=True, help="out= directories of earlier evaluations")
+    p.add_argument("--out", required=True, help="the PNG to write")
+    a = p.parse_args(list(argv))
+    try:
+        print(f"wrote {plot_runs(a.runs, a.out)}")
+    except EvalError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """In-process entry (tests, notebooks): KEY=VALUE overrides, or `plot ...`. The command line goes through
+    cli() (Hydra) instead, for --help, --cfg and --multirun."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "plot":
+        return plot_main(argv[1:])
+    try:
+        evaluate(compose_evaluate(argv))
     except ValueError as e:  # EvalError, BenchmarkError
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0
 
+
+def cli() -> int:
+    """`python -m rlvr.evaluate`: Hydra over conf/evaluate/evaluate.yaml; `plot` is a small argparse utility."""
+    if len(sys.argv) > 1 and sys.argv[1] == "plot":
+        return plot_main(sys.argv[2:])
+    import hydra
+
+    from rlvr.config import EVAL_CONF_DIR, register_evaluate_config
+
+    register_evaluate_config()  # only the evaluator's schema: model= and data= are plain keys here
+    sys.argv[1:] = list_friendly(sys.argv[1:])
+    status = {"rc": 0}
+
+    @hydra.main(config_path=str(EVAL_CONF_DIR), config_name="evaluate", version_base="1.3")
+    def app(cfg) -> None:
+        try:
+            evaluate(cfg)
+        except ValueError as e:  # EvalError, BenchmarkError: a message the user can act on, no traceback
+            print(f"error: {e}", file=sys.stderr)
+            status["rc"] = 2
+
+    app()
+    return status["rc"]
