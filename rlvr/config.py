@@ -152,7 +152,6 @@ class RLVRConfig:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
 
-def register_configs() -> None:
 @dataclass
 class EvaluateConfig:
     """`python -m rlvr.evaluate` (conf/evaluate/evaluate.yaml): one evaluation of one model on one benchmark."""
@@ -201,10 +200,11 @@ def without_training_groups():
         repo.update(hidden)
 
 
+def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="rlvr_schema", node=RLVRConfig)
-    for group, node in [("model", ModelConfig), ("data", DataConfig), ("reward", RewardConfig),
     register_evaluate_config()
+    for group, node in [("model", ModelConfig), ("data", DataConfig), ("reward", RewardConfig),
                         ("rollout", RolloutConfig), ("trainer", TrainerConfig), ("logger", LoggerConfig),
                         ("cluster", ClusterConfig)]:
         cs.store(group=group, name=f"{group}_schema", node=node)
