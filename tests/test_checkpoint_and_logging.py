@@ -88,3 +88,38 @@ def test_wandb_offline_writes_a_local_run(tmp_path):
     log.close()
     assert list((tmp_path / "wandb").glob("offline-run-*"))
     assert json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[0])["reward_mean"] == 1.0
+
+
+def test_wandb_run_is_named_grouped_and_resumed_under_the_same_id(tmp_path, monkeypatch):
+    """group/name/job_type/tags reach the offline run file; a resume in the same run dir reuses the stored id."""
+    from rlvr.infra.run_logging import WANDB_ID_FILE
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+
+    config = {"name": "study", "algorithm": {"name": "grpo"}, "reward": {"name": "random"},
+              "logger": {"group": "study/sweep1", "run_name": "reward=random,trainer.seed=1", "job_type": "train",
+                         "tags": ["ablation"]}}
+    log = RunLogger(tmp_path, wandb_mode="offline", config=config, total_steps=2, console=False)
+    log.log(1, {"reward_mean": 1.0})
+    log.close()
+    run_id = (tmp_path / WANDB_ID_FILE).read_text().strip()
+    record = _offline_run_record(tmp_path, run_id)
+    for text in ["study/sweep1", "reward=random,trainer.seed=1", "reward:random", "algorithm:grpo", "ablation"]:
+        assert text.encode() in record, text
+    log = RunLogger(tmp_path, wandb_mode="offline", config=config, total_steps=2, resume_step=1, console=False)
+    log.close()
+    assert len(list((tmp_path / "wandb").glob(f"offline-run-*-{run_id}"))) >= 1
+    assert {p.name.rsplit("-", 1)[1] for p in (tmp_path / "wandb").glob("offline-run-*")} == {run_id}
+
+
+def _offline_run_record(run_dir, run_id, timeout_s=60.0):
+    """The bytes of the offline run file; wandb's service finishes writing it shortly after finish() returns."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        files = list((run_dir / "wandb").glob(f"offline-run-*-{run_id}/run-{run_id}.wandb"))
+        data = files[0].read_bytes() if files else b""
+        if len(data) > 100 or time.monotonic() > deadline:
+            return data
+        time.sleep(0.5)

@@ -1,0 +1,1 @@
+"""Hydra launcher plugins of rlvr (Hydra discovers launchers only under the hydra_plugins namespace)."""
