@@ -104,6 +104,36 @@ def test_a_two_run_multirun_ends_with_its_report_and_named_wandb_runs(tmp_path):
 
     for run_dir, reward in zip(find_run_dirs([sweep_dir]), ["verified", "random"]):
         run_id = (run_dir / "wandb_id.txt").read_text().strip()
-        record = next((run_dir / "wandb").glob(f"offline-run-*-{run_id}/run-{run_id}.wandb")).read_bytes()
+        record = _offline_run_record(run_dir, run_id)
         group = "/".join(sweep_dir.parts[-2:]).encode()
         assert group in record and f"reward={reward}".encode() in record and f"reward:{reward}".encode() in record
+
+
+def _offline_run_record(run_dir, run_id, timeout_s=60.0):
+    """The bytes of the offline run file; wandb's service finishes writing it shortly after finish() returns."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        files = list((run_dir / "wandb").glob(f"offline-run-*-{run_id}/run-{run_id}.wandb"))
+        data = files[0].read_bytes() if files else b""
+        if len(data) > 100 or time.monotonic() > deadline:
+            return data
+        time.sleep(0.5)
+
+
+def test_passk_of_final_checkpoints_is_plotted_and_tabled(sweep, tmp_path):
+    for job, run_dir in enumerate(find_run_dirs([sweep])):
+        (run_dir / "passk").mkdir()
+        overall = {f"pass@{k}": min(1.0, 0.1 * job + 0.05 * k ** 0.5) for k in (1, 2, 4, 8, 16, 32, 64)}
+        (run_dir / "passk" / "summary.json").write_text(json.dumps({"overall": overall}))
+    text = write_report([sweep], tmp_path / "out", by=["reward"]).read_text()
+    assert (tmp_path / "out" / "passk.png").stat().st_size > 5000
+    assert "pass@1 | pass@64 |" in text and "![passk](passk.png)" in text
+
+
+def test_passk_needs_a_checkpoint_and_says_so(sweep):
+    from rlvr.tools.report import passk_command
+
+    with pytest.raises(FileNotFoundError, match="no complete checkpoint"):
+        passk_command(load_run(find_run_dirs([sweep])[0]), n=64)

@@ -2,7 +2,7 @@
 
 Why Ray jobs and not Ray tasks: every rlvr run is itself a Ray driver (it places a learner and rollout workers on the
 cluster), and a job is the unit Ray runs a driver as, with its own logs and `ray job stop`. Hydra's own Ray launcher
-plugin runs jobs as tasks and pins cloudpickle<3, which vLLM does not accept; this one needs only Ray's job client.
+plugin runs cells as tasks and pins cloudpickle<3 (this environment has 3.x); this one needs only Ray's job client.
 
 The sweep directory must be on a file system the cluster nodes share (NFS, Lustre): each job writes its run into
 <sweep dir>/<job num>, and the driver reads them back for the sweep report when the multirun ends.

@@ -8,10 +8,13 @@ this report into its sweep directory by itself (`ReportCallback`, registered in 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import re
 import statistics
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -28,6 +31,8 @@ CURVES = (
     ("entropy", "policy entropy per token"),
     ("response_length", "response length (tokens)"),
 )
+PASSK_DIR = "passk"   # <run>/passk/summary.json: `python -m rlvr.evaluate` of the run's last checkpoint
+PASSK_KS = (1, 2, 4, 8, 16, 32, 64)
 # Keys that vary between seeds of one setting, or per run, and so never define a group.
 NOT_A_GROUP = re.compile(r"(^|\.)(seed|run_dir)$|^hydra\.|^logger\.")
 
@@ -47,6 +52,14 @@ class Run:
     def final(self, key: str) -> float | None:
         pts = self.series(key)
         return pts[-1][1] if pts else None
+
+    def passk(self) -> dict[int, float]:
+        """pass@k of the run's final checkpoint on held-out problems, when evaluated (see evaluate_passk)."""
+        f = self.path / PASSK_DIR / "summary.json"
+        if not f.exists():
+            return {}
+        overall = json.loads(f.read_text()).get("overall", {})
+        return {int(k.split("@")[1]): float(v) for k, v in overall.items() if k.startswith("pass@")}
 
     @property
     def last_step(self) -> int:
@@ -155,6 +168,7 @@ class GroupSummary:
     start: float | None        # held-out accuracy at step 0 (mean)
     final: list[float]         # final held-out accuracy of each run
     wall_s: list[float]
+    passk: dict[int, list[float]] = field(default_factory=dict)   # k -> pass@k of each evaluated run
 
     def cell(self, values: list[float], pct: bool = True) -> str:
         if not values:
@@ -169,21 +183,29 @@ class GroupSummary:
 
 def summarize(label: str, runs: Sequence[Run]) -> GroupSummary:
     starts = [pts[0][1] for r in runs if (pts := r.series("heldout_accuracy")) and pts[0][0] == 0]
+    passk: dict[int, list[float]] = {}
+    for run in runs:
+        for k, v in run.passk().items():
+            passk.setdefault(k, []).append(v)
     return GroupSummary(label=label, seeds=len(runs), steps=max(r.last_step for r in runs),
                         start=statistics.fmean(starts) if starts else None,
                         final=[v for r in runs if (v := r.final("heldout_accuracy")) is not None],
-                        wall_s=[r.wall_s for r in runs if r.wall_s is not None])
+                        wall_s=[r.wall_s for r in runs if r.wall_s is not None], passk=passk)
 
 
 def markdown_table(summaries: Sequence[GroupSummary], by: Sequence[str]) -> str:
     head = (f"| {' / '.join(by)} | runs | steps | held-out start | final held-out accuracy: mean ± sd (min-max) "
             "| wall time per run | wall time, all runs |")
-    lines = [head, "|---|---|---|---|---|---|---|"]
+    ks = sorted({k for s in summaries for k in s.passk} & {1, max((k for s in summaries for k in s.passk), default=1)})
+    head += "".join(f" pass@{k} |" for k in ks)
+    lines = [head, "|---|---|---|---|---|---|---|" + "---|" * len(ks)]
     for s in summaries:
         start = f"{s.start:.1%}" if s.start is not None else "-"
         per_run = f"{statistics.fmean(s.wall_s):.0f} s" if s.wall_s else "-"
         total = _duration(sum(s.wall_s)) if s.wall_s else "-"
-        lines.append(f"| {s.label} | {s.seeds} | {s.steps} | {start} | {s.cell(s.final)} | {per_run} | {total} |")
+        passk = "".join(f" {s.cell(s.passk.get(k, []))} |" for k in ks)
+        lines.append(f"| {s.label} | {s.seeds} | {s.steps} | {start} | {s.cell(s.final)} | {per_run} | {total} |"
+                     + passk)
     return "\n".join(lines) + "\n"
 
 
@@ -219,16 +241,82 @@ def plot_curve(groups: dict[str, list[Run]], key: str, title: str, out_png: Path
     return out_png
 
 
+def plot_passk(groups: dict[str, list[Run]], out_png: Path) -> Path | None:
+    """pass@k vs k (log2 axis) per group: where a method keeps or loses coverage at large k (the NSR paper)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = {}
+    for label, runs in groups.items():
+        per_k: dict[int, list[float]] = {}
+        for run in runs:
+            for k, v in run.passk().items():
+                per_k.setdefault(k, []).append(v)
+        if per_k:
+            ks = sorted(per_k)
+            curves[label] = (ks, [statistics.fmean(per_k[k]) for k in ks], [min(per_k[k]) for k in ks],
+                             [max(per_k[k]) for k in ks])
+    if not curves:
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for label, (ks, mean, lo, hi) in curves.items():
+        (line,) = ax.plot(ks, mean, marker="o", markersize=3, label=f"{label} (n={len(groups[label])})")
+        ax.fill_between(ks, lo, hi, color=line.get_color(), alpha=0.18, linewidth=0)
+    ax.set_xscale("log", base=2)
+    ax.set_title("pass@k on held-out problems (final checkpoint)")
+    ax.set_xlabel("k")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=90)
+    plt.close(fig)
+    return out_png
+
+
+def passk_command(run: Run, n: int, python: str = sys.executable) -> list[str]:
+    """`python -m rlvr.evaluate` of the run's newest checkpoint on held-out RandomCalculation problems, sampled as
+    the run sampled its rollouts (temperature, max tokens), n samples per problem."""
+    from rlvr.infra.checkpoint import latest_checkpoint
+
+    ckpt = latest_checkpoint(run.path)
+    if ckpt is None:
+        raise FileNotFoundError(f"{run.path}: no complete checkpoint to evaluate (trainer.checkpoint_every)")
+    levels = run.config.get("data.levels") or [1]
+    ks = [k for k in PASSK_KS if k <= n]
+    return [python, "-m", "rlvr.evaluate", f"model={ckpt}", "data=random_calculation", "engine=hf",
+            f"family={run.config.get('data.family', 'easy')}", f"level={levels[0]}", "split=test",
+            f"count={run.config.get('data.heldout_size', 200)}", "template=equals", f"n={n}",
+            f"k=[{','.join(map(str, ks))}]", f"temperature={run.config.get('rollout.temperature', 1.0)}",
+            "top_p=1.0", f"max_tokens={run.config.get('rollout.max_tokens', 16)}", "device=cpu",
+            f"out={run.path / PASSK_DIR}"]
+
+
+def evaluate_passk(runs: Sequence[Run], n: int) -> None:
+    """Fill <run>/passk/ for every run that lacks it (rerunning resumes; a finished one is skipped)."""
+    for run in runs:
+        if run.passk():
+            continue
+        cmd = passk_command(run, n)
+        print("pass@k:", " ".join(cmd), flush=True)
+        subprocess.run(cmd, check=True)
+
+
 # ---------------------------------------------------------------------------------------------------------- report
 def write_report(paths: Sequence[str | Path], out_dir: str | Path, by: Sequence[str] | None = None,
-                 title: str | None = None, command: str | None = None) -> Path:
-    """Read the runs under `paths`, write the PNGs and report.md into `out_dir`; returns report.md's path."""
+                 title: str | None = None, command: str | None = None, passk_n: int = 0) -> Path:
+    """Read the runs under `paths`, write the PNGs and report.md into `out_dir`; returns report.md's path.
+    passk_n > 0 first evaluates pass@k (k <= passk_n) of each run's final checkpoint (see evaluate_passk)."""
     runs = [load_run(p) for p in find_run_dirs(paths)]
+    if passk_n:
+        evaluate_passk(runs, passk_n)
     by = list(by) if by else swept_keys(runs)
     groups = group_runs(runs, by)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pngs = [p for key, label in CURVES if (p := plot_curve(groups, key, label, out / f"{key}.png"))]
+    pngs += [p for p in [plot_passk(groups, out / "passk.png")] if p]
     summaries = [summarize(label, rs) for label, rs in groups.items()]
     text = [f"# {title or 'Run comparison'}\n", f"{len(runs)} runs grouped by `{', '.join(by)}`; "
             "curves are the mean over a group's runs with the min-max band.\n"]
@@ -263,6 +351,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "overrides that differ between runs, seeds excluded")
     p.add_argument("--out", help="output folder (default: the sweep directory when one is given, else ./report)")
     p.add_argument("--title", help="heading of report.md")
+    p.add_argument("--passk", type=int, default=0, metavar="N",
+                   help="first evaluate pass@k (k = 1, 2, 4, ... <= N) of each run's last checkpoint with N samples "
+                        "per held-out problem into <run>/passk/ (skipped where done)")
     return p.parse_args(argv)
 
 
@@ -272,8 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = a.out or (str(single) if single and not (single / "metrics.jsonl").exists() else "report")
     try:
         report = write_report(a.paths, out, a.by, a.title,
-                              sweep_command(single) if single else None)
-    except (FileNotFoundError, KeyError) as e:
+                              sweep_command(single) if single else None, passk_n=a.passk)
+    except (FileNotFoundError, KeyError, subprocess.CalledProcessError) as e:
         print(f"rlvr.report: {e.args[0] if e.args else e}")
         return 2
     print(report.read_text().split("![")[0].rstrip())
@@ -292,9 +383,10 @@ class ReportCallback(_HydraCallback):
     """Ends every multirun with its report in the sweep directory; a failing report only logs a warning, since
     the runs themselves succeeded and must not be reported as a failed sweep."""
 
-    def __init__(self, by: Iterable[str] | None = None, enabled: bool = True):
+    def __init__(self, by: Iterable[str] | None = None, enabled: bool = True, passk_n: int = 0):
         self.by = list(by) if by else None
         self.enabled = enabled
+        self.passk_n = passk_n
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         if not self.enabled:
@@ -302,7 +394,7 @@ class ReportCallback(_HydraCallback):
         sweep_dir = Path(str(config.hydra.sweep.dir))
         try:
             report = write_report([sweep_dir], sweep_dir, self.by, title=f"Sweep {sweep_dir}",
-                                  command=sweep_command(sweep_dir))
+                                  command=sweep_command(sweep_dir), passk_n=self.passk_n)
             log.info("sweep report: %s", report)
             print(f"sweep report: {report}")
         except Exception as e:  # noqa: BLE001 -- see the docstring
