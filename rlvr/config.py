@@ -35,6 +35,7 @@ class ModelConfig:
     seed: int = 0                    # init seed of the embedded model
     cache_dir: Optional[str] = None  # default: $RLVR_CACHE_DIR or ~/.cache/rlvr
     dtype: str = "float32"           # learner dtype: float32 | bfloat16
+    lr: float = 1e-6                 # the learning rate this model trains with; trainer.lr defaults to it
     warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
 
 
@@ -89,6 +90,7 @@ class RolloutConfig:
     num_cpus: float = 1.0            # Ray resources per worker
     num_gpus: float = 0.0
     gpu_memory_utilization: float = 0.5
+    async_steps: int = 0             # 0: synchronous; k: rollouts of the next k steps overlap learning (k off-policy)
 
 
 @dataclass
@@ -113,6 +115,7 @@ class TrainerConfig:
     run_dir: Optional[str] = None    # default: Hydra's output dir
     sync_check: bool = True          # after each weight sync, rollout logprobs must equal learner logprobs
     sync_tolerance: float = 1e-4
+    is_cap: Optional[float] = 2.0    # truncated importance weight pi_learner/pi_sampler cap (None/0: off)
     max_dynamic_sampling_rounds: int = 3  # DAPO/NFT: extra rollout rounds to refill filtered groups
     extrapolate_every: int = 0        # RL-Extra: every M steps, extrapolate forward (0 = off)
     extrapolate_alpha: float = 2.0
@@ -137,6 +140,7 @@ class ClusterConfig:
     learner_num_cpus: float = 1.0
     learner_num_gpus: float = 0.0
     verifier_num_cpus: float = 0.0
+    device: str = "cpu"              # where the learner computes (cpu | cuda); trainer.device defaults to it
 
 
 @dataclass

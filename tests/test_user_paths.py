@@ -191,3 +191,40 @@ def test_resume_from_the_command_line_loads_the_saved_config(tmp_path):
     assert out.returncode != 0
     assert "saved_only_field" in out.stderr, out.stderr[-2000:]
     assert "trainer.steps: 100 -> 3" in out.stderr
+
+
+def test_gpu_groups_without_experiment_take_gpu_facing_defaults():
+    """lr comes from the model (model.lr), the device from the cluster (cluster.device), not from debug_cpu."""
+    gpu = compose(["cluster=ray_gpu", "model=qwen2.5_math_1.5b"])
+    assert (gpu.trainer.lr, gpu.trainer.device) == (1e-6, "cuda")
+    cpu = compose([])
+    assert (cpu.trainer.lr, cpu.trainer.device) == (1e-4, "cpu")  # make train unchanged
+    assert compose(["cluster=ray_gpu", "trainer.lr=3e-6"]).trainer.lr == 3e-6  # explicit still wins
+
+
+PACKAGE_FILES = ["rlvr", "rlvr_verify", "data_gen", "conf", "pyproject.toml", "setup.py", "README.md"]
+
+
+def test_non_editable_install_ships_the_config_tree(tmp_path):
+    """`pip install .` (not -e) then `python -m rlvr.train --cfg job` outside the checkout: conf/ travels as
+    rlvr/conf. Installed with --target into a fresh directory, dependencies taken from this venv (no download)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    src = tmp_path / "src"
+    for name in PACKAGE_FILES:  # a copy, so the build leaves no build/ or egg-info in the checkout
+        (shutil.copytree if (root / name).is_dir() else shutil.copy)(
+            root / name, src / name, **({"ignore": shutil.ignore_patterns("__pycache__")}
+                                        if (root / name).is_dir() else {}))
+    site = tmp_path / "site"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                          "--no-index", "--target", str(site), str(src)], capture_output=True, text=True, timeout=300)
+    assert pip.returncode == 0, pip.stderr[-2000:]
+    assert (site / "rlvr" / "conf" / "config.yaml").is_file() and (site / "rlvr" / "conf" / "data" / "jsonl.yaml").is_file()
+    env = {**__import__("os").environ, "PYTHONPATH": str(site)}
+    run = subprocess.run([sys.executable, "-c", "import rlvr, runpy, sys; print('rlvr at', rlvr.__file__); "
+                          "sys.argv = ['rlvr.train', '--cfg', 'job']; runpy.run_module('rlvr.train', run_name='__main__')"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert f"rlvr at {site}" in run.stdout and "name: debug_cpu" in run.stdout and "lr: ${model.lr}" in run.stdout
