@@ -80,14 +80,22 @@ def cmd_generate(args) -> int:
         raise UsageError(f"--out {args.out}: cannot write ({e.strerror})") from None
     counts = {s: sum(p.split == s for p in problems) for s in ("train", "validation", "test")}
     print(f"wrote {len(problems)} problems to {out}/{stem}.{{{','.join(formats)}}} splits={counts}")
+    print(f"check them with: python -m data_gen check {out / (stem + '.' + formats[0])}")
     return 0
+
+
+def _nearby_datasets(path: Path) -> str:
+    """'; that directory holds A, B' -- `random-calculation` names its files random_calculation_<family>.*"""
+    found = sorted(p.name for p in path.parent.glob("*") if p.suffix in (".jsonl", ".parquet")) \
+        if path.parent.is_dir() else []
+    return f"; {path.parent} holds {', '.join(found)}" if found else ""
 
 
 def cmd_check(args) -> int:
     from data_gen.check import check_records
     from data_gen.io import read_records
     if not Path(args.file).is_file():
-        raise UsageError(f"check FILE: {args.file} does not exist")
+        raise UsageError(f"check FILE: {args.file} does not exist{_nearby_datasets(Path(args.file))}")
     records = read_records(args.file)
     errors = check_records(tqdm(records, desc="checking", disable=args.quiet))
     for e in errors[:50]:
@@ -98,15 +106,14 @@ def cmd_check(args) -> int:
 
 def cmd_overlap(args) -> int:
     from data_gen.io import read_records
-    from data_gen.overlap import ngram_overlap
+    from data_gen.overlap import ngram_overlap, problem_texts
     for flag, path in (("--train", args.train), ("--eval", args.eval)):
         if not Path(path).is_file():
             raise UsageError(f"{flag} {path}: file does not exist")
     if args.n < 1:
         raise UsageError(f"--n {args.n}: must be >= 1")
-    field = args.field
-    train = [r[field] for r in read_records(args.train)]
-    evals = [r[field] for r in read_records(args.eval)]
+    train = problem_texts(read_records(args.train), args.train, args.field)
+    evals = problem_texts(read_records(args.eval), args.eval, args.field)
     print(json.dumps(ngram_overlap(train, evals, args.n)))
     return 0
 
@@ -146,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--train", required=True)
     o.add_argument("--eval", required=True)
     o.add_argument("--n", type=int, default=8)
-    o.add_argument("--field", default="problem_text")
+    o.add_argument("--field", default=None,
+                   help="the problem-text field (default: problem_text, problem or question, whichever the file has)")
     o.set_defaults(func=cmd_overlap)
     b = sub.add_parser("bench", help="problems/second per level on one core")
     b.add_argument("--levels", default="1-20")

@@ -99,3 +99,21 @@ def test_overlap_and_bench(dataset, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["fraction_with_shared_ngram"] == 0.0
     assert main(["bench", "--levels", "1-2", "--count", "20"]) == 0
     assert "problems/s" in capsys.readouterr().out
+
+
+def test_overlap_against_a_shipped_benchmark_and_a_file_without_the_field(dataset, tmp_path, capsys):
+    """Each file's text field is found by itself: RandomCalculation's problem_text, math500's problem."""
+    from rlvr.data.eval_sets import benchmark_path
+
+    paper = dataset / "random_calculation_paper.jsonl"
+    assert main(["overlap", "--train", str(paper), "--eval", str(benchmark_path("math500")), "--n", "12"]) == 0
+    assert json.loads(capsys.readouterr().out)["eval_problems"] == 500
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text('{"problem": "1+1"}\n{"text": "2+2"}\n')
+    assert main(["overlap", "--train", str(paper), "--eval", str(odd)]) == 2
+    assert "odd.jsonl:2: no string field 'problem'" in capsys.readouterr().err
+
+
+def test_check_of_a_missing_file_lists_the_generated_ones(dataset, capsys):
+    assert main(["check", str(dataset / "random_calculation.jsonl"), "--quiet"]) == 2
+    assert "random_calculation_paper.jsonl" in capsys.readouterr().err

@@ -167,7 +167,9 @@ def _parser() -> argparse.ArgumentParser:
                                      "first checkpoint on AIME24 prompts)")
     lin.add_argument("--num-texts", type=int, default=8)
     lin.add_argument("--max-tokens", type=int, default=64)
-    lin.add_argument("--data", default="aime24", help="benchmark whose questions prompt the default sequences")
+    lin.add_argument("--data", default="math500",
+                     help="benchmark whose questions prompt the default sequences (shipped: math500, gsm8k; or a "
+                          ".jsonl path)")
     lin.add_argument("--template", default="qwen_boxed")
     lo = sub.add_parser("logits", help="decode with z = z_A + alpha (z_B - z_A)")
     lo.add_argument("--model-a", required=True)

@@ -84,7 +84,7 @@ def logprob_trajectories(ckpts: Sequence[str], sequences) -> torch.Tensor:
 
 def run_linearity(ckpts: Sequence[str], out_dir: str | Path, steps: Sequence[int] | None = None,
                   fraction: float = 0.001, min_per_tensor: int = 50, seed: int = 0, texts_file: str | None = None,
-                  num_texts: int = 8, max_tokens: int = 64, data: str = "aime24",
+                  num_texts: int = 8, max_tokens: int = 64, data: str = "math500",
                   template: str = "qwen_boxed") -> dict:
     from rlvr.infra.hf_weights import load_state_dict, read_step
 
