@@ -2,6 +2,7 @@
 import argparse
 import json
 import sys
+from pathlib import Path
 from collections import Counter
 from dataclasses import asdict
 
@@ -61,11 +62,19 @@ def main(argv=None):
         p.add_argument("--rel-tol", type=float, default=1e-9)
         p.add_argument("--percent", default="strip", choices=["strip", "fraction"])
         p.add_argument("--mode", default="exact", choices=["exact", "random_calculation"])
-    sub.add_parser("bench", help="throughput and per-type accuracy vs math-verify")
+    bench = sub.add_parser("bench", help="accuracy per answer class and verdicts/s, ours vs math-verify")
+    bench.add_argument("--n", type=int, default=20_000, help="differential corpus size (default 20,000)")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--workers", type=int, default=2, help="pool workers for math-verify")
+    bench.add_argument("--mv-cache", type=Path, help="JSON file keeping math-verify's verdicts between runs")
+    bench.add_argument("--triage", type=Path, help="write every disagreement to this JSONL")
+    bench.add_argument("--no-tables", action="store_true", help="skip the labeled tables")
+    bench.add_argument("--no-adversarial", action="store_true", help="skip the adversarial inputs")
     args = ap.parse_args(argv)
     if args.cmd == "bench":
         from rlvr_verify.bench import run_bench
-        run_bench()
+        run_bench(args.n, args.seed, args.workers, args.mv_cache, args.triage, not args.no_tables,
+                  not args.no_adversarial)
     else:
         {"check": cmd_check, "score": cmd_score}[args.cmd](args)
 

@@ -1,58 +1,100 @@
-"""Throughput and per-type accuracy on the labeled table, ours side by side with math-verify."""
+"""`python -m rlvr_verify bench`: ours vs math-verify in one run, both scored against known labels.
+
+Three parts: the labeled tables (tests/data/verifier_cases.jsonl + verifier_regressions.jsonl) per type; the seeded
+differential corpus (rlvr_verify/corpus.py, >= 20,000 pairs) per answer class with disagreement counts and verdicts/s;
+adversarial inputs through the killable pool (no hang past timeout + 1 s, no code executed).
+math-verify runs only inside VerifierPool workers (backend='math_verify'), never in this process."""
 import json
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
 from rlvr_verify.verify import verify
 
-TABLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "verifier_cases.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+TABLES = [DATA / "verifier_cases.jsonl", DATA / "verifier_regressions.jsonl"]
 
 
-def load_cases(path=TABLE):
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+def load_cases(paths=TABLES):
+    rows = []
+    for path in paths:
+        if Path(path).exists():
+            rows += [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    return rows
 
 
-def _math_verify():
-    try:
-        from math_verify import parse, verify as mv_verify
-    except ImportError as exc:
-        print(f"math-verify not importable ({exc}); printing ours only")
-        return None
-
-    def judge(response, gold):
-        try:
-            return bool(mv_verify(parse("$" + gold + "$"), parse(response)))
-        except Exception:
-            return False
-    return judge
+def _accuracy(cases, verdicts) -> dict[str, float]:
+    hits, totals = defaultdict(int), defaultdict(int)
+    for c, v in zip(cases, verdicts):
+        hits[c["type"]] += v == c["expected"]
+        totals[c["type"]] += 1
+    return {t: hits[t] / totals[t] for t in sorted(totals)} | {"ALL": sum(hits.values()) / max(len(cases), 1)}
 
 
-def run_bench(path=TABLE, pool_workers: int = 2):
-    cases = load_cases(path)
-    judges = {"ours": lambda r, g: verify(r, g).correct}
-    mv = _math_verify()
-    if mv:
-        judges["math-verify"] = mv
-    acc, rate = {}, {}
-    for name, judge in judges.items():
-        hits, totals = defaultdict(int), defaultdict(int)
-        start = time.perf_counter()
-        for c in cases:
-            hits[c["type"]] += judge(c["response"], c["gold"]) == c["expected"]
-            totals[c["type"]] += 1
-        rate[name] = len(cases) / (time.perf_counter() - start)
-        acc[name] = {t: hits[t] / totals[t] for t in totals} | {"ALL": sum(hits.values()) / len(cases)}
+def bench_tables(workers: int = 2) -> dict:
+    """Per-type accuracy on the hand-labeled tables, ours and math-verify."""
     from rlvr_verify.pool import VerifierPool
-    with VerifierPool(num_workers=pool_workers, timeout_s=5.0) as pool:
-        pool.verify_batch(["\\boxed{1}"] * 4, ["1"] * 4)  # warm the workers
-        start = time.perf_counter()
-        pool.verify_batch([c["response"] for c in cases], [c["gold"] for c in cases])
-        rate["ours (pool)"] = len(cases) / (time.perf_counter() - start)
-    names = list(judges)
-    print(f"{'type':22s}" + "".join(f"{n:>14s}" for n in names))
+    cases = load_cases()
+    ours = [verify(c["response"], c["gold"]).correct for c in cases]
+    with VerifierPool(num_workers=workers, timeout_s=10.0, memory_mb=2048) as pool:
+        theirs = [v.correct for v in pool.verify_batch([c["response"] for c in cases], [c["gold"] for c in cases],
+                                                       backend="math_verify")]
+    acc = {"ours": _accuracy(cases, ours), "math-verify": _accuracy(cases, theirs)}
+    print(f"labeled tables ({len(cases)} cases): accuracy per type")
+    print(f"{'type':22s}{'ours':>10s}{'math-verify':>14s}")
     for t in acc["ours"]:
-        print(f"{t:22s}" + "".join(f"{acc[n][t]:14.3f}" for n in names))
-    for n, r in rate.items():
-        print(f"throughput {n:14s} {r:10.0f} verdicts/s")
-    return acc, rate
+        print(f"{t:22s}{acc['ours'][t]:10.3f}{acc['math-verify'][t]:14.3f}")
+    return acc
+
+
+ADVERSARIAL = [
+    "\\boxed{10^{10^{10^{10}}}}", "$9**9**9**9$", "\\((10^{1000000})!\\)", "The answer is $100000!$.",
+    "\\[2^{2^{2^{2^{2^{2}}}}}\\]", "$" + "(" * 5000 + "1" + ")" * 5000 + "$", "x" * 1_000_000 + " \\boxed{1}",
+    "1" * 1_000_000, "$\\frac{1}{0}$", "$1e999999$", "\\boxed{" + "{" * 300 + "1" + "}" * 300 + "}",
+    "$$" + "\\sqrt{" * 200 + "2" + "}" * 200 + "$$", "Answer: " + "9" * 5000 + "^" + "9" * 5000,
+    "$\\begin{pmatrix}" + " & ".join(["1"] * 3000) + "\\end{pmatrix}$",
+]
+
+
+def _code_payloads(target: Path) -> list[str]:
+    t = str(target)
+    return [f"$__import__('os').system('touch {t}')$", f"\\boxed{{open('{t}','w')}}",
+            f"The answer is $exec(\"open('{t}','w')\")$.", f"\\(eval(\"open('{t}','w')\")\\)",
+            f"Answer: (lambda: __import__('os').system('touch {t}'))()"]
+
+
+def bench_adversarial(timeout_s: float = 2.0) -> dict:
+    """Every backend, every adversarial input, through the pool: latency bound and no side effects."""
+    from rlvr_verify.pool import VerifierPool
+    target = Path(tempfile.mkdtemp()) / "pwned"
+    inputs = ADVERSARIAL + _code_payloads(target)
+    report = {}
+    with VerifierPool(num_workers=1, timeout_s=timeout_s, memory_mb=1024) as pool:
+        for backend in ("rlvr", "math_verify"):
+            pool.verify_batch(["$1$"], ["1"], backend=backend)  # imports done before timing
+            worst, bad = 0.0, 0
+            for text in inputs:
+                start = time.perf_counter()
+                v = pool.verify_batch([text], ["1"], backend=backend)[0]
+                worst = max(worst, time.perf_counter() - start)
+                bad += v.correct and text not in ("x" * 1_000_000 + " \\boxed{1}",)
+            report[backend] = {"inputs": len(inputs), "worst_s": worst, "within_deadline": worst <= timeout_s + 1.0,
+                               "wrongly_correct": bad, "code_ran": target.exists()}
+    for backend, r in report.items():
+        print(f"adversarial {backend:12s} {r['inputs']} inputs, worst {r['worst_s']:.2f} s "
+              f"(limit {timeout_s + 1.0:.1f} s) safe={r['within_deadline'] and not r['code_ran']}, "
+              f"code ran: {r['code_ran']}")
+    return report
+
+
+def run_bench(n: int = 20_000, seed: int = 0, workers: int = 2, cache: Path | None = None,
+              triage: Path | None = None, tables: bool = True, adversarial: bool = True) -> dict:
+    from rlvr_verify.differential import run_differential
+    out = {}
+    if tables:
+        out["tables"] = bench_tables(workers)
+    out["differential"] = run_differential(n, seed, workers, cache, triage)
+    if adversarial:
+        out["adversarial"] = bench_adversarial()
+    return out

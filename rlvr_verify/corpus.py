@@ -427,8 +427,88 @@ def _gold_wrapper(gold: str, rng) -> str:
     return rng.choice([gold, gold, gold, f"${gold}$"])
 
 
-def generate(n: int = 20_000, seed: int = 0, eval_share: float = 0.15) -> list[Pair]:
-    """n pairs, half equal and half not, over every class and presentation; deterministic for a seed."""
+_PHRASINGS = [
+    "**Final Answer**\n\\[\n\\boxed{{{a}}}\n\\]",
+    "The answer is: ${a}$",
+    "**Answer:** ${a}$",
+    "Therefore, $x = {a}$.",
+    "The answer is **{plain}**.",
+    "Final answer: {plain}",
+    "We find that the value is\n$${a}$$\nwhich is the answer.",
+    "${a}$ is the answer.",
+    "{a}",
+    "x = {a}",
+    "She ends up with \\${plain} in total.",
+    "The answer is ${a}$ (we double-checked by substituting back).",
+]
+
+
+def _latex_form(rng) -> tuple[str, str, str]:
+    """(gold, the same value written another way, a different value) in LaTeX constructs a solution may use."""
+    a, b, c = rng.randint(2, 9), rng.randint(2, 9), rng.randint(1, 5)
+    k = rng.randrange(16)
+    forms = [
+        (f"{a * b}", f"{a} \\times {b}", f"{a} \\times {b + 1}"),
+        (f"{a * b}", f"{a} \\cdot {b}", f"{a}\\cdot{b + 1}"),
+        (f"{a}", f"{a * b} \\div {b}", f"{a * b + 1} \\div {b}"),
+        (f"{a}", f"\\sqrt{{{a * a}}}", f"\\sqrt{{{a * a + 1}}}"),
+        (f"{a}", f"\\sqrt[3]{{{a ** 3}}}", f"\\sqrt[3]{{{a ** 3 + 1}}}"),
+        (f"{c}", f"\\log_2 {2 ** c}", f"\\log_2 {2 ** (c + 1)}"),
+        (f"{2 ** (a + 3)}", f"2^{{{a + 3}}}", f"2^{{{a + 4}}}"),
+        (f"{a}\\times 10^{{{c}}}", f"{a * 10 ** c}", f"{a * 10 ** c + 1}"),
+        (f"{a} \\pm \\sqrt{{{b}}}", f"{a} + \\sqrt{{{b}}}, {a} - \\sqrt{{{b}}}", f"{a} + \\sqrt{{{b}}}"),
+        (f"\\frac{{\\sqrt{{{b * 2}}}}}{{2}}", f"\\sqrt{{\\frac{{{b}}}{{2}}}}", f"\\sqrt{{\\frac{{{b + 1}}}{{2}}}}"),
+        (f"{a}^\\circ", f"{a}", f"{a + 1}^\\circ"),
+        (f"(-\\infty, {a}) \\cup ({a + b}, \\infty)", f"({a + b}, \\infty) \\cup (-\\infty, {a})",
+         f"(-\\infty, {a}] \\cup ({a + b}, \\infty)"),
+        (f"\\frac{{x+{a}}}{{x-{b}}}", f"(x+{a})/(x-{b})", f"(x+{b})/(x-{a})" if a != b else f"(x+{a})/(x+{b})"),
+        (f"x^2-{a * a}", f"(x-{a})(x+{a})", f"(x-{a})^2"),
+        (f"\\text{{{rng.choice(['Monday', 'Evelyn', 'even'])}}}", None, None),
+        (f"{a}-{c}i", f"-{c}i+{a}", f"{a}+{c}i"),
+    ]
+    gold, same, other = forms[k]
+    if same is None:
+        word = gold[6:-1]
+        return gold, word, rng.choice([w for w in ["Monday", "Evelyn", "even", "odd", "Tuesday"] if w != word])
+    return gold, same, other
+
+
+def _latex_form_pairs(n: int, seed: int) -> list[Pair]:
+    """LaTeX constructs (operators, roots, logs, powers, \\pm, unions, degrees, text answers), own random stream."""
+    rng = random.Random(seed + 2_000_003)
+    out = []
+    for _ in range(n):
+        gold, same, other = _latex_form(rng)
+        equal = rng.random() < 0.5
+        form = rng.choice(LATEX_FORMS)
+        out.append(Pair("latex_forms", form, wrap(same if equal else other, form, rng), _gold_wrapper(gold, rng), equal))
+    return out
+
+
+def _phrasing_pairs(n: int, seed: int) -> list[Pair]:
+    """Phrasings of real completions, drawn from their own random stream so that adding them leaves the rest of
+    the corpus (and math-verify's cached verdicts for it) unchanged."""
+    rng = random.Random(seed + 1_000_003)
+    out = []
+    for i in range(n):
+        template = _PHRASINGS[i % len(_PHRASINGS)]
+        x = Fraction(rng.randint(-50, 500)) if ("plain" in template or rng.random() < 0.4) else rand_fraction(rng)
+        if "\\$" in template:
+            x = abs(x)
+        equal = rng.random() < 0.5
+        shown = x if equal else perturb_number(x, rng)
+        if "\\$" in template and shown < 0:
+            shown = x + 1
+        plain = render_number(shown, rng, latex=False)
+        body = template.format(a=render_number(shown, rng), plain=plain)
+        pre = "" if template in ("{a}", "x = {a}") else rng.choice(_PREFIX)
+        out.append(Pair("phrasing", "phrasing", pre + body, _gold_wrapper(_gold_number(x), rng), equal))
+    return out
+
+
+def generate(n: int = 20_000, seed: int = 0, eval_share: float = 0.15, phrasing_share: float = 0.05) -> list[Pair]:
+    """n pairs (plus phrasing_share * n phrasings of real completions), half equal and half not, over every
+    class and presentation; deterministic for a seed."""
     rng = random.Random(seed)
     _SYM_RNG.seed(seed)
     pairs = []
@@ -445,6 +525,8 @@ def generate(n: int = 20_000, seed: int = 0, eval_share: float = 0.15) -> list[P
         form = rng.choice(forms)
         pairs.append(Pair(cls, form, wrap(shown, form, rng), _gold_wrapper(gold, rng), equal))
     pairs.extend(_eval_pairs(n_eval, rng))
+    pairs.extend(_phrasing_pairs(int(n * phrasing_share), seed))
+    pairs.extend(_latex_form_pairs(int(n * phrasing_share), seed))
     return pairs
 
 

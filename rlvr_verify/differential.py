@@ -40,17 +40,21 @@ def _pair_key(p: Pair) -> str:
     return hashlib.sha256(json.dumps([p.response, p.gold]).encode()).hexdigest()[:20]
 
 
-def cached_math_verify(pairs, cache: Path | None, workers: int = 2):
-    """math-verify's verdicts do not change when ours does: a per-pair cache file keeps them between runs, so only
-    new pairs are sent to it. Returns verdicts and verdicts/s (None when nothing new had to be run)."""
+def cached_math_verify(pairs, cache: Path | None, workers: int = 2, chunk: int = 500):
+    """math-verify's verdicts do not change when ours does: a per-pair cache file keeps them between runs (saved
+    every `chunk` pairs, so an interrupted run resumes), and only new pairs are sent to it.
+    Returns verdicts and verdicts/s (None when nothing new had to be run)."""
     saved = json.loads(cache.read_text()) if cache and cache.exists() else {}
     todo = [p for p in pairs if _pair_key(p) not in saved]
-    rate = None
-    if todo:
-        verdicts, rate = run_math_verify(todo, workers)
-        saved.update({_pair_key(p): v for p, v in zip(todo, verdicts)})
+    rates = []
+    for start in range(0, len(todo), chunk):
+        part = todo[start:start + chunk]
+        verdicts, rate = run_math_verify(part, workers)
+        rates.append((len(part), rate))
+        saved.update({_pair_key(p): v for p, v in zip(part, verdicts)})
         if cache:
             cache.write_text(json.dumps(saved))
+    rate = sum(n for n, _ in rates) / sum(n / r for n, r in rates) if rates else None
     return [saved[_pair_key(p)] for p in pairs], rate
 
 

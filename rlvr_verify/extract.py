@@ -7,6 +7,7 @@ The cascade for extract='any' (first rule that finds something wins):
   answer_is     'the answer is ...'
   answer_colon  'Answer: ...'
   last_math     the last $$...$$, \\[...\\], \\(...\\) or $...$
+  whole         a short one-line response that is only math ('\\frac{3}{5}', 'x = 548')
   last_number   the last number in the text (a mixed number '4 4/9' and '1,000' stay whole)
 After a marker, a math environment is taken whole; plain text is cut at the sentence end, or to its leading number
 when the rest of the sentence is words ('Answer: 644 I hope this helps!' -> '644')."""
@@ -101,7 +102,7 @@ def _sentence(rest: str) -> str:
 
 def _answer_at_start(rest: str) -> str | None:
     """The answer that opens `rest` (the text after a marker such as 'The answer is')."""
-    rest = rest.lstrip(" \t:*")
+    rest = rest.lstrip(" \t:*_")
     if rest.startswith("\n"):
         rest = rest.lstrip()
         if not (rest.startswith("$") or rest.startswith("\\[") or rest.startswith("\\(")):
@@ -109,13 +110,27 @@ def _answer_at_start(rest: str) -> str | None:
     env = _MATH_ENV.match(rest)
     if env:
         return next(g for g in env.groups() if g is not None).strip() or None
-    sentence = _sentence(rest)[:MAX_MARKER_ANSWER_CHARS]
+    sentence = _sentence(rest)[:MAX_MARKER_ANSWER_CHARS].strip("*_ ")  # **18** (markdown bold)
     number = _NUMBER.match(sentence)
     if number:
         tail = sentence[number.end():].strip()
         if not tail or re.match(r"[A-Za-z]{2,}|I\b|[!?,;]", tail):  # words after a number: units or chatter
             return number.group(0)
     return sentence.strip("$ ").rstrip(".").strip() or None
+
+
+_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
+_MATH_WORDS = {"sqrt", "pi", "sin", "cos", "tan", "ln", "log", "exp", "infty", "inf"}
+
+
+def extract_whole(s: str) -> str | None:
+    """A short one-line response that is nothing but math ('\\frac{3}{5}', 'x = 548') is the answer itself."""
+    text = s.strip()
+    if not text or len(text) > 200 or "\n" in text:
+        return None
+    if any(w not in _MATH_WORDS for w in _WORD.findall(text)):
+        return None
+    return text
 
 
 def _after_marker(s: str, pattern: str) -> str | None:
@@ -133,12 +148,14 @@ RULES = {
     "answer_is": lambda s: _after_marker(s, r"\banswer is\b"),
     "answer_colon": lambda s: _after_marker(s, r"\banswer\s*:"),
     "last_math": extract_last_math,
+    "whole": extract_whole,
     "last_number": extract_last_number,
 }
 STRICTNESS = {
     "boxed": ["boxed"],
     "boxed_or_marker": ["boxed", "gsm8k", "final_answer", "answer_is", "answer_colon"],
-    "any": ["boxed", "gsm8k", "final_answer", "answer_is", "answer_colon", "last_math", "last_number"],
+    "any": ["boxed", "gsm8k", "final_answer", "answer_is", "answer_colon", "last_math", "whole",
+            "last_number"],
 }
 
 

@@ -258,6 +258,11 @@ class Parser:
             return sp.sqrt(self.parse_brace_arg() if self.peek()[1] == "{" else self.parse_unary())
         if name in CONSTANTS:
             return CONSTANTS[name]
+        if name == "log" and self.peek()[1] == "_":  # \log_2 8, \log_{10} x
+            self.take()
+            base = self.parse_group_or_unary()
+            arg = self.parse_brace_arg() if self.peek()[1] == "{" else self.parse_unary()
+            return sp.log(arg, base)
         if name in FUNCS:
             power = None
             if self.peek()[1] == "^":

@@ -43,6 +43,9 @@ def _number_formats(s: str) -> str:
     return s
 
 
+_INTEGER = re.compile(r"\s*-?\d{1,18}\s*")
+
+
 def normalize(s: str, percent: str = "strip") -> str:
     """Strip presentation: $...$ and \\boxed wrappers, \\text{} units, spacing, degrees, trailing punctuation,
     'x =' / 'f(y) =' / '(p,q) =' labels; spell relations one way; read number formats."""
@@ -158,6 +161,9 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         return _random_calculation(found.text, gold)
     if mode != "exact":
         raise ValueError(f"mode={mode!r}: choose 'exact' or 'random_calculation'")
+    if _INTEGER.fullmatch(found.text) and _INTEGER.fullmatch(gold):  # the common \boxed{12} case: no parsing
+        ok = int(found.text) == int(gold)
+        return Verdict(ok, float(ok), found.text, "equal" if ok else "not_equal")
     pred_text, gold_text = normalize(found.text, percent), normalize(gold, percent)
     if pred_text == gold_text:
         return Verdict(True, 1.0, found.text, "equal")
