@@ -1,7 +1,37 @@
 #!/usr/bin/env bash
-# Submit a training run to a running Ray cluster (RAY_ADDRESS, default the local head's job server).
+# Submit a training run to a running Ray cluster through its job server (launch/ray_head.sh starts it).
 #   launch/submit.sh experiment=qwen_math_1.5b_grpo model.path=/models/Qwen2.5-Math-1.5B
+# RAY_ADDRESS: the job server (default http://127.0.0.1:8265, the local head's). cluster=ray_gpu unless a cluster=
+# override is given. The run directory defaults to RUNS_DIR/<name>/<time> (RUNS_DIR default: ./runs of this
+# checkout, which the head must see, e.g. a shared file system) rather than inside Ray's copy of the working dir.
+# SUBMISSION_ID names the job; WAIT=1 streams its logs and returns when it ends (default: return at once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RAY_ADDRESS="${RAY_ADDRESS:-http://127.0.0.1:8265}"
-exec ray job submit --working-dir . --no-wait -- python -m rlvr.train cluster=ray_gpu "$@"
+# A head started where ~/.ray/auth_token exists requires that token (Ray's token auth); the job client only sends
+# it when RAY_AUTH_MODE=token, so say so unless the user chose a mode.
+if [[ -z "${RAY_AUTH_MODE:-}" && ( -n "${RAY_AUTH_TOKEN:-}" || -f "${RAY_AUTH_TOKEN_PATH:-$HOME/.ray/auth_token}" ) ]]; then
+  export RAY_AUTH_MODE=token
+fi
+if ! python - <<'PY'
+import os, sys
+try:
+    from ray.job_submission import JobSubmissionClient
+except ImportError as e:
+    sys.exit(f"error: 'ray job submit' needs ray[default] ({e}): pip install 'ray[default]'")
+try:
+    JobSubmissionClient(os.environ["RAY_ADDRESS"])
+except Exception as e:
+    sys.exit(f"error: no Ray job server at RAY_ADDRESS={os.environ['RAY_ADDRESS']} ({type(e).__name__}: "
+             f"{str(e).splitlines()[0] if str(e) else ''}). Start the head with launch/ray_head.sh (it enables "
+             f"the dashboard, which serves jobs) or set RAY_ADDRESS=http://HEAD:8265")
+PY
+then exit 2; fi
+overrides=("$@")
+[[ " ${overrides[*]-} " == *" cluster="* ]] || overrides=(cluster=ray_gpu "${overrides[@]}")
+[[ " ${overrides[*]} " == *" hydra.run.dir="* ]] ||
+  overrides+=("hydra.run.dir=${RUNS_DIR:-$PWD/runs}/\${name}/\${now:%Y-%m-%d_%H-%M-%S}")
+opts=(--working-dir .)
+[[ -n "${SUBMISSION_ID:-}" ]] && opts+=(--submission-id "$SUBMISSION_ID")
+[[ "${WAIT:-0}" == 1 ]] || opts+=(--no-wait)
+exec ray job submit "${opts[@]}" -- python -m rlvr.train "${overrides[@]}"

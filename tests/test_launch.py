@@ -1,5 +1,6 @@
 """The sweep convenience spells one Hydra multirun (reward x seed, validated against conf/reward); the cluster
 launchers (hydra/launcher=slurm_gpu via submitit, hydra/launcher=ray_jobs) compose and send each cell as one job."""
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,94 @@ def test_unknown_reward_is_refused():
 def test_scripts_are_valid_bash():
     for f in ["ray_head.sh", "ray_worker.sh", "submit.sh", "slurm.sbatch"]:
         assert subprocess.run(["bash", "-n", str(ROOT / "launch" / f)]).returncode == 0, f
+
+
+# ---------------------------------------------------------------------------------------- ray head + ray job submit
+def _free_ports(n: int) -> list[int]:
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+@pytest.fixture
+def ray_head(tmp_path):
+    """launch/ray_head.sh on loopback with its own ports and temp dir (so no other Ray on this machine sees it, and
+    `ray stop`, which would end every Ray here, is never needed): yields the job server's address."""
+    import os
+    import signal
+    import tempfile
+    import time
+
+    gcs, dash, client, agent, agent_grpc, metrics, env_agent = _free_ports(7)
+    temp = tempfile.mkdtemp(prefix="rh", dir="/tmp")  # short: Ray's unix sockets live under it
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "RAY_PORT": str(gcs),
+           "DASHBOARD_PORT": str(dash), "NUM_CPUS": "2", "NUM_GPUS": "0"}
+    head = subprocess.Popen(
+        ["bash", "launch/ray_head.sh", "--block", f"--temp-dir={temp}", "--node-ip-address=127.0.0.1",
+         f"--ray-client-server-port={client}", f"--dashboard-agent-listen-port={agent}",
+         f"--dashboard-agent-grpc-port={agent_grpc}", f"--metrics-export-port={metrics}",
+         f"--runtime-env-agent-port={env_agent}"],
+        cwd=ROOT, env=env, stdout=open(tmp_path / "head.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    address = f"http://127.0.0.1:{dash}"
+    try:
+        deadline = time.time() + 180
+        while not _job_server_up(address, env):
+            assert head.poll() is None, (tmp_path / "head.log").read_text()[-3000:]
+            assert time.time() < deadline, "the Ray head's job server did not come up in 180 s"
+            time.sleep(2)
+        yield address, env
+    finally:
+        head.send_signal(signal.SIGTERM)  # `ray start --block` ends the processes it started
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _job_server_up(address: str, env: dict) -> bool:
+    probe = ("import sys; from ray.job_submission import JobSubmissionClient as C\n"
+             "try: C(sys.argv[1])\nexcept Exception: sys.exit(1)")
+    auth = {"RAY_AUTH_MODE": "token"} if (Path.home() / ".ray" / "auth_token").is_file() else {}
+    return subprocess.run([sys.executable, "-c", probe, address], env={**env, **auth},
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.slow
+def test_ray_job_submit_runs_two_steps_on_a_local_head(ray_head, tmp_path, tiny_model_dir):
+    """The README's cluster path on one machine: launch/ray_head.sh, then launch/submit.sh of a 2-step run; the run
+    directory lands in RUNS_DIR (not in Ray's copy of the working dir)."""
+    import json
+    import uuid
+
+    address, env = ray_head
+    job_id = f"rlvr-test-{uuid.uuid4().hex[:8]}"
+    overrides = ["cluster=local", "cluster.address=auto", "cluster.num_cpus=null", "cluster.num_gpus=null",
+                 "model.warm_start.enabled=false", f"model.cache_dir={tiny_model_dir.parent.parent}",
+                 "rollout.engine=hf", "rollout.prompts_per_step=2", "rollout.n=2", "rollout.max_tokens=4",
+                 "trainer.eval_size=2", "trainer.eval_every=100", "trainer.checkpoint_every=100", "trainer.steps=2",
+                 "logger.wandb_mode=disabled", "reward.verifier.num_workers=0", "reward.verifier.use_ray_actor=false"]
+    out = subprocess.run(["bash", "launch/submit.sh", *overrides], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600, env={**env, "RAY_ADDRESS": address, "SUBMISSION_ID": job_id, "WAIT": "1",
+                                           "RUNS_DIR": str(tmp_path / "runs")})
+    assert out.returncode == 0 and f"Job '{job_id}' succeeded" in out.stdout + out.stderr, \
+        (out.stdout + out.stderr)[-4000:]
+    (metrics,) = (tmp_path / "runs" / "debug_cpu").glob("*/metrics.jsonl")
+    steps = [json.loads(line).get("step") for line in metrics.read_text().splitlines()]
+    assert {1, 2} <= set(steps)
+
+
+def test_submit_without_a_job_server_says_how_to_start_one():
+    import os
+
+    port = _free_ports(1)[0]
+    out = subprocess.run(["bash", "launch/submit.sh", "trainer.steps=1"], cwd=ROOT, capture_output=True, text=True,
+                         env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+                              "RAY_ADDRESS": f"http://127.0.0.1:{port}"}, timeout=120)
+    assert out.returncode == 2 and "launch/ray_head.sh" in out.stderr
