@@ -123,7 +123,11 @@ def config_for_run_dir(cfg: DictConfig, run_dir: str | Path, baseline_fn, overri
     saved_path = Path(run_dir) / "config.yaml"
     if cfg.trainer.resume == "never" or not saved_path.is_file():
         return cfg
-    resumed, changes = resume_config(cfg, baseline_fn(), OmegaConf.load(saved_path), overrides)
+    try:
+        resumed, changes = resume_config(cfg, baseline_fn(), OmegaConf.load(saved_path), overrides)
+    except Exception as e:  # omegaconf's ConfigKeyError / ValidationError name the key
+        raise ValueError(f"cannot resume with {saved_path}: {e}. It was written by another version or edited by "
+                         f"hand: fix or delete that key there, or start afresh with trainer.resume=never") from None
     if changes:
         backup = saved_path.with_name(f"config.before-resume-{time.strftime('%Y%m%d-%H%M%S')}.yaml")
         backup.write_text(saved_path.read_text())

@@ -57,6 +57,7 @@ def _data_option_overrides(option: str, tmp_path) -> list[str]:
     return []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("option", sorted(p.stem for p in (CONF_DIR / "data").glob("*.yaml")))
 def test_every_shipped_data_config_starts_a_one_step_run(option, tmp_path, ray_cluster, tiny_model_dir):
     _one_step(tmp_path, tiny_model_dir, [f"data={option}", *_data_option_overrides(option, tmp_path)])

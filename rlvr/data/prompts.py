@@ -98,8 +98,9 @@ class PromptFormatter:
     """Turns a problem's fields into the prompt text: through the tokenizer's chat template (system prompt + the
     filled template as the user turn) when the model has one, else the filled template as plain text.
 
-    Chat models (Qwen2.5-Math-Instruct, ...) answer far better inside their chat markup; base and embedded models
-    have no chat template and get the plain text, so the tiny model's prompts ("12+7=") are unchanged.
+    Chat models (Qwen2.5-Math-Instruct, ...) answer far better inside their chat markup; a model without a chat
+    template gets the plain text. The embedded tiny model's template passes the text through, so its prompts
+    ("12+7=") are unchanged.
     """
 
     def __init__(self, template: str, system_prompt: str | None = None, mode: str = "auto", tokenizer=None):
@@ -121,10 +122,6 @@ class PromptFormatter:
 
             tokenizer = AutoTokenizer.from_pretrained(model_path)
         return cls(data_cfg.template, data_cfg.get("system_prompt"), mode, tokenizer)
-
-    @property
-    def uses_chat_template(self) -> bool:
-        return self.tokenizer is not None
 
     def __call__(self, fields: dict[str, Any], where: str, messages: list[dict] | None = None) -> str:
         """`messages` (a record whose prompt is already a chat, as in verl's parquet files) bypasses the template."""

@@ -286,6 +286,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _remove_if_empty(directory: Path) -> None:
+    """Hydra creates out= before the evaluation starts; a run that failed at once should not leave it behind."""
+    try:
+        directory.rmdir()
+    except OSError:
+        pass
+
+
 def cli() -> int:
     """`python -m rlvr.evaluate`: Hydra over conf/evaluate/evaluate.yaml; `plot` is a small argparse utility."""
     if len(sys.argv) > 1 and sys.argv[1] == "plot":
@@ -305,6 +313,7 @@ def cli() -> int:
         except ValueError as e:  # EvalError, BenchmarkError: a message the user can act on, no traceback
             print(f"error: {e}", file=sys.stderr)
             status["rc"] = 2
+            _remove_if_empty(Path(str(cfg.out)))
 
     app()
     return status["rc"]
