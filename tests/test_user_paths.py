@@ -95,6 +95,13 @@ def test_fill_template_keeps_latex_braces_and_names_a_missing_field():
         fill_template("{question}", fields, "train.jsonl:3")
 
 
+def test_validation_file_replaces_the_generated_heldout_set_of_random_calculation(tmp_path):
+    val = _write_jsonl(tmp_path / "val.jsonl", [{"problem_text": "1 + 2", "problem": "1+2", "answer": "3"}])
+    data = compose(["data=random_calculation_easy", f"data.val_path={val}", "data.prompt_key=problem_text"]).data
+    source = build_prompt_source(data, heldout_size=5)
+    assert [(it.prompt, it.gold) for it in source.heldout] == [("1 + 2=", "3")]
+
+
 class _ChatTokenizer:
     chat_template = "fake"
 

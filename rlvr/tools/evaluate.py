@@ -246,8 +246,9 @@ def evaluate(cfg) -> dict:
         problems = problems[:int(cfg.limit)]
     verify = default_verifier()
     engine = build_eval_engine(cfg)
-    run_info = {k: (None if cfg[k] is None else str(cfg[k])) for k in ("model", "model_a", "alpha", "engine", "data",
-                                                                       "template")}
+    # Strings as the key=value parser wrote them before Hydra ("" for unset), so older out= dirs still resume.
+    run_info = {k: ("" if cfg[k] is None else str(cfg[k])) for k in ("model", "model_a", "alpha", "engine", "data",
+                                                                     "template")}
     out = str(cfg.out)
     summary = run_evaluation(engine, problems, settings, verify, cfg.template, out, run_info)
     print(json.dumps({"overall": summary["overall"], "truncated_fraction": summary["truncated_fraction"]},
