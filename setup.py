@@ -6,7 +6,9 @@ Everything else (metadata, dependencies, package data) is in pyproject.toml.
 """
 from setuptools import find_namespace_packages, setup
 
-CODE = find_namespace_packages(include=["rlvr", "rlvr.*", "rlvr_verify", "rlvr_verify.*", "data_gen", "data_gen.*"])
+CODE = find_namespace_packages(include=["rlvr", "rlvr.*", "rlvr_verify", "rlvr_verify.*", "data_gen", "data_gen.*",
+                                        # Hydra finds launchers (hydra/launcher=ray_jobs) in this namespace package
+                                        "hydra_plugins", "hydra_plugins.*"])
 CONF = ["rlvr.conf"] + [f"rlvr.conf.{p}" for p in find_namespace_packages(where="conf")]
 
 setup(packages=CODE + CONF, package_dir={"rlvr.conf": "conf"})

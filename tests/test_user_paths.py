@@ -210,7 +210,7 @@ def test_gpu_groups_without_experiment_take_gpu_facing_defaults():
     assert compose(["cluster=ray_gpu", "trainer.lr=3e-6"]).trainer.lr == 3e-6  # explicit still wins
 
 
-PACKAGE_FILES = ["rlvr", "rlvr_verify", "data_gen", "conf", "pyproject.toml", "setup.py", "README.md"]
+PACKAGE_FILES = ["rlvr", "rlvr_verify", "data_gen", "hydra_plugins", "conf", "pyproject.toml", "setup.py", "README.md"]
 
 
 def test_non_editable_install_ships_the_config_tree(tmp_path):
@@ -230,9 +230,13 @@ def test_non_editable_install_ships_the_config_tree(tmp_path):
                           "--no-index", "--target", str(site), str(src)], capture_output=True, text=True, timeout=300)
     assert pip.returncode == 0, pip.stderr[-2000:]
     assert (site / "rlvr" / "conf" / "config.yaml").is_file() and (site / "rlvr" / "conf" / "data" / "jsonl.yaml").is_file()
+    assert (site / "rlvr" / "conf" / "evaluate" / "evaluate.yaml").is_file() and (site / "hydra_plugins").is_dir()
     env = {**__import__("os").environ, "PYTHONPATH": str(site)}
     run = subprocess.run([sys.executable, "-c", "import rlvr, runpy, sys; print('rlvr at', rlvr.__file__); "
                           "sys.argv = ['rlvr.train', '--cfg', 'job']; runpy.run_module('rlvr.train', run_name='__main__')"],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert f"rlvr at {site}" in run.stdout and "name: debug_cpu" in run.stdout and "lr: ${model.lr}" in run.stdout
+    evaluate = subprocess.run([sys.executable, "-m", "rlvr.evaluate", "--help"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=300)
+    assert evaluate.returncode == 0 and "usage: python -m rlvr.evaluate" in evaluate.stdout, evaluate.stderr[-2000:]
