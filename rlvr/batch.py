@@ -1,5 +1,9 @@
 """The record that flows through one training step, and its conversion to padded tensors for the learner.
 
+The driver fills it in stages: the rollout (token ids, sampling log-probs, the policy_version that sampled them),
+the reward (rewards, the reward's positive label, the true verdict as a metric), the learner's no-grad scoring pass
+(old/reference log-probs, values), then the advantages, computed once on the driver; learner ranks receive it finished.
+
 A sequence is prompt + response. The learner only scores response tokens: response token j of sequence b sits at
 input position P_b + j and is predicted by the logits at position P_b + j - 1, where P_b is the prompt length.
 """
@@ -19,15 +23,28 @@ class TrainBatch:
     sampling_logprobs: list[list[float]] = field(default_factory=list)
     truncated: list[bool] = field(default_factory=list)
     rewards: list[float] = field(default_factory=list)
-    correct: list[bool] = field(default_factory=list)
+    correct: list[bool] = field(default_factory=list)    # the verifier's verdict: logged, never trained on
+    positive: list[bool] = field(default_factory=list)   # the trained reward's binary label (empty if continuous)
+    policy_version: int = 0                              # weight syncs the sampling engine had received
+    # Filled on the driver before the update, [B, T] over response tokens:
+    old_logprobs: torch.Tensor | None = None
+    ref_logprobs: torch.Tensor | None = None
+    values: torch.Tensor | None = None
+    advantages: torch.Tensor | None = None
+    returns: torch.Tensor | None = None
+    is_weights: torch.Tensor | None = None  # truncated importance weights pi_learner / pi_sampler
 
     def __len__(self) -> int:
         return len(self.response_ids)
 
     def select(self, idx: list[int]) -> "TrainBatch":
+        """Rows idx of every per-sample field (a learner rank's shard, a mini-batch)."""
         pick = lambda xs: [xs[i] for i in idx] if xs else []  # noqa: E731
+        rows = lambda t: None if t is None else t[idx]  # noqa: E731
         return TrainBatch(pick(self.prompt_ids), pick(self.response_ids), pick(self.group_ids),
-                          pick(self.sampling_logprobs), pick(self.truncated), pick(self.rewards), pick(self.correct))
+                          pick(self.sampling_logprobs), pick(self.truncated), pick(self.rewards), pick(self.correct),
+                          pick(self.positive), self.policy_version, rows(self.old_logprobs), rows(self.ref_logprobs),
+                          rows(self.values), rows(self.advantages), rows(self.returns), rows(self.is_weights))
 
 
 @dataclass

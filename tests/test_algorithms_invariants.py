@@ -43,12 +43,12 @@ def prepare(name, b):
     adv = ret = None
     if obj.needs.data != "demonstrations":
         adv, ret = obj.compute_advantages(AdvantageInputs(
-            rewards=b["rewards"], correct=b["correct"], group_ids=b["group_ids"], mask=b["mask"],
+            rewards=b["rewards"], positive=b["correct"], group_ids=b["group_ids"], mask=b["mask"],
             response_lengths=b["mask"].sum(-1).long(), truncated=torch.zeros_like(b["correct"]),
             old_logprobs=old_lp, ref_logprobs=ref_lp, values=b["values"]))
     full = LossInputs(logprobs=old_lp, mask=b["mask"], global_tokens=float(b["mask"].sum()),
                       global_seqs=float(len(b["mask"])), old_logprobs=old_lp, advantages=adv, ref_logprobs=ref_lp,
-                      logits=b["old_logits"], ref_logits=b["ref_logits"], correct=b["correct"], group_accuracy=acc)
+                      logits=b["old_logits"], ref_logits=b["ref_logits"], positive=b["correct"], group_accuracy=acc)
     obj.on_rollout(full)
     return obj, full, ret
 
@@ -63,7 +63,7 @@ def run_loss(obj, full, ret, logits, rows, mask=None, tokens=None):
     li = LossInputs(logprobs=gather(logits, tokens)[rows], mask=mask[rows], global_tokens=full.global_tokens,
                     global_seqs=full.global_seqs, old_logprobs=pick(full.old_logprobs),
                     advantages=pick(full.advantages), ref_logprobs=pick(full.ref_logprobs),
-                    logits=logits[rows], ref_logits=pick(full.ref_logits), correct=pick(full.correct),
+                    logits=logits[rows], ref_logits=pick(full.ref_logits), positive=pick(full.positive),
                     group_accuracy=pick(full.group_accuracy))
     loss, metrics = obj.loss(li)
     loss.backward()
@@ -111,7 +111,7 @@ def test_pad_columns_change_nothing(name):
                         global_tokens=full.global_tokens, global_seqs=full.global_seqs,
                         old_logprobs=pad(full.old_logprobs), advantages=pad(full.advantages),
                         ref_logprobs=pad(full.ref_logprobs), logits=pad(full.logits), ref_logits=pad(full.ref_logits),
-                        correct=full.correct, group_accuracy=full.group_accuracy)
+                        positive=full.positive, group_accuracy=full.group_accuracy)
     tokens = torch.cat([b["tokens"], torch.randint(0, V, (6, 2), generator=g)], 1)
     loss_p, grad_p, _ = run_loss(obj2 if name != "siren" else obj, padded, ret, pad(logits), torch.arange(6),
                                  tokens=tokens)
@@ -153,7 +153,7 @@ def test_losses_and_grads_finite_on_extreme_inputs(name, lp_vals, old_vals, equa
     adv = ret = None
     if obj.needs.data != "demonstrations":
         adv, ret = obj.compute_advantages(AdvantageInputs(
-            rewards=rewards, correct=correct, group_ids=groups, mask=mask, response_lengths=mask.sum(-1).long(),
+            rewards=rewards, positive=correct, group_ids=groups, mask=mask, response_lengths=mask.sum(-1).long(),
             truncated=torch.zeros(B, dtype=torch.bool), old_logprobs=old, ref_logprobs=old.flip(0),
             values=torch.zeros(B, T)))
         if adv is not None:
@@ -162,7 +162,7 @@ def test_losses_and_grads_finite_on_extreme_inputs(name, lp_vals, old_vals, equa
                         correct[2:].float().mean()])
     li = LossInputs(logprobs=lp, mask=mask, global_tokens=float(mask.sum()), global_seqs=float(B), old_logprobs=old,
                     advantages=adv, ref_logprobs=old.flip(0), logits=logits, ref_logits=logits.detach().flip(0),
-                    correct=correct, group_accuracy=acc)
+                    positive=correct, group_accuracy=acc)
     obj.on_rollout(LossInputs(logprobs=old, mask=mask, global_tokens=li.global_tokens, global_seqs=4.0,
                               logits=logits.detach()))
     loss, metrics = obj.loss(li)

@@ -11,7 +11,7 @@ from rlvr.algorithms.sft import forward_kl_full, reverse_kl_full
 
 def adv_inputs(rewards, correct, groups, mask, **kw):
     mask = torch.as_tensor(mask, dtype=torch.float32)
-    return AdvantageInputs(rewards=torch.tensor(rewards, dtype=torch.float32), correct=torch.tensor(correct),
+    return AdvantageInputs(rewards=torch.tensor(rewards, dtype=torch.float32), positive=torch.tensor(correct),
                            group_ids=torch.tensor(groups), mask=mask, response_lengths=mask.sum(-1).long(),
                            truncated=torch.zeros(len(rewards), dtype=torch.bool), **kw)
 
@@ -96,7 +96,7 @@ def test_dapo_overlong_penalty_and_reward_shaping():
 @pytest.mark.parametrize("name,pos,neg", [("psr", 1.0, 0.0), ("nsr", 0.0, -1.0), ("w_reinforce", 0.1, -1.0)])
 def test_signed_reinforce_advantages_and_token_mean_over_all_tokens(name, pos, neg):
     obj = build_objective(name, entropy_coeff=0.0)
-    assert build_objective(name).entropy_coeff == 0.001  # the repo's default (the paper: 1e-4)
+    assert build_objective(name).entropy_coeff == 1e-4  # the paper (its repo yaml: 0.001)
     mask = [[1, 1, 0], [1, 1, 1]]
     # a shaped reward that disagrees with the verdict must not matter (§12b.7)
     a = obj.compute_advantages(adv_inputs([0.3, 0.9], [True, False], [0, 0], mask))[0]
@@ -146,6 +146,11 @@ def test_ppo_advantages_with_kl_in_reward_critic_loss_and_adaptive_state():
         vc = min(max(vv, vo - 0.5), vo + 0.5)
         terms.append(0.5 * max((vv - g) ** 2, (vc - g) ** 2))
     assert closs.item() == pytest.approx(sum(terms) / 5)
+    seq = build_objective("ppo", kl_coef=0.1, whiten_advantages=False, loss_agg_mode="seq-mean-token-mean")
+    closs_seq, _ = seq.critic_loss(LossInputs(logprobs=old, mask=torch.tensor(mask, dtype=torch.float32),
+                                              global_tokens=5.0, global_seqs=2.0, values=v, old_values=values,
+                                              returns=ret))
+    assert closs_seq.item() == pytest.approx((sum(terms[:2]) / 2 + sum(terms[2:]) / 3) / 2)  # the critic follows it
     ada = build_objective("ppo", kl_coef=0.1, kl_ctrl="adaptive", kl_target=0.1, kl_horizon=100.0)
     ada.compute_advantages(adv_inputs([1.0, 0.0], [True, False], [0, 0], mask, old_logprobs=old,
                                       ref_logprobs=ref, values=values))
@@ -173,7 +178,7 @@ def test_nft_loss_hand_values_and_constant_normaliser():
     mask = torch.tensor([[1.0, 1.0], [1.0, 1.0], [1.0, 0.0]])
     correct = torch.tensor([True, False, False])
     r = torch.tensor([0.5, 0.5, 0.01])
-    li = LossInputs(logprobs=lp, mask=mask, global_tokens=5.0, global_seqs=3.0, old_logprobs=old, correct=correct,
+    li = LossInputs(logprobs=lp, mask=mask, global_tokens=5.0, global_seqs=3.0, old_logprobs=old, positive=correct,
                     group_accuracy=r)
     loss, _ = obj.loss(li)
     want = sum(naive_nft_token(lp[i, t].item(), old[i, t].item(), bool(correct[i]), r[i].item())
@@ -190,7 +195,7 @@ def test_nft_options_rft_and_unclamped_weight():
     lp = torch.tensor([[-0.5], [-0.4]], requires_grad=True)
     old = torch.tensor([[-0.6], [-0.6]])
     base = dict(mask=torch.ones(2, 1), global_tokens=2.0, global_seqs=2.0, old_logprobs=old,
-                correct=torch.tensor([True, False]), group_accuracy=torch.tensor([0.01, 0.01]))
+                positive=torch.tensor([True, False]), group_accuracy=torch.tensor([0.01, 0.01]))
     loss, _ = build_objective("nft", neg_weight=0.0).loss(LossInputs(logprobs=lp, **base))
     loss.backward()
     assert lp.grad[1].item() == 0.0 and lp.grad[0].item() == pytest.approx(-(1 - 0.02) / 1000)
@@ -210,7 +215,7 @@ def test_nft_on_policy_gradient_equals_grpo_and_dr_grpo():
         lp = lp0.clone().requires_grad_()
         obj = build_objective("nft", normalize=normalize)
         loss, _ = obj.loss(LossInputs(logprobs=lp, mask=mask, global_tokens=float(mask.sum()), global_seqs=7.0,
-                                      old_logprobs=lp0, correct=correct, group_accuracy=r_hat))
+                                      old_logprobs=lp0, positive=correct, group_accuracy=r_hat))
         loss.backward()
         rewards = correct.float().tolist()
         want = []

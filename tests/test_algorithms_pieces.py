@@ -71,13 +71,13 @@ def test_grpo_scores_match_statistics_stdev_and_singletons():
     groups = {7: [1.0, 0.0, 0.0, 1.0], 3: [1.0, 0.5, 0.25]}
     for i, gid in enumerate(g.tolist()):
         if gid == 9:
-            assert got[i].item() == pytest.approx(3.0 / (1 + 1e-6))  # mean 0, std 1
+            assert got[i].item() == 0.0  # a group of one: no baseline, no signal (§12b.2)
         else:
             vals = groups[gid]
             assert got[i].item() == pytest.approx((r[i].item() - statistics.mean(vals)) /
                                                   (statistics.stdev(vals) + 1e-6), rel=1e-6)
     nostd = grpo_scores(r, g, norm_by_std=False)
-    assert nostd[0].item() == pytest.approx(0.5) and nostd[7].item() == 3.0
+    assert nostd[0].item() == pytest.approx(0.5) and nostd[7].item() == 0.0
     assert torch.equal(grpo_scores(torch.ones(4), torch.zeros(4, dtype=torch.long)), torch.zeros(4))
     _, pstd, _ = group_mean_std(torch.tensor([1.0, 0.0, 0.0, 0.0]), torch.zeros(4, dtype=torch.long), False)
     assert pstd[0].item() == pytest.approx(statistics.pstdev([1, 0, 0, 0]))

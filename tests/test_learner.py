@@ -3,29 +3,39 @@ weights exported for sync include lm_head, the schedule is what the config says.
 import pytest
 import torch
 
+from rlvr.algorithms import build_objective
 from rlvr.batch import TrainBatch
 from rlvr.learner.learner import Learner, LearnerSettings, lr_lambda
+from rlvr.step import finish_batch
 
 
 def _batch():
     return TrainBatch(prompt_ids=[[1, 20, 21, 22]] * 4 + [[1, 23]] * 4,
                       response_ids=[[30, 31, 2], [30, 32, 33, 2], [34], [35, 36]] * 2, group_ids=[0] * 4 + [1] * 4,
                       sampling_logprobs=[], truncated=[False] * 8, rewards=[1, 0, 0, 1, 0, 0, 0, 1.0],
-                      correct=[True, False, False, True, False, False, False, True])
+                      correct=[True, False, False, True, False, False, False, True],
+                      positive=[True, False, False, True, False, False, False, True])
 
 
 def _learner(model_dir, algorithm="grpo", **kw):
     settings = LearnerSettings(lr=1e-3, **kw)
-    return Learner(str(model_dir), {"name": algorithm, "max_response_length": 8} if algorithm in (
-        "grpo", "dr_grpo") else {"name": algorithm}, settings)
+    cfg = {"max_response_length": 8} if algorithm in ("grpo", "dr_grpo", "siren") else {}
+    return Learner(str(model_dir), build_objective(algorithm, **cfg), settings)
 
 
-@pytest.mark.parametrize("algorithm", ["grpo", "dr_grpo", "sft"])
+def update(learner, batch, step=0):
+    """What rlvr.step does around the learner: score, advantages on the driver, then the update."""
+    if learner.needs.data != "demonstrations":
+        finish_batch(batch, learner.objective, learner.score_rollouts(batch))
+    return learner.update(batch, step)
+
+
+@pytest.mark.parametrize("algorithm", ["grpo", "dr_grpo", "sft", "siren", "nft", "w_reinforce"])
 def test_micro_batch_accumulation_equals_full_batch(tiny_model_dir, algorithm):
     a = _learner(tiny_model_dir, algorithm, micro_batch_size=8)
     b = _learner(tiny_model_dir, algorithm, micro_batch_size=1)
-    a.update(_batch(), 0)
-    b.update(_batch(), 0)
+    update(a, _batch())
+    update(b, _batch())
     # Compare the accumulated gradients (Adam's first step is sign-like and would amplify float noise).
     for (k, pa), pb in zip(a.model.named_parameters(), b.model.parameters()):
         assert pa.grad is not None and pa.grad.abs().sum() > 0, k
@@ -34,13 +44,13 @@ def test_micro_batch_accumulation_equals_full_batch(tiny_model_dir, algorithm):
 
 def test_mini_batches_make_several_optimizer_steps(tiny_model_dir):
     learner = _learner(tiny_model_dir, mini_batch_prompts=1, epochs=2)
-    metrics = learner.update(_batch(), 0)
+    metrics = update(learner, _batch())
     assert metrics["optimizer_steps"] == 4  # 2 groups / 1 prompt per mini-batch x 2 epochs
     assert metrics["pg_clipfrac"] >= 0
 
 
 def test_osft_trains_at_temperature_one_not_the_rollout_temperature(tiny_model_dir):
-    learner = Learner(str(tiny_model_dir), {"name": "osft"}, LearnerSettings(rollout_temperature=0.6))
+    learner = Learner(str(tiny_model_dir), build_objective("osft"), LearnerSettings(rollout_temperature=0.6))
     assert learner.train_temperature == 1.0
     grpo = _learner(tiny_model_dir, rollout_temperature=0.6)
     assert grpo.train_temperature == 0.6
@@ -51,7 +61,7 @@ def test_named_weights_include_lm_head_and_round_trip(tiny_model_dir):
     weights = learner.named_weights()
     assert "lm_head.weight" in weights
     assert torch.equal(weights["lm_head.weight"], weights["model.embed_tokens.weight"])
-    learner.update(_batch(), 0)
+    update(learner, _batch())
     other = _learner(tiny_model_dir)
     other.load_weights(learner.named_weights())
     seq = [[1, 20, 21, 22, 30, 31, 2]]
@@ -64,3 +74,31 @@ def test_schedule_warmup_then_cosine():
     assert abs(f(9) - 0.5) < 1e-9 and abs(f(14)) < 1e-9
     with pytest.raises(ValueError, match="trainer.schedule"):
         lr_lambda(LearnerSettings(schedule="bogus"))(0)
+
+
+def test_siren_entropy_penalty_is_micro_batch_invariant(tiny_model_dir):
+    """The squared mini-batch statistic, with the anchor away from the current entropy so the penalty is active."""
+    grads = {}
+    for alpha, micro in [(1.0, 8), (1.0, 1), (1.0, 3), (0.0, 8)]:
+        learner = Learner(str(tiny_model_dir), build_objective("siren", max_response_length=8, alpha=alpha),
+                          LearnerSettings(lr=1e-3, micro_batch_size=micro))
+        batch = _batch()
+        finish_batch(batch, learner.objective, learner.score_rollouts(batch))
+        learner.objective.anchor = 0.0
+        learner.update(batch, 0)
+        grads[(alpha, micro)] = torch.cat([p.grad.flatten() for p in learner.model.parameters()])
+    assert torch.allclose(grads[(1.0, 8)], grads[(1.0, 1)], atol=1e-6, rtol=1e-4)
+    assert torch.allclose(grads[(1.0, 8)], grads[(1.0, 3)], atol=1e-6, rtol=1e-4)
+    assert not torch.allclose(grads[(1.0, 8)], grads[(0.0, 8)], atol=1e-4)  # the penalty contributes
+
+
+def test_empty_responses_do_not_count_as_sequences(tiny_model_dir):
+    """seq-mean-token-mean over a batch with an empty response equals the batch without it (§12b.6)."""
+    full = TrainBatch(prompt_ids=[[1, 20]] * 3, response_ids=[[30, 31], [], [32]], group_ids=[0, 0, 0],
+                      rewards=[1.0, 0.0, 0.0], positive=[True, False, False], truncated=[False] * 3)
+    a, b = _learner(tiny_model_dir, "w_reinforce", micro_batch_size=8), _learner(tiny_model_dir, "w_reinforce")
+    a.objective.loss_agg_mode = b.objective.loss_agg_mode = "seq-mean-token-mean"
+    update(a, full)
+    update(b, full.select([0, 2]))
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.allclose(pa.grad, pb.grad, atol=1e-6, rtol=1e-4)

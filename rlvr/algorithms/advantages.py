@@ -30,10 +30,13 @@ def group_mean_std(values: Tensor, group_ids: Tensor, unbiased: bool = True) -> 
 
 def grpo_scores(rewards: Tensor, group_ids: Tensor, norm_by_std: bool = True, eps: float = 1e-6,
                 unbiased_std: bool = True) -> Tensor:
-    """(R - mean_group) / (std_group + eps) with torch's unbiased std (verl); without std if norm_by_std=False."""
-    mean, std, _ = group_mean_std(rewards, group_ids, unbiased=unbiased_std)
+    """(R - mean_group) / (std_group + eps) with torch's unbiased std (verl); without std if norm_by_std=False.
+    A group of one has no baseline: its advantage is 0 (no signal, as §12b.2 chooses for Dr. GRPO; verl's mean 0,
+    std 1 would give A = R)."""
+    mean, std, count = group_mean_std(rewards, group_ids, unbiased=unbiased_std)
     centred = rewards - mean
-    return centred / (std + eps) if norm_by_std else centred
+    scores = centred / (std + eps) if norm_by_std else centred
+    return torch.where(count > 1, scores, torch.zeros_like(scores))
 
 
 def dr_grpo_scores(rewards: Tensor, group_ids: Tensor, singleton: str = "zero") -> Tensor:

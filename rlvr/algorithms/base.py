@@ -17,14 +17,16 @@ class Needs:
     full_logits: bool = False
     train_temperature: float | None = None  # None = the rollout temperature (verl); OSFT sets 1.0
     samples_per_prompt: int | None = None   # None = the config's G
-    filter_groups: bool = False             # the loop drops groups whose verdicts are all equal
+    filter_groups: bool = False             # the loop drops groups whose rewards are all equal
+    binary_labels: bool = False             # the loss needs a positive/negative label (refuses continuous rewards)
+    minibatch_statistic: bool = False       # a no-grad pass over each mini-batch first (begin_minibatch; SIREN)
 
 
 @dataclass
 class AdvantageInputs:
     """The whole rollout batch, once per step, without grad."""
     rewards: Tensor
-    correct: Tensor
+    positive: Tensor | None  # the trained reward's binary label (not the true verdict); None for continuous rewards
     group_ids: Tensor
     mask: Tensor
     response_lengths: Tensor
@@ -49,8 +51,9 @@ class LossInputs:
     values: Tensor | None = None
     old_values: Tensor | None = None
     returns: Tensor | None = None
-    correct: Tensor | None = None
-    group_accuracy: Tensor | None = None
+    positive: Tensor | None = None        # the trained reward's binary label
+    is_weights: Tensor | None = None      # truncated importance weights pi_learner/pi_sampler [B,T] (None: all 1)
+    group_accuracy: Tensor | None = None  # each sample's group's positive rate (NFT's r-hat)
 
 
 # Keys the loop itself reads from the algorithm node; every objective accepts them.
@@ -93,6 +96,14 @@ class Objective:
 
     def on_rollout(self, inp: LossInputs) -> None:
         pass
+
+    def statistic_part(self, logits: Tensor, mask: Tensor) -> tuple[float, int]:
+        """(sum, count) of a mini-batch statistic over one micro-batch (Needs.minibatch_statistic)."""
+        raise NotImplementedError(f"algorithm '{self.name}' has no mini-batch statistic")
+
+    def begin_minibatch(self, total: float | None, count: int) -> None:
+        """The whole mini-batch's statistic, before its micro-batches' losses (None: leave the per-micro-batch
+        fallback on)."""
 
     def state_dict(self) -> dict:
         return {}

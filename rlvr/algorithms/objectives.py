@@ -2,6 +2,8 @@
 Where the authors' code and paper disagree (docs/ALGORITHMS.md §12) the code is the default and the paper an option."""
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Any, Sequence
 
 import torch
@@ -16,7 +18,7 @@ from .kl import kl_penalty
 from .nft import nft_token_loss
 from .policy_loss import clipped_surrogate
 from .ppo import AdaptiveKLController, FixedKLController, kl_in_reward, value_loss_matrix
-from .siren import peak_entropy_mask, selected_entropy, top_p_entropy
+from .siren import peak_entropy_mask, selected_entropy_sum, top_p_entropy
 from .sft import dft_tokens, forward_kl_full, nll_tokens
 
 
@@ -77,6 +79,8 @@ class PolicyGradientObjective(Objective):
         adv = require(inp.advantages, "advantages", self.name)
         mat, metrics = clipped_surrogate(inp.logprobs, old, adv, inp.mask, self.clip_ratio_low,
                                          self.clip_ratio_high, self.clip_ratio_c)
+        if inp.is_weights is not None:
+            mat = mat * inp.is_weights
         loss = self.agg(mat, inp)
         metrics["pg_loss"] = float(loss.detach())
         if self.kl_loss_coef > 0:
@@ -142,13 +146,18 @@ class DAPO(GRPO):
 
 
 class SignedReinforce(PolicyGradientObjective):
-    """RLVR-Decomposed: A = +positive_weight on correct, -negative_weight on incorrect responses, no baseline,
-    token-mean over all tokens (zero-advantage ones count in the denominator). entropy_coeff 0.001 follows the
-    repo yaml; the paper says 1e-4."""
-    defaults = {**PG_DEFAULTS, "entropy_coeff": 0.001, "positive_weight": 1.0, "negative_weight": 1.0}
+    """RLVR-Decomposed: A = +positive_weight on positive, -negative_weight on negative responses (the trained
+    reward's label), no baseline, token-mean over all tokens (zero-advantage ones count in the denominator).
+    entropy_coeff 1e-4 is the paper's; its repo yaml's 0.001 is the option (docs/ALGORITHMS.md §3)."""
+    defaults = {**PG_DEFAULTS, "entropy_coeff": 1e-4, "positive_weight": 1.0, "negative_weight": 1.0}
+
+    @property
+    def needs(self) -> Needs:
+        return dataclasses.replace(super().needs, binary_labels=True)
 
     def scores(self, inp: AdvantageInputs) -> Tensor:
-        return sign_scores(inp.correct, self.positive_weight, self.negative_weight)
+        return sign_scores(require(inp.positive, "a binary reward label", self.name), self.positive_weight,
+                           self.negative_weight)
 
 
 @register
@@ -228,7 +237,8 @@ class PPO(PolicyGradientObjective):
         values = require(inp.values, "values", self.name)
         mat, clipped = value_loss_matrix(values, require(inp.old_values, "old_values", self.name),
                                          require(inp.returns, "returns", self.name), self.cliprange_value)
-        loss = aggregate(mat, inp.mask, "token-mean", inp.global_tokens, inp.global_seqs)
+        loss = aggregate(mat, inp.mask, self.loss_agg_mode, inp.global_tokens, inp.global_seqs,
+                         self.max_response_length)
         return loss, {"vf_loss": float(loss.detach()), "vf_clipfrac": float(masked_mean(clipped, inp.mask))}
 
     def state_dict(self) -> dict:
@@ -240,9 +250,13 @@ class PPO(PolicyGradientObjective):
 
 @register
 class SIREN(DrGRPO):
-    """SIREN: Dr. GRPO + alpha·(H_sel - H_anchor)², H_anchor fixed at the first rollout step. The squared batch
-    statistic is computed per micro-batch and weighted by its share of sequences (as verl's per-micro-batch loss
-    scaling does), so it is not split-invariant; the policy part is."""
+    """SIREN: Dr. GRPO + alpha·(H_sel - H_anchor)², H_anchor fixed at the first rollout step.
+
+    H_sel is a statistic of the whole mini-batch. The learner first measures it in a no-grad pass
+    (begin_minibatch); each micro-batch then adds the exact decomposition of the square: its share of the value
+    plus 2(H - a)·(S_mb - stopgrad S_mb)/n, whose gradients sum to the gradient of (H - a)² over the mini-batch, so
+    the update does not depend on the micro-batch size. Without that pass (a lone loss call) the micro-batch is
+    taken as the mini-batch."""
     name = "siren"
     defaults = {**DrGRPO.defaults, "alpha": 0.005, "entropy_top_p": 0.8, "entropy_top_k": 10000,
                 "mask_ratio": 0.8, "entropy_softmax_over": "vocab"}
@@ -250,14 +264,27 @@ class SIREN(DrGRPO):
     def validate(self) -> None:
         super().validate()
         self.anchor: float | None = None
+        self.minibatch: tuple[float, int] | None = None  # (H_sel, sequences counted) of the current mini-batch
 
     @property
     def needs(self) -> Needs:
-        return Needs(reference_model=self.kl_loss_coef > 0, full_logits=True, filter_groups=bool(self.filter_groups))
+        return Needs(reference_model=self.kl_loss_coef > 0, full_logits=True, filter_groups=bool(self.filter_groups),
+                     minibatch_statistic=True)
+
+    def selected_sum(self, logits: Tensor, mask: Tensor) -> tuple[Tensor, int]:
+        ent = top_p_entropy(logits, self.entropy_top_p, self.entropy_top_k, self.entropy_softmax_over)
+        return selected_entropy_sum(ent, peak_entropy_mask(ent, mask, self.mask_ratio))
 
     def selected(self, logits: Tensor, mask: Tensor) -> tuple[Tensor, int]:
-        ent = top_p_entropy(logits, self.entropy_top_p, self.entropy_top_k, self.entropy_softmax_over)
-        return selected_entropy(ent, peak_entropy_mask(ent, mask, self.mask_ratio))
+        total, n = self.selected_sum(logits, mask)
+        return (total / n if n else total * 0.0), n
+
+    def statistic_part(self, logits: Tensor, mask: Tensor) -> tuple[float, int]:
+        total, n = self.selected_sum(logits, mask)
+        return float(total), n
+
+    def begin_minibatch(self, total: float | None, count: int) -> None:
+        self.minibatch = None if total is None else ((total / count if count else 0.0), count)
 
     def on_rollout(self, inp: LossInputs) -> None:
         if self.anchor is None:
@@ -268,10 +295,19 @@ class SIREN(DrGRPO):
         loss, metrics = super().loss(inp)
         if self.anchor is None:
             raise RuntimeError("siren: the entropy anchor is unset; the loop must call on_rollout before loss")
-        h_sel, _ = self.selected(require(inp.logits, "logits", self.name), inp.mask)
-        share = inp.mask.shape[0] / max(float(inp.global_seqs), 1.0)
-        loss = loss + self.alpha * share * (h_sel - self.anchor) ** 2
-        metrics.update({"entropy_selected": float(h_sel.detach()), "entropy_anchor": self.anchor})
+        logits = require(inp.logits, "logits", self.name)
+        if self.minibatch is None:  # no mini-batch pass: this micro-batch stands for the mini-batch
+            h_sel, _ = self.selected(logits, inp.mask)
+            share = inp.mask.shape[0] / max(float(inp.global_seqs), 1.0)
+            penalty = share * (h_sel - self.anchor) ** 2
+            h_value = float(h_sel.detach())
+        else:
+            h_value, n = self.minibatch
+            part, n_mb = self.selected_sum(logits, inp.mask)
+            gap = h_value - self.anchor
+            penalty = (gap ** 2 * n_mb / n + 2.0 * gap * (part - part.detach()) / n) if n else part * 0.0
+        loss = loss + self.alpha * penalty
+        metrics.update({"entropy_selected": h_value, "entropy_anchor": self.anchor})
         return loss, metrics
 
     def state_dict(self) -> dict:
@@ -300,11 +336,11 @@ class NFT(Objective):
 
     @property
     def needs(self) -> Needs:
-        return Needs(filter_groups=bool(self.filter_groups))
+        return Needs(filter_groups=bool(self.filter_groups), binary_labels=True)
 
     def loss(self, inp: LossInputs) -> tuple[Tensor, dict[str, float]]:
         mat = nft_token_loss(inp.logprobs, require(inp.old_logprobs, "old_logprobs", self.name),
-                             require(inp.correct, "correct", self.name),
+                             require(inp.positive, "positive", self.name),
                              require(inp.group_accuracy, "group_accuracy", self.name), self.clamp_negative,
                              self.neg_weight, int(self.normalize), bool(self.clamp_r_hat_weight))
         if self.loss_agg_mode == "constant":

@@ -33,3 +33,11 @@ def clipped_surrogate(logprobs: Tensor, old_logprobs: Tensor, advantages: Tensor
                    "pg_clipfrac_lower": float(masked_mean(lower_frac, mask)),
                    "ppo_kl": float(masked_mean(-log_ratio, mask))}
     return loss, metrics
+
+
+def truncated_importance_weights(old_logprobs: Tensor, sampling_logprobs: Tensor, cap: float) -> Tensor:
+    """Per-token min(pi_learner / pi_sampler, cap), no grad: corrects for rollouts sampled by a different policy
+    than the learner's proximal one (an engine a step behind in async mode, or the engine's own numerics), as
+    truncated importance sampling does in verl/AReaL. When the two log-probs agree the weight is 1."""
+    log_w = torch.clamp(old_logprobs - sampling_logprobs, -LOG_RATIO_CLAMP, LOG_RATIO_CLAMP)
+    return torch.clamp(torch.exp(log_w), max=float(cap)).detach()

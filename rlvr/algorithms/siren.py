@@ -37,14 +37,18 @@ def peak_entropy_mask(entropy: Tensor, mask: Tensor, quantile: float = 0.8) -> T
         return (masked > q) & valid
 
 
-def selected_entropy(entropy: Tensor, selected: Tensor) -> tuple[Tensor, int]:
-    """Seq-mean-token-mean of entropy over selected positions; sequences without one are left out (§12b.1).
-    Returns (statistic, number of sequences counted); 0 when no sequence counts."""
+def selected_entropy_sum(entropy: Tensor, selected: Tensor) -> tuple[Tensor, int]:
+    """Sum over sequences of each one's mean entropy at its selected positions, and how many sequences have one.
+    Selection is per sequence, so these add up over micro-batches: the mini-batch statistic is sum / count."""
     sel = selected.to(entropy.dtype)
     count = sel.sum(-1)
     has = count > 0
     per_seq = torch.where(sel > 0, entropy, torch.zeros_like(entropy)).sum(-1) / count.clamp(min=1.0)
-    n = int(has.sum())
-    if n == 0:
-        return entropy.sum() * 0.0, 0
-    return torch.where(has, per_seq, torch.zeros_like(per_seq)).sum() / n, n
+    return torch.where(has, per_seq, torch.zeros_like(per_seq)).sum(), int(has.sum())
+
+
+def selected_entropy(entropy: Tensor, selected: Tensor) -> tuple[Tensor, int]:
+    """Seq-mean-token-mean of entropy over selected positions; sequences without one are left out (§12b.1).
+    Returns (statistic, number of sequences counted); 0 when no sequence counts."""
+    total, n = selected_entropy_sum(entropy, selected)
+    return (total / n if n else total * 0.0), n

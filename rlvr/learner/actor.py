@@ -2,21 +2,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from rlvr.algorithms import Objective
 from rlvr.batch import TrainBatch
 from rlvr.learner.learner import Learner, LearnerSettings
 
 
 class LearnerActor:
-    def __init__(self, model_path: str, algorithm: dict[str, Any], settings: LearnerSettings):
-        self.learner = Learner(model_path, algorithm, settings)
+    def __init__(self, model_path: str, objective: Objective, settings: LearnerSettings):
+        self.learner = Learner(model_path, objective, settings)
 
-    def needs(self):
-        return self.learner.needs
+    def score_rollouts(self, batch: TrainBatch, objective: Objective) -> dict:
+        return self.learner.score_rollouts(batch, objective)
 
-    def update(self, batch: TrainBatch, step: int) -> dict[str, float]:
-        return self.learner.update(batch, step)
+    def update(self, batch: TrainBatch, step: int, objective: Objective) -> dict[str, float]:
+        return self.learner.update(batch, step, objective)
 
     def named_weights(self):
         return self.learner.named_weights()
@@ -26,6 +26,9 @@ class LearnerActor:
 
     def score(self, sequences):
         return self.learner.score(sequences)
+
+    def ping(self) -> int:
+        return 0
 
     def save(self, run_dir: str, step: int, trainer_state: dict, keep_last: int) -> str:
         from rlvr.infra.checkpoint import save_checkpoint

@@ -55,13 +55,14 @@ def train_warm_start(base_dir: Path, warm_cfg, data_cfg, device: str, log):
     from rlvr.batch import TrainBatch
     from rlvr.data.prompts import build_prompt_source
     from rlvr.tools.greedy_eval import greedy_accuracy
+    from rlvr.algorithms import build_objective
     from rlvr.learner.learner import Learner, LearnerSettings
 
     source = build_prompt_source(data_cfg, heldout_size=warm_cfg.eval_size)
     settings = LearnerSettings(lr=warm_cfg.lr, warmup_steps=warm_cfg.warmup_steps, total_steps=warm_cfg.steps,
                                micro_batch_size=warm_cfg.batch_size, seed=warm_cfg.seed, device=device,
                                num_threads=os.cpu_count())
-    learner = Learner(str(base_dir), {"name": warm_cfg.objective}, settings)
+    learner = Learner(str(base_dir), build_objective(warm_cfg.objective), settings)
     tok = learner.tokenizer
     eos = tok.eos_token_id
     history = []

@@ -36,29 +36,41 @@ class RewardInputs:
     verdicts: list  # verifiers.Verdict: .correct .score .extracted .reason
     step: int
     verify_fn: Callable[[list[str], list[str]], list] | None = None
+    draw: int = 0  # which rollout round of the step (dynamic sampling refills): keeps random rewards independent
 
 
 @dataclass
 class RewardOutput:
     rewards: np.ndarray          # [B] float32
-    correct: np.ndarray          # [B] bool, the true verdict against the gold
+    correct: np.ndarray          # [B] bool, the true verdict against the gold (a metric, never a training label)
+    positive: np.ndarray | None  # [B] bool, what the trained signal calls a success; None for continuous signals
     metrics: dict[str, float] = field(default_factory=dict)
 
 
 class RewardSignal:
+    """Maps verdicts to rewards. A binary signal also says which samples it treats as positive: objectives that
+    need a label (PSR/NSR/W-REINFORCE, NFT, group filtering) train on that label, so a spurious reward is what they
+    follow, exactly as GRPO follows the reward; the true verdict stays a logged metric."""
     name = "base"
+    binary = True
 
     def __call__(self, inp: RewardInputs) -> RewardOutput:
         correct = np.array([bool(v.correct) for v in inp.verdicts], dtype=bool)
         self.last_metrics: dict[str, float] = {}
         rewards = self.rewards(inp, correct).astype(np.float32)
+        positive = self.positive(rewards) if self.binary else None
         # How far the trained signal departs from the truth: 1.0 for `verified`, ~0.5 for `random`.
-        metrics = {"agreement_with_correct": float(np.mean((rewards > 0) == correct)) if len(correct) else 0.0,
+        agree = positive if positive is not None else rewards > 0
+        metrics = {"agreement_with_correct": float(np.mean(agree == correct)) if len(correct) else 0.0,
                    **self.last_metrics}
-        return RewardOutput(rewards, correct, metrics)
+        return RewardOutput(rewards, correct, positive, metrics)
 
     def rewards(self, inp: RewardInputs, correct: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def positive(self, rewards: np.ndarray) -> np.ndarray:
+        """The binary label of each reward: 1 -> positive, 0 -> negative."""
+        return rewards > 0.5
 
 
 REWARD_SIGNALS: dict[str, type[RewardSignal]] = {}
@@ -81,10 +93,14 @@ class Verified(RewardSignal):
         ok = correct & ~np.array(inp.truncated, dtype=bool) if self.truncated_is_wrong else correct
         return np.where(ok, self.right, self.wrong)
 
+    def positive(self, rewards):
+        return rewards == np.float32(self.right)
+
 
 @register
 class Continuous(RewardSignal):
     name = "continuous"
+    binary = False
 
     def rewards(self, inp, correct):
         return np.array([float(v.score) for v in inp.verdicts])
@@ -101,7 +117,8 @@ class RandomReward(RewardSignal):
 
     def rewards(self, inp, correct):
         # A pure function of (seed, step, index): reproducible and identical after a resume.
-        return np.array([float(random.Random(f"{self.seed}:{inp.step}:{i}").random() < self.gamma)
+        key = f"{self.seed}:{inp.step}" + (f":{inp.draw}" if inp.draw else "")
+        return np.array([float(random.Random(f"{key}:{i}").random() < self.gamma)
                          for i in range(len(inp.responses))])
 
 

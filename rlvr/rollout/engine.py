@@ -50,3 +50,16 @@ def teacher_forced_logprobs(logits_of, sequences: list[list[int]], device) -> li
             out.append(logp.gather(-1, x[0, 1:, None]).squeeze(-1).tolist())
     return out
 
+
+
+def generate_in_batches(decode_batch, prompts: list[str], n: int, batch_size: int, device, seed: int | None
+                        ) -> list[list[Sample]]:
+    """n samples per prompt through `decode_batch(prompts, generator)` in batches of batch_size, with one seeded
+    generator for the whole call (so a call's samples do not depend on how it is batched across calls)."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(0 if seed is None else seed)
+    flat = [p for p in prompts for _ in range(n)]
+    samples: list[Sample] = []
+    for start in range(0, len(flat), batch_size):
+        samples += decode_batch(flat[start:start + batch_size], generator)
+    return [samples[i * n:(i + 1) * n] for i in range(len(prompts))]

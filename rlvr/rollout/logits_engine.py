@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import torch
 
-from rlvr.rollout.engine import Sample, teacher_forced_logprobs
+from rlvr.rollout.engine import Sample, generate_in_batches, teacher_forced_logprobs
 from rlvr.rollout.hf_engine import sample_next
 
 
@@ -41,13 +41,8 @@ class LogitsExtrapolationEngine:
 
     @torch.no_grad()
     def generate(self, prompts, *, n=1, temperature=1.0, top_p=1.0, max_tokens=64, seed=None):
-        generator = torch.Generator(device=self.device)
-        generator.manual_seed(0 if seed is None else seed)
-        flat = [p for p in prompts for _ in range(n)]
-        samples: list[Sample] = []
-        for start in range(0, len(flat), self.batch_size):
-            samples += self._decode(flat[start:start + self.batch_size], temperature, top_p, max_tokens, generator)
-        return [samples[i * n:(i + 1) * n] for i in range(len(prompts))]
+        return generate_in_batches(lambda batch, gen: self._decode(batch, temperature, top_p, max_tokens, gen),
+                                   prompts, n, self.batch_size, self.device, seed)
 
     def _decode(self, prompts, temperature, top_p, max_tokens, generator) -> list[Sample]:
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)

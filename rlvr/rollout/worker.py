@@ -1,4 +1,6 @@
-"""RolloutWorker: a Ray actor that owns one generation engine (vLLM or HF) and its copy of the weights."""
+"""RolloutWorker: a Ray actor that owns one generation engine (vLLM or HF), its copy of the weights, and the
+policy_version of those weights (how many updates the learner had made when it sent them), which it stamps on every
+rollout."""
 from __future__ import annotations
 
 from rlvr.infra.env import apply_engine_env
@@ -16,14 +18,18 @@ class RolloutWorker:
         from rlvr.rollout import build_engine
 
         self.worker_index = worker_index
+        self.policy_version = 0
         self.engine = build_engine(engine, model_path, **engine_kwargs)
 
-    def generate(self, prompts, n, temperature, top_p, max_tokens, seed):
-        return self.engine.generate(prompts, n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
-                                    seed=seed)
+    def generate(self, prompts, n, temperature, top_p, max_tokens, seed) -> dict:
+        """{"groups": [prompt][sample] Samples, "policy_version": the version of the weights that sampled them}."""
+        groups = self.engine.generate(prompts, n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+                                      seed=seed)
+        return {"groups": groups, "policy_version": self.policy_version}
 
-    def update_weights(self, state: dict) -> None:
+    def update_weights(self, state: dict, version: int) -> None:
         self.engine.update_weights(state.items())
+        self.policy_version = version
 
     def score(self, sequences):
         return self.engine.score(sequences)

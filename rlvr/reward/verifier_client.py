@@ -1,0 +1,52 @@
+"""The driver's handle on the verifier: a Ray actor (VerifierService) or an in-process service, one interface."""
+from __future__ import annotations
+
+
+def build_verifier(verifier_cfg, verifier_num_cpus: float = 0.0):
+    """`reward.verifier` config -> an object with verify_batch(responses, golds), metrics(), close()."""
+    options = {"mode": verifier_cfg.mode} if verifier_cfg.mode != "default" else {}
+    if verifier_cfg.use_ray_actor:
+        from rlvr_verify.service import VerifierService
+
+        actor = VerifierService.options(num_cpus=verifier_num_cpus).remote(
+            num_workers=verifier_cfg.num_workers, timeout_s=verifier_cfg.timeout_s)
+        return RemoteVerifier(actor, options)
+    from rlvr_verify.service import LocalVerifierService
+
+    return LocalVerifier(LocalVerifierService(num_workers=verifier_cfg.num_workers,
+                                              timeout_s=verifier_cfg.timeout_s), options)
+
+
+class RemoteVerifier:
+    def __init__(self, actor, options):
+        self.actor, self.options = actor, options
+
+    def verify_batch(self, responses, golds):
+        import ray
+
+        return ray.get(self.actor.verify_batch.remote(responses, golds, **self.options))
+
+    def metrics(self):
+        import ray
+
+        return ray.get(self.actor.metrics.remote())
+
+    def close(self):
+        import ray
+
+        ray.kill(self.actor)
+
+
+class LocalVerifier:
+    def __init__(self, service, options):
+        self.service, self.options = service, options
+
+    def verify_batch(self, responses, golds):
+        return self.service.verify_batch(responses, golds, **self.options)
+
+    def metrics(self):
+        return self.service.metrics()
+
+    def close(self):
+        if hasattr(self.service, "close"):
+            self.service.close()
