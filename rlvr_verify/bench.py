@@ -32,14 +32,14 @@ def _accuracy(cases, verdicts) -> dict[str, float]:
     return {t: hits[t] / totals[t] for t in sorted(totals)} | {"ALL": sum(hits.values()) / max(len(cases), 1)}
 
 
-def bench_tables(workers: int = 2) -> dict:
-    """Per-type accuracy on the hand-labeled tables, ours and math-verify."""
-    from rlvr_verify.pool import VerifierPool
+def bench_tables(workers: int = 2, cache: Path | None = None) -> dict:
+    """Per-type accuracy on the hand-labeled tables, ours and math-verify (its verdicts cached like the corpus')."""
+    from rlvr_verify.corpus import Pair
+    from rlvr_verify.differential import cached_math_verify
     cases = load_cases()
     ours = [verify(c["response"], c["gold"]).correct for c in cases]
-    with VerifierPool(num_workers=workers, timeout_s=10.0, memory_mb=2048) as pool:
-        theirs = [v.correct for v in pool.verify_batch([c["response"] for c in cases], [c["gold"] for c in cases],
-                                                       backend="math_verify")]
+    pairs = [Pair(c["type"], "table", c["response"], c["gold"], c["expected"]) for c in cases]
+    theirs, _ = cached_math_verify(pairs, cache, workers)
     acc = {"ours": _accuracy(cases, ours), "math-verify": _accuracy(cases, theirs)}
     print(f"labeled tables ({len(cases)} cases): accuracy per type")
     print(f"{'type':22s}{'ours':>10s}{'math-verify':>14s}")
@@ -60,7 +60,8 @@ ADVERSARIAL = [
 def _code_payloads(target: Path) -> list[str]:
     t = str(target)
     return [f"$__import__('os').system('touch {t}')$", f"\\boxed{{open('{t}','w')}}",
-            f"The answer is $exec(\"open('{t}','w')\")$.", f"\\(eval(\"open('{t}','w')\")\\)",
+            f"The answer is $exec(\"open('{t}','w')\")$.",  # safe: payload text for the verifier, never run
+            f"\\(eval(\"open('{t}','w')\")\\)",  # safe: payload text for the verifier, never run
             f"Answer: (lambda: __import__('os').system('touch {t}'))()"]
 
 
@@ -93,7 +94,7 @@ def run_bench(n: int = 20_000, seed: int = 0, workers: int = 2, cache: Path | No
     from rlvr_verify.differential import run_differential
     out = {}
     if tables:
-        out["tables"] = bench_tables(workers)
+        out["tables"] = bench_tables(workers, cache)
     out["differential"] = run_differential(n, seed, workers, cache, triage)
     if adversarial:
         out["adversarial"] = bench_adversarial()

@@ -315,14 +315,16 @@ def _expression_pair(rng):
     if k == 2:
         return (f"x^2 + {a + c}x + {a * c}", f"(x+{a})(x+{c})", f"(x+{a})(x-{c})")
     if k == 3:
-        return f"\\frac{{\\sqrt{{{b}}}}}{{{a}}}", f"\\frac{{1}}{{{a}}}\\sqrt{{{b}}}", f"\\frac{{\\sqrt{{{b}}}}}{{{a + 1}}}"
+        return (f"\\frac{{\\sqrt{{{b}}}}}{{{a}}}", f"\\frac{{1}}{{{a}}}\\sqrt{{{b}}}",
+                f"\\frac{{\\sqrt{{{b}}}}}{{{a + 1}}}")
     if k == 4:
         return f"{a} + {c}i", f"{c}i + {a}", f"{a} - {c}i"
     if k == 5:
         return f"{a}\\pi", f"{a} \\pi", f"{a + 1}\\pi"
     if k == 6:
         return f"{a}x^{{{c}}}", f"{a} x^{c}", f"{a}x^{{{c + 1}}}"
-    return f"\\frac{{{a}}}{{\\sqrt{{{b}}}}}", f"\\frac{{{a}\\sqrt{{{b}}}}}{{{b}}}", f"\\frac{{{a}\\sqrt{{{b}}}}}{{{b + 1}}}"
+    return (f"\\frac{{{a}}}{{\\sqrt{{{b}}}}}", f"\\frac{{{a}\\sqrt{{{b}}}}}{{{b}}}",
+            f"\\frac{{{a}\\sqrt{{{b}}}}}{{{b + 1}}}")
 
 
 def gen_expression(rng, equal):
@@ -481,7 +483,8 @@ def _latex_form_pairs(n: int, seed: int) -> list[Pair]:
         gold, same, other = _latex_form(rng)
         equal = rng.random() < 0.5
         form = rng.choice(LATEX_FORMS)
-        out.append(Pair("latex_forms", form, wrap(same if equal else other, form, rng), _gold_wrapper(gold, rng), equal))
+        response = wrap(same if equal else other, form, rng)
+        out.append(Pair("latex_forms", form, response, _gold_wrapper(gold, rng), equal))
     return out
 
 

@@ -24,28 +24,30 @@ class Extraction:
     rule: str  # a key of RULES, or "none"
 
 
-def _balanced_group(s: str, start: int) -> tuple[str, int] | None:
-    """Contents of the {...} group that opens at s[start] (nested braces honored), and the index after it."""
-    if start >= len(s) or s[start] != "{":
-        return None
-    depth = 0
-    for i in range(start, len(s)):
-        if s[i] == "{":
-            depth += 1
-        elif s[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return s[start + 1:i], i + 1
-    return None
+def _matching_braces(s: str, start: int) -> dict[int, int]:
+    """Index of each '{' at or after start -> index of its '}' (one linear pass; unclosed braces are absent)."""
+    close_of, stack = {}, []
+    for m in re.finditer(r"[{}]", s[start:]):
+        i = start + m.start()
+        if m.group(0) == "{":
+            stack.append(i)
+        elif stack:
+            close_of[stack.pop()] = i
+    return close_of
 
 
 def _boxes(s: str) -> list[tuple[str, int, int]]:
-    """Every complete \\boxed{...}/\\fbox{...}: (contents, start, end)."""
+    """Every complete \\boxed{...}/\\fbox{...}: (contents, start, end). Linear in len(s): ten thousand unclosed
+    '\\boxed{' cost no more than one."""
+    opens = list(re.finditer(r"\\(?:boxed|fbox)\s*\{", s))
+    if not opens:
+        return []
+    close_of = _matching_braces(s, opens[0].end() - 1)
     out = []
-    for m in re.finditer(r"\\(?:boxed|fbox)\s*", s):
-        group = _balanced_group(s, m.end())
-        if group is not None:
-            out.append((group[0].strip(), m.start(), group[1]))
+    for m in opens:
+        brace = m.end() - 1
+        if brace in close_of:
+            out.append((s[brace + 1:close_of[brace]].strip(), m.start(), close_of[brace] + 1))
     return out
 
 
@@ -67,21 +69,37 @@ def extract_boxed(s: str) -> str | None:
     return ", ".join(text for text, _, _ in group)
 
 
-# $$...$$, \[...\], \(...\), $...$ (an escaped \$ is money, not math; inline math does not span a blank line).
-_MATH_ENV = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\$)((?:[^$\n]|\n(?!\n))+?)(?<!\\)\$",
-                       re.S)
+_DELIMITER = re.compile(r"\\\[|\\\]|\\\(|\\\)|\$\$|(?<!\\)\$")
+_CLOSER = {"\\[": "\\]", "\\(": "\\)", "$$": "$$", "$": "$"}
+
+
+def math_spans(s: str) -> list[tuple[str, int, int]]:
+    """Every math environment $$...$$, \\[...\\], \\(...\\), $...$ as (contents, start, end), found in one linear
+    scan (a regex would backtrack over every unclosed opener). An escaped \\$ is money, not math; inline $...$ does
+    not span a blank line."""
+    spans, opener, open_at, open_end = [], None, 0, 0
+    for m in _DELIMITER.finditer(s):
+        tok = m.group(0)
+        if opener is None:
+            if tok in _CLOSER:
+                opener, open_at, open_end = tok, m.start(), m.end()
+        elif tok == _CLOSER[opener]:
+            content = s[open_end:m.start()]
+            if opener == "$" and "\n\n" in content:  # not math: restart at this $
+                open_at, open_end = m.start(), m.end()
+                continue
+            spans.append((content.strip(), open_at, m.end()))
+            opener = None
+    return spans
 
 
 def extract_last_math(s: str) -> str | None:
     """Contents of the last math environment (the answer written as display or inline math, without a box),
     unless plain text after it has a number: then that number is the later, likelier answer."""
-    last = None
-    for last in _MATH_ENV.finditer(s):
-        pass
-    if last is None or _NUMBER.search(s, last.end()):
+    spans = math_spans(s)
+    if not spans or _NUMBER.search(s, spans[-1][2]):
         return None
-    text = next(g for g in last.groups() if g is not None).strip()
-    return text or None
+    return spans[-1][0] or None
 
 
 # 1,000 / 1 000 / 12.5 / 4 4/9 / 3/4, with an optional percent sign.
@@ -107,9 +125,10 @@ def _answer_at_start(rest: str) -> str | None:
         rest = rest.lstrip()
         if not (rest.startswith("$") or rest.startswith("\\[") or rest.startswith("\\(")):
             return None
-    env = _MATH_ENV.match(rest)
-    if env:
-        return next(g for g in env.groups() if g is not None).strip() or None
+    if rest[:1] in ("$", "\\"):
+        spans = math_spans(rest[:MAX_MARKER_ANSWER_CHARS * 4])
+        if spans and spans[0][1] == 0:
+            return spans[0][0] or None
     sentence = _sentence(rest)[:MAX_MARKER_ANSWER_CHARS].strip("*_ ")  # **18** (markdown bold)
     number = _NUMBER.match(sentence)
     if number:
@@ -178,7 +197,7 @@ def unwrap_math(s: str) -> str:
         boxed = extract_boxed(s)
         if boxed:
             s = boxed
-    env = _MATH_ENV.fullmatch(s)
-    if env:
-        s = next(g for g in env.groups() if g is not None).strip()
+    spans = math_spans(s)
+    if len(spans) == 1 and spans[0][1] == 0 and spans[0][2] == len(s):
+        s = spans[0][0]
     return s

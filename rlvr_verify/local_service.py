@@ -1,12 +1,13 @@
 """In-process verifier service: cache + counters around a VerifierPool (or plain verify when num_workers=0)."""
 from rlvr_verify.cache import LRUCache
 from rlvr_verify.extract import extract_answer
+from rlvr_verify.mv_backend import verify_backend
 from rlvr_verify.pool import VerifierPool
 from rlvr_verify.verify import normalize, verify_batch
 
 
 def cache_key(response: str, gold: str, options: dict):
-    found = extract_answer(response or "", options.get("extract", "any"))
+    found = extract_answer(response or "", options.get("extract", "any"))  # options include backend: keyed apart
     if found.text is None or len(found.text) > 2000:
         return None
     return (normalize(found.text), gold, tuple(sorted(options.items())))
@@ -24,7 +25,7 @@ class LocalVerifierService:
         todo = [i for i, v in enumerate(out) if v is None]
         self.counters["cache_hits"] += len(out) - len(todo)
         rs, gs = [responses[i] for i in todo], [golds[i] for i in todo]
-        fresh = self.pool.verify_batch(rs, gs, **options) if self.pool else verify_batch(rs, gs, **options)
+        fresh = self.pool.verify_batch(rs, gs, **options) if self.pool else self._in_process(rs, gs, options)
         for i, v in zip(todo, fresh):
             out[i] = v
             if keys[i] is not None and v.reason != "timeout":
@@ -34,6 +35,15 @@ class LocalVerifierService:
         self.counters["items"] += len(out)
         self.counters["correct"] += sum(v.correct for v in out)
         return out
+
+    @staticmethod
+    def _in_process(responses, golds, options):
+        """num_workers=0: our verifier only; backend='math_verify'/'cascade' need the pool and say so."""
+        options = dict(options)
+        backend = options.pop("backend", "rlvr")
+        if backend == "rlvr":
+            return verify_batch(responses, golds, **options)
+        return [verify_backend(r, g, backend, options) for r, g in zip(responses, golds)]
 
     def metrics(self) -> dict:
         return {f"verifier/{k}": v for k, v in self.counters.items()}

@@ -144,3 +144,24 @@ def test_math_verify_backend_refuses_the_driver_process():
     assert verify_backend("\\boxed{1}", "1", "rlvr", {}).correct
     with pytest.raises(ValueError, match="backend"):
         verify_backend("$1$", "1", "nope", {})
+
+
+def test_math_verify_and_cascade_backends_run_in_the_pool():
+    from rlvr_verify.local_service import LocalVerifierService
+    from rlvr_verify.pool import VerifierPool
+    with VerifierPool(num_workers=1, timeout_s=20.0, memory_mb=2048) as pool:
+        mv = pool.verify_batch(["The answer is $\\frac{1}{2}$.", "$3$"], ["0.5", "4"], backend="math_verify")
+        cascade = pool.verify_batch(["\\boxed{12}", "$3$"], ["12", "4"], backend="cascade")
+    assert [v.correct for v in mv] == [True, False]
+    assert [v.correct for v in cascade] == [True, False]
+    with LocalVerifierService(num_workers=0) as svc, pytest.raises(RuntimeError, match="pool"):
+        svc.verify_batch(["$1$"], ["1"], backend="math_verify")
+
+
+@pytest.mark.parametrize("unit", ["\\boxed{", "\\[", "\\(", "$$x", "the answer is ", "1,000,", "answer: "])
+def test_extraction_is_linear_on_unclosed_openers(unit):
+    """A regex over unclosed openers backtracks quadratically; the scanners must not (200k chars < 2 s)."""
+    import time
+    start = time.perf_counter()
+    verify(unit * (200_000 // len(unit)), "1")
+    assert time.perf_counter() - start < 2.0
