@@ -34,7 +34,10 @@ class ModelConfig:
     preset: str = "tiny"             # embedded model size: tiny | small
     seed: int = 0                    # init seed of the embedded model
     cache_dir: Optional[str] = None  # default: $RLVR_CACHE_DIR or ~/.cache/rlvr
-    dtype: str = "float32"           # learner dtype: float32 | bfloat16
+    dtype: str = "float32"           # learner compute dtype: float32 | bfloat16 (autocast / FSDP param dtype)
+    master_dtype: str = "float32"    # learner parameters and AdamW state (fp32: a 1e-6 step is not rounded away)
+    gradient_checkpointing: bool = False  # recompute decoder layers in the backward (activation memory)
+    compile: bool = False            # torch.compile each decoder layer of the learner
     lr: float = 1e-6                 # the learning rate this model trains with; trainer.lr defaults to it
     warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
 
@@ -105,6 +108,10 @@ class TrainerConfig:
     grad_clip: float = 1.0
     mini_batch_prompts: Optional[int] = None   # prompts per optimizer step; None = the whole rollout batch
     micro_batch_size: int = 128                # sequences per forward/backward (gradient accumulation)
+    max_tokens_per_micro_batch: Optional[int] = None  # token budget: rows x longest <= budget, rows sorted by
+                                               # length (verl's dynamic batch size); None = micro_batch_size rows
+    logprob_chunk_tokens: int = 1024           # tokens per lm_head chunk: log-probs without [B, T, V] logits
+    fused_adamw: Optional[bool] = None         # None = fused on CUDA, plain elsewhere
     epochs: int = 1                            # passes over each rollout batch
     device: str = "cpu"
     eval_every: int = 10
@@ -140,6 +147,7 @@ class ClusterConfig:
     num_gpus: Optional[int] = 0
     learner_num_cpus: float = 1.0
     learner_num_gpus: float = 0.0
+    learner_world_size: int = 1      # data-parallel learner ranks (FSDP2; gloo on CPU, NCCL on GPU)
     verifier_num_cpus: float = 0.0
     device: str = "cpu"              # where the learner computes (cpu | cuda); trainer.device defaults to it
 
