@@ -6,7 +6,8 @@ from rlvr_verify.equivalence import equal
 from rlvr_verify.extract import extract_answer, unwrap_math
 import sympy as sp
 
-from rlvr_verify.parse import CONSTANTS, FUNCS, Bracketed, Equation, ParseError, TooLarge, parse_math
+from rlvr_verify.parse import (CONSTANTS, FUNCS, MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge,
+                               parse_math)
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,8 @@ def normalize(s: str, percent: str = "strip") -> str:
     s = re.sub(r"_\{(\d+)\}", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text)
     s = _LABEL.sub("", s, count=1)
     s = re.sub(r"^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$", lambda m: m.group(0).replace(",", ""), s)
-    # units / words after a number: "18 dollars", "5 cm", "\frac{270}{7} degrees"
-    m = re.fullmatch(r"(.*?[\d}.)])\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)", s.strip())
+    # units / words after a number: "18 dollars", "5 cm", "\frac{270}{7} degrees", "12 cm^2"
+    m = re.fullmatch(r"(.*?[\d}.)])\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)\s*(?:\^\s*\{?\d\}?)?", s.strip())
     if m and m.group(2).split()[0] not in FUNCS and m.group(2).split()[0] not in CONSTANTS:
         s = m.group(1)  # a unit word, not "2 x" or "3 pi"
     return s.strip().rstrip(".,;").strip()
@@ -161,6 +162,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         return _random_calculation(found.text, gold)
     if mode != "exact":
         raise ValueError(f"mode={mode!r}: choose 'exact' or 'random_calculation'")
+    if len(found.text) > MAX_ANSWER_CHARS or len(gold) > 4 * MAX_ANSWER_CHARS:  # would be refused by the parser
+        return Verdict(False, 0.0, found.text[:200], "too_large")
     if _INTEGER.fullmatch(found.text) and _INTEGER.fullmatch(gold):  # the common \boxed{12} case: no parsing
         ok = int(found.text) == int(gold)
         return Verdict(ok, float(ok), found.text, "equal" if ok else "not_equal")
@@ -177,6 +180,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
     try:
         pred_obj = parse_normalized(pred_text)
         ok = equal(pred_obj, gold_obj, rel_tol)
+        if not ok and percent == "strip" and "%" in found.text and "%" not in gold:
+            ok = equal(parse_answer(found.text, "fraction"), gold_obj, rel_tol)  # '37.5%' also reads as 0.375
     except TooLarge:
         return Verdict(False, 0.0, found.text, "too_large")
     except (ParseError, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):

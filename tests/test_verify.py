@@ -61,9 +61,12 @@ def test_unit_words_stripped_but_variables_kept():
 
 
 def test_percent_modes():
+    """strip (default): '50%' reads as 50 or, failing that, as 0.5 (math-verify does the same); fraction: only 0.5."""
     assert verify("\\boxed{50\\%}", "50").correct
     assert verify("\\boxed{50\\%}", "0.5", percent="fraction").correct
-    assert not verify("\\boxed{50\\%}", "0.5").correct
+    assert not verify("\\boxed{50\\%}", "50", percent="fraction").correct
+    assert verify("\\boxed{50\\%}", "0.5").correct
+    assert not verify("\\boxed{50\\%}", "0.4").correct
 
 
 def test_batch_matches_single():
