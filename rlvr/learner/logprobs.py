@@ -108,6 +108,9 @@ class ResponseScorer(nn.Module):
         stats = token_stats(h, head.weight, tokens[mask > 0], temperature, chunk_tokens, want_entropy, head.bias,
                             extras, ref_hidden, ref_weight)
         out = {k: scatter_tokens(v, mask) for k, v in stats.items()}
+        # Keep the result on the autograd graph even when no row has a response token (a micro-batch of empty
+        # responses): its backward must still run, FSDP's gradient reduction waits for every rank's.
+        out["logprobs"] = out["logprobs"] + 0.0 * h.sum()
         if full_logits:
             z = chunk_logits(h, head.weight, head.bias, temperature)
             full = z.new_zeros((*mask.shape, z.shape[-1]))

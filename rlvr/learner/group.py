@@ -1,0 +1,75 @@
+"""N learner ranks behind the interface of one learner actor handle, so that the driver (rlvr.step, rlvr.loop, the
+weight sync) keeps calling `learner.update.remote(...)`, `learner.named_weights.remote()`, ... unchanged.
+
+Every method of the learner is a collective across the ranks (FSDP2 gathers and reduces inside update, scoring,
+weight export and checkpoints), so each call goes to every rank with the same arguments; the caller gets rank 0's
+ObjectRef (its answer is the whole batch's). The others' refs are kept and checked on the next call, so a failure on
+any rank surfaces instead of leaving rank 0 waiting forever.
+"""
+from __future__ import annotations
+
+import dataclasses
+import socket
+from typing import Any
+
+
+def _ray():
+    import ray
+
+    return ray
+
+
+def free_tcp_address() -> str:
+    """tcp://this-host:free-port for the ranks' rendezvous (the ranks run on the driver's node)."""
+    with socket.socket() as s:
+        s.bind(("", 0))
+        port = s.getsockname()[1]
+    return f"tcp://{_ray().util.get_node_ip_address()}:{port}"
+
+
+class _Method:
+    def __init__(self, group: "LearnerGroup", name: str):
+        self.group, self.name = group, name
+
+    def remote(self, *args, **kwargs):
+        return self.group.submit(self.name, *args, **kwargs)
+
+
+class LearnerGroup:
+    """`world_size` LearnerActor ranks forming one torch.distributed group (see rlvr.learner.distributed)."""
+
+    def __init__(self, model_path: str, objective: Any, settings: Any, world_size: int,
+                 options: dict[str, Any] | None = None):
+        from rlvr.infra.actor_group import ActorGroup
+        from rlvr.learner.actor import LearnerActor
+
+        address = settings.dist_init_method or free_tcp_address()
+
+        def make_args(rank: int):
+            ranked = dataclasses.replace(settings, rank=rank, world_size=world_size, dist_init_method=address)
+            return (model_path, objective, ranked), {}
+
+        self.actors = ActorGroup(LearnerActor, world_size, make_args, options=options, name="learner rank")
+        self._pending: list = []
+
+    @property
+    def world_size(self) -> int:
+        return self.actors.world_size
+
+    def submit(self, method: str, *args, **kwargs):
+        """The call on every rank; rank 0's ObjectRef back. Raises a failure of an earlier call on any rank."""
+        self.check()
+        refs = self.actors.submit_all(method, *args, **kwargs)
+        self._pending = refs[1:]
+        return refs[0]
+
+    def check(self) -> None:
+        """Wait for the other ranks' last call and re-raise its error, if any."""
+        pending, self._pending = self._pending, []
+        if pending:
+            _ray().get(pending)
+
+    def __getattr__(self, name: str) -> _Method:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _Method(self, name)
