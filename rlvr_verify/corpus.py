@@ -6,6 +6,7 @@ So both verifiers can be scored against ground truth, not only against each othe
 """
 import json
 import random
+import re
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -488,6 +489,39 @@ def _latex_form_pairs(n: int, seed: int) -> list[Pair]:
     return out
 
 
+def _unboxed_solution(solution: str) -> str:
+    """A reference solution with its final answer taken out of \\boxed{} (and out of '#### n' plus the <<a=b>>
+    calculator notes for GSM8K): real prose where the answer is not marked."""
+    from rlvr_verify.extract import _boxes
+    for text, start, end in reversed(_boxes(solution)):
+        solution = solution[:start] + text + solution[end:]
+    solution = re.sub(r"<<[^>]*>>", "", solution)
+    return re.sub(r"\n?####.*$", "", solution).rstrip()
+
+
+def _solution_pairs(n: int, seed: int) -> list[Pair]:
+    """Reference solutions of the eval sets without their answer markers; the gold is the problem's own answer
+    (equal) or another problem's (unequal). Own random stream."""
+    rng = random.Random(seed + 3_000_003)
+    rows = []
+    for path in sorted(EVAL_DIR.glob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            row = json.loads(line) if line.strip() else {}
+            if isinstance(row.get("solution"), str) and isinstance(row.get("answer"), str) and row["answer"].strip():
+                rows.append((path.stem, row["solution"], row["answer"].strip()))
+    out = []
+    for _ in range(n if rows else 0):
+        source, solution, gold = rng.choice(rows)
+        equal = rng.random() < 0.5
+        if not equal:
+            other = gold
+            while _same_text(other, gold):
+                other = rng.choice([a for s, _, a in rows if s == source])
+            gold = other
+        out.append(Pair(f"solution_{source}", "unboxed", _unboxed_solution(solution), gold, equal))
+    return out
+
+
 def _phrasing_pairs(n: int, seed: int) -> list[Pair]:
     """Phrasings of real completions, drawn from their own random stream so that adding them leaves the rest of
     the corpus (and math-verify's cached verdicts for it) unchanged."""
@@ -530,6 +564,7 @@ def generate(n: int = 20_000, seed: int = 0, eval_share: float = 0.15, phrasing_
     pairs.extend(_eval_pairs(n_eval, rng))
     pairs.extend(_phrasing_pairs(int(n * phrasing_share), seed))
     pairs.extend(_latex_form_pairs(int(n * phrasing_share), seed))
+    pairs.extend(_solution_pairs(int(n * phrasing_share * 0.6), seed))
     return pairs
 
 

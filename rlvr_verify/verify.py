@@ -2,10 +2,10 @@
 import re
 from dataclasses import dataclass
 
-from rlvr_verify.equivalence import equal
-from rlvr_verify.extract import extract_answer, unwrap_math
 import sympy as sp
 
+from rlvr_verify.equivalence import equal
+from rlvr_verify.extract import extract_answer, unwrap_math
 from rlvr_verify.parse import (CONSTANTS, FUNCS, MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge,
                                parse_math)
 
@@ -47,6 +47,11 @@ def _number_formats(s: str) -> str:
 _INTEGER = re.compile(r"\s*-?\d{1,18}\s*")
 
 
+def _whole_thousands(s: str) -> str:
+    """'1,234,567' as the whole answer is one number, not a list (a list would have spaces or other lengths)."""
+    return re.sub(r"^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$", lambda m: m.group(0).replace(",", ""), s)
+
+
 def normalize(s: str, percent: str = "strip") -> str:
     """Strip presentation: $...$ and \\boxed wrappers, \\text{} units, spacing, degrees, trailing punctuation,
     'x =' / 'f(y) =' / '(p,q) =' labels; spell relations one way; read number formats."""
@@ -58,6 +63,7 @@ def normalize(s: str, percent: str = "strip") -> str:
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     for pat, rep in _RELATIONS:
         s = re.sub(pat, rep, s)
+    s = re.sub(r"\\pmod\s*\{[^{}]*\}|\\(?:bmod|mod)\s*\{?\d+\}?", " ", s).replace("\\equiv", "=")  # 24 \equiv 3 (mod 7)
     s = _number_formats(s)
     s = s.replace("\\!", "").replace("{,}", ",")
     for pat in _DROP:
@@ -68,7 +74,7 @@ def normalize(s: str, percent: str = "strip") -> str:
     s = s.replace("\\%", "").replace("%", "")
     s = re.sub(r"_\{(\d+)\}", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text)
     s = _LABEL.sub("", s, count=1)
-    s = re.sub(r"^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$", lambda m: m.group(0).replace(",", ""), s)
+    s = _whole_thousands(s)
     # units / words after a number: "18 dollars", "5 cm", "\frac{270}{7} degrees", "12 cm^2"
     m = re.fullmatch(r"(.*?[\d}.)])\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)\s*(?:\^\s*\{?\d\}?)?", s.strip())
     if m and m.group(2).split()[0] not in FUNCS and m.group(2).split()[0] not in CONSTANTS:
@@ -112,8 +118,8 @@ def relation_interval(text: str):
 
 
 def _equation_sides(text: str) -> list[str]:
-    """Split on top-level '=' (not <=, >=, !=)."""
-    return re.split(r"(?<![<>!=])=(?!=)", text)
+    """Split on top-level '=' (not <=, >=, ==; '2!=2' is a factorial, not 'not equal')."""
+    return re.split(r"(?<![<>=])=(?!=)", text)
 
 
 def align_equations(pred: str, gold: str) -> tuple[str, str]:
@@ -121,9 +127,9 @@ def align_equations(pred: str, gold: str) -> tuple[str, str]:
     right-hand side with the other answer."""
     p_eq, g_eq = len(_equation_sides(pred)) > 1, len(_equation_sides(gold)) > 1
     if p_eq and not g_eq:
-        pred = _equation_sides(pred)[-1].strip()
+        pred = _whole_thousands(_equation_sides(pred)[-1].strip())
     elif g_eq and not p_eq:
-        gold = _equation_sides(gold)[-1].strip()
+        gold = _whole_thousands(_equation_sides(gold)[-1].strip())
     return pred, gold
 
 
