@@ -115,7 +115,8 @@ class Trainer:
         sync_probe = (tokenizer(first.prompt)["input_ids"]
                       + tokenizer(first.demonstration("answer"), add_special_tokens=False)["input_ids"])
         self.parts = StepParts(cfg=cfg, objective=self.objective, learner=self.learner, engines=engines,
-                               weight_sync=build_weight_sync(t.weight_sync),
+                               weight_sync=build_weight_sync(t.weight_sync, r.dtype,
+                                                             on_gpu=r.num_gpus > 0 and cfg.cluster.learner_num_gpus > 0),
                                verifier=build_verifier(cfg.reward.verifier, cfg.cluster.verifier_num_cpus),
                                reward_signal=reward_signal, source=source, tokenizer=tokenizer, sync_probe=sync_probe,
                                log=self.log)

@@ -201,3 +201,39 @@ def test_async_prefetch_starts_the_next_steps_first_round_from_the_current_weigh
     assert batch.policy_version == 7 and len(batch) == 4
     runner.prefetch(10)  # past trainer.steps: nothing to start
     assert runner.prefetched == {}
+
+
+def test_collective_weight_buckets_round_trip_between_two_processes():
+    """The collective transport's pieces (bucketing, cast to the rollout dtype, broadcast, unflatten) over a real
+    gloo group of two processes."""
+    import multiprocessing as mp
+
+    from rlvr.infra.weight_sync import buckets, tensor_meta
+
+    state = {"a": torch.arange(6.0).view(2, 3), "b": torch.ones(4, dtype=torch.float64), "c": torch.arange(3)}
+    meta = tensor_meta(state, "float32")
+    assert [m[2] for m in meta] == ["float32", "float32", "int64"]
+    assert buckets(meta, bucket_bytes=40) == [[0, 1], [2]] and buckets(meta, 8) == [[0], [1], [2]]
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    procs = [ctx.Process(target=_member, args=(rank, port, state, meta, queue)) for rank in (0, 1)]
+    for p in procs:
+        p.start()
+    got = queue.get(timeout=120)
+    for p in procs:
+        p.join(timeout=60)
+    assert got["a"] == (state["a"].tolist(), "torch.float32") and got["b"] == ([1.0] * 4, "torch.float32")
+    assert got["c"] == ([0, 1, 2], "torch.int64")
+
+
+def _member(rank, port, state, meta, queue):
+    from rlvr.infra.weight_sync import join_group, receive_state, send_state
+
+    group = join_group("127.0.0.1", port, rank, 2, "gloo", timeout_s=60)
+    if rank == 0:
+        send_state(group, state, meta, 40)
+    else:
+        queue.put({k: (v.tolist(), str(v.dtype)) for k, v in receive_state(group, meta, 40, "cpu")})

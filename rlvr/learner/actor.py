@@ -30,6 +30,33 @@ class LearnerActor:
     def ping(self) -> int:
         return 0
 
+    # ---------------------------------------------------------- rank 0 of the collective weight sync (CollectiveSync)
+    def weight_group_address(self) -> tuple[str, int]:
+        from rlvr.infra.weight_sync import free_address
+
+        return free_address()
+
+    def join_weight_group(self, host: str, port: int, rank: int, world_size: int, backend: str) -> None:
+        from rlvr.infra.weight_sync import join_group
+
+        self.weight_group = join_group(host, port, rank, world_size, backend)
+
+    def _weights_on_device(self) -> dict:
+        from rlvr.infra.hf_weights import with_lm_head
+
+        return with_lm_head({k: v.detach() for k, v in self.learner.model.state_dict().items()})
+
+    def weight_meta(self, dtype: str) -> list:
+        from rlvr.infra.weight_sync import tensor_meta
+
+        return tensor_meta(self._weights_on_device(), dtype)
+
+    def broadcast_weights(self, dtype: str, bucket_bytes: int) -> None:
+        from rlvr.infra.weight_sync import send_state, tensor_meta
+
+        state = self._weights_on_device()
+        send_state(self.weight_group, state, tensor_meta(state, dtype), bucket_bytes)
+
     def save(self, run_dir: str, step: int, trainer_state: dict, keep_last: int) -> str:
         from rlvr.infra.checkpoint import save_checkpoint
 

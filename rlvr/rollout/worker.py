@@ -31,6 +31,20 @@ class RolloutWorker:
         self.engine.update_weights(state.items())
         self.policy_version = version
 
+    def join_weight_group(self, host: str, port: int, rank: int, world_size: int, backend: str) -> None:
+        """Join the learner's broadcast group (trainer.weight_sync=collective)."""
+        from rlvr.infra.weight_sync import join_group
+
+        self.weight_group = join_group(host, port, rank, world_size, backend)
+        self.weight_device = "cuda" if backend == "nccl" else "cpu"
+
+    def receive_weights(self, meta, version: int, bucket_bytes: int) -> None:
+        """The learner's broadcast of its weights (CollectiveSync.push), loaded in place as `version`."""
+        from rlvr.infra.weight_sync import receive_state
+
+        self.engine.update_weights(receive_state(self.weight_group, meta, bucket_bytes, self.weight_device))
+        self.policy_version = version
+
     def score(self, sequences):
         return self.engine.score(sequences)
 
