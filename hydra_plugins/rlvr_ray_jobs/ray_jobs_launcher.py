@@ -102,7 +102,8 @@ class RayJobsLauncher(Launcher):
         while len(finals) < len(ids):
             for num, job_id in ids.items():
                 if num not in finals:
-                    status = str(getattr(client.get_job_status(job_id), "value", client.get_job_status(job_id)))
+                    status = client.get_job_status(job_id)
+                    status = str(getattr(status, "value", status))  # ray's JobStatus enum, or a plain string
                     if status in DONE:
                         finals[num] = status
             if len(finals) < len(ids):
