@@ -93,10 +93,17 @@ def math_spans(s: str) -> list[tuple[str, int, int]]:
     return spans
 
 
+def _lone_inline_variable(s: str, span) -> bool:
+    """'$x.$' inline in prose ('... possible values of $x.$') names a variable; a display '$$ y $$' is an answer."""
+    text, start, _ = span
+    return s.startswith("$", start) and not s.startswith("$$", start) and bool(re.fullmatch(r"[a-z][.,;:]?", text))
+
+
 def extract_last_math(s: str) -> str | None:
     """Contents of the last math environment (the answer written as display or inline math, without a box),
-    unless plain text after it has a number: then that number is the later, likelier answer."""
-    spans = math_spans(s)
+    unless plain text after it has a number: then that number is the later, likelier answer. A lone lower-case
+    variable ('for a total of $6$ values of $x.$') is prose, not the answer."""
+    spans = [sp for sp in math_spans(s) if not _lone_inline_variable(s, sp)]
     if not spans or _NUMBER.search(s, spans[-1][2]):
         return None
     return spans[-1][0] or None
