@@ -1,4 +1,6 @@
-"""LearnerActor: the Learner behind a Ray actor, plus checkpoint save/load (the learner owns the optimizer)."""
+"""LearnerActor: the Learner behind a Ray actor, plus checkpoint save/load (the learner owns the optimizer).
+
+With several ranks (rlvr.learner.group.LearnerGroup) every call reaches every rank: each is a collective."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,6 +60,10 @@ class LearnerActor:
         send_state(self.weight_group, state, tensor_meta(state, dtype), bucket_bytes)
 
     def save(self, run_dir: str, step: int, trainer_state: dict, keep_last: int) -> str:
+        if self.learner.dist.active:  # several ranks: sharded model + AdamW, full HF weights from rank 0
+            from rlvr.learner.sharded_checkpoint import save_sharded_checkpoint
+
+            return str(save_sharded_checkpoint(self.learner, run_dir, step, trainer_state, keep_last))
         from rlvr.infra.checkpoint import save_checkpoint
 
         path = save_checkpoint(Path(run_dir), step, model=self.learner.model, tokenizer=self.learner.tokenizer,
@@ -67,6 +73,10 @@ class LearnerActor:
         return str(path)
 
     def load(self, path: str) -> dict:
+        if self.learner.dist.active:
+            from rlvr.learner.sharded_checkpoint import load_sharded_checkpoint
+
+            return load_sharded_checkpoint(self.learner, path)
         from rlvr.infra.checkpoint import load_checkpoint
 
         trainer_state = load_checkpoint(Path(path), model=self.learner.model, optimizer=self.learner.optimizer)

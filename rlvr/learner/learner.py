@@ -5,21 +5,31 @@ needs for advantages) and `update` (optimizer steps on a batch whose advantages 
 The objective is built once, on the driver, and passed in by value: the learner never estimates advantages and
 never keeps objective state of its own (what on_rollout sets, e.g. SIREN's anchor, goes back to the driver).
 The objective never sees models, only tensors (rlvr.algorithms.base.LossInputs); the learner never sees formulas.
+
+At scale (issue 11): parameters and AdamW state stay in `master_dtype` (fp32) while the forward/backward run in the
+compute `dtype` (bf16 autocast on one rank, FSDP2's MixedPrecisionPolicy on several), loss math in fp32; log-probs
+come from the chunked lm_head path (rlvr.learner.logprobs), never [B, T, V] fp32 logits, except for objectives that
+take full logits (Needs.full_logits: SIREN, ASFT, an entropy bonus), which still get them per micro-batch;
+micro-batches can be packed to a token budget (rlvr.learner.micro_batches); N ranks shard the model with FSDP2
+(rlvr.learner.distributed).
 """
 from __future__ import annotations
 
-import copy
+import contextlib
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from rlvr.algorithms import LossInputs, Objective
-from rlvr.algorithms.entropy import token_entropy
-from rlvr.batch import PaddedBatch, TrainBatch, pad_batch, response_logits, token_logprobs
+from rlvr.batch import PaddedBatch, TrainBatch, pad_batch
 from rlvr.infra.hf_weights import with_lm_head
+from rlvr.learner import distributed
+from rlvr.learner.logprobs import ResponseScorer
+from rlvr.learner.micro_batches import plan_micro_batches, rank_rows
 from rlvr.rollout.engine import teacher_forced_logprobs
 
 
@@ -37,10 +47,37 @@ class LearnerSettings:
     epochs: int = 1
     rollout_temperature: float = 1.0
     device: str = "cpu"
-    dtype: str = "float32"
+    dtype: str = "float32"                  # compute dtype (model.dtype): bf16 autocast / FSDP param dtype
     seed: int = 0
     critic_lr: float = 1e-5
     num_threads: int | None = None
+    master_dtype: str = "float32"           # parameters and AdamW state (fp32 so a 1e-6 step is not rounded away)
+    export_dtype: str | None = None         # weights sent to the engines; None = the compute dtype
+    max_tokens_per_micro_batch: int | None = None  # token-budget micro-batches (None: micro_batch_size rows)
+    logprob_chunk_tokens: int = 1024        # tokens per lm_head chunk in the log-prob/entropy path
+    gradient_checkpointing: bool = False    # recompute decoder layers in the backward
+    compile: bool = False                   # torch.compile each decoder layer
+    fused_adamw: bool | None = None         # None = fused on CUDA, plain elsewhere
+    world_size: int = 1                     # data-parallel learner ranks (FSDP2)
+    rank: int = 0
+    dist_init_method: str | None = None     # e.g. tcp://host:port; None = env:// (MASTER_ADDR/PORT)
+    dist_backend: str | None = None         # None = nccl on CUDA, gloo on CPU
+
+    @classmethod
+    def from_config(cls, cfg, rollout_temperature: float, **overrides) -> "LearnerSettings":
+        """The learner's settings from the composed Hydra config (trainer, model, algorithm, cluster nodes)."""
+        t, m = cfg.trainer, cfg.model
+        return cls(
+            lr=t.lr, weight_decay=t.weight_decay, betas=tuple(t.betas), warmup_steps=t.warmup_steps,
+            schedule=t.schedule, total_steps=t.steps, grad_clip=t.grad_clip, mini_batch_prompts=t.mini_batch_prompts,
+            micro_batch_size=t.micro_batch_size, epochs=t.epochs, rollout_temperature=rollout_temperature,
+            device=t.device, dtype=m.dtype, seed=t.seed, critic_lr=float(cfg.algorithm.get("critic_lr", 1e-5)),
+            num_threads=int(cfg.cluster.num_cpus) if cfg.cluster.num_cpus else None,
+            master_dtype=m.get("master_dtype", "float32"), export_dtype=cfg.rollout.get("dtype"),
+            max_tokens_per_micro_batch=t.get("max_tokens_per_micro_batch"),
+            logprob_chunk_tokens=t.get("logprob_chunk_tokens", 1024),
+            gradient_checkpointing=m.get("gradient_checkpointing", False), compile=m.get("compile", False),
+            fused_adamw=t.get("fused_adamw"), world_size=cfg.cluster.get("learner_world_size", 1), **overrides)
 
 
 def lr_lambda(settings: LearnerSettings):
@@ -66,74 +103,158 @@ class Learner:
         torch.manual_seed(settings.seed)
         self.settings = settings
         self.device = torch.device(settings.device)
-        self.dtype = getattr(torch, settings.dtype)
+        self.dtype = getattr(torch, settings.dtype)                 # compute
+        self.master_dtype = getattr(torch, settings.master_dtype)   # parameters, gradients, AdamW state
+        self.export_dtype = getattr(torch, settings.export_dtype or settings.dtype)
+        self.dist = distributed.init_distributed(settings.rank, settings.world_size, settings.dist_init_method,
+                                                 settings.dist_backend, self.device)
         self.objective = objective
         self.needs = objective.needs
+        self.model_path = model_path
         self.tokenizer = AutoTokenizer.from_pretrained(model_path)
         self.pad_id = self.tokenizer.pad_token_id
-        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=self.dtype).to(self.device)
+        self.model = self._load_policy(model_path)
+        self.scorer = self._prepare(ResponseScorer(self.model))
         self.model.train()
         self.reference = None
         if self.needs.reference_model:
-            self.reference = copy.deepcopy(self.model).eval().requires_grad_(False)
+            ref = ResponseScorer(self._load_policy(model_path, for_training=False))
+            self.reference = self._prepare(ref).eval().requires_grad_(False)
         self.critic = self.critic_optimizer = None
         if self.needs.critic:
+            if self.dist.active:
+                raise NotImplementedError("a critic (PPO) with cluster.learner_world_size > 1 is not supported yet")
             from rlvr.learner.critic import ValueModel
 
-            self.critic = ValueModel(model_path, self.dtype).to(self.device)
+            self.critic = ValueModel(model_path, self.master_dtype).to(self.device)
             self.critic_optimizer = torch.optim.AdamW(self.critic.parameters(), lr=settings.critic_lr)
-        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=settings.lr, betas=tuple(settings.betas),
-                                           weight_decay=settings.weight_decay)
+        fused = settings.fused_adamw if settings.fused_adamw is not None else self.device.type == "cuda"
+        self.optimizer = torch.optim.AdamW(self.scorer.parameters(), lr=settings.lr, betas=tuple(settings.betas),
+                                           weight_decay=settings.weight_decay, **({"fused": True} if fused else {}))
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lr_lambda(settings))
         # The temperature the loss is computed at: the rollout's (verl), unless the objective decouples it (OSFT).
         self.train_temperature = (self.needs.train_temperature if self.needs.train_temperature is not None
                                   else settings.rollout_temperature)
 
+    # ------------------------------------------------------------------------------------------------- building
+    def _load_policy(self, model_path: str, for_training: bool = True):
+        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=self.master_dtype).to(self.device)
+        model.config.use_cache = False
+        if for_training and self.settings.gradient_checkpointing:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        return model
+
+    def _prepare(self, scorer: ResponseScorer) -> ResponseScorer:
+        """Shard (several ranks) and compile (if asked) a scorer."""
+        if self.settings.compile:
+            for layer in distributed.decoder_layers(scorer.lm):
+                layer.compile()
+        if self.dist.active:
+            distributed.shard(scorer, self.dtype, self.master_dtype)
+        return scorer
+
+    def _autocast(self):
+        """bf16 compute over fp32 master weights on one rank (FSDP's policy casts instead on several)."""
+        if self.dtype == self.master_dtype or self.dist.active:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.dtype)
+
     # ----------------------------------------------------------------------------------------------- forward passes
-    def _forward(self, model, pb: PaddedBatch, want_logits: bool):
-        logits = model(input_ids=pb.input_ids, attention_mask=pb.attention_mask).logits
-        resp = response_logits(logits, pb.positions).float() / self.train_temperature
-        logprobs = token_logprobs(resp, pb.response_ids) * pb.mask
-        return logprobs, (resp if want_logits else None)
+    def _forward(self, scorer, pb: PaddedBatch, want_logits: bool, want_entropy: bool = False) -> dict:
+        """[b, T] log-probs at the training temperature (0 at padding), by the chunked path; optionally entropy and
+        the [b, T, V] fp32 logits (only objectives with Needs.full_logits ask for those)."""
+        with self._autocast():
+            return scorer(pb.input_ids, pb.attention_mask, pb.positions, pb.response_ids, pb.mask,
+                          temperature=self.train_temperature, chunk_tokens=self.settings.logprob_chunk_tokens,
+                          want_entropy=want_entropy, full_logits=want_logits)
 
     @torch.no_grad()
     def score(self, sequences: list[list[int]]) -> list[list[float]]:
-        """Teacher-forced log-probs at temperature 1 (the weight-sync check compares these with the engine's)."""
-        self.model.eval()
-        out = teacher_forced_logprobs(lambda x: self.model(input_ids=x).logits, sequences, self.device)
-        self.model.train()
+        """Teacher-forced log-probs at temperature 1 of the weights the engines receive (named_weights), so the
+        weight-sync check compares like with like whatever the master/compute dtypes. A collective with several
+        ranks (rank 0 answers)."""
+        exact = not self.dist.active and self.export_dtype == self.master_dtype == self.dtype
+        model = self.model if exact else self._export_model()
+        if model is None:
+            return []
+        model.eval()
+        out = teacher_forced_logprobs(lambda x: model(input_ids=x).logits, sequences, self.device)
+        model.train()
         return out
 
+    def _export_model(self):
+        """A model built the way the engines build theirs (from the checkpoint, in the export dtype; a cast of the
+        master model would also cast the rotary buffers), holding the tensors named_weights exports. None on
+        ranks other than 0."""
+        weights = self.named_weights()
+        if self.dist.rank != 0:
+            return None
+        model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype=self.export_dtype)
+        model.load_state_dict(weights, strict=False)
+        return model.to(self.device)
+
     def named_weights(self) -> dict[str, torch.Tensor]:
-        """Every tensor of the HF state dict, lm_head.weight included even when tied (vLLM needs it)."""
-        return with_lm_head({k: v.detach().to("cpu") for k, v in self.model.state_dict().items()})
+        """Every tensor of the HF state dict in the export dtype, lm_head.weight included even when tied (vLLM
+        needs it). With several ranks a collective: every rank must call it; rank 0 returns the weights."""
+        if self.dist.active:
+            state = distributed.full_state_dict(self.scorer)
+            if self.dist.rank != 0:
+                return {}
+        else:
+            state = {k: v.detach() for k, v in self.model.state_dict().items()}
+        return with_lm_head({k: v.to("cpu", self.export_dtype) for k, v in state.items()})
 
     def load_weights(self, state: dict[str, torch.Tensor]) -> None:
-        self.model.load_state_dict({k: v for k, v in state.items() if k in self.model.state_dict()})
+        if self.dist.active:
+            distributed.load_full_state_dict(self.scorer, state)
+            return
+        own = self.model.state_dict()
+        self.model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items() if k in own})
 
     # ------------------------------------------------------------------------------------- the no-grad scoring pass
     @torch.no_grad()
     def score_rollouts(self, batch: TrainBatch, objective: Objective | None = None) -> dict[str, Any]:
         """Old-policy and reference log-probs and critic values [B, T] (on CPU), in micro-batches, for the driver's
-        advantage estimation; also runs the objective's on_rollout hook and returns its state."""
+        advantage estimation; also runs the objective's on_rollout hook and returns its state.
+
+        Several ranks split the rows and gather the results (every rank returns the whole batch)."""
         objective = objective or self.objective
-        s = self.settings
+        # Full logits only for an on_rollout hook that reads them (SIREN's anchor), not for an entropy bonus.
+        full_logits = objective.needs.full_logits and type(objective).on_rollout is not Objective.on_rollout
+        if full_logits and self.dist.active:
+            raise NotImplementedError("objectives with Needs.full_logits (SIREN's anchor) need on_rollout over the "
+                                      "whole batch's logits: not supported with several learner ranks yet")
         pb = pad_batch(batch, self.pad_id).to(self.device)
-        full_logits = objective.needs.full_logits
-        parts: dict[str, list[torch.Tensor]] = {"old_logprobs": [], "ref_logprobs": [], "values": [], "logits": []}
-        self.model.eval()
-        for m0 in range(0, len(batch), s.micro_batch_size):
-            mpb = _rows(pb, torch.arange(m0, min(m0 + s.micro_batch_size, len(batch)), device=self.device))
-            lp, logits = self._forward(self.model, mpb, want_logits=full_logits)
-            parts["old_logprobs"].append(lp)
-            if full_logits:
-                parts["logits"].append(logits)
+        B, T = pb.mask.shape
+        out = {"old_logprobs": pb.mask.new_zeros(B, T)}
+        if self.reference is not None:
+            out["ref_logprobs"] = pb.mask.new_zeros(B, T)
+        if self.critic is not None:
+            out["values"] = pb.mask.new_zeros(B, T)
+        logit_parts: list[tuple[list[int], torch.Tensor]] = []
+        self.scorer.eval()
+        for rows in self._plan(list(range(B)), batch):
+            mi = torch.tensor(rows or [0], device=self.device)
+            mpb = _rows(pb, mi)
+            t = mpb.mask.shape[1]
+            got = {"old_logprobs": self._forward(self.scorer, mpb, want_logits=full_logits)}
             if self.reference is not None:
-                parts["ref_logprobs"].append(self._forward(self.reference, mpb, want_logits=False)[0])
+                got["ref_logprobs"] = self._forward(self.reference, mpb, want_logits=False)
+            if not rows:  # a rank short of micro-batches keeps FSDP's collectives in step; result unused
+                continue
+            if full_logits:
+                logit_parts.append((rows, got["old_logprobs"]["logits"]))
+            for k, v in got.items():
+                out[k][mi, :t] = v["logprobs"]
             if self.critic is not None:
-                parts["values"].append(self._values(mpb))
-        self.model.train()
-        out = {k: _cat_rows(v, pb.mask.shape[1]) for k, v in parts.items() if v}
+                with self._autocast():
+                    out["values"][mi, :t] = self._values(mpb)
+        self.scorer.train()
+        if self.dist.active:  # each rank filled its own rows (zeros elsewhere): the sum is the whole batch
+            for v in out.values():
+                torch.distributed.all_reduce(v)
+        if full_logits:
+            out["logits"] = _place_rows(logit_parts, B, T)
         logits = out.pop("logits", None)
         objective.on_rollout(LossInputs(
             logprobs=out["old_logprobs"], mask=pb.mask, global_tokens=float(pb.mask.sum()),
@@ -143,10 +264,22 @@ class Learner:
         out["objective_state"] = objective.state_dict()
         return out
 
+    def _plan(self, rows: list[int], batch: TrainBatch) -> list[list[int]]:
+        """This rank's micro-batches of `rows` (a mini-batch or the whole batch), padded with empty ones to the
+        most any rank has, so that every rank runs the same number of forward/backward passes."""
+        s = self.settings
+        lengths = [len(p) + len(r) for p, r in zip(batch.prompt_ids, batch.response_ids)]
+        plans = [plan_micro_batches(rank_rows(rows, r, self.dist.world_size), lengths, s.micro_batch_size,
+                                    s.max_tokens_per_micro_batch) for r in range(self.dist.world_size)]
+        mine = plans[self.dist.rank]
+        return mine + [[] for _ in range(max(len(p) for p in plans) - len(mine))]
+
     # ------------------------------------------------------------------------------------------------- the update
     def update(self, batch: TrainBatch, step: int, objective: Objective | None = None) -> dict[str, float]:
         """One rollout step's worth of optimizer steps (mini-batches x epochs, micro-batch accumulation) on a batch
-        the driver finished: old log-probs and advantages present for rollouts (see score_rollouts)."""
+        the driver finished: old log-probs and advantages present for rollouts (see score_rollouts).
+
+        With several ranks, every rank gets the whole batch and takes its share of each mini-batch."""
         objective = objective or self.objective
         s = self.settings
         is_rollout = objective.needs.data != "demonstrations"
@@ -160,6 +293,7 @@ class Learner:
         advantages, returns, is_weights = tensor(batch.advantages), tensor(batch.returns), tensor(batch.is_weights)
         positive = torch.tensor(batch.positive, dtype=torch.bool, device=self.device) if batch.positive else None
         group_rate = _group_positive_rate(batch, self.device) if batch.positive else None
+        full_logits = objective.needs.full_logits
         sums: dict[str, float] = {}
         counts: dict[str, int] = {}
         n_opt_steps = 0
@@ -174,48 +308,55 @@ class Learner:
                 s.epochs > 1 or per_mb < len(groups)) else groups
             for start in range(0, len(order), per_mb):
                 chosen = set(order[start:start + per_mb])
-                idx_t = torch.tensor([i for i, g in enumerate(batch.group_ids) if g in chosen], device=self.device)
+                rows = [i for i, g in enumerate(batch.group_ids) if g in chosen]
+                idx_t = torch.tensor(rows, device=self.device)
                 global_tokens = float(pb.mask[idx_t].sum())
                 # Empty responses have nothing to average: they do not count as sequences (§12b.6).
                 global_seqs = float((pb.mask[idx_t].sum(-1) > 0).sum())
+                plan = self._plan(rows, batch)
                 if objective.needs.minibatch_statistic:
-                    objective.begin_minibatch(*self._minibatch_statistic(objective, pb, idx_t))
+                    objective.begin_minibatch(*self._minibatch_statistic(objective, pb, plan))
                 self.optimizer.zero_grad(set_to_none=True)
                 if self.critic_optimizer is not None:
                     self.critic_optimizer.zero_grad(set_to_none=True)
                 mb_loss = 0.0
-                for m0 in range(0, len(idx_t), s.micro_batch_size):
-                    mi = idx_t[m0:m0 + s.micro_batch_size]
+                for mb in plan:
+                    # A rank short of micro-batches runs a zero-weight one (FSDP's collectives stay in step).
+                    weight = 1.0 if mb else 0.0
+                    mi = torch.tensor(mb or rows[:1], device=self.device)
                     mpb = _rows(pb, mi)
                     t = mpb.mask.shape[1]
                     cut = lambda x: None if x is None else x[mi, :t]  # noqa: E731
-                    lp, logits = self._forward(self.model, mpb, want_logits=True)
-                    ref_logits = None
-                    if self.reference is not None and objective.needs.full_logits:
+                    out = self._forward(self.scorer, mpb, want_logits=full_logits, want_entropy=True)
+                    ref = None
+                    if self.reference is not None and full_logits:
                         with torch.no_grad():  # full reference logits only per micro-batch (ASFT's KL)
-                            ref_mb_lp, ref_logits = self._forward(self.reference, mpb, want_logits=True)
+                            ref = self._forward(self.reference, mpb, want_logits=True)
                     li = LossInputs(
-                        logprobs=lp, mask=mpb.mask, global_tokens=global_tokens, global_seqs=global_seqs,
-                        old_logprobs=cut(old_lp), advantages=cut(advantages),
-                        ref_logprobs=cut(ref_lp) if ref_lp is not None or ref_logits is None else ref_mb_lp,
-                        logits=logits if objective.needs.full_logits else None, ref_logits=ref_logits,
+                        logprobs=out["logprobs"], mask=mpb.mask, global_tokens=global_tokens,
+                        global_seqs=global_seqs, old_logprobs=cut(old_lp), advantages=cut(advantages),
+                        ref_logprobs=cut(ref_lp) if ref_lp is not None or ref is None else ref["logprobs"],
+                        logits=out.get("logits"), ref_logits=None if ref is None else ref["logits"],
                         is_weights=cut(is_weights),
                         positive=None if positive is None else positive[mi],
                         group_accuracy=None if group_rate is None else group_rate[mi])
                     loss, m = objective.loss(li)
-                    loss.backward()
+                    (loss * weight).backward()
+                    if not mb:
+                        continue
                     _accumulate(sums, counts, m)
                     mb_loss += float(loss.detach())  # micro-batch losses are partial sums of the mini-batch loss
-                    with torch.no_grad():
-                        entropy_sum += float((token_entropy(logits) * mpb.mask).sum())
-                        entropy_tokens += float(mpb.mask.sum())
+                    entropy_sum += float((out["entropy"].detach() * mpb.mask).sum())
+                    entropy_tokens += float(mpb.mask.sum())
                     if self.critic is not None:
-                        li.values, li.old_values, li.returns = self._values(mpb), cut(values), cut(returns)
+                        with self._autocast():
+                            li.values = self._values(mpb)
+                        li.old_values, li.returns = cut(values), cut(returns)
                         closs, cm = objective.critic_loss(li)
                         closs.backward()
                         _accumulate(sums, counts, {**cm, "critic_loss": float(closs.detach())})
-                mb_losses.append(mb_loss)
-                grad_norms.append(float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), s.grad_clip)))
+                mb_losses.append(self.dist.sum([mb_loss])[0])
+                grad_norms.append(_total(torch.nn.utils.clip_grad_norm_(self.scorer.parameters(), s.grad_clip)))
                 self.optimizer.step()
                 if self.critic_optimizer is not None:
                     torch.nn.utils.clip_grad_norm_(self.critic.parameters(), s.grad_clip)
@@ -224,22 +365,28 @@ class Learner:
         self.scheduler.step()
         if objective.needs.minibatch_statistic:
             objective.begin_minibatch(None, 0)
-        metrics = {k: v / counts[k] for k, v in sums.items()}
+        metrics = _merge_rank_metrics(self.dist, sums, counts)
+        entropy_sum, entropy_tokens = self.dist.sum([entropy_sum, entropy_tokens])
         metrics.update(entropy=entropy_sum / max(1.0, entropy_tokens), loss=sum(mb_losses) / max(1, len(mb_losses)),
                        grad_norm=sum(grad_norms) / max(1, len(grad_norms)), optimizer_steps=float(n_opt_steps),
                        lr=self.scheduler.get_last_lr()[0])
         return metrics
 
     @torch.no_grad()
-    def _minibatch_statistic(self, objective: Objective, pb: PaddedBatch, idx: torch.Tensor) -> tuple[float, int]:
+    def _minibatch_statistic(self, objective: Objective, pb: PaddedBatch, plan: list[list[int]]
+                             ) -> tuple[float, int]:
         """The objective's statistic over the whole mini-batch at the current weights (SIREN's selected entropy),
-        measured in a no-grad pass before the micro-batches' losses so that they can add it exactly."""
+        measured in a no-grad pass before the micro-batches' losses so that they can add it exactly (summed over
+        ranks)."""
         total, count = 0.0, 0
-        for m0 in range(0, len(idx), self.settings.micro_batch_size):
-            mpb = _rows(pb, idx[m0:m0 + self.settings.micro_batch_size])
-            part, n = objective.statistic_part(self._forward(self.model, mpb, want_logits=True)[1], mpb.mask)
-            total, count = total + part, count + n
-        return total, count
+        for mb in plan:
+            mpb = _rows(pb, torch.tensor(mb or [0], device=self.device))
+            logits = self._forward(self.scorer, mpb, want_logits=True)["logits"]
+            if mb:
+                part, n = objective.statistic_part(logits, mpb.mask)
+                total, count = total + part, count + n
+        total, count = self.dist.sum([total, count])
+        return total, int(count)
 
     def _values(self, pb: PaddedBatch) -> torch.Tensor:
         return self.critic(pb.input_ids, pb.attention_mask).gather(1, pb.positions) * pb.mask
@@ -251,6 +398,20 @@ class Learner:
             state["critic"] = self.critic.state_dict()
             state["critic_optimizer"] = self.critic_optimizer.state_dict()
         return state
+
+    def save_sharded(self, directory: str | Path) -> None:
+        """Model and AdamW state as each rank holds them (torch.distributed.checkpoint, no rank gathers the whole),
+        plus the schedule and critic (rank 0). A collective: every rank calls it with the same directory."""
+        directory = Path(directory)
+        distributed.save_sharded(directory / "sharded", self.scorer, self.optimizer)
+        if self.dist.rank == 0:
+            torch.save(self.training_state(), directory / "learner_state.pt")
+        self.dist.barrier()
+
+    def load_sharded(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        distributed.load_sharded(directory / "sharded", self.scorer, self.optimizer)
+        self.load_training_state(torch.load(directory / "learner_state.pt", weights_only=False))
 
     def load_training_state(self, state: dict[str, Any]) -> None:
         self.scheduler.load_state_dict(state["scheduler"])
@@ -274,14 +435,30 @@ def _rows(pb: PaddedBatch, idx: torch.Tensor) -> PaddedBatch:
                        mask[:, :T])
 
 
-def _cat_rows(chunks: list[torch.Tensor], width: int) -> torch.Tensor:
-    """Stack micro-batch results [b, t, ...] (each trimmed to its own longest response) back to [B, width, ...]."""
-    out = chunks[0].new_zeros((sum(c.shape[0] for c in chunks), width, *chunks[0].shape[2:]))
-    row = 0
-    for c in chunks:
-        out[row:row + c.shape[0], :c.shape[1]] = c
-        row += c.shape[0]
+def _place_rows(parts: list[tuple[list[int], torch.Tensor]], n_rows: int, width: int) -> torch.Tensor:
+    """Micro-batch results [b, t, ...] (each trimmed to its own longest response, rows in any order) back into
+    [n_rows, width, ...] at their batch rows."""
+    first = parts[0][1]
+    out = first.new_zeros((n_rows, width, *first.shape[2:]))
+    for rows, chunk in parts:
+        out[rows, :chunk.shape[1]] = chunk
     return out
+
+
+def _merge_rank_metrics(ctx: distributed.DistContext, sums: dict[str, float], counts: dict[str, int]
+                        ) -> dict[str, float]:
+    merged_sums: dict[str, float] = {}
+    merged_counts: dict[str, int] = {}
+    for s, c in ctx.gather((sums, counts)):
+        for k, v in s.items():
+            merged_sums[k] = merged_sums.get(k, 0.0) + v
+            merged_counts[k] = merged_counts.get(k, 0) + c[k]
+    return {k: v / merged_counts[k] for k, v in merged_sums.items()}
+
+
+def _total(norm: torch.Tensor) -> float:
+    """clip_grad_norm_'s result as a float (a DTensor under FSDP)."""
+    return float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
 
 
 def _group_positive_rate(batch: TrainBatch, device) -> torch.Tensor:

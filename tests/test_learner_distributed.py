@@ -1,0 +1,96 @@
+"""Two learner ranks (FSDP2 over gloo, two processes) equal one learner on the same global batch: the same summed
+gradient and the same weights after each step, for GRPO (seq-mean-token-mean) and W-REINFORCE (token-mean, with a
+KL-to-reference loss so the reference is sharded too), with one rank short of a micro-batch; and a 2-rank run
+resumed from its sharded checkpoint (torch.distributed.checkpoint, beside full HF weights) equals the uninterrupted
+one."""
+import torch
+import torch.multiprocessing as mp
+from transformers import AutoModelForCausalLM
+
+from rlvr.algorithms import build_objective
+from rlvr.batch import TrainBatch
+from rlvr.learner.learner import Learner, LearnerSettings
+from rlvr.learner.sharded_checkpoint import load_sharded_checkpoint, save_sharded_checkpoint
+from rlvr.step import finish_batch
+
+CASES = {"grpo": {"max_response_length": 8}, "w_reinforce": {"kl_loss_coef": 0.1}}
+
+
+def _batches():
+    """Two steps; 7 rows in 2 groups so that, at 3 rows per micro-batch, rank 0 runs 2 micro-batches, rank 1 one."""
+    def batch(shift):
+        return TrainBatch(prompt_ids=[[1, 20, 21, 22]] * 4 + [[1, 23]] * 3,
+                          response_ids=[[30 + shift, 31, 2], [30, 32, 33, 34, 35, 2], [34], [35, 36 - shift],
+                                        [37, 2], [38, 39, 40], [41]],
+                          group_ids=[0] * 4 + [1] * 3, truncated=[False] * 7,
+                          rewards=[1, 0, 0, 1, 0, 1, 0.0], positive=[True, False, False, True, False, True, False])
+    return [batch(0), batch(1)]
+
+
+def _settings(**kw):
+    # Adam's first steps are ~lr·sign(g): float noise in near-zero gradients moves a weight by up to ~lr/100.
+    return LearnerSettings(lr=5e-4, micro_batch_size=3, **kw)
+
+
+def _step(learner, batch, step):
+    finish_batch(batch, learner.objective, learner.score_rollouts(batch))
+    learner.update(batch, step)
+
+
+def _full_grads(learner):
+    return torch.cat([(p.grad.full_tensor() if hasattr(p.grad, "full_tensor") else p.grad).flatten()
+                      for p in learner.scorer.parameters()])
+
+
+def _weights(learner):
+    return {k: v.clone() for k, v in learner.named_weights().items()}  # one rank's are the live parameters
+
+
+def _run(learner, run_dir=None):
+    """Step 0, (checkpoint), step 1: the gradient and weights after each step."""
+    batches = _batches()
+    _step(learner, batches[0], 0)
+    out = {"grads0": _full_grads(learner), "weights0": _weights(learner)}
+    if run_dir is not None:
+        out["checkpoint"] = str(save_sharded_checkpoint(learner, run_dir, 1, {"data_cursor": 7}, keep_last=1))
+    _step(learner, batches[1], 1)
+    out.update(grads1=_full_grads(learner), weights1=_weights(learner))
+    return out
+
+
+def _rank_main(rank, world, model_dir, init_file, out_dir):
+    results = {}
+    for algorithm, cfg in CASES.items():
+        make = lambda: Learner(model_dir, build_objective(algorithm, **cfg), _settings(  # noqa: E731
+            world_size=world, rank=rank, dist_init_method=f"file://{init_file}"))
+        results[algorithm] = _run(make(), run_dir=f"{out_dir}/run_{algorithm}")
+        resumed = make()
+        state = load_sharded_checkpoint(resumed, results[algorithm]["checkpoint"])
+        assert state == {"data_cursor": 7, "step": 1}
+        _step(resumed, _batches()[1], 1)
+        results[algorithm]["resumed_weights1"] = resumed.named_weights()
+    if rank == 0:
+        torch.save(results, f"{out_dir}/results.pt")
+
+
+def _close(a, b, atol):
+    return float((a.float() - b.float()).abs().max()) <= atol
+
+
+def test_two_gloo_ranks_equal_one_learner_and_resume_exactly(tiny_model_dir, tmp_path):
+    mp.start_processes(_rank_main, args=(2, str(tiny_model_dir), str(tmp_path / "init"), str(tmp_path)),
+                       nprocs=2, start_method="spawn")
+    dp = torch.load(tmp_path / "results.pt", weights_only=False)
+    for algorithm, cfg in CASES.items():
+        single = _run(Learner(str(tiny_model_dir), build_objective(algorithm, **cfg), _settings()))
+        got = dp[algorithm]
+        assert single["grads0"].abs().sum() > 0
+        assert any(not torch.equal(single["weights1"][k], v) for k, v in single["weights0"].items())
+        for step in ("0", "1"):
+            assert torch.allclose(got["grads" + step], single["grads" + step], atol=1e-6, rtol=1e-4), algorithm
+            for k, v in single["weights" + step].items():
+                assert _close(got["weights" + step][k], v, 1e-5), (algorithm, step, k)
+        for k, v in got["weights1"].items():  # resumed from the sharded checkpoint == uninterrupted
+            assert torch.equal(got["resumed_weights1"][k], v), (algorithm, k)
+        hf = AutoModelForCausalLM.from_pretrained(got["checkpoint"]).state_dict()  # full HF weights beside the shards
+        assert all(torch.equal(hf[k], got["weights0"][k]) for k in hf)
