@@ -146,3 +146,12 @@ def test_a_micro_batch_of_empty_responses_still_runs_its_backward(tiny_model_dir
         b = TrainBatch(**{**batch.__dict__, "positive": [True, False, False, False]})
         _update(learner, b)
     assert torch.allclose(_grads(packed), _grads(whole), atol=1e-6, rtol=1e-4)
+
+
+def test_bench_learner_runs_on_cpu_beside_the_plain_baseline():
+    """`python -m rlvr.bench learner` at the CPU shape: both runs produce figures (speed is never asserted)."""
+    from rlvr.tools.bench import bench_learner
+
+    ours, plain, info = bench_learner("cpu", steps=1)
+    assert info["device"] in ("cpu", "cuda") and info["tokens_per_step"] > 0
+    assert ours["tokens_per_s"] > 0 and plain["tokens_per_s"] > 0 and ours["tflops"] > 0

@@ -132,8 +132,8 @@ def bench_learner_update(model_dir: str, batch, shape: dict, device: str, steps:
 
     cuda = device == "cuda"
     settings = LearnerSettings(lr=1e-6, device=device, dtype="bfloat16" if cuda else "float32",
-                               micro_batch_size=len(batch), max_tokens_per_micro_batch=shape["max_tokens_per_micro_batch"],
-                               gradient_checkpointing=cuda)
+                               micro_batch_size=len(batch), gradient_checkpointing=cuda,
+                               max_tokens_per_micro_batch=shape["max_tokens_per_micro_batch"])
     learner = Learner(model_dir, build_objective("grpo", max_response_length=shape["response"][1]), settings)
     learner.update(batch, 0)  # warm-up (allocator, kernels)
     seconds, peak = _timed(lambda: [learner.update(batch, s + 1) for s in range(steps)], device)
