@@ -120,6 +120,7 @@ def test_huge_numbers_are_refused_not_computed():
 def test_pool_kills_hanging_item_and_keeps_serving(tmp_path):
     target = tmp_path / "pwned_pool"
     with VerifierPool(num_workers=2, timeout_s=1.0, memory_mb=1024) as pool:
+        pool.verify_batch(["\\boxed{1}"] * 2, ["1"] * 2, _test_sleep=0.3)  # both workers started (imports) first
         start = time.perf_counter()
         hung = pool.verify_batch(["\\boxed{1}"], ["1"], _test_sleep=30)
         assert time.perf_counter() - start < 2.0
