@@ -139,7 +139,6 @@ class Learner:
     # ------------------------------------------------------------------------------------------------- building
     def _load_policy(self, model_path: str, for_training: bool = True):
         model = AutoModelForCausalLM.from_pretrained(model_path, dtype=self.master_dtype).to(self.device)
-        model.config.use_cache = False
         if for_training and self.settings.gradient_checkpointing:
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         return model

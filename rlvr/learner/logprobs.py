@@ -95,7 +95,8 @@ class ResponseScorer(nn.Module):
         return self.lm.get_output_embeddings()
 
     def hidden(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
-        return self.lm.get_decoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        backbone = self.lm.get_decoder()
+        return backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor, positions: Tensor, tokens: Tensor, mask: Tensor,
                 temperature: float = 1.0, chunk_tokens: int = 1024, want_entropy: bool = False,
