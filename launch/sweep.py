@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         i = argv.index("--")
         argv, extra = argv[:i], argv[i + 1:]
+        # Hydra overrides never start with "--": such an item after "--" is this script's own flag (--dry-run).
+        argv += [x for x in extra if x.startswith("--")]
+        extra = [x for x in extra if not x.startswith("--")]
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rewards", nargs="+", default=DEFAULT_REWARDS, help="conf/reward options to compare")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="trainer.seed values per reward")

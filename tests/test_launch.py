@@ -20,6 +20,12 @@ def test_multirun_dry_run():
     assert "--multirun reward=verified,random trainer.seed=0,1 trainer.steps=5" in out.stdout
 
 
+def test_own_flags_after_the_separator_are_not_passed_to_training():
+    out = run("--rewards", "verified", "--seeds", "0", "--", "trainer.steps=5", "--dry-run")
+    assert out.returncode == 0 and out.stdout.strip().endswith("trainer.steps=5")  # printed, not run
+    assert "--dry-run" not in out.stdout
+
+
 def test_launcher_option_picks_the_hydra_launcher():
     out = run("--dry-run", "--launcher", "ray", "--seeds", "0", "1")
     assert out.returncode == 0 and out.stdout.count("\n") == 1

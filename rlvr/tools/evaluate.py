@@ -223,6 +223,9 @@ def plot_runs(run_dirs: Sequence[str | Path], out_png: str | Path) -> Path:
         if not path.is_file():
             raise EvalError(f"{path} does not exist; run python -m rlvr.evaluate ... out={d} first")
         summary = json.loads(path.read_text())
+        if "ks" not in summary:
+            raise EvalError(f"{d} is not an evaluation directory (its summary.json has no pass@k): for training "
+                            f"runs use python -m rlvr.report {d} ... (curves, tables, --passk N)")
         ks = [k for k in summary["ks"] if f"pass@{k}" in summary["overall"]]
         ax.plot(ks, [100 * summary["overall"][f"pass@{k}"] for k in ks], marker="o", label=Path(d).name)
     ax.set_xscale("log", base=2)
