@@ -75,11 +75,11 @@ def per_class(pairs, ours, theirs) -> dict[str, dict]:
 
 
 def format_table(table: dict) -> str:
-    head = f"| {'class':16s} | {'n':>6s} | {'ours':>6s} | {'math-verify':>11s} | {'disagree':>8s} " \
+    head = f"| {'class':20s} | {'n':>6s} | {'ours':>6s} | {'math-verify':>11s} | {'disagree':>8s} " \
            f"| {'mv right':>8s} | {'ours right':>10s} | {'both wrong':>10s} |"
     lines = [head, "|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|"]
     for cls, r in table.items():
-        lines.append(f"| {cls:16s} | {r['n']:6d} | {r['ours_ok'] / r['n']:6.1%} | {r['mv_ok'] / r['n']:11.1%} "
+        lines.append(f"| {cls:20s} | {r['n']:6d} | {r['ours_ok'] / r['n']:6.1%} | {r['mv_ok'] / r['n']:11.1%} "
                      f"| {r['disagree']:8d} | {r['mv_right']:8d} | {r['ours_right']:10d} | {r['both_wrong']:10d} |")
     return "\n".join(lines)
 
