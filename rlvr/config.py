@@ -70,6 +70,7 @@ class VerifierConfig:
     num_workers: int = 1             # process-pool workers (0 = in-process)
     timeout_s: float = 5.0
     use_ray_actor: bool = True       # run as a Ray actor (VerifierService) or in the driver
+    backend: str = "rlvr"            # rlvr | math_verify | cascade (the last two run only in pool workers: num_workers >= 1)
 
 
 @dataclass

@@ -84,7 +84,6 @@ class Trainer:
 
         from rlvr.infra.actor_group import ActorGroup
         from rlvr.infra.weight_sync import build_weight_sync
-        from rlvr.learner.actor import LearnerActor
         from rlvr.reward.signals import build_reward_signal
         from rlvr.reward.verifier_client import build_verifier
         from rlvr.rollout.worker import RolloutWorker
@@ -93,9 +92,7 @@ class Trainer:
         check_reward_fits_objective(self.objective, reward_signal, cfg.reward.name)
         t, r = cfg.trainer, cfg.rollout
         threads = int(cfg.cluster.num_cpus) if cfg.cluster.num_cpus else None
-        self.learner = ray.remote(LearnerActor).options(
-            num_cpus=cfg.cluster.learner_num_cpus, num_gpus=cfg.cluster.learner_num_gpus).remote(
-            self.model_path, self.objective, self.learner_settings())
+        self.learner = self.build_learner()
         engine_kwargs = {"dtype": r.dtype}
         if r.engine == "vllm":
             engine_kwargs.update(seed=t.seed, max_model_len=r.max_model_len,
@@ -125,14 +122,22 @@ class Trainer:
     def learner_settings(self):
         from rlvr.learner.learner import LearnerSettings
 
-        cfg, t = self.cfg, self.cfg.trainer
-        return LearnerSettings(
-            lr=t.lr, weight_decay=t.weight_decay, betas=tuple(t.betas), warmup_steps=t.warmup_steps,
-            schedule=t.schedule, total_steps=t.steps, grad_clip=t.grad_clip, mini_batch_prompts=t.mini_batch_prompts,
-            micro_batch_size=t.micro_batch_size, epochs=t.epochs, rollout_temperature=rollout_temperature(cfg),
-            device=t.device, dtype=cfg.model.dtype, seed=t.seed,
-            critic_lr=float(cfg.algorithm.get("critic_lr", 1e-5)),
-            num_threads=int(cfg.cluster.num_cpus) if cfg.cluster.num_cpus else None)
+        return LearnerSettings.from_config(self.cfg, rollout_temperature(self.cfg))
+
+    def build_learner(self):
+        """One LearnerActor, or cluster.learner_world_size data-parallel ranks behind the same kind of handle."""
+        ray = _ray()
+        c = self.cfg.cluster
+        options = {"num_cpus": c.learner_num_cpus, "num_gpus": c.learner_num_gpus}
+        if c.learner_world_size > 1:
+            from rlvr.learner.group import LearnerGroup
+
+            return LearnerGroup(self.model_path, self.objective, self.learner_settings(), c.learner_world_size,
+                                options=options)
+        from rlvr.learner.actor import LearnerActor
+
+        return ray.remote(LearnerActor).options(**options).remote(self.model_path, self.objective,
+                                                                  self.learner_settings())
 
     # ----------------------------------------------------------------------------- the parts tests and tools reach
     @property
@@ -174,7 +179,8 @@ class Trainer:
         """Kill this run's actors (their CPUs/GPUs go back to the cluster)."""
         ray = _ray()
         if self.learner is not None:
-            ray.kill(self.learner)
+            for actor in getattr(getattr(self.learner, "actors", None), "actors", [self.learner]):
+                ray.kill(actor)
         if self.parts is not None:
             self.parts.engines.kill()
             self.parts.verifier.close()

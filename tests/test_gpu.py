@@ -21,7 +21,8 @@ def test_learner_bf16_update_on_cuda(tiny_model_dir):
     finish_batch(batch, learner.objective, learner.score_rollouts(batch))
     metrics = learner.update(batch, 0)
     assert math.isfinite(metrics["loss"]) and metrics["grad_norm"] > 0
-    assert next(learner.model.parameters()).dtype == torch.bfloat16
+    assert learner.dtype == torch.bfloat16  # bf16 compute
+    assert next(learner.model.parameters()).dtype == torch.float32  # fp32 master weights and AdamW state
 
 
 def test_hf_engine_on_cuda_matches_cpu_greedy(tiny_model_dir):

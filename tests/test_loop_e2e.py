@@ -199,3 +199,16 @@ def test_collective_weight_sync_leaves_engines_equal_to_the_learner(engine, tmp_
     steps = [r for r in rows if r.get("step", 0) > 0]
     assert len(steps) == 2 and all(r["sync_max_logprob_error"] <= 1e-4 for r in steps)
     assert any(r["grad_norm"] > 0 for r in steps)  # the weights really moved between syncs
+
+
+def test_two_data_parallel_learner_ranks_in_the_loop(tmp_path, ray_cluster, tiny_model_dir):
+    """cluster.learner_world_size=2: the loop drives two FSDP2 ranks (gloo) like one learner; both weight-sync
+    transports leave the engine equal to the gathered weights."""
+    for sync in ("object_store", "collective"):
+        run_dir = tmp_path / sync
+        trainer = _trainer(run_dir, ["trainer.steps=2", "cluster.learner_world_size=2", "cluster.learner_num_cpus=0.5",
+                                     f"trainer.weight_sync={sync}", "reward=random"], tiny_model_dir.parent.parent)
+        trainer.run()
+        rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        steps = [r for r in rows if r.get("step", 0) > 0]
+        assert len(steps) == 2 and all(r["sync_max_logprob_error"] <= 1e-4 for r in steps), sync

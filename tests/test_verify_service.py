@@ -66,3 +66,22 @@ def test_ray_actor_service():
         ray.get(svc.close.remote())
     finally:
         ray.shutdown()
+
+
+def test_config_backend_reaches_the_pool_and_is_refused_in_process():
+    from omegaconf import OmegaConf
+
+    from rlvr.reward.verifier_client import build_verifier
+
+    cfg = OmegaConf.create({"mode": "default", "num_workers": 0, "timeout_s": 5.0, "use_ray_actor": False,
+                            "backend": "cascade"})
+    with pytest.raises(ValueError, match="num_workers >= 1"):
+        build_verifier(cfg)
+    cfg.num_workers = 1
+    verifier = build_verifier(cfg)
+    try:
+        assert verifier.options["backend"] == "cascade"
+        assert [v.correct for v in verifier.verify_batch(["\\boxed{0.5}", "\\boxed{3}"], ["\\frac{1}{2}", "4"])] == [
+            True, False]
+    finally:
+        verifier.close()

@@ -38,14 +38,25 @@ class LearnerActor:
 
         return free_address()
 
+    def _sends_weights(self) -> bool:
+        """Only learner rank 0 is in the broadcast group; the other ranks help gather the full weights."""
+        return not self.learner.dist.active or self.learner.dist.rank == 0
+
     def join_weight_group(self, host: str, port: int, rank: int, world_size: int, backend: str) -> None:
         from rlvr.infra.weight_sync import join_group
 
-        self.weight_group = join_group(host, port, rank, world_size, backend)
+        if self._sends_weights():
+            self.weight_group = join_group(host, port, rank, world_size, backend)
 
     def _weights_on_device(self) -> dict:
+        """The full HF state dict: the model's own tensors on one rank; gathered from the FSDP shards (a collective
+        every rank joins, through the host) on several."""
         from rlvr.infra.hf_weights import with_lm_head
 
+        if self.learner.dist.active:
+            from rlvr.learner.distributed import full_state_dict
+
+            return with_lm_head(full_state_dict(self.learner.scorer))
         return with_lm_head({k: v.detach() for k, v in self.learner.model.state_dict().items()})
 
     def weight_meta(self, dtype: str) -> list:
@@ -57,7 +68,8 @@ class LearnerActor:
         from rlvr.infra.weight_sync import send_state, tensor_meta
 
         state = self._weights_on_device()
-        send_state(self.weight_group, state, tensor_meta(state, dtype), bucket_bytes)
+        if self._sends_weights():
+            send_state(self.weight_group, state, tensor_meta(state, dtype), bucket_bytes)
 
     def save(self, run_dir: str, step: int, trainer_state: dict, keep_last: int) -> str:
         if self.learner.dist.active:  # several ranks: sharded model + AdamW, full HF weights from rank 0

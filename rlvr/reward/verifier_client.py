@@ -5,6 +5,12 @@ from __future__ import annotations
 def build_verifier(verifier_cfg, verifier_num_cpus: float = 0.0):
     """`reward.verifier` config -> an object with verify_batch(responses, golds), metrics(), close()."""
     options = {"mode": verifier_cfg.mode} if verifier_cfg.mode != "default" else {}
+    backend = verifier_cfg.get("backend", "rlvr")
+    if backend != "rlvr":
+        if verifier_cfg.num_workers < 1:
+            raise ValueError(f"reward.verifier.backend={backend} runs math-verify, which may only run inside the "
+                             f"killable pool: set reward.verifier.num_workers >= 1")
+        options["backend"] = backend
     if verifier_cfg.use_ray_actor:
         from rlvr_verify.service import VerifierService
 
