@@ -217,22 +217,28 @@ def _duration(seconds: float) -> str:
 # -------------------------------------------------------------------------------------------------------- plotting
 def plot_curve(groups: dict[str, list[Run]], key: str, title: str, out_png: Path) -> Path | None:
     """One line per group (mean over its runs) with the min-max band; None when no run logged `key`."""
+    curves = {label: band(runs, key) for label, runs in groups.items()}
+    curves = {label: c for label, c in curves.items() if c[0]}
+    return _band_figure(curves, groups, title, "step", out_png) if curves else None
+
+
+def _band_figure(curves: dict, groups: dict[str, list[Run]], title: str, xlabel: str, out_png: Path,
+                 log2_x: bool = False) -> Path:
+    """Mean line and min-max band per group: curves[label] = (xs, mean, lo, hi)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    curves = {label: band(runs, key) for label, runs in groups.items()}
-    curves = {label: c for label, c in curves.items() if c[0]}
-    if not curves:
-        return None
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    for label, (steps, mean, lo, hi) in curves.items():
-        (line,) = ax.plot(steps, mean, label=f"{label} (n={len(groups[label])})",
-                          marker="o" if len(steps) < 20 else None, markersize=3)
-        ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.18, linewidth=0)
+    for label, (xs, mean, lo, hi) in curves.items():
+        (line,) = ax.plot(xs, mean, label=f"{label} (n={len(groups[label])})",
+                          marker="o" if len(xs) < 20 else None, markersize=3)
+        ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.18, linewidth=0)
+    if log2_x:
+        ax.set_xscale("log", base=2)
     ax.set_title(title)
-    ax.set_xlabel("step")
+    ax.set_xlabel(xlabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -243,11 +249,6 @@ def plot_curve(groups: dict[str, list[Run]], key: str, title: str, out_png: Path
 
 def plot_passk(groups: dict[str, list[Run]], out_png: Path) -> Path | None:
     """pass@k vs k (log2 axis) per group: where a method keeps or loses coverage at large k (the NSR paper)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     curves = {}
     for label, runs in groups.items():
         per_k: dict[int, list[float]] = {}
@@ -260,19 +261,7 @@ def plot_passk(groups: dict[str, list[Run]], out_png: Path) -> Path | None:
                              [max(per_k[k]) for k in ks])
     if not curves:
         return None
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    for label, (ks, mean, lo, hi) in curves.items():
-        (line,) = ax.plot(ks, mean, marker="o", markersize=3, label=f"{label} (n={len(groups[label])})")
-        ax.fill_between(ks, lo, hi, color=line.get_color(), alpha=0.18, linewidth=0)
-    ax.set_xscale("log", base=2)
-    ax.set_title("pass@k on held-out problems (final checkpoint)")
-    ax.set_xlabel("k")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out_png, dpi=90)
-    plt.close(fig)
-    return out_png
+    return _band_figure(curves, groups, "pass@k on held-out problems (final checkpoint)", "k", out_png, log2_x=True)
 
 
 def passk_command(run: Run, n: int, python: str = sys.executable) -> list[str]:
