@@ -23,3 +23,27 @@ def vllm_available() -> bool:
     except Exception:
         return False
     return True
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A local Ray cluster per test module (in-process vLLM engines, no wandb)."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "WANDB_MODE": "disabled"}})
+    yield
+    ray.shutdown()
+
+
+def offline_run_record(run_dir, run_id, timeout_s=60.0):
+    """The bytes of a wandb offline run file; wandb's service finishes writing it shortly after finish() returns."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        files = list((run_dir / "wandb").glob(f"offline-run-*-{run_id}/run-{run_id}.wandb"))
+        data = files[0].read_bytes() if files else b""
+        if len(data) > 100 or time.monotonic() > deadline:
+            return data
+        time.sleep(0.5)

@@ -8,6 +8,7 @@ import torch
 
 from rlvr.infra.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from rlvr.infra.run_logging import RunLogger, plot_metrics, read_metrics
+from tests.conftest import offline_run_record
 
 
 def _setup(model_dir):
@@ -103,7 +104,7 @@ def test_wandb_run_is_named_grouped_and_resumed_under_the_same_id(tmp_path, monk
     log.log(1, {"reward_mean": 1.0})
     log.close()
     run_id = (tmp_path / WANDB_ID_FILE).read_text().strip()
-    record = _offline_run_record(tmp_path, run_id)
+    record = offline_run_record(tmp_path, run_id)
     for text in ["study/sweep1", "reward=random,trainer.seed=1", "reward:random", "algorithm:grpo", "ablation"]:
         assert text.encode() in record, text
     log = RunLogger(tmp_path, wandb_mode="offline", config=config, total_steps=2, resume_step=1, console=False)
@@ -112,14 +113,3 @@ def test_wandb_run_is_named_grouped_and_resumed_under_the_same_id(tmp_path, monk
     assert len(runs) == 2 and all((p / f"run-{run_id}.wandb").exists() for p in runs)
 
 
-def _offline_run_record(run_dir, run_id, timeout_s=60.0):
-    """The bytes of the offline run file; wandb's service finishes writing it shortly after finish() returns."""
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        files = list((run_dir / "wandb").glob(f"offline-run-*-{run_id}/run-{run_id}.wandb"))
-        data = files[0].read_bytes() if files else b""
-        if len(data) > 100 or time.monotonic() > deadline:
-            return data
-        time.sleep(0.5)

@@ -22,16 +22,6 @@ OBJECTIVES = ["grpo", "dr_grpo", "dapo", "ppo", "psr", "nsr", "w_reinforce", "nf
               "siren"]
 
 
-@pytest.fixture(scope="module")
-def ray_cluster():
-    import ray
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "WANDB_MODE": "disabled"}})
-    yield
-    ray.shutdown()
-
-
 def _trainer(tmp_path, overrides, cache):
     from rlvr.loop import Trainer
 

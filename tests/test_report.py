@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from rlvr.tools.report import ReportCallback, find_run_dirs, load_run, main, swept_keys, write_report
+from tests.conftest import offline_run_record
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,22 +105,11 @@ def test_a_two_run_multirun_ends_with_its_report_and_named_wandb_runs(tmp_path):
 
     for run_dir, reward in zip(find_run_dirs([sweep_dir]), ["verified", "random"]):
         run_id = (run_dir / "wandb_id.txt").read_text().strip()
-        record = _offline_run_record(run_dir, run_id)
+        record = offline_run_record(run_dir, run_id)
         group = "/".join(sweep_dir.parts[-2:]).encode()
         assert group in record and f"reward={reward}".encode() in record and f"reward:{reward}".encode() in record
 
 
-def _offline_run_record(run_dir, run_id, timeout_s=60.0):
-    """The bytes of the offline run file; wandb's service finishes writing it shortly after finish() returns."""
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        files = list((run_dir / "wandb").glob(f"offline-run-*-{run_id}/run-{run_id}.wandb"))
-        data = files[0].read_bytes() if files else b""
-        if len(data) > 100 or time.monotonic() > deadline:
-            return data
-        time.sleep(0.5)
 
 
 def test_passk_of_final_checkpoints_is_plotted_and_tabled(sweep, tmp_path):

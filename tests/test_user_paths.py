@@ -21,16 +21,6 @@ ONE_STEP = ["model.warm_start.enabled=false", "rollout.engine=hf", "rollout.prom
 BOXED_TEMPLATE = "data.template='Solve: {problem}. Put the final answer in \\boxed{}.'"
 
 
-@pytest.fixture(scope="module")
-def ray_cluster():
-    import ray
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"VLLM_ENABLE_V1_MULTIPROCESSING": "0", "WANDB_MODE": "disabled"}})
-    yield
-    ray.shutdown()
-
-
 def _problems(n: int, offset: int = 0) -> list[dict]:
     return [{"problem": f"{i}+{i}", "answer": str(2 * i), "id": f"p{i}"} for i in range(offset, offset + n)]
 
