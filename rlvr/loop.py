@@ -49,7 +49,6 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log = log
         self.objective = build_run_objective(cfg)
-        self.needs = self.objective.needs
         self.parts: StepParts | None = None
         self.step_runner: StepRunner | None = None
         self.learner = None
