@@ -195,6 +195,34 @@ class EvaluateConfig:
     count: int = 200
 
 
+@dataclass
+class ExtrapolateConfig:
+    """`python -m rlvr.extrapolate` (conf/extrapolate/extrapolate.yaml): weight or logits extrapolation along an RLVR
+    trajectory, or the linearity check that says whether extrapolating is worth trying."""
+    mode: str = "weights"             # weights (two points) | fit (least squares) | linearity (R^2) | logits (decode)
+    a: Optional[str] = None           # weights, logits: the earlier checkpoint A (an HF dir, e.g. .../step_000060)
+    b: Optional[str] = None           # weights, logits: the later checkpoint B
+    ckpts: list[str] = field(default_factory=list)   # fit, linearity: checkpoints in step order (3+ for a real fit)
+    steps: list[int] = field(default_factory=list)   # their steps, one per checkpoint (default: trainer_state.json)
+    target_step: Optional[float] = None   # weights, fit: the step to extrapolate to
+    out: Optional[str] = None         # weights, fit: the new checkpoint dir; linearity: histograms + linearity.json
+    norm_from: str = "b"              # b: copy norm tensors from the later checkpoint (the paper) | extrapolate
+    alpha: float = 1.5                # logits: z_A + alpha (z_B - z_A); 1 = B, > 1 extrapolates past B
+    prompts: list[str] = field(default_factory=list)  # logits: prompts to complete
+    n: int = 1                        # logits: samples per prompt
+    temperature: float = 0.6          # logits: 0 = greedy
+    top_p: float = 0.95
+    max_tokens: Optional[int] = None  # tokens per sequence; None = 256 (logits) or 64 (linearity)
+    seed: int = 0                     # logits: sampling seed; linearity: weight sample and default texts
+    device: str = "cpu"               # logits: cpu | cuda
+    fraction: float = 0.001           # linearity: fraction of each tensor's weights sampled
+    min_per_tensor: int = 50          # linearity: at least this many weights per tensor
+    texts: Optional[str] = None       # linearity: file with one sequence per line to teacher-force
+    num_texts: int = 8                # linearity: sequences sampled from the first checkpoint when texts is None
+    data: str = "math500"             # linearity: benchmark whose questions prompt those samples (or a .jsonl path)
+    template: str = "qwen_boxed"      # linearity: prompt template (rlvr.data.eval_sets.TEMPLATES)
+
+
 TRAIN_GROUPS = ("model", "data", "reward", "rollout", "trainer", "logger", "cluster")
 
 
@@ -214,10 +242,15 @@ def without_training_groups():
         repo.update(hidden)
 
 
+def register_extrapolate_config() -> None:
+    ConfigStore.instance().store(name="extrapolate_schema", node=ExtrapolateConfig)
+
+
 def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="rlvr_schema", node=RLVRConfig)
     register_evaluate_config()
+    register_extrapolate_config()
     for group, node in [("model", ModelConfig), ("data", DataConfig), ("reward", RewardConfig),
                         ("rollout", RolloutConfig), ("trainer", TrainerConfig), ("logger", LoggerConfig),
                         ("cluster", ClusterConfig)]:
@@ -237,6 +270,7 @@ def _conf_dir():
 CONF_DIR = _conf_dir()
 # The evaluator's own root: its keys `model=` / `data=` would otherwise be read as the training config's groups.
 EVAL_CONF_DIR = CONF_DIR / "evaluate"
+EXTRAPOLATE_CONF_DIR = CONF_DIR / "extrapolate"   # likewise its own root (data= is a plain key there)
 
 
 def compose(overrides: list[str] | None = None, config_name: str = "config", config_dir=None):
@@ -247,7 +281,7 @@ def compose(overrides: list[str] | None = None, config_name: str = "config", con
     register_configs()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir or CONF_DIR), version_base="1.3"):
-        if config_name == "evaluate":
+        if config_name in ("evaluate", "extrapolate"):
             with without_training_groups():
                 return hydra_compose(config_name=config_name, overrides=overrides or [])
         return hydra_compose(config_name=config_name, overrides=overrides or [])

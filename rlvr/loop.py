@@ -11,15 +11,10 @@ from omegaconf import DictConfig, OmegaConf
 from rlvr.algorithms import Objective, build_objective
 from rlvr.data.prompts import build_prompt_source
 from rlvr.infra.env import apply_engine_env
+from rlvr.infra.lazy_ray import lazy_ray
 from rlvr.step import StaleWeightsError, StepParts, StepRunner, rollout_temperature
 
 __all__ = ["StaleWeightsError", "Trainer", "build_run_objective"]
-
-
-def _ray():
-    import ray
-
-    return ray
 
 
 def build_run_objective(cfg: DictConfig) -> Objective:
@@ -73,7 +68,7 @@ class Trainer:
 
     def setup(self) -> None:
         """Start Ray (or join a cluster) and build the learner, the engine group, the verifier and the data."""
-        ray = _ray()
+        ray = lazy_ray()
         cfg = self.cfg
         if not ray.is_initialized():
             ray.init(address=cfg.cluster.address, num_cpus=cfg.cluster.num_cpus, num_gpus=cfg.cluster.num_gpus,
@@ -125,7 +120,7 @@ class Trainer:
 
     def build_learner(self):
         """One LearnerActor, or cluster.learner_world_size data-parallel ranks behind the same kind of handle."""
-        ray = _ray()
+        ray = lazy_ray()
         c = self.cfg.cluster
         options = {"num_cpus": c.learner_num_cpus, "num_gpus": c.learner_num_gpus}
         if c.learner_world_size > 1:
@@ -176,7 +171,7 @@ class Trainer:
     # ----------------------------------------------------------------------------------------------- the loop
     def close(self) -> None:
         """Kill this run's actors (their CPUs/GPUs go back to the cluster)."""
-        ray = _ray()
+        ray = lazy_ray()
         if self.learner is not None:
             for actor in getattr(getattr(self.learner, "actors", None), "actors", [self.learner]):
                 ray.kill(actor)
@@ -185,7 +180,7 @@ class Trainer:
             self.parts.verifier.close()
 
     def run(self, close: bool = True) -> dict:
-        ray = _ray()
+        ray = lazy_ray()
         from rlvr.infra.checkpoint import latest_checkpoint
         from rlvr.infra.run_logging import RunLogger, plot_metrics
 
@@ -245,7 +240,7 @@ class Trainer:
 
     def _rl_extra(self, anchor, metrics):
         """RL-Extra (docs/ALGORITHMS.md 9): every M real steps, extrapolate from the last anchor forward by alpha."""
-        ray = _ray()
+        ray = lazy_ray()
         from rlvr.tools.extrapolate import extrapolate_state_dicts
 
         current = ray.get(self.learner.named_weights.remote())
@@ -257,7 +252,7 @@ class Trainer:
         return new
 
     def _checkpoint(self, step: int, initial_acc: float, last_acc: float) -> None:
-        ray = _ray()
+        ray = lazy_ray()
         state = {"step": step, "data_cursor": step, "initial_heldout_accuracy": initial_acc,
                  "last_heldout_accuracy": last_acc, "objective": self.objective.state_dict(),
                  "policy_version": self.parts.policy_version}

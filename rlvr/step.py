@@ -23,6 +23,7 @@ from rlvr.algorithms.kl import k3
 from rlvr.algorithms.policy_loss import truncated_importance_weights
 from rlvr.batch import TrainBatch
 from rlvr.data.prompts import PromptItem
+from rlvr.infra.lazy_ray import lazy_ray
 from rlvr.reward.signals import RewardInputs
 
 
@@ -46,12 +47,6 @@ class StepParts:
     log: Any = print
     counters: dict[str, int] = field(default_factory=dict)
     policy_version: int = 0       # updates the learner's weights have received (optimizer steps, RL-Extra jumps)
-
-
-def _ray():
-    import ray
-
-    return ray
 
 
 def rollout_temperature(cfg) -> float:
@@ -206,7 +201,7 @@ class StepRunner:
     # ---------------------------------------------------------------------------------------------- advantages
     def add_advantages(self, batch: TrainBatch) -> dict[str, float]:
         """The learner's no-grad pass (old/reference log-probs, values), then the advantages, here on the driver."""
-        scores = _ray().get(self.p.learner.score_rollouts.remote(batch, self.p.objective))
+        scores = lazy_ray().get(self.p.learner.score_rollouts.remote(batch, self.p.objective))
         return finish_batch(batch, self.p.objective, scores, self.p.cfg.trainer.is_cap)
 
     # ---------------------------------------------------------------------------------------------------- sync
@@ -217,7 +212,7 @@ class StepRunner:
 
     def check_sync(self) -> float:
         """Log-probs of a fixed sequence from every engine must equal the learner's; returns the worst error."""
-        ray = _ray()
+        ray = lazy_ray()
         tol = self.p.cfg.trainer.sync_tolerance
         ref = ray.get(self.p.learner.score.remote([self.p.sync_probe]))[0]
         worst = 0.0
@@ -234,7 +229,7 @@ class StepRunner:
 
     # ------------------------------------------------------------------------------------------------ one step
     def __call__(self, step: int) -> dict[str, float]:
-        ray = _ray()
+        ray = lazy_ray()
         t_start = time.time()
         metrics: dict[str, float] = {}
         if self.needs.data == "demonstrations":

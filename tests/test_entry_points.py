@@ -1,5 +1,5 @@
 """One CLI convention (issue 10): every entry point answers --help with exit 0 and its usage, without starting any
-work. Hydra apps (train, evaluate) print their groups and keys; argparse utilities their arguments."""
+work. Hydra apps (train, evaluate, extrapolate) print their groups and keys; argparse utilities their arguments."""
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +43,7 @@ def test_train_help_lists_groups_and_keys(help_outputs):
 
 def test_extrapolate_linearity_defaults_to_a_shipped_benchmark():
     from rlvr.data.eval_sets import load_benchmark
-    from rlvr.tools.extrapolate import _parser
+    from rlvr.tools.extrapolate import compose_extrapolate
 
-    args = _parser().parse_args(["linearity", "--ckpts", "a", "b", "c", "--out", "o"])
-    assert load_benchmark(args.data)  # math500 ships; aime24 does not
+    cfg = compose_extrapolate(["mode=linearity", "ckpts=[a,b,c]", "out=o"])
+    assert load_benchmark(cfg.data)  # math500 ships; aime24 does not

@@ -175,8 +175,8 @@ def test_cli_main_with_tiny_model(tmp_path, monkeypatch, capsys):
     assert ev.main(["plot", "--runs", str(tmp_path / "hf"), str(tmp_path / "logits"), "--out",
                     str(tmp_path / "f.png")]) == 0
     assert (tmp_path / "f.png").is_file()
-    assert extrapolate_main(["logits", "--model-a", str(m), "--model-b", str(m), "--alpha", "1.5", "--prompt",
-                             "1+1=", "--max-tokens", "4"]) == 0
+    assert extrapolate_main(["mode=logits", f"a={m}", f"b={m}", "alpha=1.5", "prompts=['1+1=']",
+                             "max_tokens=4"]) == 0
     assert '"prompt": "1+1="' in capsys.readouterr().out
 
 

@@ -75,8 +75,7 @@ def test_checkpoint_cli_writes_loadable_model(tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     a, b = _tiny_ckpt(tmp_path, "step_000010", 1, 10), _tiny_ckpt(tmp_path, "step_000020", 2, 20)
-    assert main(["weights", "--from", str(a), "--to", str(b), "--target-step", "20", "--out",
-                 str(tmp_path / "x20")]) == 0
+    assert main(["mode=weights", f"a={a}", f"b={b}", "target_step=20", f"out={tmp_path / 'x20'}"]) == 0
     model = AutoModelForCausalLM.from_pretrained(tmp_path / "x20")
     sd_b = load_state_dict(b)
     for k, v in model.state_dict().items():
@@ -92,13 +91,29 @@ def test_checkpoint_cli_writes_loadable_model(tmp_path):
     assert torch.equal(lm.lm_head.weight, lm.model.embed_tokens.weight)
     # three points on a line: fit at T equals the two-point extrapolation
     fitted = fit_checkpoints([a, b, out], 40, tmp_path / "fit40", steps=[10, 20, 30])
+    assert main(["mode=fit", f"ckpts=[{a},{b},{out}]", "steps=[10,20,30]", "target_step=40",
+                 f"out={tmp_path / 'fit40_cli'}"]) == 0
+    assert torch.equal(load_state_dict(tmp_path / "fit40_cli")[k], load_state_dict(fitted)[k])
     assert torch.allclose(load_state_dict(fitted)[k], 3 * sd_b[k] - 2 * sd_a[k], atol=1e-5)
 
 
 def test_missing_step_is_reported_with_the_flag(tmp_path, capsys):
     a, b = _tiny_ckpt(tmp_path, "a", 1), _tiny_ckpt(tmp_path, "b", 2)
-    assert main(["weights", "--from", str(a), "--to", str(b), "--target-step", "5", "--out", str(tmp_path / "o")]) == 2
+    assert main(["mode=weights", f"a={a}", f"b={b}", "target_step=5", f"out={tmp_path / 'o'}"]) == 2
     err = capsys.readouterr().err
-    assert "trainer_state.json" in err and "--step-a" in err
-    assert main(["weights", "--from", str(a), "--to", str(b), "--target-step", "5", "--out", str(tmp_path / "o"),
-                 "--step-a", "0", "--step-b", "5"]) == 0
+    assert "trainer_state.json" in err and "steps=[A,B]" in err
+    assert main(["mode=weights", f"a={a}", f"b={b}", "target_step=5", f"out={tmp_path / 'o'}", "steps=[0,5]"]) == 0
+
+
+def test_cli_names_the_missing_key_and_the_replaced_subcommand_form(tmp_path, capsys):
+    a = _tiny_ckpt(tmp_path, "a", 1)
+    assert main(["mode=fit", f"ckpts=[{a}]", "target_step=3"]) == 2
+    assert "mode=fit needs out=" in capsys.readouterr().err
+    assert main(["mode=weights", f"a={a}", f"b={a}", "target_step=3", "out=o", "steps=[1,2,3]"]) == 2
+    assert "steps= has 3 values for 2 checkpoints" in capsys.readouterr().err
+    assert main(["mode=sideways"]) == 2
+    assert "mode='sideways'" in capsys.readouterr().err
+    assert main(["weights", "--from", str(a)]) == 2
+    assert "mode=weights a=" in capsys.readouterr().err
+    assert main(["nonsense_key=1"]) == 2
+    assert "nonsense_key" in capsys.readouterr().err

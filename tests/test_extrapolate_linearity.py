@@ -35,8 +35,8 @@ def test_linearity_cli_on_an_exactly_linear_trajectory(tmp_path):
     c = extrapolate_checkpoints(a, b, 3, tmp_path / "c", step_a=0, step_b=1, norm_from="extrapolate")
     texts = tmp_path / "texts.txt"
     texts.write_text("12+7=19\n3*4=12\n")
-    assert main(["linearity", "--ckpts", str(a), str(b), str(c), "--steps", "0", "1", "3", "--out",
-                 str(tmp_path / "lin"), "--texts", str(texts)]) == 0
+    assert main(["mode=linearity", f"ckpts=[{a},{b},{c}]", "steps=[0,1,3]", f"out={tmp_path / 'lin'}",
+                 f"texts={texts}"]) == 0
     summary = json.loads((tmp_path / "lin" / "linearity.json").read_text())
     assert summary["weights"]["fraction_r2_gt_0.7"] == 1.0 and summary["weights"]["quantiles"]["0.05"] > 0.999
     assert summary["token_logprobs"]["count"] == 7 + 6  # every token after BOS of "12+7=19" and "3*4=12"

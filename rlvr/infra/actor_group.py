@@ -7,11 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Sequence
 
-
-def _ray():
-    import ray
-
-    return ray
+from rlvr.infra.lazy_ray import lazy_ray
 
 
 class ActorGroup:
@@ -23,7 +19,7 @@ class ActorGroup:
 
     def __init__(self, actor_cls: type, world_size: int, make_args: Callable[[int], tuple[tuple, dict]],
                  options: dict[str, Any] | None = None, name: str = "actor"):
-        ray = _ray()
+        ray = lazy_ray()
         self.name = name
         remote_cls = ray.remote(actor_cls).options(**(options or {}))
         self.actors = []
@@ -37,7 +33,7 @@ class ActorGroup:
 
     def call_all(self, method: str, *args, **kwargs) -> list[Any]:
         """Call `method` on every member with the same arguments; results in rank order."""
-        return _ray().get(self.submit_all(method, *args, **kwargs))
+        return lazy_ray().get(self.submit_all(method, *args, **kwargs))
 
     def submit_all(self, method: str, *args, **kwargs) -> list[Any]:
         """The same call on every member, without waiting: object refs in rank order."""
@@ -72,7 +68,7 @@ class ActorGroup:
     def gather_shards(self, submitted, on_restart: Callable[[int], None] | None = None
                       ) -> list[tuple[int, list[int], Any]]:
         """Wait for submit_shards' calls; a dead member is waited for, re-prepared by on_restart, and retried."""
-        ray = _ray()
+        ray = lazy_ray()
         out = []
         for rank, shard, fut, call in submitted:
             try:
@@ -87,7 +83,7 @@ class ActorGroup:
 
     def wait_until_alive(self, rank: int, timeout_s: float = 300.0) -> None:
         """Block until a restarting member answers `ping` (its constructor reloads the model), or fail loudly."""
-        ray = _ray()
+        ray = lazy_ray()
         deadline = time.time() + timeout_s
         while True:
             try:
@@ -101,6 +97,6 @@ class ActorGroup:
                 time.sleep(1.0)
 
     def kill(self) -> None:
-        ray = _ray()
+        ray = lazy_ray()
         for actor in self.actors:
             ray.kill(actor)

@@ -12,11 +12,7 @@ import dataclasses
 import socket
 from typing import Any
 
-
-def _ray():
-    import ray
-
-    return ray
+from rlvr.infra.lazy_ray import lazy_ray
 
 
 def free_tcp_address() -> str:
@@ -24,7 +20,7 @@ def free_tcp_address() -> str:
     with socket.socket() as s:
         s.bind(("", 0))
         port = s.getsockname()[1]
-    return f"tcp://{_ray().util.get_node_ip_address()}:{port}"
+    return f"tcp://{lazy_ray().util.get_node_ip_address()}:{port}"
 
 
 class _Method:
@@ -67,7 +63,7 @@ class LearnerGroup:
         """Wait for the other ranks' last call and re-raise its error, if any."""
         pending, self._pending = self._pending, []
         if pending:
-            _ray().get(pending)
+            lazy_ray().get(pending)
 
     def __getattr__(self, name: str) -> _Method:
         if name.startswith("_"):

@@ -4,15 +4,14 @@ RLVR moves most weights nearly linearly in the step count, so a checkpoint at a 
 earlier ones (W = W_A + alpha (W_B - W_A)) or from a least-squares line through several. Norm layers and non-float
 tensors are not extrapolated by default: the paper copies them from the later checkpoint.
 
-CLI:
-  python -m rlvr.extrapolate weights --from CKPT_A --to CKPT_B --target-step T --out DIR [--step-a N --step-b M]
-  python -m rlvr.extrapolate fit --ckpts A B C ... --target-step T --out DIR
-  python -m rlvr.extrapolate linearity --ckpts A B C ... --out DIR
-  python -m rlvr.extrapolate logits --model-a A --model-b B --alpha 1.5 --prompt "..."
+CLI (a Hydra app over conf/extrapolate/extrapolate.yaml, typed by rlvr.config.ExtrapolateConfig):
+  python -m rlvr.extrapolate mode=weights a=CKPT_A b=CKPT_B target_step=T out=DIR [steps=[N,M]]
+  python -m rlvr.extrapolate mode=fit ckpts=[A,B,C] target_step=T out=DIR
+  python -m rlvr.extrapolate mode=linearity ckpts=[A,B,C] out=DIR
+  python -m rlvr.extrapolate mode=logits a=A b=B alpha=1.5 prompts=['1+1=']
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -118,7 +117,7 @@ def save_extrapolated(state: Mapping[str, torch.Tensor], template_dir, out_dir, 
 
 def extrapolate_checkpoints(ckpt_a, ckpt_b, target_step: float, out_dir, step_a: int | None = None,
                             step_b: int | None = None, norm_from: str = "b") -> Path:
-    ta, tb = read_step(ckpt_a, step_a, "--step-a"), read_step(ckpt_b, step_b, "--step-b")
+    ta, tb = read_step(ckpt_a, step_a, "steps=[A,B]"), read_step(ckpt_b, step_b, "steps=[A,B]")
     alpha = alpha_for(ta, tb, target_step)
     sd = extrapolate_state_dicts(load_state_dict(ckpt_a), load_state_dict(ckpt_b), alpha, norm_from)
     return save_extrapolated(sd, ckpt_b, out_dir, {"mode": "two-point", "from": str(ckpt_a), "to": str(ckpt_b),
@@ -128,9 +127,9 @@ def extrapolate_checkpoints(ckpt_a, ckpt_b, target_step: float, out_dir, step_a:
 
 def fit_checkpoints(ckpts: list, target_step: float, out_dir, steps: list[int] | None = None,
                     norm_from: str = "b") -> Path:
-    steps = steps or [read_step(c, None, "--steps") for c in ckpts]
+    steps = steps or [read_step(c, None, "steps=[...]") for c in ckpts]
     if len(steps) != len(ckpts):
-        raise ValueError(f"--steps has {len(steps)} values for {len(ckpts)} checkpoints")
+        raise ValueError(f"steps= has {len(steps)} values for {len(ckpts)} checkpoints")
     sd = least_squares_extrapolate((load_state_dict(c) for c in ckpts), [float(s) for s in steps], target_step,
                                    norm_from)
     return save_extrapolated(sd, ckpts[-1], out_dir, {"mode": "least-squares", "ckpts": [str(c) for c in ckpts],
@@ -139,84 +138,131 @@ def fit_checkpoints(ckpts: list, target_step: float, out_dir, steps: list[int] |
 
 
 # ---------------------------------------------------------------- CLI
-def _parser() -> argparse.ArgumentParser:
-    """argparse, not Hydra: each subcommand is a small utility over checkpoint paths (issue 10's convention)."""
-    p = argparse.ArgumentParser(prog="python -m rlvr.extrapolate", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="cmd", required=True)
-    ckpt = "an HF checkpoint dir (runs/<name>/<time>/checkpoints/step_NNNNNN)"
-    norm = "b: copy the norm tensors from B (default); extrapolate: extrapolate them like the other weights"
-    w = sub.add_parser("weights", help="two-checkpoint linear extrapolation")
-    w.add_argument("--from", dest="ckpt_a", required=True, help=f"the earlier checkpoint A: {ckpt}")
-    w.add_argument("--to", dest="ckpt_b", required=True, help="the later checkpoint B")
-    w.add_argument("--target-step", type=float, required=True, help="the step to extrapolate to")
-    w.add_argument("--out", required=True, help="directory for the extrapolated checkpoint")
-    w.add_argument("--step-a", type=int, help="A's step (default: its trainer_state.json)")
-    w.add_argument("--step-b", type=int, help="B's step (default: its trainer_state.json)")
-    w.add_argument("--norm-from", choices=NORM_FROM, default="b", help=norm)
-    f = sub.add_parser("fit", help="least-squares line through 3+ checkpoints")
-    f.add_argument("--ckpts", nargs="+", required=True, help=f"three or more checkpoints: {ckpt}")
-    f.add_argument("--steps", nargs="+", type=int, help="their steps (default: their trainer_state.json)")
-    f.add_argument("--target-step", type=float, required=True, help="the step to extrapolate to")
-    f.add_argument("--out", required=True, help="directory for the extrapolated checkpoint")
-    f.add_argument("--norm-from", choices=NORM_FROM, default="b", help=norm)
-    lin = sub.add_parser("linearity", help="R^2 of weights and token log-probs vs step")
-    lin.add_argument("--ckpts", nargs="+", required=True, help=f"three or more checkpoints: {ckpt}")
-    lin.add_argument("--steps", nargs="+", type=int, help="their steps (default: their trainer_state.json)")
-    lin.add_argument("--out", required=True, help="directory for the R^2 histograms and linearity.json")
-    lin.add_argument("--fraction", type=float, default=0.001, help="fraction of each tensor's weights sampled")
-    lin.add_argument("--min-per-tensor", type=int, default=50, help="at least this many weights per tensor")
-    lin.add_argument("--seed", type=int, default=0, help="seed of the weight sample")
-    lin.add_argument("--texts", help="file with one sequence per line to teacher-force (default: samples of the "
-                                     "first checkpoint on --data prompts)")
-    lin.add_argument("--num-texts", type=int, default=8, help="sequences sampled when --texts is not given")
-    lin.add_argument("--max-tokens", type=int, default=64, help="tokens per sampled sequence")
-    lin.add_argument("--data", default="math500",
-                     help="benchmark whose questions prompt the default sequences (shipped: math500, gsm8k; or a "
-                          ".jsonl path)")
-    lin.add_argument("--template", default="qwen_boxed", help="prompt template (rlvr.data.eval_sets.TEMPLATES)")
-    lo = sub.add_parser("logits", help="decode with z = z_A + alpha (z_B - z_A)")
-    lo.add_argument("--model-a", required=True, help=f"the earlier checkpoint A: {ckpt}")
-    lo.add_argument("--model-b", required=True, help="the later checkpoint B")
-    lo.add_argument("--alpha", type=float, required=True, help="1 = B; > 1 extrapolates past B")
-    lo.add_argument("--prompt", action="append", required=True, help="a prompt (repeat for several)")
-    lo.add_argument("--n", type=int, default=1, help="samples per prompt")
-    lo.add_argument("--temperature", type=float, default=0.6, help="0 = greedy")
-    lo.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling mass")
-    lo.add_argument("--max-tokens", type=int, default=256, help="tokens per sample")
-    lo.add_argument("--seed", type=int, default=0, help="sampling seed")
-    lo.add_argument("--device", default="cpu", help="cpu | cuda")
-    return p
+MODES = ("weights", "fit", "linearity", "logits")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+class ExtrapolateError(ValueError):
+    pass
+
+
+def _require(cfg, key: str, why: str):
+    value = cfg[key]
+    if value is None or (isinstance(value, str) and not value) or (not isinstance(value, (str, int, float))
+                                                                   and len(value) == 0):
+        raise ExtrapolateError(f"mode={cfg.mode} needs {key}= ({why}); see python -m rlvr.extrapolate --help")
+    return value
+
+
+def _steps(cfg, count: int) -> list[int] | None:
+    steps = [int(s) for s in cfg.steps or []]
+    if steps and len(steps) != count:
+        raise ExtrapolateError(f"steps= has {len(steps)} values for {count} checkpoints; give one step per checkpoint "
+                               "or none (each checkpoint's trainer_state.json is read)")
+    return steps or None
+
+
+def _max_tokens(cfg, default: int) -> int:
+    return default if cfg.max_tokens is None else int(cfg.max_tokens)
+
+
+def extrapolate(cfg) -> dict:
+    """One run of the tool from a composed config; prints and returns what it wrote or generated."""
+    mode = str(cfg.mode)
+    if mode not in MODES:
+        raise ExtrapolateError(f"mode={mode!r}: choose one of {list(MODES)}")
+    ckpt = "an HF checkpoint dir such as runs/<name>/<time>/checkpoints/step_NNNNNN"
+    if mode == "weights":
+        a, b = _require(cfg, "a", f"the earlier checkpoint, {ckpt}"), _require(cfg, "b", "the later checkpoint")
+        steps = _steps(cfg, 2) or [None, None]
+        out = extrapolate_checkpoints(a, b, float(_require(cfg, "target_step", "the step to extrapolate to")),
+                                      _require(cfg, "out", "the directory to write"), steps[0], steps[1],
+                                      str(cfg.norm_from))
+        result = json.loads((out / "extrapolation.json").read_text())
+    elif mode == "fit":
+        ckpts = list(_require(cfg, "ckpts", f"two or more checkpoints in step order, {ckpt}"))
+        out = fit_checkpoints(ckpts, float(_require(cfg, "target_step", "the step to extrapolate to")),
+                              _require(cfg, "out", "the directory to write"), _steps(cfg, len(ckpts)),
+                              str(cfg.norm_from))
+        result = {"wrote": str(out)}
+    elif mode == "linearity":
+        from rlvr.tools.linearity import run_linearity
+
+        ckpts = list(_require(cfg, "ckpts", f"three or more checkpoints in step order, {ckpt}"))
+        result = run_linearity(ckpts, _require(cfg, "out", "the directory for the R^2 histograms"),
+                               steps=_steps(cfg, len(ckpts)), fraction=float(cfg.fraction),
+                               min_per_tensor=int(cfg.min_per_tensor), seed=int(cfg.seed), texts_file=cfg.texts,
+                               num_texts=int(cfg.num_texts), max_tokens=_max_tokens(cfg, 64), data=str(cfg.data),
+                               template=str(cfg.template))
+    else:
+        from rlvr.rollout.logits_engine import LogitsExtrapolationEngine
+
+        prompts = [str(p) for p in _require(cfg, "prompts", "a list of prompts, e.g. prompts=['1+1=']")]
+        engine = LogitsExtrapolationEngine.from_paths(_require(cfg, "a", f"the earlier checkpoint, {ckpt}"),
+                                                      _require(cfg, "b", "the later checkpoint"), float(cfg.alpha),
+                                                      device=str(cfg.device))
+        samples = engine.generate(prompts, n=int(cfg.n), temperature=float(cfg.temperature), top_p=float(cfg.top_p),
+                                  max_tokens=_max_tokens(cfg, 256), seed=int(cfg.seed))
+        result = {"samples": [{"prompt": p, "response": s.text, "finish_reason": s.finish_reason}
+                              for p, group in zip(prompts, samples) for s in group]}
+        for row in result["samples"]:
+            print(json.dumps(row))
+        return result
+    print(json.dumps(result, indent=2))
+    return result
+
+
+def compose_extrapolate(overrides):
+    """The tool's config from KEY=VALUE overrides (the in-process twin of the Hydra command line)."""
+    from rlvr.config import EXTRAPOLATE_CONF_DIR, compose
+
     try:
-        if args.cmd == "weights":
-            out = extrapolate_checkpoints(args.ckpt_a, args.ckpt_b, args.target_step, args.out, args.step_a,
-                                          args.step_b, args.norm_from)
-            print(json.dumps(json.loads((out / "extrapolation.json").read_text())))
-        elif args.cmd == "fit":
-            out = fit_checkpoints(args.ckpts, args.target_step, args.out, args.steps, args.norm_from)
-            print(f"wrote {out}")
-        elif args.cmd == "linearity":
-            from rlvr.tools.linearity import run_linearity
+        return compose(list(overrides), config_name="extrapolate", config_dir=EXTRAPOLATE_CONF_DIR)
+    except Exception as e:  # hydra's ConfigCompositionException / OverrideParseException name the key
+        raise ExtrapolateError(f"{e}. Keys: python -m rlvr.extrapolate --help") from None
 
-            summary = run_linearity(args.ckpts, args.out, steps=args.steps, fraction=args.fraction,
-                                    min_per_tensor=args.min_per_tensor, seed=args.seed, texts_file=args.texts,
-                                    num_texts=args.num_texts, max_tokens=args.max_tokens, data=args.data,
-                                    template=args.template)
-            print(json.dumps(summary, indent=2))
-        elif args.cmd == "logits":
-            from rlvr.rollout.logits_engine import LogitsExtrapolationEngine
 
-            engine = LogitsExtrapolationEngine.from_paths(args.model_a, args.model_b, args.alpha, device=args.device)
-            results = engine.generate(args.prompt, n=args.n, temperature=args.temperature, top_p=args.top_p,
-                                      max_tokens=args.max_tokens, seed=args.seed)
-            for prompt, samples in zip(args.prompt, results):
-                for s in samples:
-                    print(json.dumps({"prompt": prompt, "response": s.text, "finish_reason": s.finish_reason}))
+def _legacy_form(argv) -> str | None:
+    """The argparse form before Hydra (`weights --from A --to B ...`): say what to type instead of failing obscurely."""
+    if argv and argv[0] in MODES:
+        return (f"the subcommand form `{argv[0]} --flag ...` became Hydra keys: python -m rlvr.extrapolate "
+                f"mode={argv[0]} a=... b=... target_step=... out=... (see --help)")
+    return None
+
+
+def main(argv=None) -> int:
+    """In-process entry (tests, notebooks): KEY=VALUE overrides. The command line goes through cli() (Hydra)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        legacy = _legacy_form(argv)
+        if legacy:
+            raise ExtrapolateError(legacy)
+        extrapolate(compose_extrapolate(argv))
     except (CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0
 
+
+def cli() -> int:
+    """`python -m rlvr.extrapolate`: Hydra over conf/extrapolate/extrapolate.yaml (--help, --cfg job, --multirun)."""
+    legacy = _legacy_form(sys.argv[1:])
+    if legacy:
+        print(f"error: {legacy}", file=sys.stderr)
+        return 2
+    import hydra
+
+    from rlvr.config import EXTRAPOLATE_CONF_DIR, register_extrapolate_config
+
+    register_extrapolate_config()  # only this tool's schema: data= is a plain key here
+    status = {"rc": 0}
+
+    @hydra.main(config_path=str(EXTRAPOLATE_CONF_DIR), config_name="extrapolate", version_base="1.3")
+    def app(cfg) -> None:
+        try:
+            extrapolate(cfg)
+        except (CheckpointError, ValueError) as e:  # a message the user can act on, no traceback
+            print(f"error: {e}", file=sys.stderr)
+            status["rc"] = 2
+
+    app()
+    return status["rc"]
