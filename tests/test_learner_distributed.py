@@ -1,19 +1,23 @@
 """Two learner ranks (FSDP2 over gloo, two processes) equal one learner on the same global batch: the same summed
-gradient and the same weights after each step, for GRPO (seq-mean-token-mean) and W-REINFORCE (token-mean, with a
-KL-to-reference loss so the reference is sharded too), with one rank short of a micro-batch; and a 2-rank run
-resumed from its sharded checkpoint (torch.distributed.checkpoint, beside full HF weights) equals the uninterrupted
-one."""
+gradient and the same weights after each step, for GRPO (seq-mean-token-mean), W-REINFORCE (token-mean, with a
+KL-to-reference loss so the reference is sharded too), PPO (the critic sharded too: its weights and the values it
+gives the next step's advantages) and SIREN (its entropy anchor summed over ranks' micro-batches, its mini-batch
+statistic likewise), with one rank short of a micro-batch; and a 2-rank run resumed from its sharded checkpoint
+(torch.distributed.checkpoint, beside full HF weights; the critic and its AdamW state in it) equals the
+uninterrupted one."""
 import torch
 import torch.multiprocessing as mp
 from transformers import AutoModelForCausalLM
 
 from rlvr.algorithms import build_objective
 from rlvr.batch import TrainBatch
+from rlvr.learner import distributed
 from rlvr.learner.learner import Learner, LearnerSettings
 from rlvr.learner.sharded_checkpoint import load_sharded_checkpoint, save_sharded_checkpoint
 from rlvr.step import finish_batch
 
-CASES = {"grpo": {"max_response_length": 8}, "w_reinforce": {"kl_loss_coef": 0.1}}
+CASES = {"grpo": {"max_response_length": 8}, "w_reinforce": {"kl_loss_coef": 0.1}, "ppo": {},
+         "siren": {"alpha": 0.5, "max_response_length": 8}}
 
 
 def _batches():
@@ -46,15 +50,26 @@ def _weights(learner):
     return {k: v.clone() for k, v in learner.named_weights().items()}  # one rank's are the live parameters
 
 
+def _critic_weights(learner):
+    if learner.critic is None:
+        return {}
+    if learner.dist.active:
+        return distributed.full_state_dict(learner.critic, prefix="")  # rank 0's; the others get {}
+    return {k: v.detach().clone() for k, v in learner.critic.state_dict().items()}
+
+
 def _run(learner, run_dir=None):
     """Step 0, (checkpoint), step 1: the gradient and weights after each step."""
     batches = _batches()
     _step(learner, batches[0], 0)
-    out = {"grads0": _full_grads(learner), "weights0": _weights(learner)}
+    out = {"grads0": _full_grads(learner), "weights0": _weights(learner),
+           "objective_state0": learner.objective.state_dict()}
     if run_dir is not None:
-        out["checkpoint"] = str(save_sharded_checkpoint(learner, run_dir, 1, {"data_cursor": 7}, keep_last=1))
+        # The loop keeps the objective's state (SIREN's anchor, PPO's KL) in the trainer state; so does this run.
+        out["checkpoint"] = str(save_sharded_checkpoint(
+            learner, run_dir, 1, {"data_cursor": 7, "objective": learner.objective.state_dict()}, keep_last=1))
     _step(learner, batches[1], 1)
-    out.update(grads1=_full_grads(learner), weights1=_weights(learner))
+    out.update(grads1=_full_grads(learner), weights1=_weights(learner), critic1=_critic_weights(learner))
     return out
 
 
@@ -66,11 +81,21 @@ def _rank_main(rank, world, model_dir, init_file, out_dir):
         results[algorithm] = _run(make(), run_dir=f"{out_dir}/run_{algorithm}")
         resumed = make()
         state = load_sharded_checkpoint(resumed, results[algorithm]["checkpoint"])
-        assert state == {"data_cursor": 7, "step": 1}
+        assert state["data_cursor"] == 7 and state["step"] == 1
+        resumed.objective.load_state_dict(state["objective"])
         _step(resumed, _batches()[1], 1)
         results[algorithm]["resumed_weights1"] = resumed.named_weights()
     if rank == 0:
         torch.save(results, f"{out_dir}/results.pt")
+
+
+def _same_state(a, b) -> bool:
+    """Objective states (nested dicts of floats) equal up to float summation order."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and set(a) == set(b) and all(_same_state(a[k], b[k]) for k in a)
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 1e-6
+    return a == b
 
 
 def _close(a, b, atol):
@@ -90,6 +115,10 @@ def test_two_gloo_ranks_equal_one_learner_and_resume_exactly(tiny_model_dir, tmp
             assert torch.allclose(got["grads" + step], single["grads" + step], atol=1e-6, rtol=1e-4), algorithm
             for k, v in single["weights" + step].items():
                 assert _close(got["weights" + step][k], v, 1e-5), (algorithm, step, k)
+        assert _same_state(got["objective_state0"], single["objective_state0"]), algorithm  # SIREN's anchor, PPO's KL
+        assert set(got["critic1"]) == set(single["critic1"]) and (algorithm != "ppo" or single["critic1"])
+        for k, v in single["critic1"].items():
+            assert _close(got["critic1"][k], v, 1e-5), (algorithm, "critic", k)
         for k, v in got["weights1"].items():  # resumed from the sharded checkpoint == uninterrupted
             assert torch.equal(got["resumed_weights1"][k], v), (algorithm, k)
         hf = AutoModelForCausalLM.from_pretrained(got["checkpoint"]).state_dict()  # full HF weights beside the shards

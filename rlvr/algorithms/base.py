@@ -95,7 +95,15 @@ class Objective:
         raise NotImplementedError(f"algorithm '{self.name}' has no critic")
 
     def on_rollout(self, inp: LossInputs) -> None:
-        pass
+        """The whole scored rollout batch (log-probs, values; no logits), once per step before the advantages."""
+
+    def wants_rollout_statistic(self) -> bool:
+        """Whether the learner's scoring pass should measure statistic_part over the rollout batch this step (a
+        no-grad pass over each micro-batch's logits, summed over micro-batches and ranks: on_rollout_statistic)."""
+        return False
+
+    def on_rollout_statistic(self, total: float, count: int) -> None:
+        """The rollout batch's (sum, count) of statistic_part, when wants_rollout_statistic() said so."""
 
     def statistic_part(self, logits: Tensor, mask: Tensor) -> tuple[float, int]:
         """(sum, count) of a mini-batch statistic over one micro-batch (Needs.minibatch_statistic)."""

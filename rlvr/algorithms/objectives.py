@@ -286,10 +286,18 @@ class SIREN(DrGRPO):
     def begin_minibatch(self, total: float | None, count: int) -> None:
         self.minibatch = None if total is None else ((total / count if count else 0.0), count)
 
-    def on_rollout(self, inp: LossInputs) -> None:
+    def wants_rollout_statistic(self) -> bool:
+        return self.anchor is None  # measured once, at the first rollout step
+
+    def on_rollout_statistic(self, total: float, count: int) -> None:
         if self.anchor is None:
+            self.anchor = total / count if count else 0.0
+
+    def on_rollout(self, inp: LossInputs) -> None:
+        """A caller holding the whole batch's logits (tests, a lone loss) may set the anchor from them directly."""
+        if self.anchor is None and inp.logits is not None:
             with torch.no_grad():
-                self.anchor = float(self.selected(require(inp.logits, "logits", self.name), inp.mask)[0])
+                self.on_rollout_statistic(*self.statistic_part(inp.logits, inp.mask))
 
     def loss(self, inp: LossInputs) -> tuple[Tensor, dict[str, float]]:
         loss, metrics = super().loss(inp)

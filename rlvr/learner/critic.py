@@ -17,4 +17,5 @@ class ValueModel(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """[B, L] value of each prefix (the state before the next token)."""
         hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.value_head(hidden).squeeze(-1).float()
+        # A fresh tensor, not a view: FSDP2 warns that an in-place op on a view would skip its pre-backward hook.
+        return self.value_head(hidden).squeeze(-1).float().clone()

@@ -67,22 +67,26 @@ def init_distributed(rank: int, world_size: int, init_method: str | None, backen
     return DistContext(dist.get_rank(), dist.get_world_size())
 
 
-def decoder_layers(causal_lm: nn.Module) -> list[nn.Module]:
-    """The transformer blocks (FSDP units, activation-checkpointing and compile units)."""
-    layers = getattr(causal_lm.get_decoder(), "layers", None)
+def decoder_layers(model: nn.Module) -> list[nn.Module]:
+    """The transformer blocks (FSDP units, activation-checkpointing and compile units) of a causal LM or of a bare
+    backbone (the critic's)."""
+    decoder = model.get_decoder() if hasattr(model, "get_decoder") else model
+    layers = getattr(decoder, "layers", None)
     if layers is None:
-        raise ValueError(f"{type(causal_lm).__name__}: no decoder .layers to shard")
+        raise ValueError(f"{type(model).__name__}: no decoder .layers to shard")
     return list(layers)
 
 
-def shard(scorer: nn.Module, compute_dtype: torch.dtype, master_dtype: torch.dtype, summed_grads: bool = True) -> None:
-    """FSDP2: each decoder layer its own unit, the rest (embeddings, final norm, lm_head) the root's; parameters
-    stay sharded in master_dtype, gathered in compute_dtype, gradients reduced in fp32."""
+def shard(root: nn.Module, layers: list[nn.Module], compute_dtype: torch.dtype, master_dtype: torch.dtype,
+          summed_grads: bool = True) -> None:
+    """FSDP2: each decoder layer its own unit, the rest (embeddings, final norm, lm_head or value head) the root's;
+    parameters stay sharded in master_dtype, gathered in compute_dtype, gradients reduced in fp32. Used for the
+    policy (root: the ResponseScorer), the reference and the critic (root: the ValueModel)."""
     from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
     policy = MixedPrecisionPolicy(param_dtype=compute_dtype if compute_dtype != master_dtype else None,
                                   reduce_dtype=torch.float32)
-    units = decoder_layers(scorer.lm) + [scorer]
+    units = list(layers) + [root]
     for unit in units:
         fully_shard(unit, mp_policy=policy)
     if summed_grads:
@@ -91,13 +95,14 @@ def shard(scorer: nn.Module, compute_dtype: torch.dtype, master_dtype: torch.dty
             unit.set_force_sum_reduction_for_comms(True)  # a plain SUM (gloo has no PREMUL_SUM)
 
 
-def full_state_dict(scorer: nn.Module) -> dict[str, torch.Tensor]:
-    """The whole HF state dict on CPU (a collective: every rank calls it; every rank gets it)."""
+def full_state_dict(scorer: nn.Module, prefix: str = PREFIX) -> dict[str, torch.Tensor]:
+    """The whole state dict on CPU, `prefix` stripped (HF names for the scorer). A collective: every rank calls it;
+    rank 0 gets it (with cpu_offload the others get an empty dict)."""
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
     sd = get_model_state_dict(scorer, options=StateDictOptions(full_state_dict=True, cpu_offload=True,
                                                                broadcast_from_rank0=False))
-    return {k[len(PREFIX):]: v for k, v in sd.items()}
+    return {k[len(prefix):]: v for k, v in sd.items()}
 
 
 def load_full_state_dict(scorer: nn.Module, state: dict[str, torch.Tensor]) -> None:
@@ -113,20 +118,26 @@ def get_keys(module: nn.Module) -> set[str]:
     return set(module.state_dict().keys())
 
 
-def save_sharded(directory: str | Path, scorer: nn.Module, optimizer: torch.optim.Optimizer) -> None:
-    """Model and AdamW state as each rank holds them (torch.distributed.checkpoint): no rank gathers the whole."""
+def save_sharded(directory: str | Path, parts: dict[str, tuple[nn.Module, torch.optim.Optimizer]]) -> None:
+    """Model and AdamW state as each rank holds them (torch.distributed.checkpoint): no rank gathers the whole.
+    `parts` names each (module, optimizer) pair: the policy, and the critic when there is one."""
     import torch.distributed.checkpoint as dcp
     from torch.distributed.checkpoint.state_dict import get_state_dict
 
-    model_sd, optim_sd = get_state_dict(scorer, optimizer)
-    dcp.save({"model": model_sd, "optimizer": optim_sd}, checkpoint_id=str(directory))
+    state = {}
+    for name, (module, optimizer) in parts.items():
+        state[f"{name}_model"], state[f"{name}_optimizer"] = get_state_dict(module, optimizer)
+    dcp.save(state, checkpoint_id=str(directory))
 
 
-def load_sharded(directory: str | Path, scorer: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+def load_sharded(directory: str | Path, parts: dict[str, tuple[nn.Module, torch.optim.Optimizer]]) -> None:
     import torch.distributed.checkpoint as dcp
     from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
 
-    model_sd, optim_sd = get_state_dict(scorer, optimizer)
-    state = {"model": model_sd, "optimizer": optim_sd}
+    state = {}
+    for name, (module, optimizer) in parts.items():
+        state[f"{name}_model"], state[f"{name}_optimizer"] = get_state_dict(module, optimizer)
     dcp.load(state, checkpoint_id=str(directory))
-    set_state_dict(scorer, optimizer, model_state_dict=state["model"], optim_state_dict=state["optimizer"])
+    for name, (module, optimizer) in parts.items():
+        set_state_dict(module, optimizer, model_state_dict=state[f"{name}_model"],
+                       optim_state_dict=state[f"{name}_optimizer"])

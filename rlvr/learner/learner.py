@@ -122,11 +122,12 @@ class Learner:
             self.reference = self._prepare(ref).eval().requires_grad_(False)
         self.critic = self.critic_optimizer = None
         if self.needs.critic:
-            if self.dist.active:
-                raise NotImplementedError("a critic (PPO) with cluster.learner_world_size > 1 is not supported yet")
             from rlvr.learner.critic import ValueModel
 
             self.critic = ValueModel(model_path, self.master_dtype).to(self.device)
+            if self.dist.active:  # sharded like the policy; its gradients summed over ranks the same way
+                distributed.shard(self.critic, distributed.decoder_layers(self.critic.backbone), self.dtype,
+                                  self.master_dtype)
             self.critic_optimizer = torch.optim.AdamW(self.critic.parameters(), lr=settings.critic_lr)
         fused = settings.fused_adamw if settings.fused_adamw is not None else self.device.type == "cuda"
         self.optimizer = torch.optim.AdamW(self.scorer.parameters(), lr=settings.lr, betas=tuple(settings.betas),
@@ -149,7 +150,7 @@ class Learner:
             for layer in distributed.decoder_layers(scorer.lm):
                 layer.compile()
         if self.dist.active:
-            distributed.shard(scorer, self.dtype, self.master_dtype)
+            distributed.shard(scorer, distributed.decoder_layers(scorer.lm), self.dtype, self.master_dtype)
         return scorer
 
     def _autocast(self):
@@ -218,11 +219,10 @@ class Learner:
 
         Several ranks split the rows and gather the results (every rank returns the whole batch)."""
         objective = objective or self.objective
-        # Full logits only for an on_rollout hook that reads them (SIREN's anchor), not for an entropy bonus.
-        full_logits = objective.needs.full_logits and type(objective).on_rollout is not Objective.on_rollout
-        if full_logits and self.dist.active:
-            raise NotImplementedError("objectives with Needs.full_logits (SIREN's anchor) need on_rollout over the "
-                                      "whole batch's logits: not supported with several learner ranks yet")
+        # Logits only for a rollout statistic the objective still wants (SIREN's anchor, once), one micro-batch at a
+        # time: the statistic is a (sum, count) that adds up over micro-batches and ranks.
+        want_statistic = objective.wants_rollout_statistic()
+        statistic = [0.0, 0.0]
         pb = pad_batch(batch, self.pad_id).to(self.device)
         B, T = pb.mask.shape
         out = {"old_logprobs": pb.mask.new_zeros(B, T)}
@@ -230,34 +230,37 @@ class Learner:
             out["ref_logprobs"] = pb.mask.new_zeros(B, T)
         if self.critic is not None:
             out["values"] = pb.mask.new_zeros(B, T)
-        logit_parts: list[tuple[list[int], torch.Tensor]] = []
         self.scorer.eval()
         for rows in self._plan(list(range(B)), batch):
             mi = torch.tensor(rows or [0], device=self.device)
             mpb = _rows(pb, mi)
             t = mpb.mask.shape[1]
-            got = {"old_logprobs": self._forward(self.scorer, mpb, want_logits=full_logits)}
+            got = {"old_logprobs": self._forward(self.scorer, mpb, want_logits=want_statistic)}
             if self.reference is not None:
                 got["ref_logprobs"] = self._forward(self.reference, mpb, want_logits=False)
-            if not rows:  # a rank short of micro-batches keeps FSDP's collectives in step; result unused
-                continue
-            if full_logits:
-                logit_parts.append((rows, got["old_logprobs"]["logits"]))
-            for k, v in got.items():
-                out[k][mi, :t] = v["logprobs"]
+            values = None
             if self.critic is not None:
                 with self._autocast():
-                    out["values"][mi, :t] = self._values(mpb)
+                    values = self._values(mpb)
+            if not rows:  # a rank short of micro-batches keeps FSDP's collectives in step; result unused
+                continue
+            if want_statistic:
+                part, count = objective.statistic_part(got["old_logprobs"]["logits"], mpb.mask)
+                statistic = [statistic[0] + part, statistic[1] + count]
+            for k, v in got.items():
+                out[k][mi, :t] = v["logprobs"]
+            if values is not None:
+                out["values"][mi, :t] = values
         self.scorer.train()
         if self.dist.active:  # each rank filled its own rows (zeros elsewhere): the sum is the whole batch
             for v in out.values():
                 torch.distributed.all_reduce(v)
-        if full_logits:
-            out["logits"] = _place_rows(logit_parts, B, T)
-        logits = out.pop("logits", None)
+        if want_statistic:
+            total, count = self.dist.sum(statistic)
+            objective.on_rollout_statistic(total, int(count))
         objective.on_rollout(LossInputs(
             logprobs=out["old_logprobs"], mask=pb.mask, global_tokens=float(pb.mask.sum()),
-            global_seqs=float(len(batch)), old_logprobs=out["old_logprobs"], logits=logits,
+            global_seqs=float(len(batch)), old_logprobs=out["old_logprobs"],
             ref_logprobs=out.get("ref_logprobs"), values=out.get("values")))
         out = {k: v.cpu() for k, v in out.items()}
         out["objective_state"] = objective.state_dict()
@@ -341,19 +344,20 @@ class Learner:
                         group_accuracy=None if group_rate is None else group_rate[mi])
                     loss, m = objective.loss(li)
                     (loss * weight).backward()
-                    if not mb:
-                        continue
-                    _accumulate(sums, counts, m)
-                    mb_loss += float(loss.detach())  # micro-batch losses are partial sums of the mini-batch loss
-                    entropy_sum += float((out["entropy"].detach() * mpb.mask).sum())
-                    entropy_tokens += float(mpb.mask.sum())
+                    critic_metrics = {}
                     if self.critic is not None:
                         with self._autocast():
                             li.values = self._values(mpb)
                         li.old_values, li.returns = cut(values), cut(returns)
                         closs, cm = objective.critic_loss(li)
-                        closs.backward()
-                        _accumulate(sums, counts, {**cm, "critic_loss": float(closs.detach())})
+                        (closs * weight).backward()
+                        critic_metrics = {**cm, "critic_loss": float(closs.detach())}
+                    if not mb:
+                        continue
+                    _accumulate(sums, counts, {**m, **critic_metrics})
+                    mb_loss += float(loss.detach())  # micro-batch losses are partial sums of the mini-batch loss
+                    entropy_sum += float((out["entropy"].detach() * mpb.mask).sum())
+                    entropy_tokens += float(mpb.mask.sum())
                 mb_losses.append(self.dist.sum([mb_loss])[0])
                 grad_norms.append(_total(torch.nn.utils.clip_grad_norm_(self.scorer.parameters(), s.grad_clip)))
                 self.optimizer.step()
@@ -392,8 +396,9 @@ class Learner:
 
     # ------------------------------------------------------------------------------------- checkpoint/resume state
     def training_state(self) -> dict[str, Any]:
+        """The schedule, and the critic with its AdamW state on one rank (several ranks shard them: save_sharded)."""
         state = {"scheduler": self.scheduler.state_dict()}
-        if self.critic is not None:
+        if self.critic is not None and not self.dist.active:
             state["critic"] = self.critic.state_dict()
             state["critic_optimizer"] = self.critic_optimizer.state_dict()
         return state
@@ -402,15 +407,21 @@ class Learner:
         """Model and AdamW state as each rank holds them (torch.distributed.checkpoint, no rank gathers the whole),
         plus the schedule and critic (rank 0). A collective: every rank calls it with the same directory."""
         directory = Path(directory)
-        distributed.save_sharded(directory / "sharded", self.scorer, self.optimizer)
+        distributed.save_sharded(directory / "sharded", self._sharded_parts())
         if self.dist.rank == 0:
             torch.save(self.training_state(), directory / "learner_state.pt")
         self.dist.barrier()
 
     def load_sharded(self, directory: str | Path) -> None:
         directory = Path(directory)
-        distributed.load_sharded(directory / "sharded", self.scorer, self.optimizer)
+        distributed.load_sharded(directory / "sharded", self._sharded_parts())
         self.load_training_state(torch.load(directory / "learner_state.pt", weights_only=False))
+
+    def _sharded_parts(self) -> dict[str, tuple[torch.nn.Module, torch.optim.Optimizer]]:
+        parts = {"policy": (self.scorer, self.optimizer)}
+        if self.critic is not None:
+            parts["critic"] = (self.critic, self.critic_optimizer)
+        return parts
 
     def load_training_state(self, state: dict[str, Any]) -> None:
         self.scheduler.load_state_dict(state["scheduler"])
@@ -432,16 +443,6 @@ def _rows(pb: PaddedBatch, idx: torch.Tensor) -> PaddedBatch:
     T = max(1, int(mask.sum(-1).max()))
     return PaddedBatch(pb.input_ids[idx, :L], attn[:, :L], pb.positions[idx, :T], pb.response_ids[idx, :T],
                        mask[:, :T])
-
-
-def _place_rows(parts: list[tuple[list[int], torch.Tensor]], n_rows: int, width: int) -> torch.Tensor:
-    """Micro-batch results [b, t, ...] (each trimmed to its own longest response, rows in any order) back into
-    [n_rows, width, ...] at their batch rows."""
-    first = parts[0][1]
-    out = first.new_zeros((n_rows, width, *first.shape[2:]))
-    for rows, chunk in parts:
-        out[rows, :chunk.shape[1]] = chunk
-    return out
 
 
 def _merge_rank_metrics(ctx: distributed.DistContext, sums: dict[str, float], counts: dict[str, int]
