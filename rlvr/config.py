@@ -111,6 +111,8 @@ class TrainerConfig:
     micro_batch_size: int = 128                # sequences per forward/backward (gradient accumulation)
     max_tokens_per_micro_batch: Optional[int] = None  # token budget: rows x longest <= budget, rows sorted by
                                                # length (verl's dynamic batch size); None = micro_batch_size rows
+    padding_free: bool = False                 # run each micro-batch as one packed row (no padding FLOPs); the
+                                               # token budget is then on the sum of lengths
     logprob_chunk_tokens: int = 1024           # tokens per lm_head chunk: log-probs without [B, T, V] logits
     fused_adamw: Optional[bool] = None         # None = fused on CUDA, plain elsewhere
     epochs: int = 1                            # passes over each rollout batch

@@ -1,6 +1,7 @@
-"""The learner at scale, on CPU: token-budget micro-batches give one batch's gradients, bf16 compute keeps fp32
-master weights that a 1e-6 step still moves, the engines get weights in the export dtype and the sync check scores
-exactly those, activation checkpointing does not change gradients, ASFT gets its reference logits."""
+"""The learner at scale, on CPU: token-budget and padding-free (packed) micro-batches give one batch's gradients,
+bf16 compute keeps fp32 master weights that a 1e-6 step still moves, the engines get weights in the export dtype
+and the sync check scores exactly those, activation checkpointing does not change gradients, ASFT gets its reference
+logits."""
 import pytest
 import torch
 
@@ -152,6 +153,45 @@ def test_bench_learner_runs_on_cpu_beside_the_plain_baseline():
     """`python -m rlvr.bench learner` at the CPU shape: both runs produce figures (speed is never asserted)."""
     from rlvr.tools.bench import bench_learner
 
-    ours, plain, info = bench_learner("cpu", steps=1)
+    ours, packed, plain, info = bench_learner("cpu", steps=1)
     assert info["device"] in ("cpu", "cuda") and info["tokens_per_step"] > 0
-    assert ours["tokens_per_s"] > 0 and plain["tokens_per_s"] > 0 and ours["tflops"] > 0
+    assert ours["tokens_per_s"] > 0 and packed["tokens_per_s"] > 0 and plain["tokens_per_s"] > 0
+    assert ours["tflops"] > 0
+
+
+def test_packed_plan_budgets_the_sum_of_lengths():
+    lengths = [40, 5, 6, 38, 7, 5, 39, 6]
+    plan = plan_micro_batches(list(range(8)), lengths, micro_batch_size=4, max_tokens=50, packed=True)
+    assert sorted(r for mb in plan for r in mb) == list(range(8))
+    assert all(sum(lengths[r] for r in mb) <= 50 for mb in plan)
+    assert plan == [[0, 4], [6, 2, 1], [3, 7, 5]]  # first fit, longest first: 47, 50, 49 tokens
+    assert padded_cost(plan, lengths, packed=True) == sum(lengths)  # no padding at all
+
+
+@pytest.mark.parametrize("algorithm", ["grpo", "siren"])
+def test_padding_free_rows_give_the_padded_log_probs_entropy_and_gradients(tiny_model_dir, algorithm):
+    """Packed rows (position ids restarting per sequence) score every token as the right-padded batch does, and
+    an update on them gives the same gradients (SIREN: with its entropy penalty active, full logits included)."""
+    padded = _learner(tiny_model_dir, algorithm, micro_batch_size=3)
+    packed = _learner(tiny_model_dir, algorithm, micro_batch_size=3, padding_free=True)
+    batches = {}
+    for name, learner in (("padded", padded), ("packed", packed)):
+        batch = batches[name] = _batch()
+        finish_batch(batch, learner.objective, learner.score_rollouts(batch))
+        if algorithm == "siren":
+            learner.objective.anchor = 0.0  # the penalty active
+        metrics = learner.update(batch, 0)
+        batches[name + "_entropy"] = metrics["entropy"]
+    assert torch.allclose(batches["padded"].old_logprobs, batches["packed"].old_logprobs, atol=1e-5)
+    assert float(batches["packed"].old_logprobs.abs().sum()) > 0
+    assert batches["padded_entropy"] == pytest.approx(batches["packed_entropy"], abs=1e-5)
+    assert torch.allclose(_grads(padded), _grads(packed), atol=1e-6, rtol=1e-4)
+
+
+def test_padding_free_refuses_a_backbone_that_lets_packed_sequences_attend_to_each_other(tiny_model_dir,
+                                                                                       monkeypatch):
+    import transformers.masking_utils as masking
+
+    monkeypatch.setattr(masking, "find_packed_sequence_indices", lambda position_ids: None)  # packing ignored
+    with pytest.raises(ValueError, match="trainer.padding_free=true.*differently from padded"):
+        _learner(tiny_model_dir, padding_free=True)

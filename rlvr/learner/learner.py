@@ -54,6 +54,7 @@ class LearnerSettings:
     master_dtype: str = "float32"           # parameters and AdamW state (fp32 so a 1e-6 step is not rounded away)
     export_dtype: str | None = None         # weights sent to the engines; None = the compute dtype
     max_tokens_per_micro_batch: int | None = None  # token-budget micro-batches (None: micro_batch_size rows)
+    padding_free: bool = False              # each micro-batch as one packed row (position ids restart per sequence)
     logprob_chunk_tokens: int = 1024        # tokens per lm_head chunk in the log-prob/entropy path
     gradient_checkpointing: bool = False    # recompute decoder layers in the backward
     compile: bool = False                   # torch.compile each decoder layer
@@ -74,7 +75,7 @@ class LearnerSettings:
             device=t.device, dtype=m.dtype, seed=t.seed, critic_lr=float(cfg.algorithm.get("critic_lr", 1e-5)),
             num_threads=int(cfg.cluster.num_cpus) if cfg.cluster.num_cpus else None,
             master_dtype=m.get("master_dtype", "float32"), export_dtype=cfg.rollout.get("dtype"),
-            max_tokens_per_micro_batch=t.get("max_tokens_per_micro_batch"),
+            max_tokens_per_micro_batch=t.get("max_tokens_per_micro_batch"), padding_free=t.get("padding_free", False),
             logprob_chunk_tokens=t.get("logprob_chunk_tokens", 1024),
             gradient_checkpointing=m.get("gradient_checkpointing", False), compile=m.get("compile", False),
             fused_adamw=t.get("fused_adamw"), world_size=cfg.cluster.get("learner_world_size", 1), **overrides)
@@ -114,11 +115,11 @@ class Learner:
         self.tokenizer = AutoTokenizer.from_pretrained(model_path)
         self.pad_id = self.tokenizer.pad_token_id
         self.model = self._load_policy(model_path)
-        self.scorer = self._prepare(ResponseScorer(self.model))
+        self.scorer = self._prepare(ResponseScorer(self.model, settings.padding_free))
         self.model.train()
         self.reference = None
         if self.needs.reference_model:
-            ref = ResponseScorer(self._load_policy(model_path, for_training=False))
+            ref = ResponseScorer(self._load_policy(model_path, for_training=False), settings.padding_free)
             self.reference = self._prepare(ref).eval().requires_grad_(False)
         self.critic = self.critic_optimizer = None
         if self.needs.critic:
@@ -136,6 +137,8 @@ class Learner:
         # The temperature the loss is computed at: the rollout's (verl), unless the objective decouples it (OSFT).
         self.train_temperature = (self.needs.train_temperature if self.needs.train_temperature is not None
                                   else settings.rollout_temperature)
+        if settings.padding_free:
+            self._check_padding_free()
 
     # ------------------------------------------------------------------------------------------------- building
     def _load_policy(self, model_path: str, for_training: bool = True):
@@ -152,6 +155,30 @@ class Learner:
         if self.dist.active:
             distributed.shard(scorer, distributed.decoder_layers(scorer.lm), self.dtype, self.master_dtype)
         return scorer
+
+    @torch.no_grad()
+    def _check_padding_free(self) -> None:
+        """Packed rows must score like padded ones: a backbone whose attention ignores restarting position ids
+        would let packed sequences attend to each other. Checked once on two probe sequences of different length."""
+        probe = TrainBatch(prompt_ids=[[1, 5, 6, 7], [1, 8]], response_ids=[[9, 10, 11], [12, 13, 14, 15, 16]],
+                           group_ids=[0, 1])
+        pb = pad_batch(probe, self.pad_id).to(self.device)
+        self.scorer.eval()
+        got = {}
+        for packed in (False, True):
+            self.scorer.padding_free = packed
+            got[packed] = self._forward(self.scorer, pb, want_logits=False)["logprobs"]
+        self.scorer.padding_free = True
+        self.scorer.train()
+        err = float((got[True] - got[False]).abs().max())
+        tol = 1e-4 if self.dtype == torch.float32 else 5e-2
+        if not err <= tol:
+            raise ValueError(
+                f"trainer.padding_free=true: {type(self.model).__name__} with attn_implementation="
+                f"{self.model.config._attn_implementation!r} scores packed sequences differently from padded ones "
+                f"(max log-prob difference {err:.2e}), so its attention does not separate packed sequences. Set "
+                f"trainer.padding_free=false, or use attn_implementation flash_attention_2 / sdpa with a "
+                f"transformers version that reads packed position ids.")
 
     def _autocast(self):
         """bf16 compute over fp32 master weights on one rank (FSDP's policy casts instead on several)."""
@@ -272,7 +299,8 @@ class Learner:
         s = self.settings
         lengths = [len(p) + len(r) for p, r in zip(batch.prompt_ids, batch.response_ids)]
         plans = [plan_micro_batches(rank_rows(rows, r, self.dist.world_size), lengths, s.micro_batch_size,
-                                    s.max_tokens_per_micro_batch) for r in range(self.dist.world_size)]
+                                    s.max_tokens_per_micro_batch, packed=s.padding_free)
+                 for r in range(self.dist.world_size)]
         mine = plans[self.dist.rank]
         return mine + [[] for _ in range(max(len(p) for p in plans) - len(mine))]
 

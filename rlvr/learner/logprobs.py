@@ -86,17 +86,29 @@ class ResponseScorer(nn.Module):
     One module whose forward touches every parameter, so that FSDP's root hooks gather the embedding and lm_head
     before they are used here (calling the backbone and reading lm_head.weight from outside would see shards)."""
 
-    def __init__(self, causal_lm: nn.Module):
+    def __init__(self, causal_lm: nn.Module, padding_free: bool = False):
         super().__init__()
         self.lm = causal_lm
+        self.padding_free = padding_free
 
     @property
     def lm_head(self) -> nn.Linear:
         return self.lm.get_output_embeddings()
 
     def hidden(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+        """[B, L, H] final hidden states of right-padded rows. Padding-free: the rows' real tokens run as one packed
+        row (position ids restart at each sequence, which transformers turns into a block-diagonal causal mask,
+        or flash-attention's varlen kernel), so no FLOP is spent on padding; the result is scattered back to
+        [B, L, H] with zeros at padding."""
         backbone = self.lm.get_decoder()
-        return backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+        if not self.padding_free:
+            return backbone(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+        keep = attention_mask > 0
+        positions = (attention_mask.long().cumsum(-1) - 1)[keep][None]
+        packed = backbone(input_ids=input_ids[keep][None], position_ids=positions, use_cache=False).last_hidden_state
+        out = packed.new_zeros((*input_ids.shape, packed.shape[-1]))
+        out[keep] = packed[0]
+        return out
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor, positions: Tensor, tokens: Tensor, mask: Tensor,
                 temperature: float = 1.0, chunk_tokens: int = 1024, want_entropy: bool = False,

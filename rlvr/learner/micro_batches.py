@@ -3,28 +3,42 @@
 Fixed size (today's `trainer.micro_batch_size`) cuts consecutive rows. A token budget
 (`trainer.max_tokens_per_micro_batch`, like verl's dynamic batch size) sorts the rows by length and packs them so
 that rows x longest <= budget: long responses travel few to a micro-batch, short ones many, and right-padding wastes
-little. Either way the losses use the mini-batch's global normalisers, so the summed gradient is the same.
+little. Padding-free micro-batches (`trainer.padding_free`) run as one packed row, so their cost is the sum of their lengths,
+not rows x longest, and the budget is on that sum. Either way the losses use the mini-batch's global normalisers, so
+the summed gradient is the same.
 """
 from __future__ import annotations
 
 
 def plan_micro_batches(rows: list[int], lengths: list[int], micro_batch_size: int,
-                       max_tokens: int | None = None) -> list[list[int]]:
+                       max_tokens: int | None = None, packed: bool = False) -> list[list[int]]:
     """Partition `rows` (indices into the batch, lengths[row] = prompt + response tokens) into micro-batches.
 
-    With max_tokens, rows are taken longest first and a micro-batch grows while (rows + 1) x its longest row stays
-    within the budget (a row longer than the budget goes alone); otherwise consecutive chunks of micro_batch_size."""
+    With max_tokens, rows are taken longest first and each goes into a micro-batch whose cost with it stays within
+    the budget ((rows + 1) x its longest row; packed: the sum of lengths, first fit); a row longer than the budget
+    goes alone. Otherwise consecutive chunks of micro_batch_size."""
     if not max_tokens:
         step = max(1, micro_batch_size)
         return [rows[i:i + step] for i in range(0, len(rows), step)]
     ordered = sorted(rows, key=lambda r: (-lengths[r], r))
     plan: list[list[int]] = []
     for r in ordered:
-        if plan and (len(plan[-1]) + 1) * lengths[plan[-1][0]] <= max_tokens:
-            plan[-1].append(r)
-        else:
+        # Packed: first fit (a short row fills the room a long one left). Padded: the current micro-batch only,
+        # since adding a row to an earlier one costs that one's longest row, not this row's length.
+        candidates = plan if packed else plan[-1:]
+        home = next((mb for mb in candidates if _cost(mb + [r], lengths, packed) <= max_tokens), None)
+        if home is None:
             plan.append([r])
+        else:
+            home.append(r)
     return plan
+
+
+def _cost(micro_batch: list[int], lengths: list[int], packed: bool) -> int:
+    """Tokens one forward pass processes: rows x longest when right-padded, the sum of lengths when packed."""
+    if packed:
+        return sum(lengths[r] for r in micro_batch)
+    return len(micro_batch) * max(lengths[r] for r in micro_batch)
 
 
 def rank_rows(rows: list[int], rank: int, world_size: int) -> list[int]:
@@ -32,6 +46,6 @@ def rank_rows(rows: list[int], rank: int, world_size: int) -> list[int]:
     return rows[rank::world_size]
 
 
-def padded_cost(plan: list[list[int]], lengths: list[int]) -> int:
-    """Tokens the forward passes actually process (rows x longest, padding included)."""
-    return sum(len(mb) * max(lengths[r] for r in mb) for mb in plan if mb)
+def padded_cost(plan: list[list[int]], lengths: list[int], packed: bool = False) -> int:
+    """Tokens the forward passes actually process (rows x longest, padding included; packed: the real tokens)."""
+    return sum(_cost(mb, lengths, packed) for mb in plan if mb)

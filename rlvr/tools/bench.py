@@ -124,7 +124,8 @@ def _figures(name: str, seconds: float, tokens: int, n_params: int, peak_gib: fl
             "mfu": achieved / peak_tflops if peak_tflops else float("nan"), "peak_gib": peak_gib, "seconds": seconds}
 
 
-def bench_learner_update(model_dir: str, batch, shape: dict, device: str, steps: int) -> dict:
+def bench_learner_update(model_dir: str, batch, shape: dict, device: str, steps: int, padding_free: bool = False
+                         ) -> dict:
     import torch
 
     from rlvr.algorithms import build_objective
@@ -133,7 +134,8 @@ def bench_learner_update(model_dir: str, batch, shape: dict, device: str, steps:
     cuda = device == "cuda"
     settings = LearnerSettings(lr=1e-6, device=device, dtype="bfloat16" if cuda else "float32",
                                micro_batch_size=len(batch), gradient_checkpointing=cuda,
-                               max_tokens_per_micro_batch=shape["max_tokens_per_micro_batch"])
+                               max_tokens_per_micro_batch=shape["max_tokens_per_micro_batch"],
+                               padding_free=padding_free)
     learner = Learner(model_dir, build_objective("grpo", max_response_length=shape["response"][1]), settings)
     learner.update(batch, 0)  # warm-up (allocator, kernels)
     seconds, peak = _timed(lambda: [learner.update(batch, s + 1) for s in range(steps)], device)
@@ -196,10 +198,12 @@ def bench_learner(shape_name: str | None = None, steps: int = 2, peak_tflops: fl
     batch = random_batch(shape)
     tokens = sum(len(p) + len(r) for p, r in zip(batch.prompt_ids, batch.response_ids))
     ours = bench_learner_update(model_dir, batch, shape, device, steps)
+    packed = bench_learner_update(model_dir, batch, shape, device, steps, padding_free=True)
     plain = bench_plain_update(model_dir, batch, shape, device, steps,
                                compile_=device == "cuda" if compile_baseline is None else compile_baseline)
     n = ours["n_params"]
     return [_figures("rlvr Learner.update", ours["seconds"], tokens, n, ours["peak_gib"], peak_tflops),
+            _figures("rlvr, padding-free", packed["seconds"], tokens, n, packed["peak_gib"], peak_tflops),
             _figures("plain HF fwd+bwd+AdamW", plain["seconds"], tokens, n, plain["peak_gib"], peak_tflops),
             {"run": "shape", "device": device, "shape": shape_name, "params": n, "tokens_per_step": tokens}]
 
@@ -219,8 +223,8 @@ USAGE = """usage: python -m rlvr.bench step [hydra overrides...]
        python -m rlvr.bench sync [--shape cpu|0.5b] [--engines N] [--repeats N] [--dtype D]
 
 step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
-learner  the Learner's update beside a plain transformers fwd+bwd+AdamW: tokens/s, MFU, peak memory
-         (default shape: 1.5b on CUDA, cpu otherwise)
+learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
+         tokens/s and MFU on real (unpadded) tokens, peak memory (default shape: 1.5b on CUDA, cpu otherwise)
 sync     weight-sync GB/s of every transport (object_store, collective) on the same model"""
 
 
