@@ -95,6 +95,8 @@ class RolloutConfig:
     num_gpus: float = 0.0
     gpu_memory_utilization: float = 0.5
     async_steps: int = 0             # 0: synchronous; k: rollouts of the next k steps overlap learning (k off-policy)
+    hf_decode: str = "auto"          # engine=hf: static (fixed-shape KV cache) | dynamic | auto (static on CUDA)
+    hf_compile: Optional[bool] = None  # engine=hf, static: torch.compile the decode step (CUDA graphs); None = on CUDA
 
 
 @dataclass

@@ -92,7 +92,8 @@ class Trainer:
             engine_kwargs.update(seed=t.seed, max_model_len=r.max_model_len,
                                  gpu_memory_utilization=r.gpu_memory_utilization)
         else:
-            engine_kwargs.update(device="cuda" if r.num_gpus > 0 else "cpu")
+            engine_kwargs.update(device="cuda" if r.num_gpus > 0 else "cpu", decode=r.get("hf_decode", "auto"),
+                                 compile=r.get("hf_compile"))
         engines = ActorGroup(RolloutWorker, r.num_workers, name="rollout worker",
                              options={"num_cpus": r.num_cpus, "num_gpus": r.num_gpus, "max_restarts": 2},
                              make_args=lambda rank: ((r.engine, self.model_path),

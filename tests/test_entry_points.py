@@ -15,6 +15,8 @@ ENTRY_POINTS = {
                            "usage: python -m rlvr.evaluate plot"),
     "rlvr.extrapolate": ([sys.executable, "-m", "rlvr.extrapolate", "--help"], "usage: python -m rlvr.extrapolate"),
     "rlvr.bench": ([sys.executable, "-m", "rlvr.bench", "--help"], "usage: python -m rlvr.bench"),
+    "rlvr.bench engine": ([sys.executable, "-m", "rlvr.bench", "engine", "--help"],
+                          "usage: python -m rlvr.bench engine"),
     "rlvr_verify": ([sys.executable, "-m", "rlvr_verify", "--help"], "usage: python -m rlvr_verify"),
     "data_gen": ([sys.executable, "-m", "data_gen", "--help"], "usage: python -m data_gen"),
     "launch/sweep.py": ([sys.executable, "launch/sweep.py", "--help"], "usage: sweep.py"),

@@ -221,11 +221,13 @@ def print_learner_table(rows: list[dict]) -> None:
 USAGE = """usage: python -m rlvr.bench step [hydra overrides...]
        python -m rlvr.bench learner [--shape cpu|1.5b] [--steps N] [--peak-tflops X] [--compile|--no-compile]
        python -m rlvr.bench sync [--shape cpu|0.5b] [--engines N] [--repeats N] [--dtype D]
+       python -m rlvr.bench engine [--shape cpu|0.5b] [--repeats N] [--bandwidth-gbps X]
 
 step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
 learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
          tokens/s and MFU on real (unpadded) tokens, peak memory (default shape: 1.5b on CUDA, cpu otherwise)
-sync     weight-sync GB/s of every transport (object_store, collective) on the same model"""
+sync     weight-sync GB/s of every transport (object_store, collective) on the same model
+engine   HF engine decode tokens/s (dynamic, static cache, compiled static) and the fraction of the bandwidth bound"""
 
 
 def _learner_args(argv: list[str]):
@@ -245,13 +247,17 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0
-    if not argv or argv[0] not in ("step", "learner", "sync"):
+    if not argv or argv[0] not in ("step", "learner", "sync", "engine"):
         print(USAGE, file=sys.stderr)
         raise SystemExit(2)
     if argv[0] == "sync":
         from rlvr.tools.sync_bench import main as sync_main
 
         return sync_main(argv[1:])
+    if argv[0] == "engine":
+        from rlvr.tools.engine_bench import main as engine_main
+
+        return engine_main(argv[1:])
     if argv[0] == "learner":
         a = _learner_args(argv[1:])
         print_learner_table(bench_learner(a.shape, a.steps, a.peak_tflops, a.compile_))

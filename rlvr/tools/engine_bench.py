@@ -1,0 +1,96 @@
+"""`python -m rlvr.bench engine`: decode throughput of the HF engine's loops in the same run, on the same randomly
+initialised model: the dynamic loop (growing cache, a host check per token), the static-cache loop, and the static
+loop with its decode step compiled (CUDA graphs on a GPU).
+
+Each is also given as a fraction of the memory-bandwidth bound: a decode step must read every weight once, so
+tokens/s <= batch x bandwidth / weight bytes (the KV cache reads are left out, so the bound is a little generous).
+The issue's target: the engine at >= 30% of that bound for 64 sequences x 256 new tokens on the 0.5B shape.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+from rlvr.tools.sync_bench import SHAPES as MODEL_SHAPES
+
+RUNS = {"cpu": dict(batch=8, prompt=16, tokens=32), "0.5b": dict(batch=64, prompt=64, tokens=256)}
+HBM_GBPS = {"H100": 3350.0, "H200": 4800.0, "A100": 2039.0}
+
+
+def _model_dir(shape: str, dtype: str) -> str:
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from rlvr.models.tokenizer import build_char_tokenizer
+
+    tok = build_char_tokenizer()
+    out = tempfile.mkdtemp(prefix="rlvr-bench-engine-")
+    torch.manual_seed(0)
+    config = Qwen2Config(**MODEL_SHAPES[shape], pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
+                         eos_token_id=tok.eos_token_id)
+    Qwen2ForCausalLM(config).to(getattr(torch, dtype)).save_pretrained(out, safe_serialization=True)
+    tok.save_pretrained(out)
+    return out
+
+
+def bench_engine(shape: str | None = None, repeats: int = 2, bandwidth_gbps: float | None = None) -> list[dict]:
+    import torch
+
+    from rlvr.rollout.hf_engine import HFEngine
+
+    cuda = torch.cuda.is_available()
+    device, dtype = ("cuda", "bfloat16") if cuda else ("cpu", "float32")
+    shape = shape or ("0.5b" if cuda else "cpu")
+    run = RUNS[shape]
+    if bandwidth_gbps is None and cuda:
+        name = torch.cuda.get_device_name()
+        bandwidth_gbps = next((v for k, v in HBM_GBPS.items() if k in name), None)
+    model_dir = _model_dir(shape, dtype)
+    prompts = [("1234567890+-*=" * 64)[i % 7:i % 7 + run["prompt"]] for i in range(run["batch"])]
+    rows = []
+    for name, kwargs in (("dynamic", {"decode": "dynamic"}), ("static", {"decode": "static", "compile": False}),
+                         ("static compiled", {"decode": "static", "compile": True})):
+        engine = HFEngine(model_dir, device=device, dtype=dtype, batch_size=run["batch"], **kwargs)
+        weight_bytes = sum(p.numel() * p.element_size() for p in engine.model.parameters())
+        engine.generate(prompts, temperature=1.0, max_tokens=run["tokens"], seed=0)  # warm-up / compile
+        if cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        generated = 0
+        for r in range(repeats):
+            groups = engine.generate(prompts, temperature=1.0, max_tokens=run["tokens"], seed=r + 1)
+            generated += sum(len(s.token_ids) for g in groups for s in g)
+        if cuda:
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - t0
+        tokens_per_s = generated / seconds
+        bound = run["batch"] * bandwidth_gbps * 1e9 / weight_bytes if bandwidth_gbps else float("nan")
+        rows.append({"run": name, "tokens_per_s": tokens_per_s, "bound_tokens_per_s": bound,
+                     "fraction_of_bound": tokens_per_s / bound, "seconds_per_generate": seconds / repeats})
+        del engine
+        if cuda:
+            torch.cuda.empty_cache()
+    rows.append({"run": "shape", "device": device, "shape": shape, **run})
+    return rows
+
+
+def print_engine_table(rows: list[dict]) -> None:
+    info = rows[-1]
+    print(f"device {info['device']}, shape {info['shape']}: {info['batch']} sequences x {info['tokens']} new tokens")
+    print(f"{'loop':<18}{'tokens/s':>12}{'bound':>12}{'of bound':>10}{'s/generate':>12}")
+    for r in rows[:-1]:
+        print(f"{r['run']:<18}{r['tokens_per_s']:>12.1f}{r['bound_tokens_per_s']:>12.1f}"
+              f"{r['fraction_of_bound']:>10.3f}{r['seconds_per_generate']:>12.3f}")
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m rlvr.bench engine",
+                                description="HF engine decode tokens/s: dynamic vs static vs compiled static loop")
+    p.add_argument("--shape", choices=sorted(RUNS), default=None, help="default: 0.5b on CUDA, cpu otherwise")
+    p.add_argument("--repeats", type=int, default=2, help="timed generate calls after one warm-up")
+    p.add_argument("--bandwidth-gbps", type=float, default=None,
+                   help="the device's memory bandwidth in GB/s, for the bound (default: known GPUs)")
+    a = p.parse_args(argv)
+    print_engine_table(bench_engine(a.shape, a.repeats, a.bandwidth_gbps))
+    return 0
