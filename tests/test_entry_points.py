@@ -17,6 +17,8 @@ ENTRY_POINTS = {
     "rlvr.bench": ([sys.executable, "-m", "rlvr.bench", "--help"], "usage: python -m rlvr.bench"),
     "rlvr.bench engine": ([sys.executable, "-m", "rlvr.bench", "engine", "--help"],
                           "usage: python -m rlvr.bench engine"),
+    "rlvr.bench gpu-step": ([sys.executable, "-m", "rlvr.bench", "gpu-step", "--help"],
+                            "usage: python -m rlvr.bench gpu-step"),
     "rlvr_verify": ([sys.executable, "-m", "rlvr_verify", "--help"], "usage: python -m rlvr_verify"),
     "data_gen": ([sys.executable, "-m", "data_gen", "--help"], "usage: python -m data_gen"),
     "launch/sweep.py": ([sys.executable, "launch/sweep.py", "--help"], "usage: sweep.py"),

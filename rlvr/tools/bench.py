@@ -222,12 +222,14 @@ USAGE = """usage: python -m rlvr.bench step [hydra overrides...]
        python -m rlvr.bench learner [--shape cpu|1.5b] [--steps N] [--peak-tflops X] [--compile|--no-compile]
        python -m rlvr.bench sync [--shape cpu|0.5b] [--engines N] [--repeats N] [--dtype D]
        python -m rlvr.bench engine [--shape cpu|0.5b] [--repeats N] [--bandwidth-gbps X]
+       python -m rlvr.bench gpu-step [--shape cpu|0.5b] [--steps N] [--no-peer]
 
 step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
 learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
          tokens/s and MFU on real (unpadded) tokens, peak memory (default shape: 1.5b on CUDA, cpu otherwise)
 sync     weight-sync GB/s of every transport (object_store, collective) on the same model
-engine   HF engine decode tokens/s (dynamic, static cache, compiled static) and the fraction of the bandwidth bound"""
+engine   HF engine decode tokens/s (dynamic, static cache, compiled static) and the fraction of the bandwidth bound
+gpu-step rlvr's whole step (HF engine) beside TRL's GRPOTrainer, same model, batch and lengths, in the same run"""
 
 
 def _learner_args(argv: list[str]):
@@ -247,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0
-    if not argv or argv[0] not in ("step", "learner", "sync", "engine"):
+    if not argv or argv[0] not in ("step", "learner", "sync", "engine", "gpu-step"):
         print(USAGE, file=sys.stderr)
         raise SystemExit(2)
     if argv[0] == "sync":
@@ -258,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         from rlvr.tools.engine_bench import main as engine_main
 
         return engine_main(argv[1:])
+    if argv[0] == "gpu-step":
+        from rlvr.tools.gpu_step_bench import main as gpu_step_main
+
+        return gpu_step_main(argv[1:])
     if argv[0] == "learner":
         a = _learner_args(argv[1:])
         print_learner_table(bench_learner(a.shape, a.steps, a.peak_tflops, a.compile_))
