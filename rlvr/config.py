@@ -18,6 +18,8 @@ class WarmStartConfig:
     """SFT on generated solutions so the embedded model starts with non-zero accuracy (cached per spec)."""
     enabled: bool = True
     objective: str = "sft"           # sft | dft
+    sft_steps_first: int = 0         # dft: this many SFT steps first. DFT weights each token's loss by its own
+                                     # probability, ~1/V on an untrained model, so from random init it never starts
     steps: int = 4000                # upper bound; stops early at target_accuracy
     batch_size: int = 64
     lr: float = 2e-3

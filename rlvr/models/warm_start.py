@@ -24,6 +24,9 @@ WARM_FORMAT = 1
 def warm_start_key(base_dir: Path, warm_cfg, data_cfg) -> dict:
     data = OmegaConf.to_container(data_cfg, resolve=True) if OmegaConf.is_config(data_cfg) else dict(data_cfg)
     warm = OmegaConf.to_container(warm_cfg, resolve=True) if OmegaConf.is_config(warm_cfg) else dict(warm_cfg)
+    if not warm.get("sft_steps_first") or warm.get("objective") == "sft":
+        # It changes nothing then: the keys (and caches) of SFT and earlier warm starts stay valid.
+        warm.pop("sft_steps_first", None)
     base_marker = (base_dir / COMPLETE_MARKER).read_text() if (base_dir / COMPLETE_MARKER).exists() else str(base_dir)
     return {"base": base_marker, "warm": warm, "data": data, "format": WARM_FORMAT}
 
@@ -38,7 +41,8 @@ def ensure_warm_start(base_dir: Path, warm_cfg, data_cfg, cache_root: Path, devi
         report = json.loads((out / "warm_start_report.json").read_text())
         log(f"warm start: cached at {out} (held-out greedy accuracy {report['accuracy']:.1%})")
         return out, report
-    log(f"warm start: {warm_cfg.objective.upper()} of {base_dir.name} on demonstrations until held-out greedy "
+    first = f" after {warm_cfg.sft_steps_first} SFT steps" if warm_cfg.get("sft_steps_first") else ""
+    log(f"warm start: {warm_cfg.objective.upper()}{first} of {base_dir.name} on demonstrations until held-out greedy "
         f"accuracy >= {warm_cfg.target_accuracy:.0%} (at most {warm_cfg.steps} steps)")
     model, tokenizer, report = train_warm_start(base_dir, warm_cfg, data_cfg, device, log)
     with atomic_directory(out) as tmp:
@@ -63,6 +67,8 @@ def train_warm_start(base_dir: Path, warm_cfg, data_cfg, device: str, log):
                                micro_batch_size=warm_cfg.batch_size, seed=warm_cfg.seed, device=device,
                                num_threads=os.cpu_count())
     learner = Learner(str(base_dir), build_objective(warm_cfg.objective), settings)
+    sft_first = int(warm_cfg.get("sft_steps_first", 0) or 0)
+    sft = build_objective("sft") if sft_first else None
     tok = learner.tokenizer
     eos = tok.eos_token_id
     history = []
@@ -77,7 +83,7 @@ def train_warm_start(base_dir: Path, warm_cfg, data_cfg, device: str, log):
             response_ids=[tok(it.demonstration(data_cfg.solution_format), add_special_tokens=False)["input_ids"]
                           + [eos] for it in items],
             group_ids=list(range(len(items))))
-        metrics = learner.update(batch, step)
+        metrics = learner.update(batch, step, sft if step < sft_first else None)
         if (step + 1) % warm_cfg.eval_every == 0 or step + 1 == warm_cfg.steps:
             accuracy = greedy_accuracy(learner.model, tok, source.heldout, max_tokens=24, device=device)
             history.append({"step": step + 1, "accuracy": accuracy, "loss": metrics["loss"],
