@@ -69,6 +69,9 @@ class StaticCacheDecoder:
         logits = self.model(input_ids=ids, position_ids=positions, attention_mask=mask, past_key_values=cache,
                             cache_position=torch.arange(width, device=device), use_cache=True).logits[:, -1]
         next_position = positions[:, -1:] + 1
+        # Cache slots as device views: building a CUDA tensor from a Python int each step would copy from pageable
+        # host memory, which waits for the stream, i.e. one host sync per token.
+        slots = torch.arange(width, total, device=device)
         out_ids = torch.full((B, max_tokens), self.pad_id, dtype=torch.long, device=device)
         out_lp = torch.zeros(B, max_tokens, device=device)
         lengths = torch.full((B,), max_tokens, dtype=torch.long, device=device)
@@ -84,6 +87,6 @@ class StaticCacheDecoder:
             if t + 1 == max_tokens or ((t + 1) % self.check_every == 0 and bool(done.all())):
                 break
             mask[:, width + t] = 1  # rows already done attend to their pads too; their outputs are discarded
-            logits = self._step(tok[:, None], next_position, torch.tensor([width + t], device=device), mask, cache)
+            logits = self._step(tok[:, None], next_position, slots[t:t + 1], mask, cache)
             next_position = next_position + 1
         return out_ids, out_lp, lengths
