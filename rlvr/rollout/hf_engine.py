@@ -12,7 +12,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from rlvr.rollout.engine import Sample, generate_in_batches, teacher_forced_logprobs
-from rlvr.rollout.static_decode import StaticCacheDecoder, gumbel_sample
+from rlvr.rollout.static_decode import StaticCacheDecoder, gumbel_sample, record_token
 
 DECODES = ("auto", "static", "dynamic")
 
@@ -91,13 +91,8 @@ class HFEngine:
                              past_key_values=past, use_cache=True)
             past = out.past_key_values
             tok, logp = sample_next(out.logits[:, -1, :], temperature, top_p, generator)
-            tok = torch.where(done, torch.full_like(tok, pad), tok)
-            out_ids[:, t] = tok
-            out_lp[:, t] = torch.where(done, torch.zeros_like(tok, dtype=logp.dtype),
-                                       logp.gather(-1, tok[:, None]).squeeze(-1))
-            newly = (~done) & (tok == eos)
-            lengths = torch.where(newly, torch.full_like(lengths, t + 1), lengths)
-            done |= newly
+            done = record_token(t, tok, logp, done, out_ids, out_lp, lengths, pad, eos)
+            tok = out_ids[:, t]
             if done.all():
                 break
             attn = torch.cat([attn, torch.ones_like(attn[:, :1])], dim=1)  # rows already done are ignored

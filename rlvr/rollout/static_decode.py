@@ -22,6 +22,18 @@ def gumbel_sample(logp: torch.Tensor, generator: torch.Generator) -> torch.Tenso
     return (logp + gumbel).argmax(-1)
 
 
+def record_token(t: int, tok: torch.Tensor, logp: torch.Tensor, done: torch.Tensor, out_ids: torch.Tensor,
+                 out_lp: torch.Tensor, lengths: torch.Tensor, pad_id: int, eos_id: int) -> torch.Tensor:
+    """Write step t's tokens and their log-probs (pad and 0 for rows already done), set the length of rows that stop
+    here; returns the updated done mask. Both HF decoding loops keep their books with it, on the device."""
+    tok = torch.where(done, torch.full_like(tok, pad_id), tok)
+    out_ids[:, t] = tok
+    out_lp[:, t] = torch.where(done, 0.0, logp.gather(-1, tok[:, None]).squeeze(-1))
+    newly = (~done) & (tok == eos_id)
+    lengths.copy_(torch.where(newly, t + 1, lengths))
+    return done | newly
+
+
 class StaticCacheDecoder:
     def __init__(self, model, pad_id: int, eos_id: int, compile: bool = False, check_every: int = 16,
                  length_bucket: int = 64):
@@ -78,12 +90,8 @@ class StaticCacheDecoder:
         done = torch.zeros(B, dtype=torch.bool, device=device)
         for t in range(max_tokens):
             tok, logp = sample(logits)
-            tok = torch.where(done, torch.full_like(tok, self.pad_id), tok)
-            out_ids[:, t] = tok
-            out_lp[:, t] = torch.where(done, 0.0, logp.gather(-1, tok[:, None]).squeeze(-1))
-            newly = (~done) & (tok == self.eos_id)
-            lengths = torch.where(newly, t + 1, lengths)
-            done = done | newly
+            done = record_token(t, tok, logp, done, out_ids, out_lp, lengths, self.pad_id, self.eos_id)
+            tok = out_ids[:, t]
             if t + 1 == max_tokens or ((t + 1) % self.check_every == 0 and bool(done.all())):
                 break
             mask[:, width + t] = 1  # rows already done attend to their pads too; their outputs are discarded

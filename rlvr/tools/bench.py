@@ -62,24 +62,6 @@ SHAPES = {
 PEAK_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}  # dense bf16
 
 
-def random_model_dir(shape: dict, out: str) -> str:
-    """A randomly initialised Qwen2 of `shape` with the embedded tokenizer (the learner reads only its pad id)."""
-    import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
-    from rlvr.models.tokenizer import build_char_tokenizer
-
-    tok = build_char_tokenizer()
-    keys = ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size",
-            "vocab_size", "max_position_embeddings", "tie_word_embeddings")
-    config = Qwen2Config(**{k: shape[k] for k in keys}, pad_token_id=tok.pad_token_id,
-                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
-    torch.manual_seed(0)
-    Qwen2ForCausalLM(config).save_pretrained(out, safe_serialization=True)
-    tok.save_pretrained(out)
-    return out
-
-
 def random_batch(shape: dict, seed: int = 0):
     """A finished GRPO batch (old log-probs, advantages) with the shape's prompt and response lengths."""
     import torch
@@ -194,6 +176,8 @@ def bench_learner(shape_name: str | None = None, steps: int = 2, peak_tflops: fl
     if peak_tflops is None and device == "cuda":
         name = torch.cuda.get_device_name()
         peak_tflops = next((v for k, v in PEAK_TFLOPS.items() if k in name), None)
+    from rlvr.tools.random_model import random_model_dir
+
     model_dir = random_model_dir(shape, tempfile.mkdtemp(prefix="rlvr-bench-learner-"))
     batch = random_batch(shape)
     tokens = sum(len(p) + len(r) for p, r in zip(batch.prompt_ids, batch.response_ids))

@@ -18,20 +18,11 @@ RUNS = {"cpu": dict(batch=8, prompt=16, tokens=32), "0.5b": dict(batch=64, promp
 HBM_GBPS = {"H100": 3350.0, "H200": 4800.0, "A100": 2039.0}
 
 
-def _model_dir(shape: str, dtype: str) -> str:
-    import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
+def model_dir(shape: str, dtype: str) -> str:
+    """A randomly initialised Qwen2 of one of sync_bench's shapes, in `dtype`, in a fresh temporary directory."""
+    from rlvr.tools.random_model import random_model_dir
 
-    from rlvr.models.tokenizer import build_char_tokenizer
-
-    tok = build_char_tokenizer()
-    out = tempfile.mkdtemp(prefix="rlvr-bench-engine-")
-    torch.manual_seed(0)
-    config = Qwen2Config(**MODEL_SHAPES[shape], pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
-                         eos_token_id=tok.eos_token_id)
-    Qwen2ForCausalLM(config).to(getattr(torch, dtype)).save_pretrained(out, safe_serialization=True)
-    tok.save_pretrained(out)
-    return out
+    return random_model_dir(MODEL_SHAPES[shape], tempfile.mkdtemp(prefix="rlvr-bench-engine-"), dtype)
 
 
 def bench_engine(shape: str | None = None, repeats: int = 2, bandwidth_gbps: float | None = None) -> list[dict]:
@@ -46,12 +37,12 @@ def bench_engine(shape: str | None = None, repeats: int = 2, bandwidth_gbps: flo
     if bandwidth_gbps is None and cuda:
         name = torch.cuda.get_device_name()
         bandwidth_gbps = next((v for k, v in HBM_GBPS.items() if k in name), None)
-    model_dir = _model_dir(shape, dtype)
+    path = model_dir(shape, dtype)
     prompts = [("1234567890+-*=" * 64)[i % 7:i % 7 + run["prompt"]] for i in range(run["batch"])]
     rows = []
     for name, kwargs in (("dynamic", {"decode": "dynamic"}), ("static", {"decode": "static", "compile": False}),
                          ("static compiled", {"decode": "static", "compile": True})):
-        engine = HFEngine(model_dir, device=device, dtype=dtype, batch_size=run["batch"], **kwargs)
+        engine = HFEngine(path, device=device, dtype=dtype, batch_size=run["batch"], **kwargs)
         weight_bytes = sum(p.numel() * p.element_size() for p in engine.model.parameters())
         engine.generate(prompts, temperature=1.0, max_tokens=run["tokens"], seed=0)  # warm-up / compile
         if cuda:

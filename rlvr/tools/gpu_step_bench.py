@@ -15,7 +15,7 @@ import statistics
 import tempfile
 import time
 
-from rlvr.tools.engine_bench import _model_dir
+from rlvr.tools.engine_bench import model_dir as random_model
 
 RUNS = {"cpu": dict(prompts=4, n=4, tokens=32), "0.5b": dict(prompts=8, n=8, tokens=256)}
 SPLIT = ("time/generate_s", "time/verify_s", "time/learn_s", "time/sync_s")
@@ -104,9 +104,9 @@ def bench_gpu_step(shape: str | None = None, steps: int = 5, warmup: int = 1, pe
     cuda = torch.cuda.is_available()
     shape = shape or ("0.5b" if cuda else "cpu")
     run = RUNS[shape]
-    model_dir = _model_dir(shape, "bfloat16" if cuda else "float32")
-    ours = rlvr_steps(model_dir, run, steps, warmup, cuda)
-    theirs = trl_steps(model_dir, run, steps, warmup, cuda) if peer else "skipped: --no-peer"
+    path = random_model(shape, "bfloat16" if cuda else "float32")
+    ours = rlvr_steps(path, run, steps, warmup, cuda)
+    theirs = trl_steps(path, run, steps, warmup, cuda) if peer else "skipped: --no-peer"
     return {"shape": shape, "device": "cuda" if cuda else "cpu", **run, "steps": steps, "rlvr": ours, "trl": theirs}
 
 
