@@ -173,15 +173,16 @@ def test_async_one_step_off_policy_overlaps_and_corrects(tmp_path, ray_cluster, 
     assert all(0 < r["is_weight_mean"] <= 2.0 and r["sync_max_logprob_error"] <= 1e-4 for r in steps)
 
 
-@pytest.mark.parametrize("engine", ["hf", "vllm"])
-def test_collective_weight_sync_leaves_engines_equal_to_the_learner(engine, tmp_path, ray_cluster, tiny_model_dir):
+@pytest.mark.parametrize("sync,engine", [("collective", "hf"), ("collective", "vllm"), ("ipc", "hf"), ("ipc", "vllm")])
+def test_weight_sync_leaves_engines_equal_to_the_learner(sync, engine, tmp_path, ray_cluster, tiny_model_dir):
     """trainer.weight_sync=collective (the learner broadcasts over a gloo group of its own with the engines; NCCL on
-    GPUs): after every step's sync the engines' log-probs equal the learner's, for the HF and the vLLM engine."""
+    GPUs) and ipc (the engines copy from the learner's shared memory; CUDA IPC on a GPU): after every step's sync the
+    engines' log-probs equal the learner's, for the HF and the vLLM engine."""
     from tests.conftest import vllm_available
 
     if engine == "vllm" and not vllm_available():
         pytest.skip("vllm is not installed")
-    trainer = _trainer(tmp_path, ["trainer.steps=2", "trainer.weight_sync=collective", f"rollout.engine={engine}",
+    trainer = _trainer(tmp_path, ["trainer.steps=2", f"trainer.weight_sync={sync}", f"rollout.engine={engine}",
                                   "rollout.num_workers=2", "rollout.num_cpus=0.5", "reward=random"],
                        tiny_model_dir.parent.parent)
     trainer.run()
@@ -192,9 +193,9 @@ def test_collective_weight_sync_leaves_engines_equal_to_the_learner(engine, tmp_
 
 
 def test_two_data_parallel_learner_ranks_in_the_loop(tmp_path, ray_cluster, tiny_model_dir):
-    """cluster.learner_world_size=2: the loop drives two FSDP2 ranks (gloo) like one learner; both weight-sync
-    transports leave the engine equal to the gathered weights."""
-    for sync in ("object_store", "collective"):
+    """cluster.learner_world_size=2: the loop drives two FSDP2 ranks (gloo) like one learner; every weight-sync
+    transport leaves the engine equal to the gathered weights."""
+    for sync in ("object_store", "collective", "ipc"):
         run_dir = tmp_path / sync
         trainer = _trainer(run_dir, ["trainer.steps=2", "cluster.learner_world_size=2", "cluster.learner_num_cpus=0.5",
                                      f"trainer.weight_sync={sync}", "reward=random"], tiny_model_dir.parent.parent)

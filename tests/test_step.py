@@ -237,3 +237,56 @@ def _member(rank, port, state, meta, queue):
         send_state(group, state, meta, 40)
     else:
         queue.put({k: (v.tolist(), str(v.dtype)) for k, v in receive_state(group, meta, 40, "cpu")})
+
+
+def test_ipc_buckets_are_shared_not_copied_between_two_processes():
+    """ipc's pieces: the learner packs buckets in the rollout dtype into shared memory, only the handles travel (a few
+    hundred bytes, not the weights), and another process (not a child's inherited memory: spawned, handed the
+    handles through a queue as bytes) maps the same memory: a write by the learner after sharing is visible to it."""
+    import multiprocessing as mp
+
+    from rlvr.infra.weight_sync import share_state, tensor_meta
+
+    state = {"a": torch.arange(6.0).view(2, 3), "b": torch.ones(4, dtype=torch.float64), "c": torch.arange(3),
+             "big": torch.randn(64, 64)}
+    meta = tensor_meta(state, "bfloat16")
+    kept, shared = share_state(state, meta, bucket_bytes=64)
+    assert len(kept) == 3 and all(t.is_shared() for t in kept)  # [a, b] in bf16, [c], [big]
+    assert sum(len(handle) for handle, _ in shared) < 2000 < kept[2].numel() * 2
+    ctx = mp.get_context("spawn")
+    ask, answer = ctx.Queue(), ctx.Queue()
+    proc = ctx.Process(target=_ipc_engine, args=(shared, ask, answer))
+    proc.start()
+    try:
+        first = answer.get(timeout=120)
+        kept[0][0] = 42.0  # the learner writes into its bucket; the engine's view must see it
+        ask.put("again")
+        second = answer.get(timeout=60)
+    finally:
+        ask.put("stop")
+        proc.join(timeout=60)
+    assert first["a"] == (state["a"].tolist(), "torch.bfloat16") and first["b"] == ([1.0] * 4, "torch.bfloat16")
+    assert first["c"] == ([0, 1, 2], "torch.int64")
+    assert first["big"][0] == state["big"].to(torch.bfloat16).tolist()
+    assert second["a"][0][0][0] == 42.0
+
+
+def _ipc_engine(shared, ask, answer):
+    from rlvr.infra.weight_sync import open_shared_state
+
+    named = dict(open_shared_state(shared))
+    while True:
+        answer.put({k: (v.tolist(), str(v.dtype)) for k, v in named.items()})
+        if ask.get(timeout=60) == "stop":
+            return
+
+
+def test_ipc_refuses_engines_away_from_the_learner():
+    """ipc reaches only processes of the learner's node and GPU; the error names the field and the alternative."""
+    from rlvr.infra.weight_sync import check_colocated
+
+    check_colocated(("node-a", None), [("node-a", None), ("node-a", None)])
+    with pytest.raises(RuntimeError, match=r"rollout worker 1 is on Ray node node-b.*weight_sync=collective"):
+        check_colocated(("node-a", None), [("node-a", None), ("node-b", None)])
+    with pytest.raises(RuntimeError, match=r"rollout worker 0 is on GPU GPU-2.*learner_num_gpus=0.5"):
+        check_colocated(("node-a", "GPU-1"), [("node-a", "GPU-2")])

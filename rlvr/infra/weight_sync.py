@@ -5,9 +5,12 @@
 - `collective`: the learner (rank 0) and the engines form a torch.distributed group of their own (NCCL when they
   are on GPUs, gloo on CPU) and the learner broadcasts the weights in flat buckets, cast to the rollout dtype; on GPU
   nothing goes through the host or the object store.
-CUDA IPC for a colocated engine would be a third implementation of the same two calls. Whatever the transport, the
-loop then proves the engines serve the new weights (the log-prob sync check) and each engine records the
-policy_version it holds.
+- `ipc`: for engines on the learner's node (colocated). The learner packs the same flat buckets and hands the
+  engines handles to its memory instead of the bytes: CUDA IPC handles on GPU (the engine copies straight from the
+  learner's GPU memory), shared-memory files on CPU. Only the handles (a few hundred bytes a bucket) travel through
+  Ray; NCCL, which cannot put two ranks on one GPU, is not needed.
+Whatever the transport, the loop then proves the engines serve the new weights (the log-prob sync check) and each
+engine records the policy_version it holds.
 """
 from __future__ import annotations
 
@@ -86,7 +89,42 @@ class CollectiveSync:
         self.push(learner, engines, version)
 
 
-WEIGHT_SYNCS = {"object_store": ObjectStoreSync, "collective": CollectiveSync}
+class IpcSync:
+    """Handles to the learner's (rank 0's) flat buckets -> every engine copies from them -> the learner frees them.
+
+    The first push checks that every engine is on the learner's node and, on GPU, on the learner's GPU (a CUDA IPC
+    handle names a device by its index, which Ray renumbers per actor)."""
+    name = "ipc"
+
+    def __init__(self, dtype: str = "float32", bucket_mb: float = 1024.0):
+        self.dtype = dtype
+        self.bucket_bytes = int(bucket_mb * 2 ** 20)
+        self.placement_checked = False
+
+    def push(self, learner: Any, engines: Any, version: int) -> None:
+        import ray
+
+        if not self.placement_checked:
+            check_colocated(ray.get(learner.placement.remote()), engines.call_all("placement"))
+            self.placement_checked = True
+        shared = ray.get(learner.share_weights.remote(self.dtype, self.bucket_bytes))
+        try:
+            engines.call_all("load_shared_weights", shared, version)
+        finally:
+            ray.get(learner.release_shared_weights.remote())
+
+    def push_to(self, learner: Any, engines: Any, rank: int, version: int) -> None:
+        import ray
+
+        check_colocated(ray.get(learner.placement.remote()), [ray.get(engines.actors[rank].placement.remote())])
+        shared = ray.get(learner.share_weights.remote(self.dtype, self.bucket_bytes))
+        try:
+            ray.get(engines.actors[rank].load_shared_weights.remote(shared, version))
+        finally:
+            ray.get(learner.release_shared_weights.remote())
+
+
+WEIGHT_SYNCS = {"object_store": ObjectStoreSync, "collective": CollectiveSync, "ipc": IpcSync}
 
 
 def build_weight_sync(name: str, rollout_dtype: str = "float32", on_gpu: bool = False) -> WeightSync:
@@ -96,6 +134,8 @@ def build_weight_sync(name: str, rollout_dtype: str = "float32", on_gpu: bool = 
         return ObjectStoreSync()
     if name == "collective":
         return CollectiveSync(dtype=rollout_dtype, backend="nccl" if on_gpu else "gloo")
+    if name == "ipc":
+        return IpcSync(dtype=rollout_dtype)
     raise ValueError(f"trainer.weight_sync={name!r} is not available; choose one of {sorted(WEIGHT_SYNCS)}")
 
 
@@ -143,28 +183,102 @@ def buckets(meta, bucket_bytes: int) -> list[list[int]]:
     return out
 
 
+def flatten(state: dict[str, torch.Tensor], entries, out: torch.Tensor | None = None) -> torch.Tensor:
+    """One bucket: the tensors `entries` ((name, shape, dtype) from tensor_meta) name, cast and laid end to end."""
+    dtype = getattr(torch, entries[0][2])
+    return torch.cat([state[name].detach().reshape(-1).to(dtype) for name, _, _ in entries], out=out)
+
+
+def unflatten(flat: torch.Tensor, entries) -> list[tuple[str, torch.Tensor]]:
+    """The inverse of flatten: (name, view into flat) for each entry."""
+    out, offset = [], 0
+    for name, shape, _ in entries:
+        n = _numel(shape)
+        out.append((name, flat[offset:offset + n].view(shape)))
+        offset += n
+    return out
+
+
 def send_state(group, state: dict[str, torch.Tensor], meta, bucket_bytes: int) -> None:
     """Rank 0: broadcast every tensor of `state` (cast as `meta` says) bucket by bucket."""
     for bucket in buckets(meta, bucket_bytes):
-        dtype = getattr(torch, meta[bucket[0]][2])
-        flat = torch.cat([state[meta[i][0]].detach().reshape(-1).to(dtype) for i in bucket])
-        group.broadcast(flat, 0).wait()
+        group.broadcast(flatten(state, [meta[i] for i in bucket]), 0).wait()
 
 
 def receive_state(group, meta, bucket_bytes: int, device) -> list[tuple[str, torch.Tensor]]:
     """Ranks > 0: the tensors rank 0 sends, as (name, tensor) in `meta` order."""
     out = []
     for bucket in buckets(meta, bucket_bytes):
-        flat = torch.empty(sum(_numel(meta[i][1]) for i in bucket), dtype=getattr(torch, meta[bucket[0]][2]),
+        entries = [meta[i] for i in bucket]
+        flat = torch.empty(sum(_numel(shape) for _, shape, _ in entries), dtype=getattr(torch, entries[0][2]),
                            device=device)
         group.broadcast(flat, 0).wait()
-        offset = 0
-        for i in bucket:
-            name, shape, _ = meta[i]
-            n = _numel(shape)
-            out.append((name, flat[offset:offset + n].view(shape)))
-            offset += n
+        out += unflatten(flat, entries)
     return out
+
+
+# ------------------------------------------------------------------------------------- the two sides of ipc
+def share_state(state: dict[str, torch.Tensor], meta, bucket_bytes: int
+                ) -> tuple[list[torch.Tensor], list[tuple[bytes, list]]]:
+    """The learner's side of ipc: each bucket packed once into memory another process on this node can map (the
+    state's own GPU, or shared memory on CPU), and its handle. The caller keeps the buckets alive until every engine
+    has copied from them."""
+    from multiprocessing.reduction import ForkingPickler
+
+    import torch.multiprocessing as mp
+
+    # CPU tensors: a named shared-memory file any process on the node can open (the default, a file descriptor,
+    # only passes to children of this process). torch registers both reductions with ForkingPickler.
+    mp.set_sharing_strategy("file_system")
+    kept, shared = [], []
+    for bucket in buckets(meta, bucket_bytes):
+        entries = [meta[i] for i in bucket]
+        device = state[entries[0][0]].device
+        flat = torch.empty(sum(_numel(shape) for _, shape, _ in entries), dtype=getattr(torch, entries[0][2]),
+                           device=device)
+        if device.type == "cpu":
+            flat.share_memory_()
+        flatten(state, entries, out=flat)
+        kept.append(flat)
+        shared.append((bytes(ForkingPickler.dumps(flat)), entries))
+    return kept, shared
+
+
+def open_shared_state(shared: list[tuple[bytes, list]]) -> list[tuple[str, torch.Tensor]]:
+    """An engine's side of ipc: (name, tensor) views into the learner's buckets. Copy from them before returning
+    (and synchronise, on GPU): the learner frees the buckets once every engine has answered."""
+    import pickle
+
+    import torch.multiprocessing  # noqa: F401  (registers the rebuild functions the handles name)
+
+    out = []
+    for handle, entries in shared:
+        out += unflatten(pickle.loads(handle), entries)
+    return out
+
+
+def placement() -> tuple[str, str | None]:
+    """(Ray node id, UUID of this process's current GPU or None): where a process's memory lives, for ipc."""
+    import ray
+
+    gpu = None
+    if torch.cuda.is_available():
+        gpu = str(getattr(torch.cuda.get_device_properties(torch.cuda.current_device()), "uuid", "unknown"))
+    return ray.get_runtime_context().get_node_id(), gpu
+
+
+def check_colocated(learner_at: tuple[str, str | None], engines_at: list[tuple[str, str | None]]) -> None:
+    """ipc needs every engine on the learner's node, and on its GPU when there is one."""
+    for i, (node, gpu) in enumerate(engines_at):
+        if node != learner_at[0]:
+            raise RuntimeError(f"trainer.weight_sync=ipc: rollout worker {i} is on Ray node {node}, the learner on "
+                               f"{learner_at[0]}; shared memory and CUDA IPC only reach processes of one node. Use "
+                               f"trainer.weight_sync=collective (NCCL) for engines on other nodes.")
+        if gpu != learner_at[1]:
+            raise RuntimeError(f"trainer.weight_sync=ipc: rollout worker {i} is on GPU {gpu}, the learner on "
+                               f"{learner_at[1]}; ipc is for an engine colocated on the learner's GPU (give both "
+                               f"fractional GPUs, e.g. cluster.learner_num_gpus=0.5 rollout.num_gpus=0.5). Use "
+                               f"trainer.weight_sync=collective for engines on their own GPUs.")
 
 
 def _numel(shape) -> int:

@@ -71,6 +71,26 @@ class LearnerActor:
         if self._sends_weights():
             send_state(self.weight_group, state, tensor_meta(state, dtype), bucket_bytes)
 
+    # ------------------------------------------------------------------------- the learner's side of IpcSync
+    def placement(self):
+        from rlvr.infra.weight_sync import placement
+
+        return placement()
+
+    def share_weights(self, dtype: str, bucket_bytes: int):
+        """Handles to this rank's weights packed in `dtype` (rank 0's; the others only join the gather). The
+        buckets stay alive until release_shared_weights."""
+        from rlvr.infra.weight_sync import share_state, tensor_meta
+
+        state = self._weights_on_device()
+        if not self._sends_weights():
+            return None
+        self._shared_buckets, shared = share_state(state, tensor_meta(state, dtype), bucket_bytes)
+        return shared
+
+    def release_shared_weights(self) -> None:
+        self._shared_buckets = None
+
     def save(self, run_dir: str, step: int, trainer_state: dict, keep_last: int) -> str:
         if self.learner.dist.active:  # several ranks: sharded model + AdamW, full HF weights from rank 0
             from rlvr.learner.sharded_checkpoint import save_sharded_checkpoint

@@ -45,6 +45,22 @@ class RolloutWorker:
         self.engine.update_weights(receive_state(self.weight_group, meta, bucket_bytes, self.weight_device))
         self.policy_version = version
 
+    def placement(self):
+        from rlvr.infra.weight_sync import placement
+
+        return placement()
+
+    def load_shared_weights(self, shared, version: int) -> None:
+        """Copy the learner's weights from the memory it shares (IpcSync.push), then let go of it."""
+        import torch
+
+        from rlvr.infra.weight_sync import open_shared_state
+
+        self.engine.update_weights(open_shared_state(shared))
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()  # the copies must finish before the learner frees its buckets
+        self.policy_version = version
+
     def score(self, sequences):
         return self.engine.score(sequences)
 

@@ -2,7 +2,11 @@
 model shape: GB/s from the learner's state dict to the engines' loaded weights (what the loop waits for).
 
 The sender and receivers are minimal Ray actors with the method names of LearnerActor and RolloutWorker, so the real
-ObjectStoreSync and CollectiveSync classes run unchanged; receivers load into a model of the same shape.
+WeightSync classes run unchanged; receivers load into a model of the same shape. Two layouts on GPU:
+- colocated: the sender and every receiver share GPU 0 (fractional GPUs): object_store and ipc (CUDA IPC);
+- split: one GPU each, when there are engines + 1 GPUs: object_store and collective (NCCL cannot put two ranks on one
+  GPU).
+On CPU all three transports run between the same processes.
 """
 from __future__ import annotations
 
@@ -65,6 +69,21 @@ class Sender:
         state = self._state()
         send_state(self.group, state, tensor_meta(state, dtype), bucket_bytes)
 
+    def placement(self):
+        from rlvr.infra.weight_sync import placement
+
+        return placement()
+
+    def share_weights(self, dtype, bucket_bytes):
+        from rlvr.infra.weight_sync import share_state, tensor_meta
+
+        state = self._state()
+        self.buckets, shared = share_state(state, tensor_meta(state, dtype), bucket_bytes)
+        return shared
+
+    def release_shared_weights(self):
+        self.buckets = None
+
 
 class Receiver:
     """An engine's side: loads what arrives into a model of the same shape."""
@@ -91,37 +110,62 @@ class Receiver:
 
         self._load(receive_state(self.group, meta, bucket_bytes, self.device))
 
+    def placement(self):
+        from rlvr.infra.weight_sync import placement
+
+        return placement()
+
+    def load_shared_weights(self, shared, version):
+        import torch
+
+        from rlvr.infra.weight_sync import open_shared_state
+
+        self._load(open_shared_state(shared))
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+
+
+def layouts(engines: int) -> list[tuple[str, str, float, tuple[str, ...]]]:
+    """(layout, device, GPUs per actor, transports) that this machine can run."""
+    import torch
+
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if gpus == 0:
+        return [("cpu", "cpu", 0.0, ("object_store", "collective", "ipc"))]
+    out = [("colocated", "cuda", 1.0 / (engines + 1), ("object_store", "ipc"))]
+    if gpus > engines:
+        out.append(("split", "cuda", 1.0, ("object_store", "collective")))
+    return out
+
 
 def bench_sync(shape: str, engines: int, repeats: int, dtype: str) -> dict[str, dict[str, float]]:
+    """{"<transport> (<layout>)": {GB, seconds, GB/s}}: the best of `repeats` timed pushes after a warm-up push."""
     import ray
-    import torch
 
     from rlvr.infra.actor_group import ActorGroup
     from rlvr.infra.weight_sync import build_weight_sync
 
-    on_gpu = torch.cuda.is_available() and torch.cuda.device_count() > engines
-    device = "cuda" if on_gpu else "cpu"
-    gpus = 1 if on_gpu else 0
     if not ray.is_initialized():
         ray.init(include_dashboard=False, log_to_driver=False)
-    sender = ray.remote(Sender).options(num_cpus=0, num_gpus=gpus).remote(shape, dtype, device)
-    group = ActorGroup(Receiver, engines, lambda r: ((shape, dtype, device), {}),
-                       options={"num_cpus": 0, "num_gpus": gpus}, name="receiver")
-    group.call_all("ping")
-    gigabytes = ray.get(sender.nbytes.remote()) / 1e9
     results = {}
-    for name in ("object_store", "collective"):
-        sync = build_weight_sync(name, dtype, on_gpu=on_gpu)
-        sync.push(sender, group, 0)  # warm-up: group set-up, first allocations
-        times = []
-        for version in range(1, repeats + 1):
-            start = time.perf_counter()
-            sync.push(sender, group, version)
-            times.append(time.perf_counter() - start)
-        best = min(times)
-        results[name] = {"GB": gigabytes, "seconds": best, "GB/s": gigabytes / best}
-    group.kill()
-    ray.kill(sender)
+    for layout, device, gpus, transports in layouts(engines):
+        sender = ray.remote(Sender).options(num_cpus=0, num_gpus=gpus).remote(shape, dtype, device)
+        group = ActorGroup(Receiver, engines, lambda r: ((shape, dtype, device), {}),
+                           options={"num_cpus": 0, "num_gpus": gpus}, name="receiver")
+        group.call_all("ping")
+        gigabytes = ray.get(sender.nbytes.remote()) / 1e9
+        for name in transports:
+            sync = build_weight_sync(name, dtype, on_gpu=device == "cuda")
+            sync.push(sender, group, 0)  # warm-up: group set-up, first allocations
+            times = []
+            for version in range(1, repeats + 1):
+                start = time.perf_counter()
+                sync.push(sender, group, version)
+                times.append(time.perf_counter() - start)
+            best = min(times)
+            results[f"{name} ({layout})"] = {"GB": gigabytes, "seconds": best, "GB/s": gigabytes / best}
+        group.kill()
+        ray.kill(sender)
     return results
 
 
@@ -134,7 +178,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--dtype", default="float32", help="weights dtype (bfloat16 on GPU)")
     a = p.parse_args(argv)
     results = bench_sync(a.shape, a.engines, a.repeats, a.dtype)
-    print(f"{'transport':<14}{'GB':>8}{'seconds':>10}{'GB/s':>8}")
+    print(f"{'transport (layout)':<26}{'GB':>8}{'seconds':>10}{'GB/s':>8}")
     for name, r in results.items():
-        print(f"{name:<14}{r['GB']:>8.3f}{r['seconds']:>10.3f}{r['GB/s']:>8.2f}")
+        print(f"{name:<26}{r['GB']:>8.3f}{r['seconds']:>10.3f}{r['GB/s']:>8.2f}")
     return 0
