@@ -97,6 +97,9 @@ class RolloutConfig:
     num_gpus: float = 0.0
     gpu_memory_utilization: float = 0.5
     async_steps: int = 0             # 0: synchronous; k: rollouts of the next k steps overlap learning (k off-policy)
+    sleep_level: int = 0             # engine=hf colocated with the learner: 0 stays awake; while the learner trains,
+                                     # 1 moves the engine's weights to host memory, 2 drops them (the sync refills
+                                     # them); both drop the KV cache
     hf_decode: str = "auto"          # engine=hf: static (fixed-shape KV cache) | dynamic | auto (static on CUDA)
     hf_compile: Optional[bool] = None  # engine=hf, static: torch.compile the decode step (CUDA graphs); None = on CUDA
 

@@ -12,7 +12,7 @@ from rlvr.algorithms import Objective, build_objective
 from rlvr.data.prompts import build_prompt_source
 from rlvr.infra.env import apply_engine_env
 from rlvr.infra.lazy_ray import lazy_ray
-from rlvr.step import StaleWeightsError, StepParts, StepRunner, rollout_temperature
+from rlvr.step import StaleWeightsError, StepParts, StepRunner, check_sleep_level, rollout_temperature
 
 __all__ = ["StaleWeightsError", "Trainer", "build_run_objective"]
 
@@ -70,6 +70,7 @@ class Trainer:
         """Start Ray (or join a cluster) and build the learner, the engine group, the verifier and the data."""
         ray = lazy_ray()
         cfg = self.cfg
+        check_sleep_level(cfg.rollout)
         if not ray.is_initialized():
             ray.init(address=cfg.cluster.address, num_cpus=cfg.cluster.num_cpus, num_gpus=cfg.cluster.num_gpus,
                      include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": apply_engine_env()})

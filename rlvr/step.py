@@ -55,6 +55,18 @@ def rollout_temperature(cfg) -> float:
     return float(value if value is not None else cfg.rollout.temperature)
 
 
+def check_sleep_level(rollout) -> int:
+    """rollout.sleep_level, refused where it cannot work (checked before any actor starts)."""
+    level = int(rollout.get("sleep_level", 0))
+    if level and int(rollout.get("async_steps", 0)):
+        raise ValueError(f"rollout.sleep_level={level} needs rollout.async_steps=0: in async mode the engines "
+                         f"generate while the learner trains, so there is no idle phase to sleep through")
+    if level and rollout.engine != "hf":
+        raise ValueError(f"rollout.sleep_level={level} is implemented for rollout.engine=hf only; vLLM's sleep mode "
+                         f"(CUDA memory) is not wired in yet. Set rollout.sleep_level=0 or rollout.engine=hf")
+    return level
+
+
 class StepRunner:
     def __init__(self, parts: StepParts):
         self.p = parts
@@ -65,6 +77,7 @@ class StepRunner:
         self.rollout_temperature = rollout_temperature(cfg)
         self.async_steps = int(cfg.rollout.get("async_steps", 0))
         self.prefetched: dict[int, Any] = {}  # step -> its first rollout round, started early (async mode)
+        self.sleep_level = check_sleep_level(cfg.rollout)
 
     def prefetch(self, next_step: int) -> None:
         """Async mode: start the first rollout rounds of the next async_steps steps now, from the weights the
@@ -246,12 +259,16 @@ class StepRunner:
             if metrics["staleness"] > self.async_steps:
                 raise StaleWeightsError(f"a rollout batch is {metrics['staleness']:.0f} policy versions old, more "
                                         f"than rollout.async_steps={self.async_steps} allows")
+        if self.sleep_level:  # colocated: the engines' memory goes to the learner until the weight sync
+            metrics["engine_released_gb"] = sum(self.p.engines.call_all("sleep", self.sleep_level)) / 1e9
         t_learn = time.time()
         if self.needs.data != "demonstrations":
             metrics.update(self.add_advantages(batch))
         metrics.update(ray.get(self.p.learner.update.remote(batch, step, self.p.objective)))
         self.p.policy_version += 1
         t_sync = time.time()
+        if self.sleep_level:
+            self.p.engines.call_all("wake_up")
         metrics["sync_max_logprob_error"] = self.sync_weights()
         t_end = time.time()
         metrics.update({"time/generate_s": gen["generate_s"], "time/verify_s": gen["verify_s"],

@@ -203,3 +203,27 @@ def test_two_data_parallel_learner_ranks_in_the_loop(tmp_path, ray_cluster, tiny
         rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
         steps = [r for r in rows if r.get("step", 0) > 0]
         assert len(steps) == 2 and all(r["sync_max_logprob_error"] <= 1e-4 for r in steps), sync
+
+
+def test_sleeping_engines_release_memory_and_change_nothing_else(tmp_path, ray_cluster, tiny_model_dir):
+    """rollout.sleep_level=2 (an engine colocated with the learner): the engines drop weights and KV cache while the
+    learner trains and the sync refills them; the run is the same run as with engines that stay awake."""
+    runs = {}
+    for level in (0, 2):
+        run_dir = tmp_path / f"sleep{level}"
+        _trainer(run_dir, ["trainer.steps=2", f"rollout.sleep_level={level}", "rollout.hf_decode=static"],
+                 tiny_model_dir.parent.parent).run()
+        rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        runs[level] = [r for r in rows if r.get("step", 0) > 0]
+    for awake, asleep in zip(runs[0], runs[2], strict=True):
+        assert asleep["engine_released_gb"] > 0 and "engine_released_gb" not in awake
+        assert asleep["sync_max_logprob_error"] <= 1e-4
+        for key in ("loss", "grad_norm", "reward_mean"):
+            assert asleep[key] == awake[key], key
+
+
+def test_sleep_level_is_refused_before_any_actor_starts_where_it_cannot_work(tmp_path, tiny_model_dir):
+    with pytest.raises(ValueError, match="rollout.sleep_level=1 needs rollout.async_steps=0"):
+        _trainer(tmp_path, ["rollout.sleep_level=1", "rollout.async_steps=1"], tiny_model_dir.parent.parent).setup()
+    with pytest.raises(ValueError, match="rollout.sleep_level=2 is implemented for rollout.engine=hf only"):
+        _trainer(tmp_path, ["rollout.sleep_level=2", "rollout.engine=vllm"], tiny_model_dir.parent.parent).setup()

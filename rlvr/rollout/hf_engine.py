@@ -28,6 +28,50 @@ class HFEngine:
         self.batch_size = batch_size
         self.static = None
         self._set_decode(decode, compile)
+        self.sleep_level = 0          # 0 awake; 1/2 asleep (see sleep)
+        self.needs_weights = False    # woke from level 2: the weights are uninitialised until the next update
+
+    def sleep(self, level: int = 1) -> int:
+        """Release this engine's device memory while the learner works on the same GPU (rollout.sleep_level);
+        returns the bytes released. The KV cache is dropped at both levels. Level 1 moves the weights to host
+        memory, and wake_up brings them back as they were. Level 2 drops them (as vLLM's level 2): wake_up
+        reallocates them and the next weight sync fills them, which the loop always does after waking."""
+        if level not in (1, 2):
+            raise ValueError(f"rollout.sleep_level={level}: use 1 (weights to host memory) or 2 (weights dropped)")
+        before = self.device_bytes()
+        if self.static is not None:
+            self.static.release()
+        self._shapes = {name: p_.shape for name, p_ in self.model.named_parameters()}
+        for param in self.model.parameters():  # in place, so tied weights stay one Parameter
+            param.data = (param.data.to("cpu") if level == 1
+                          else torch.empty((0,) * param.dim(), dtype=param.dtype, device=self.device))
+        self.sleep_level = level
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        return before - self.device_bytes()
+
+    def wake_up(self) -> None:
+        if self.sleep_level == 0:
+            return
+        for name, param in self.model.named_parameters():
+            param.data = (param.data.to(self.device) if self.sleep_level == 1
+                          else torch.empty(self._shapes[name], dtype=param.dtype, device=self.device))
+        self.needs_weights = self.sleep_level == 2
+        self.sleep_level = 0
+
+    def device_bytes(self) -> int:
+        """Bytes of weights and buffers on the engine's device, plus the static KV cache."""
+        tensors = {t.data_ptr(): t for t in (*self.model.parameters(), *self.model.buffers())
+                   if t.device == self.device}
+        cache = self.static.cache_bytes() if self.static is not None else 0
+        return sum(t.numel() * t.element_size() for t in tensors.values()) + cache
+
+    def _check_awake(self) -> None:
+        if self.sleep_level:
+            raise RuntimeError(f"the HF engine is asleep (level {self.sleep_level}): call wake_up() before using it")
+        if self.needs_weights:
+            raise RuntimeError("the HF engine woke from a level-2 sleep, which dropped its weights: push weights "
+                               "(update_weights with the whole state dict) before generating or scoring")
 
     def _set_decode(self, decode: str, compile: bool | None) -> None:
         if decode not in DECODES:
@@ -45,10 +89,12 @@ class HFEngine:
                                                                             batch_size)
         engine.tokenizer.padding_side = "left"
         engine.static = None  # the plain loop: the warm start's model changes shape-free between calls
+        engine.sleep_level, engine.needs_weights = 0, False
         return engine
 
     @torch.no_grad()
     def generate(self, prompts, *, n=1, temperature=1.0, top_p=1.0, max_tokens=64, seed=None):
+        self._check_awake()
         return generate_in_batches(lambda batch, gen: self._generate_batch(batch, temperature, top_p, max_tokens, gen),
                                    prompts, n, self.batch_size, self.device, seed)
 
@@ -101,11 +147,17 @@ class HFEngine:
         return out_ids, out_lp, lengths
 
     def score(self, sequences):
+        self._check_awake()
         return teacher_forced_logprobs(lambda x: self.model(input_ids=x).logits, sequences, self.device)
 
     def update_weights(self, named_tensors: Iterable[tuple[str, torch.Tensor]]) -> None:
+        if self.sleep_level:
+            raise RuntimeError("the HF engine is asleep: call wake_up() before loading weights")
         state = dict(named_tensors)
-        self.model.load_state_dict(state, strict=False)
+        missing = self.model.load_state_dict(state, strict=False).missing_keys
+        if self.needs_weights and missing:
+            raise RuntimeError(f"after a level-2 sleep every weight must be sent again; missing {missing[:5]}")
+        self.needs_weights = False
 
 
 def sample_next(logits: torch.Tensor, temperature: float, top_p: float, generator: torch.Generator,

@@ -62,6 +62,16 @@ class StaticCacheDecoder:
             self._cache.reset()
         return self._cache
 
+    def release(self) -> None:
+        """Drop the KV cache (the engine sleeps); the next decode allocates it again."""
+        self._cache, self._cache_shape = None, None
+
+    def cache_bytes(self) -> int:
+        if self._cache is None:
+            return 0
+        return sum(t.numel() * t.element_size() for layer in self._cache.layers
+                   for t in (getattr(layer, "keys", None), getattr(layer, "values", None)) if t is not None)
+
     @torch.no_grad()
     def decode(self, ids: torch.Tensor, attn: torch.Tensor, sample, max_tokens: int
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -45,6 +45,13 @@ class RolloutWorker:
         self.engine.update_weights(receive_state(self.weight_group, meta, bucket_bytes, self.weight_device))
         self.policy_version = version
 
+    def sleep(self, level: int) -> int:
+        """Release the engine's device memory while the learner trains (rollout.sleep_level); bytes released."""
+        return self.engine.sleep(level)
+
+    def wake_up(self) -> None:
+        self.engine.wake_up()
+
     def placement(self):
         from rlvr.infra.weight_sync import placement
 

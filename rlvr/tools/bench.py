@@ -206,7 +206,7 @@ USAGE = """usage: python -m rlvr.bench step [hydra overrides...]
        python -m rlvr.bench learner [--shape cpu|1.5b] [--steps N] [--peak-tflops X] [--compile|--no-compile]
        python -m rlvr.bench sync [--shape cpu|0.5b] [--engines N] [--repeats N] [--dtype D]
        python -m rlvr.bench engine [--shape cpu|0.5b] [--repeats N] [--bandwidth-gbps X]
-       python -m rlvr.bench gpu-step [--shape cpu|0.5b] [--steps N] [--no-peer]
+       python -m rlvr.bench gpu-step [--shape cpu|0.5b] [--steps N] [--no-peer] [--sync ipc|object_store|collective]
 
 step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
 learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:

@@ -21,7 +21,7 @@ RUNS = {"cpu": dict(prompts=4, n=4, tokens=32), "0.5b": dict(prompts=8, n=8, tok
 SPLIT = ("time/generate_s", "time/verify_s", "time/learn_s", "time/sync_s")
 
 
-def rlvr_steps(model_dir: str, run: dict, steps: int, warmup: int, cuda: bool) -> dict:
+def rlvr_steps(model_dir: str, run: dict, steps: int, warmup: int, cuda: bool, sync: str = "ipc") -> dict:
     import ray
 
     from rlvr.config import compose
@@ -31,7 +31,7 @@ def rlvr_steps(model_dir: str, run: dict, steps: int, warmup: int, cuda: bool) -
                  f"rollout.prompts_per_step={run['prompts']}", f"rollout.n={run['n']}",
                  f"rollout.max_tokens={run['tokens']}", f"rollout.max_model_len={run['tokens'] + 256}",
                  "rollout.temperature=1.0", "trainer.lr=1e-6", f"trainer.steps={warmup + steps}",
-                 "trainer.weight_sync=object_store"]
+                 f"trainer.weight_sync={sync}"]
     if cuda:
         overrides += ["cluster.num_gpus=1", "cluster.device=cuda", "trainer.device=cuda", "cluster.learner_num_gpus=0.5",
                       "rollout.num_gpus=0.5", "model.dtype=bfloat16", "rollout.dtype=bfloat16"]
@@ -98,22 +98,24 @@ def trl_steps(model_dir: str, run: dict, steps: int, warmup: int, cuda: bool) ->
     return {"step_s": statistics.median(clock.times[warmup:])}
 
 
-def bench_gpu_step(shape: str | None = None, steps: int = 5, warmup: int = 1, peer: bool = True) -> dict:
+def bench_gpu_step(shape: str | None = None, steps: int = 5, warmup: int = 1, peer: bool = True, sync: str = "ipc"
+                   ) -> dict:
     import torch
 
     cuda = torch.cuda.is_available()
     shape = shape or ("0.5b" if cuda else "cpu")
     run = RUNS[shape]
     path = random_model(shape, "bfloat16" if cuda else "float32")
-    ours = rlvr_steps(path, run, steps, warmup, cuda)
+    ours = rlvr_steps(path, run, steps, warmup, cuda, sync)
     theirs = trl_steps(path, run, steps, warmup, cuda) if peer else "skipped: --no-peer"
-    return {"shape": shape, "device": "cuda" if cuda else "cpu", **run, "steps": steps, "rlvr": ours, "trl": theirs}
+    return {"shape": shape, "device": "cuda" if cuda else "cpu", **run, "steps": steps, "sync": sync, "rlvr": ours,
+            "trl": theirs}
 
 
 def print_gpu_step(result: dict) -> None:
     r = result
     print(f"device {r['device']}, shape {r['shape']}: {r['prompts']} prompts x {r['n']} samples x {r['tokens']} "
-          f"tokens, median of {r['steps']} steps")
+          f"tokens, median of {r['steps']} steps, weight sync {r['sync']}")
     ours = r["rlvr"]
     print(f"rlvr  {ours['step_s']:.3f} s/step  (generate {ours['generate_s']:.3f}, verify {ours['verify_s']:.3f}, "
           f"learn {ours['learn_s']:.3f}, sync {ours['sync_s']:.3f})")
@@ -131,6 +133,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--steps", type=int, default=5, help="timed steps (median) after the warm-up")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--no-peer", dest="peer", action="store_false", help="skip TRL")
+    p.add_argument("--sync", default="ipc", choices=["ipc", "object_store", "collective"],
+                   help="trainer.weight_sync (ipc: the engine shares the learner's GPU; collective needs two GPUs)")
     a = p.parse_args(argv)
-    print_gpu_step(bench_gpu_step(a.shape, a.steps, a.warmup, a.peer))
+    print_gpu_step(bench_gpu_step(a.shape, a.steps, a.warmup, a.peer, a.sync))
     return 0
