@@ -81,3 +81,15 @@ def test_compiled_static_step_gives_the_eager_tokens(tiny_model_dir):
     a = eager.generate(PROMPTS, n=2, temperature=0, max_tokens=12)
     b = compiled.generate(PROMPTS, n=2, temperature=0, max_tokens=12)
     assert [[s.token_ids for s in g] for g in a] == [[s.token_ids for s in g] for g in b]
+
+
+def test_engine_bench_runs_every_loop_on_cpu():
+    """A smoke run of `python -m rlvr.bench engine` (figures, not targets): every loop generates, and the slept row
+    really released the weights before each call."""
+    from rlvr.tools.engine_bench import bench_engine
+
+    rows = bench_engine("cpu", repeats=1)
+    loops = {r["run"]: r for r in rows[:-1]}
+    assert set(loops) == {"dynamic", "static", "static compiled", "compiled, slept"}
+    assert all(r["tokens_per_s"] > 0 for r in loops.values())
+    assert loops["compiled, slept"]["released_gb"] > 0.01 and loops["dynamic"]["released_gb"] == 0

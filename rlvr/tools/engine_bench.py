@@ -1,6 +1,8 @@
 """`python -m rlvr.bench engine`: decode throughput of the HF engine's loops in the same run, on the same randomly
 initialised model: the dynamic loop (growing cache, a host check per token), the static-cache loop, and the static
-loop with its decode step compiled (CUDA graphs on a GPU).
+loop with its decode step compiled (CUDA graphs on a GPU), and that compiled loop again with the engine put to sleep
+(level 2, rollout.sleep_level) and woken and refilled before every call, as a colocated run does each step: the
+weights and KV cache come back at new addresses, which CUDA graphs must re-record; the row shows what that costs.
 
 Each is also given as a fraction of the memory-bandwidth bound: a decode step must read every weight once, so
 tokens/s <= batch x bandwidth / weight bytes (the KV cache reads are left out, so the bound is a little generous).
@@ -40,25 +42,36 @@ def bench_engine(shape: str | None = None, repeats: int = 2, bandwidth_gbps: flo
     path = model_dir(shape, dtype)
     prompts = [("1234567890+-*=" * 64)[i % 7:i % 7 + run["prompt"]] for i in range(run["batch"])]
     rows = []
-    for name, kwargs in (("dynamic", {"decode": "dynamic"}), ("static", {"decode": "static", "compile": False}),
-                         ("static compiled", {"decode": "static", "compile": True})):
+    static_compiled = {"decode": "static", "compile": True}
+    for name, kwargs, sleep in (("dynamic", {"decode": "dynamic"}, 0),
+                                ("static", {"decode": "static", "compile": False}, 0),
+                                ("static compiled", static_compiled, 0),
+                                ("compiled, slept", static_compiled, 2)):
         engine = HFEngine(path, device=device, dtype=dtype, batch_size=run["batch"], **kwargs)
         weight_bytes = sum(p.numel() * p.element_size() for p in engine.model.parameters())
+        state = {k: v.clone() for k, v in engine.model.state_dict().items()} if sleep else None
         engine.generate(prompts, temperature=1.0, max_tokens=run["tokens"], seed=0)  # warm-up / compile
-        if cuda:
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
+        seconds = cycle_seconds = released = 0.0
         generated = 0
         for r in range(repeats):
+            if sleep:  # not in the generation time: reported on its own
+                t0 = time.perf_counter()
+                released = engine.sleep(sleep)
+                engine.wake_up()
+                engine.update_weights(state.items())
+                _sync(cuda)
+                cycle_seconds += time.perf_counter() - t0
+            _sync(cuda)
+            t0 = time.perf_counter()
             groups = engine.generate(prompts, temperature=1.0, max_tokens=run["tokens"], seed=r + 1)
+            _sync(cuda)
+            seconds += time.perf_counter() - t0
             generated += sum(len(s.token_ids) for g in groups for s in g)
-        if cuda:
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - t0
         tokens_per_s = generated / seconds
         bound = run["batch"] * bandwidth_gbps * 1e9 / weight_bytes if bandwidth_gbps else float("nan")
         rows.append({"run": name, "tokens_per_s": tokens_per_s, "bound_tokens_per_s": bound,
-                     "fraction_of_bound": tokens_per_s / bound, "seconds_per_generate": seconds / repeats})
+                     "fraction_of_bound": tokens_per_s / bound, "seconds_per_generate": seconds / repeats,
+                     "released_gb": released / 1e9, "sleep_wake_s": cycle_seconds / repeats})
         del engine
         if cuda:
             torch.cuda.empty_cache()
@@ -66,13 +79,22 @@ def bench_engine(shape: str | None = None, repeats: int = 2, bandwidth_gbps: flo
     return rows
 
 
+def _sync(cuda: bool) -> None:
+    if cuda:
+        import torch
+
+        torch.cuda.synchronize()
+
+
 def print_engine_table(rows: list[dict]) -> None:
     info = rows[-1]
     print(f"device {info['device']}, shape {info['shape']}: {info['batch']} sequences x {info['tokens']} new tokens")
-    print(f"{'loop':<18}{'tokens/s':>12}{'bound':>12}{'of bound':>10}{'s/generate':>12}")
+    print(f"{'loop':<18}{'tokens/s':>12}{'bound':>12}{'of bound':>10}{'s/generate':>12}{'released GB':>13}"
+          f"{'sleep+wake s':>14}")
     for r in rows[:-1]:
         print(f"{r['run']:<18}{r['tokens_per_s']:>12.1f}{r['bound_tokens_per_s']:>12.1f}"
-              f"{r['fraction_of_bound']:>10.3f}{r['seconds_per_generate']:>12.3f}")
+              f"{r['fraction_of_bound']:>10.3f}{r['seconds_per_generate']:>12.3f}{r['released_gb']:>13.3f}"
+              f"{r['sleep_wake_s']:>14.3f}")
 
 
 def main(argv: list[str]) -> int:
