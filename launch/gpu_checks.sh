@@ -13,21 +13,22 @@ OUT=${OUT:-gpu_results}
 PER_CHECK_S=${PER_CHECK_S:-280}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
+PYTHON=${PYTHON:-python3}   # the interpreter with torch (python3 on the device machine)
 if ls .whl/*.whl >/dev/null 2>&1; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
+  "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
   export PYTHONPATH=/tmp/site:$PWD
 else
   export PYTHONPATH=$PWD
 fi
 { date -u +%Y-%m-%dT%H:%M:%SZ; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-  python3 -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
+  "$PYTHON" -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
 } >> "$OUT/env.txt" 2>&1
 declare -A ARGS=([learner]="learner --steps 2" [engine]="engine --repeats 2" [sync]="sync --shape 0.5b --engines 1"
                  [gpu_step]="gpu-step --steps 5")
 for check in "$@"; do
   if [ -z "${ARGS[$check]+x}" ]; then echo "unknown check $check (learner engine sync gpu_step)" >> "$OUT/env.txt"; continue; fi
   start=$(date +%s)
-  timeout "$PER_CHECK_S" python3 -m rlvr.bench ${ARGS[$check]} > "$OUT/$check.txt" 2>&1
+  timeout "$PER_CHECK_S" "$PYTHON" -m rlvr.bench ${ARGS[$check]} > "$OUT/$check.txt" 2>&1
   echo "$check: python -m rlvr.bench ${ARGS[$check]} -> rc=$? in $(( $(date +%s) - start )) s" >> "$OUT/env.txt"
 done
 cat "$OUT/env.txt"
