@@ -7,7 +7,9 @@
 #                 bash launch/gpu_checks.sh sync gpu_step           (a second call while the machine is warm)
 # Checks: learner (bench learner: tokens/s, MFU, peak memory at the 1.5B shape and the experiment's batch, beside the
 # compiled plain baseline), engine (bench engine: HF engine loops vs the bandwidth bound, 0.5B, 64 x 256), sync
-# (bench sync at 0.5B), gpu_step (bench gpu-step beside TRL's GRPOTrainer). Each check has PER_CHECK_S seconds.
+# (bench sync at 0.5B: object store and CUDA IPC on one GPU), gpu_step (bench gpu-step beside TRL's GRPOTrainer, ipc
+# sync), learner_3b (optional: does the 3B shape train at the experiment's batch within 80 GiB, measured by capping
+# the process's GPU memory). Each check has PER_CHECK_S seconds.
 set -uo pipefail
 OUT=${OUT:-gpu_results}
 PER_CHECK_S=${PER_CHECK_S:-280}
@@ -24,9 +26,9 @@ fi
   "$PYTHON" -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__)"
 } >> "$OUT/env.txt" 2>&1
 declare -A ARGS=([learner]="learner --steps 2" [engine]="engine --repeats 2" [sync]="sync --shape 0.5b --engines 1"
-                 [gpu_step]="gpu-step --steps 5")
+                 [gpu_step]="gpu-step --steps 5" [learner_3b]="learner --shape 3b --steps 1 --no-compile --budget-gib 80")
 for check in "$@"; do
-  if [ -z "${ARGS[$check]+x}" ]; then echo "unknown check $check (learner engine sync gpu_step)" >> "$OUT/env.txt"; continue; fi
+  if [ -z "${ARGS[$check]+x}" ]; then echo "unknown check $check (${!ARGS[*]})" >> "$OUT/env.txt"; continue; fi
   start=$(date +%s)
   timeout "$PER_CHECK_S" "$PYTHON" -m rlvr.bench ${ARGS[$check]} > "$OUT/$check.txt" 2>&1
   echo "$check: python -m rlvr.bench ${ARGS[$check]} -> rc=$? in $(( $(date +%s) - start )) s" >> "$OUT/env.txt"

@@ -116,6 +116,19 @@ def test_activation_checkpointing_leaves_gradients_unchanged(tiny_model_dir):
     assert torch.allclose(_grads(plain), _grads(ckpt), atol=1e-6, rtol=1e-5)
 
 
+def test_compiled_decoder_layers_give_the_eager_gradients(tiny_model_dir):
+    """model.compile (torch.compile per decoder layer, what the GPU bench's compiled row runs), with activation
+    checkpointing as on GPU: the same gradients and log-probs as the eager learner. Varying lengths across micro-
+    batches exercise recompilation for new shapes."""
+    eager = _learner(tiny_model_dir, gradient_checkpointing=True, max_tokens_per_micro_batch=24)
+    compiled = _learner(tiny_model_dir, gradient_checkpointing=True, max_tokens_per_micro_batch=24, compile=True)
+    _update(eager, _batch())
+    _update(compiled, _batch())
+    assert torch.allclose(_grads(eager), _grads(compiled), atol=1e-5, rtol=1e-4)
+    seq = _batch().prompt_ids[0] + _batch().response_ids[1]
+    assert compiled.score([seq])[0] == pytest.approx(eager.score([seq])[0], abs=1e-5)
+
+
 def test_asft_gets_the_reference_logits(tiny_model_dir):
     demos = TrainBatch(prompt_ids=[[1, 20, 21], [1, 23]], response_ids=[[30, 31, 2], [34, 2]], group_ids=[0, 1])
     learner = _learner(tiny_model_dir, "asft", micro_batch_size=1)
@@ -195,3 +208,38 @@ def test_padding_free_refuses_a_backbone_that_lets_packed_sequences_attend_to_ea
     monkeypatch.setattr(masking, "find_packed_sequence_indices", lambda position_ids: None)  # packing ignored
     with pytest.raises(ValueError, match="trainer.padding_free=true.*differently from padded"):
         _learner(tiny_model_dir, padding_free=True)
+
+
+@pytest.mark.parametrize("name", ["Qwen2.5-1.5B", "Qwen2.5-7B"])
+def test_the_memory_projection_counts_parameters_like_the_real_model(name):
+    """param_count (behind bench learner's largest-model projection) equals the parameters of the transformers
+    model of that shape, built on the meta device (no memory); tied and untied embeddings both."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from rlvr.tools.learner_memory import QWEN25, param_count, project_peaks
+
+    with torch.device("meta"):
+        model = Qwen2ForCausalLM(Qwen2Config(**QWEN25[name]))
+    assert param_count(QWEN25[name]) == sum(p.numel() for p in model.parameters())
+    # Measured at 1.5B with no activation memory at all: 7B needs 16 B/param = 113 GiB, so it cannot fit 80 GiB.
+    rows = {r["model"]: r for r in project_peaks(param_count(QWEN25["Qwen2.5-1.5B"]) * 16 / 2 ** 30,
+                                                 QWEN25["Qwen2.5-1.5B"])}
+    assert rows["Qwen2.5-1.5B"]["fits"] and not rows["Qwen2.5-7B"]["fits"]
+    assert rows["Qwen2.5-7B"]["projected_gib"] == pytest.approx(param_count(QWEN25["Qwen2.5-7B"]) * 16 / 2 ** 30)
+
+
+def test_bench_learner_reports_a_run_that_runs_out_of_memory_instead_of_dying(monkeypatch, capsys):
+    """A bench row that runs out of GPU memory (the 3b/7b shapes under --budget-gib) is printed as such and the
+    other rows still run."""
+    from rlvr.tools import bench
+
+    def oom(*a, **k):
+        raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(bench, "bench_plain_update", oom)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
+    rows = bench.bench_learner("cpu", steps=1, compile_baseline=False)
+    bench.print_learner_table(rows)
+    out = capsys.readouterr().out
+    assert "plain HF fwd+bwd+AdamW  " in out and "out of GPU memory" in out
+    assert rows[0]["tokens_per_s"] > 0 and rows[2]["peak_gib"] == float("inf")

@@ -49,11 +49,16 @@ def print_table(results: dict[str, dict[str, float]]) -> None:
 
 
 # ------------------------------------------------------------------------------------------------------ learner
+from rlvr.tools.learner_memory import QWEN25  # noqa: E402
+
 SHAPES = {
     # Qwen2.5-Math-1.5B (config.json of the hub checkpoint), the experiment's batch.
     "1.5b": dict(hidden_size=1536, num_hidden_layers=28, num_attention_heads=12, num_key_value_heads=2,
                  intermediate_size=8960, vocab_size=151936, max_position_embeddings=4096, tie_word_embeddings=True,
                  batch=64, prompt=200, response=(500, 3000), max_tokens_per_micro_batch=16384),
+    # The next sizes up, at the same batch: with --budget-gib, does the learner fit an 80 GB GPU?
+    **{name: dict(QWEN25[f"Qwen2.5-{name.upper()}"], max_position_embeddings=4096, batch=64, prompt=200,
+                  response=(500, 3000), max_tokens_per_micro_batch=16384) for name in ("3b", "7b")},
     # Small enough for 2 CPU cores in seconds.
     "cpu": dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                 intermediate_size=512, vocab_size=4096, max_position_embeddings=512, tie_word_embeddings=True,
@@ -106,8 +111,8 @@ def _figures(name: str, seconds: float, tokens: int, n_params: int, peak_gib: fl
             "mfu": achieved / peak_tflops if peak_tflops else float("nan"), "peak_gib": peak_gib, "seconds": seconds}
 
 
-def bench_learner_update(model_dir: str, batch, shape: dict, device: str, steps: int, padding_free: bool = False
-                         ) -> dict:
+def bench_learner_update(model_dir: str, batch, shape: dict, device: str, steps: int, padding_free: bool = False,
+                         compile_: bool = False) -> dict:
     import torch
 
     from rlvr.algorithms import build_objective
@@ -117,15 +122,14 @@ def bench_learner_update(model_dir: str, batch, shape: dict, device: str, steps:
     settings = LearnerSettings(lr=1e-6, device=device, dtype="bfloat16" if cuda else "float32",
                                micro_batch_size=len(batch), gradient_checkpointing=cuda,
                                max_tokens_per_micro_batch=shape["max_tokens_per_micro_batch"],
-                               padding_free=padding_free)
+                               padding_free=padding_free, compile=compile_)
     learner = Learner(model_dir, build_objective("grpo", max_response_length=shape["response"][1]), settings)
     learner.update(batch, 0)  # warm-up (allocator, kernels)
     seconds, peak = _timed(lambda: [learner.update(batch, s + 1) for s in range(steps)], device)
-    n_params = sum(p.numel() for p in learner.model.parameters())
     del learner
     if cuda:
         torch.cuda.empty_cache()
-    return {"seconds": seconds / steps, "peak_gib": peak, "n_params": n_params}
+    return {"seconds": seconds / steps, "peak_gib": peak}
 
 
 def bench_plain_update(model_dir: str, batch, shape: dict, device: str, steps: int, compile_: bool) -> dict:
@@ -166,11 +170,29 @@ def bench_plain_update(model_dir: str, batch, shape: dict, device: str, steps: i
     return {"seconds": seconds / steps, "peak_gib": peak}
 
 
-def bench_learner(shape_name: str | None = None, steps: int = 2, peak_tflops: float | None = None,
-                  compile_baseline: bool | None = None) -> list[dict]:
+def _or_oom(run) -> dict:
+    """One bench run; out of GPU memory becomes a row that says so instead of ending the bench."""
     import torch
 
+    try:
+        return run()
+    except torch.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        return {"seconds": float("nan"), "peak_gib": float("inf")}
+
+
+def bench_learner(shape_name: str | None = None, steps: int = 2, peak_tflops: float | None = None,
+                  compile_baseline: bool | None = None, budget_gib: float | None = None) -> list[dict]:
+    """The rows of the learner table. budget_gib (CUDA): cap this process's GPU memory there, so that a larger
+    GPU answers "does it fit in budget_gib?" by measurement; a run that does not fit shows as OOM."""
+    import torch
+
+    from rlvr.tools.learner_memory import param_count
+
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and budget_gib:
+        total = torch.cuda.get_device_properties(0).total_memory
+        torch.cuda.set_per_process_memory_fraction(min(1.0, budget_gib * 2 ** 30 / total))
     shape_name = shape_name or ("1.5b" if device == "cuda" else "cpu")
     shape = SHAPES[shape_name]
     if peak_tflops is None and device == "cuda":
@@ -181,14 +203,17 @@ def bench_learner(shape_name: str | None = None, steps: int = 2, peak_tflops: fl
     model_dir = random_model_dir(shape, tempfile.mkdtemp(prefix="rlvr-bench-learner-"))
     batch = random_batch(shape)
     tokens = sum(len(p) + len(r) for p, r in zip(batch.prompt_ids, batch.response_ids))
-    ours = bench_learner_update(model_dir, batch, shape, device, steps)
-    packed = bench_learner_update(model_dir, batch, shape, device, steps, padding_free=True)
-    plain = bench_plain_update(model_dir, batch, shape, device, steps,
-                               compile_=device == "cuda" if compile_baseline is None else compile_baseline)
-    n = ours["n_params"]
-    return [_figures("rlvr Learner.update", ours["seconds"], tokens, n, ours["peak_gib"], peak_tflops),
-            _figures("rlvr, padding-free", packed["seconds"], tokens, n, packed["peak_gib"], peak_tflops),
-            _figures("plain HF fwd+bwd+AdamW", plain["seconds"], tokens, n, plain["peak_gib"], peak_tflops),
+    compile_ = device == "cuda" if compile_baseline is None else compile_baseline
+    runs = {"rlvr Learner.update": _or_oom(lambda: bench_learner_update(model_dir, batch, shape, device, steps)),
+            "rlvr, padding-free": _or_oom(lambda: bench_learner_update(model_dir, batch, shape, device, steps,
+                                                                       padding_free=True))}
+    if compile_:  # model.compile=true: each decoder layer compiled, as the baseline is
+        runs["rlvr, compiled layers"] = _or_oom(lambda: bench_learner_update(model_dir, batch, shape, device, steps,
+                                                                             compile_=True))
+    n = param_count(shape)
+    runs["plain HF fwd+bwd+AdamW" + (", compiled" if compile_ else "")] = _or_oom(lambda: bench_plain_update(
+        model_dir, batch, shape, device, steps, compile_=compile_))
+    return [*(_figures(name, r["seconds"], tokens, n, r["peak_gib"], peak_tflops) for name, r in runs.items()),
             {"run": "shape", "device": device, "shape": shape_name, "params": n, "tokens_per_step": tokens}]
 
 
@@ -196,22 +221,27 @@ def print_learner_table(rows: list[dict]) -> None:
     info = rows[-1]
     print(f"device {info['device']}, shape {info['shape']} ({info['params'] / 1e6:.1f}M parameters), "
           f"{info['tokens_per_step']} tokens per update")
-    print(f"{'run':<26}{'tokens/s':>12}{'TFLOP/s':>10}{'MFU':>8}{'peak GiB':>10}{'s/update':>10}")
+    print(f"{'run':<32}{'tokens/s':>12}{'TFLOP/s':>10}{'MFU':>8}{'peak GiB':>10}{'s/update':>10}")
     for r in rows[:-1]:
-        print(f"{r['run']:<26}{r['tokens_per_s']:>12.1f}{r['tflops']:>10.3f}{r['mfu']:>8.3f}{r['peak_gib']:>10.2f}"
+        if r["peak_gib"] == float("inf"):
+            print(f"{r['run']:<32}  out of GPU memory")
+            continue
+        print(f"{r['run']:<32}{r['tokens_per_s']:>12.1f}{r['tflops']:>10.3f}{r['mfu']:>8.3f}{r['peak_gib']:>10.2f}"
               f"{r['seconds']:>10.2f}")
 
 
 USAGE = """usage: python -m rlvr.bench step [hydra overrides...]
-       python -m rlvr.bench learner [--shape cpu|1.5b] [--steps N] [--peak-tflops X] [--compile|--no-compile]
+       python -m rlvr.bench learner [--shape cpu|1.5b|3b|7b] [--steps N] [--peak-tflops X] [--compile|--no-compile]
+                                    [--budget-gib G]
        python -m rlvr.bench sync [--shape cpu|0.5b] [--engines N] [--repeats N] [--dtype D]
        python -m rlvr.bench engine [--shape cpu|0.5b] [--repeats N] [--bandwidth-gbps X]
        python -m rlvr.bench gpu-step [--shape cpu|0.5b] [--steps N] [--no-peer] [--sync ipc|object_store|collective]
 
 step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
 learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
-         tokens/s and MFU on real (unpadded) tokens, peak memory (default shape: 1.5b on CUDA, cpu otherwise)
-sync     weight-sync GB/s of every transport (object_store, collective) on the same model
+         tokens/s and MFU on real (unpadded) tokens, peak memory (default shape: 1.5b on CUDA, cpu otherwise);
+         on CUDA, the largest Qwen2.5 model that the measured peak projects to fit in --budget-gib
+sync     weight-sync GB/s of every transport (object_store, collective, ipc) on the same model
 engine   HF engine decode tokens/s (dynamic, static cache, compiled static) and the fraction of the bandwidth bound
 gpu-step rlvr's whole step (HF engine) beside TRL's GRPOTrainer, same model, batch and lengths, in the same run"""
 
@@ -224,7 +254,11 @@ def _learner_args(argv: list[str]):
     p.add_argument("--steps", type=int, default=2)
     p.add_argument("--peak-tflops", type=float, default=None, help="the device's dense bf16 peak, for MFU")
     p.add_argument("--compile", dest="compile_", action=argparse.BooleanOptionalAction, default=None,
-                   help="torch.compile the baseline (default: on CUDA)")
+                   help="torch.compile the baseline, and add a row for the learner with compiled layers "
+                        "(default: on CUDA)")
+    p.add_argument("--budget-gib", type=float, default=80.0,
+                   help="CUDA: cap the process's GPU memory at this many GiB (an 80 GB GPU's answer on a larger one; "
+                        "0 = no cap); the largest-model projection after the table uses it too")
     return p.parse_args(argv)
 
 
@@ -250,7 +284,13 @@ def main(argv: list[str] | None = None) -> int:
         return gpu_step_main(argv[1:])
     if argv[0] == "learner":
         a = _learner_args(argv[1:])
-        print_learner_table(bench_learner(a.shape, a.steps, a.peak_tflops, a.compile_))
+        rows = bench_learner(a.shape, a.steps, a.peak_tflops, a.compile_, a.budget_gib)
+        print_learner_table(rows)
+        peak = rows[0]["peak_gib"]
+        if peak == peak and peak != float("inf"):  # measured (CUDA): what it says about larger models
+            from rlvr.tools.learner_memory import print_projection
+
+            print_projection(peak, SHAPES[rows[-1]["shape"]], a.budget_gib or 80.0)
         return 0
     results = bench_step(argv[1:])
     print_table(results)
