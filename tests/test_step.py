@@ -290,3 +290,23 @@ def test_ipc_refuses_engines_away_from_the_learner():
         check_colocated(("node-a", None), [("node-a", None), ("node-b", None)])
     with pytest.raises(RuntimeError, match=r"rollout worker 0 is on GPU GPU-2.*learner_num_gpus=0.5"):
         check_colocated(("node-a", "GPU-1"), [("node-a", "GPU-2")])
+
+
+def test_ipc_refills_the_previous_pushs_shared_memory_in_place():
+    """On CPU the learner keeps its shared buckets between pushes and refills them (same memory, same handles), so
+    an engine that kept its mapping sees the new weights; a changed layout allocates new buckets; GPU buckets are
+    never kept (their memory belongs to the next phase)."""
+    from rlvr.infra.weight_sync import kept_after_push, open_shared_state, share_state, tensor_meta
+
+    state = {"a": torch.zeros(3, 2), "b": torch.zeros(5)}
+    meta = tensor_meta(state, "float32")
+    kept, shared = share_state(state, meta, 1 << 20)
+    views = dict(open_shared_state(shared))
+    state["a"] += 7.0
+    again, shared_again = share_state(state, meta, 1 << 20, reuse=kept_after_push(kept))
+    assert again is kept and [h for h, _ in shared_again] == [h for h, _ in shared]
+    assert views["a"].tolist() == [[7.0, 7.0]] * 3
+    bigger = {**state, "c": torch.ones(4)}
+    fresh, _ = share_state(bigger, tensor_meta(bigger, "float32"), 1 << 20, reuse=kept)
+    assert fresh is not kept and fresh[0].numel() == 15
+    assert kept_after_push(None) is None and kept_after_push([torch.zeros(1, device="meta")]) is None

@@ -218,11 +218,12 @@ def receive_state(group, meta, bucket_bytes: int, device) -> list[tuple[str, tor
 
 
 # ------------------------------------------------------------------------------------- the two sides of ipc
-def share_state(state: dict[str, torch.Tensor], meta, bucket_bytes: int
+def share_state(state: dict[str, torch.Tensor], meta, bucket_bytes: int, reuse: list[torch.Tensor] | None = None
                 ) -> tuple[list[torch.Tensor], list[tuple[bytes, list]]]:
     """The learner's side of ipc: each bucket packed once into memory another process on this node can map (the
     state's own GPU, or shared memory on CPU), and its handle. The caller keeps the buckets alive until every engine
-    has copied from them."""
+    has copied from them. `reuse`: the buckets of the previous push, refilled in place when they still fit (on CPU
+    that saves allocating and first touching new shared memory: most of the push's time), with the same handles."""
     from multiprocessing.reduction import ForkingPickler
 
     import torch.multiprocessing as mp
@@ -230,23 +231,25 @@ def share_state(state: dict[str, torch.Tensor], meta, bucket_bytes: int
     # CPU tensors: a named shared-memory file any process on the node can open (the default, a file descriptor,
     # only passes to children of this process). torch registers both reductions with ForkingPickler.
     mp.set_sharing_strategy("file_system")
-    kept, shared = [], []
-    for bucket in buckets(meta, bucket_bytes):
-        entries = [meta[i] for i in bucket]
-        device = state[entries[0][0]].device
-        flat = torch.empty(sum(_numel(shape) for _, shape, _ in entries), dtype=getattr(torch, entries[0][2]),
-                           device=device)
-        if device.type == "cpu":
-            flat.share_memory_()
+    plan = [[meta[i] for i in bucket] for bucket in buckets(meta, bucket_bytes)]
+    wanted = [(sum(_numel(shape) for _, shape, _ in entries), getattr(torch, entries[0][2]),
+               state[entries[0][0]].device) for entries in plan]
+    if reuse is None or [(t.numel(), t.dtype, t.device) for t in reuse] != wanted:
+        reuse = []
+        for numel, dtype, device in wanted:
+            flat = torch.empty(numel, dtype=dtype, device=device)
+            reuse.append(flat.share_memory_() if device.type == "cpu" else flat)
+    shared = []
+    for flat, entries in zip(reuse, plan):
         flatten(state, entries, out=flat)
-        kept.append(flat)
         shared.append((bytes(ForkingPickler.dumps(flat)), entries))
-    return kept, shared
+    return reuse, shared
 
 
 def open_shared_state(shared: list[tuple[bytes, list]]) -> list[tuple[str, torch.Tensor]]:
     """An engine's side of ipc: (name, tensor) views into the learner's buckets. Copy from them before returning
-    (and synchronise, on GPU): the learner frees the buckets once every engine has answered."""
+    (and synchronise, on GPU): the learner frees or refills the buckets once every engine has answered. Holding
+    CPU views until the next push keeps the mapping open, so reopening the same handle costs nothing."""
     import pickle
 
     import torch.multiprocessing  # noqa: F401  (registers the rebuild functions the handles name)
@@ -255,6 +258,15 @@ def open_shared_state(shared: list[tuple[bytes, list]]) -> list[tuple[str, torch
     for handle, entries in shared:
         out += unflatten(pickle.loads(handle), entries)
     return out
+
+
+def kept_after_push(tensors: list[torch.Tensor] | None) -> list[torch.Tensor] | None:
+    """What either side of ipc holds on to once a push is done: CPU buckets and views (the learner refills the same
+    shared memory next time and the engine's mapping stays open), never GPU ones (that memory is the other phase's,
+    when engine and learner share the GPU)."""
+    if tensors and all(t.device.type == "cpu" for t in tensors):
+        return tensors
+    return None
 
 
 def placement() -> tuple[str, str | None]:

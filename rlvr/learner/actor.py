@@ -13,6 +13,7 @@ from rlvr.learner.learner import Learner, LearnerSettings
 class LearnerActor:
     def __init__(self, model_path: str, objective: Objective, settings: LearnerSettings):
         self.learner = Learner(model_path, objective, settings)
+        self._shared_buckets = None  # IpcSync: the packed weights the engines copy from (kept between pushes on CPU)
 
     def score_rollouts(self, batch: TrainBatch, objective: Objective) -> dict:
         return self.learner.score_rollouts(batch, objective)
@@ -85,11 +86,16 @@ class LearnerActor:
         state = self._weights_on_device()
         if not self._sends_weights():
             return None
-        self._shared_buckets, shared = share_state(state, tensor_meta(state, dtype), bucket_bytes)
+        self._shared_buckets, shared = share_state(state, tensor_meta(state, dtype), bucket_bytes,
+                                                   reuse=self._shared_buckets)
         return shared
 
     def release_shared_weights(self) -> None:
-        self._shared_buckets = None
+        """GPU buckets are freed (the memory is the learner's, or a colocated engine's, next phase); CPU ones are kept
+        for the next push to refill."""
+        from rlvr.infra.weight_sync import kept_after_push
+
+        self._shared_buckets = kept_after_push(self._shared_buckets)
 
     def save(self, run_dir: str, step: int, trainer_state: dict, keep_last: int) -> str:
         if self.learner.dist.active:  # several ranks: sharded model + AdamW, full HF weights from rank 0

@@ -61,11 +61,13 @@ class RolloutWorker:
         """Copy the learner's weights from the memory it shares (IpcSync.push), then let go of it."""
         import torch
 
-        from rlvr.infra.weight_sync import open_shared_state
+        from rlvr.infra.weight_sync import kept_after_push, open_shared_state
 
-        self.engine.update_weights(open_shared_state(shared))
+        views = open_shared_state(shared)
+        self.engine.update_weights(views)
         if torch.cuda.is_available():
             torch.cuda.synchronize()  # the copies must finish before the learner frees its buckets
+        self._shared_views = kept_after_push([v for _, v in views])
         self.policy_version = version
 
     def score(self, sequences):

@@ -78,11 +78,14 @@ class Sender:
         from rlvr.infra.weight_sync import share_state, tensor_meta
 
         state = self._state()
-        self.buckets, shared = share_state(state, tensor_meta(state, dtype), bucket_bytes)
+        self.buckets, shared = share_state(state, tensor_meta(state, dtype), bucket_bytes,
+                                           reuse=getattr(self, "buckets", None))
         return shared
 
     def release_shared_weights(self):
-        self.buckets = None
+        from rlvr.infra.weight_sync import kept_after_push
+
+        self.buckets = kept_after_push(self.buckets)
 
 
 class Receiver:
@@ -118,11 +121,13 @@ class Receiver:
     def load_shared_weights(self, shared, version):
         import torch
 
-        from rlvr.infra.weight_sync import open_shared_state
+        from rlvr.infra.weight_sync import kept_after_push, open_shared_state
 
-        self._load(open_shared_state(shared))
+        views = open_shared_state(shared)
+        self._load(views)
         if torch.cuda.is_available():
             torch.cuda.synchronize()
+        self.views = kept_after_push([v for _, v in views])
 
 
 def layouts(engines: int) -> list[tuple[str, str, float, tuple[str, ...]]]:
