@@ -310,3 +310,23 @@ def test_ipc_refills_the_previous_pushs_shared_memory_in_place():
     fresh, _ = share_state(bigger, tensor_meta(bigger, "float32"), 1 << 20, reuse=kept)
     assert fresh is not kept and fresh[0].numel() == 15
     assert kept_after_push(None) is None and kept_after_push([torch.zeros(1, device="meta")]) is None
+
+
+def test_ipc_refuses_a_push_larger_than_the_free_shared_memory(monkeypatch):
+    """Past /dev/shm's size a process touching the file dies of SIGBUS; ipc says so before and names the fixes."""
+    import os
+
+    from rlvr.infra import weight_sync
+
+    class Tiny:
+        f_bavail, f_frsize = 10, 4096  # 40 KB free
+
+    monkeypatch.setattr(os, "statvfs", lambda path: Tiny())
+    monkeypatch.setattr(os.path, "isdir", lambda path: True)
+    state = {"w": torch.zeros(100_000)}
+    with pytest.raises(RuntimeError, match=r"needs 0.4 MiB of shared memory \(/dev/shm\).*0.0 MiB are free.*"
+                                           r"--shm-size.*weight_sync=collective"):
+        weight_sync.share_state(state, weight_sync.tensor_meta(state, "float32"), 1 << 20)
+    small = {"w": torch.zeros(100)}
+    kept, _ = weight_sync.share_state(small, weight_sync.tensor_meta(small, "float32"), 1 << 20)
+    assert kept[0].is_shared()

@@ -235,6 +235,7 @@ def share_state(state: dict[str, torch.Tensor], meta, bucket_bytes: int, reuse: 
     wanted = [(sum(_numel(shape) for _, shape, _ in entries), getattr(torch, entries[0][2]),
                state[entries[0][0]].device) for entries in plan]
     if reuse is None or [(t.numel(), t.dtype, t.device) for t in reuse] != wanted:
+        check_shared_memory(sum(n * d.itemsize for n, d, dev in wanted if dev.type == "cpu"))
         reuse = []
         for numel, dtype, device in wanted:
             flat = torch.empty(numel, dtype=dtype, device=device)
@@ -258,6 +259,22 @@ def open_shared_state(shared: list[tuple[bytes, list]]) -> list[tuple[str, torch
     for handle, entries in shared:
         out += unflatten(pickle.loads(handle), entries)
     return out
+
+
+def check_shared_memory(nbytes: int, path: str = "/dev/shm") -> None:
+    """Refuse, with the fix, a CPU push that would not fit the node's shared memory: past its size a process that
+    touches the file dies of SIGBUS instead of raising (containers often get 64 MB)."""
+    import os
+
+    if nbytes == 0 or not os.path.isdir(path):
+        return
+    st = os.statvfs(path)
+    free = st.f_bavail * st.f_frsize
+    if nbytes > free:
+        raise RuntimeError(f"trainer.weight_sync=ipc needs {nbytes / 2**20:.1f} MiB of shared memory ({path}) for the "
+                           f"weights, and {free / 2**20:.1f} MiB are free. Give the container more (docker run "
+                           f"--shm-size=..., a Kubernetes emptyDir with medium: Memory) or use "
+                           f"trainer.weight_sync=collective.")
 
 
 def kept_after_push(tensors: list[torch.Tensor] | None) -> list[torch.Tensor] | None:
