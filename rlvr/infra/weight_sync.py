@@ -102,24 +102,26 @@ class IpcSync:
         self.placement_checked = False
 
     def push(self, learner: Any, engines: Any, version: int) -> None:
-        import ray
-
-        if not self.placement_checked:
-            check_colocated(ray.get(learner.placement.remote()), engines.call_all("placement"))
-            self.placement_checked = True
-        shared = ray.get(learner.share_weights.remote(self.dtype, self.bucket_bytes))
-        try:
-            engines.call_all("load_shared_weights", shared, version)
-        finally:
-            ray.get(learner.release_shared_weights.remote())
+        placements = None if self.placement_checked else engines.call_all("placement")
+        self._send(learner, placements, lambda shared: engines.call_all("load_shared_weights", shared, version))
+        self.placement_checked = True
 
     def push_to(self, learner: Any, engines: Any, rank: int, version: int) -> None:
         import ray
 
-        check_colocated(ray.get(learner.placement.remote()), [ray.get(engines.actors[rank].placement.remote())])
+        actor = engines.actors[rank]
+        self._send(learner, [ray.get(actor.placement.remote())],
+                   lambda shared: ray.get(actor.load_shared_weights.remote(shared, version)))
+
+    def _send(self, learner: Any, placements: list | None, load) -> None:
+        """Check the engines' placements (when given), share, let `load(handles)` copy, free."""
+        import ray
+
+        if placements is not None:
+            check_colocated(ray.get(learner.placement.remote()), placements)
         shared = ray.get(learner.share_weights.remote(self.dtype, self.bucket_bytes))
         try:
-            ray.get(engines.actors[rank].load_shared_weights.remote(shared, version))
+            load(shared)
         finally:
             ray.get(learner.release_shared_weights.remote())
 
@@ -259,6 +261,16 @@ def open_shared_state(shared: list[tuple[bytes, list]]) -> list[tuple[str, torch
     for handle, entries in shared:
         out += unflatten(pickle.loads(handle), entries)
     return out
+
+
+def load_shared_state(shared: list[tuple[bytes, list]], load) -> list[torch.Tensor] | None:
+    """An engine's whole ipc receive: `load(named views)` copies the weights, the copies finish (GPU), and what to
+    hold on to until the next push comes back (kept_after_push)."""
+    views = open_shared_state(shared)
+    load(views)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()  # the copies must finish before the learner frees its buckets
+    return kept_after_push([v for _, v in views])
 
 
 def check_shared_memory(nbytes: int, path: str = "/dev/shm") -> None:

@@ -58,16 +58,10 @@ class RolloutWorker:
         return placement()
 
     def load_shared_weights(self, shared, version: int) -> None:
-        """Copy the learner's weights from the memory it shares (IpcSync.push), then let go of it."""
-        import torch
+        """Copy the learner's weights from the memory it shares (IpcSync.push)."""
+        from rlvr.infra.weight_sync import load_shared_state
 
-        from rlvr.infra.weight_sync import kept_after_push, open_shared_state
-
-        views = open_shared_state(shared)
-        self.engine.update_weights(views)
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()  # the copies must finish before the learner frees its buckets
-        self._shared_views = kept_after_push([v for _, v in views])
+        self._shared_views = load_shared_state(shared, self.engine.update_weights)
         self.policy_version = version
 
     def score(self, sequences):

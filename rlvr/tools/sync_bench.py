@@ -119,15 +119,9 @@ class Receiver:
         return placement()
 
     def load_shared_weights(self, shared, version):
-        import torch
+        from rlvr.infra.weight_sync import load_shared_state
 
-        from rlvr.infra.weight_sync import kept_after_push, open_shared_state
-
-        views = open_shared_state(shared)
-        self._load(views)
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        self.views = kept_after_push([v for _, v in views])
+        self.views = load_shared_state(shared, self._load)
 
 
 def layouts(engines: int) -> list[tuple[str, str, float, tuple[str, ...]]]:
