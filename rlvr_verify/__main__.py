@@ -63,18 +63,20 @@ def main(argv=None):
         p.add_argument("--percent", default="strip", choices=["strip", "fraction"])
         p.add_argument("--mode", default="exact", choices=["exact", "random_calculation"])
     bench = sub.add_parser("bench", help="accuracy per answer class and verdicts/s, ours vs math-verify")
-    bench.add_argument("--n", type=int, default=20_000, help="differential corpus size (default 20,000)")
+    bench.add_argument("--n", type=int, default=20_000, help="differential corpus size (default 20,000; 0: only the development set)")
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--workers", type=int, default=2, help="pool workers for math-verify")
     bench.add_argument("--mv-cache", type=Path, help="JSON file keeping math-verify's verdicts between runs")
     bench.add_argument("--triage", type=Path, help="write every disagreement to this JSONL")
     bench.add_argument("--no-tables", action="store_true", help="skip the labeled tables")
     bench.add_argument("--no-adversarial", action="store_true", help="skip the adversarial inputs")
+    bench.add_argument("--no-devset", action="store_true", help="skip the development set (other people's cases)")
+    bench.add_argument("--devset-misses", type=Path, help="write the dev-set cases some verifier got wrong here")
     args = ap.parse_args(argv)
     if args.cmd == "bench":
         from rlvr_verify.bench import run_bench
         run_bench(args.n, args.seed, args.workers, args.mv_cache, args.triage, not args.no_tables,
-                  not args.no_adversarial)
+                  not args.no_adversarial, not args.no_devset, args.devset_misses)
     else:
         {"check": cmd_check, "score": cmd_score}[args.cmd](args)
 

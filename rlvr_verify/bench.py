@@ -92,9 +92,15 @@ def bench_adversarial(timeout_s: float = 2.0) -> dict:
 
 
 def run_bench(n: int = 20_000, seed: int = 0, workers: int = 2, cache: Path | None = None,
-              triage: Path | None = None, tables: bool = True, adversarial: bool = True) -> dict:
+              triage: Path | None = None, tables: bool = True, adversarial: bool = True, devset: bool = True,
+              devset_misses: Path | None = None) -> dict:
     from rlvr_verify.differential import run_differential
     out = {}
+    if devset:
+        from rlvr_verify.devset import run_devset
+        out["devset"] = run_devset(workers, misses=devset_misses)
+    if n <= 0:
+        return out
     if tables:
         out["tables"] = bench_tables(workers, cache)
     out["differential"] = run_differential(n, seed, workers, cache, triage)
