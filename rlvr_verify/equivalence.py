@@ -27,12 +27,13 @@ def numbers_equal(a, b, rel_tol: float) -> bool:
     return abs(va - vb) <= rel_tol * max(abs(va), abs(vb), 1e-300)
 
 
-def expressions_equal(a, b, rel_tol: float, points: int = 6) -> bool:
+def expressions_equal(a, b, rel_tol: float, points: int = 6, positive: bool = False) -> bool:
     """Expressions with symbols: equal at random points (bounded effort, no simplify on big trees)."""
     symbols = sorted(a.free_symbols | b.free_symbols, key=str)
     rng = random.Random(0)
     for _ in range(points):
-        subs = {s: sp.Rational(rng.randint(-30, 30), rng.randint(1, 7)) + sp.Rational(1, 97) for s in symbols}
+        lo = 0 if positive else -30
+        subs = {s: sp.Rational(rng.randint(lo, 30), rng.randint(1, 7)) + sp.Rational(1, 97) for s in symbols}
         try:
             va, vb = complex(sp.N(a.subs(subs), 30)), complex(sp.N(b.subs(subs), 30))
         except (TypeError, ValueError, ZeroDivisionError, OverflowError):
@@ -42,12 +43,43 @@ def expressions_equal(a, b, rel_tol: float, points: int = 6) -> bool:
     return True
 
 
+def proportional(a, b, rel_tol: float, points: int = 6) -> bool:
+    """a = k*b for one non-zero number k (two equations of one line or curve: 2x+4y-3 and y+x/2-3/4), judged at
+    random points with bounded effort."""
+    if not (isinstance(a, sp.Basic) and isinstance(b, sp.Basic)) or not (a.free_symbols or b.free_symbols):
+        return False
+    symbols = sorted(a.free_symbols | b.free_symbols, key=str)
+    rng, ratio, seen = random.Random(1), None, 0
+    for _ in range(points):
+        subs = {s: sp.Rational(rng.randint(-30, 30), rng.randint(1, 7)) + sp.Rational(1, 89) for s in symbols}
+        try:
+            va, vb = complex(sp.N(a.subs(subs), 30)), complex(sp.N(b.subs(subs), 30))
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return False
+        if abs(vb) < 1e-12 or abs(va) < 1e-12:
+            if max(abs(va), abs(vb)) > 1e-9:
+                return False
+            continue
+        r = va / vb
+        if ratio is None:
+            ratio = r
+        elif abs(r - ratio) > max(rel_tol, 1e-10) * max(abs(r), abs(ratio)):
+            return False
+        seen += 1
+    return seen >= 3 and ratio is not None and abs(ratio) > 1e-12
+
+
+def _has_fractional_power(x) -> bool:
+    return any(p.exp.is_Rational and not p.exp.is_integer for p in x.atoms(sp.Pow))
+
+
 def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
     """Structural comparison: lists/sets order-insensitive, tuples/intervals ordered, matrices elementwise."""
     if isinstance(gold, Equation) or isinstance(pred, Equation):
         if not (isinstance(gold, Equation) and isinstance(pred, Equation)):
             return False
-        return equal(pred.difference, gold.difference, rel_tol) or equal(pred.difference, -gold.difference, rel_tol)
+        return (equal(pred.difference, gold.difference, rel_tol) or equal(pred.difference, -gold.difference, rel_tol)
+                or proportional(pred.difference, gold.difference, rel_tol))
     if isinstance(gold, list) or (isinstance(gold, Bracketed) and gold.open == "{"):
         g_items = gold if isinstance(gold, list) else gold.items
         if isinstance(pred, list):
@@ -57,6 +89,8 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
         else:
             p_items = [pred]
         return _multiset_equal(p_items, g_items, rel_tol)
+    if isinstance(gold, Bracketed) and isinstance(pred, list) and (gold.open, gold.close) == ("(", ")"):
+        pred = Bracketed("(", pred, ")")  # 'x = 1, y = 2' (labels dropped) against the tuple (1, 2)
     if isinstance(gold, Bracketed):
         if not isinstance(pred, Bracketed) or len(pred.items) != len(gold.items):
             return False
@@ -74,7 +108,12 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
     if _is_plain_number(pred) and _is_plain_number(gold):
         return numbers_equal(pred, gold, rel_tol)
     if isinstance(pred, sp.Basic) and isinstance(gold, sp.Basic):
-        return expressions_equal(pred, gold, rel_tol)
+        if expressions_equal(pred, gold, rel_tol):
+            return True
+        # \\sqrt[3]{x^2} and x^{2/3} differ only on the principal branch for x < 0: compare them for x > 0.
+        if (_has_fractional_power(pred) or _has_fractional_power(gold)) and not (pred.has(sp.Abs) or gold.has(sp.Abs)):
+            return expressions_equal(pred, gold, rel_tol, positive=True)
+        return False
     return False
 
 

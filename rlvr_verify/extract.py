@@ -51,8 +51,10 @@ def _boxes(s: str) -> list[tuple[str, int, int]]:
     return out
 
 
-# Text allowed between two boxes that belong to one answer: '$\boxed{1}$, $\boxed{2}$', '\boxed{1} and \boxed{2}'.
-_BOX_JOINER = re.compile(r"[\s$,;]*(?:and|or|,|;)?[\s$,;]*")
+# Text allowed between two boxes that belong to one answer: '$\boxed{1}$, $\boxed{2}$', '\boxed{1} and \boxed{2}',
+# '$x = \boxed{1}$ and $y = \boxed{2}$'.
+_BOX_JOINER = re.compile(r"[\s$,;.]*(?:and|or|,|;)?[\s$,;]*(?:(?:\\text\{[^{}]{0,12}\}|[a-zA-Z](?:_\{?\w+\}?)?)\s*=\s*)?"
+                         r"[\s$]*")
 
 
 def extract_boxed(s: str) -> str | None:
@@ -63,14 +65,18 @@ def extract_boxed(s: str) -> str | None:
     group = [boxes[-1]]
     for prev in reversed(boxes[:-1]):
         between = s[prev[2]:group[0][1]]
-        if len(between) > 12 or not _BOX_JOINER.fullmatch(between):
+        if len(between) > 24 or not _BOX_JOINER.fullmatch(between):
             break
         group.insert(0, prev)
     return ", ".join(text for text, _, _ in group)
 
 
-_DELIMITER = re.compile(r"\\\[|\\\]|\\\(|\\\)|\$\$|(?<!\\)\$")
+_DELIMITER = re.compile(r"\\\[|\\\]|\\\(|\\\)|\$\$|(?<!\\)\$"
+                        r"|\\(?:begin|end)\{(?:align|equation|gather|eqnarray)\*?\}")
 _CLOSER = {"\\[": "\\]", "\\(": "\\)", "$$": "$$", "$": "$"}
+for _env in ("align", "equation", "gather", "eqnarray"):
+    for _star in ("", "*"):
+        _CLOSER[f"\\begin{{{_env}{_star}}}"] = f"\\end{{{_env}{_star}}}"
 
 
 def math_spans(s: str) -> list[tuple[str, int, int]]:
@@ -147,16 +153,26 @@ def _answer_at_start(rest: str) -> str | None:
 
 _WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
 _MATH_WORDS = {"sqrt", "pi", "sin", "cos", "tan", "ln", "log", "exp", "infty", "inf"}
+_ENV_NAME = re.compile(r"\\(?:begin|end)\s*\{[a-zA-Z*]+\}(?:\{[a-z|]*\})?")
+_TEXT_CMD = re.compile(r"\\(?:text|textbf|textnormal|textit|textrm|mathrm|mathbf|mbox|operatorname)\s*\{[^{}]*\}")
+SHORT_TEXT = re.compile(r"[A-Za-z]+(?: [A-Za-z]+){0,2}[.!]?")
+_NUMBER_UNIT = re.compile(r"-?[\d.,/]+\s*[A-Za-z]{2,}(?: [A-Za-z]+)?(?:\s*\^\s*\{?\d\}?)?\.?")
 
 
 def extract_whole(s: str) -> str | None:
-    """A short one-line response that is nothing but math ('\\frac{3}{5}', 'x = 548') is the answer itself."""
+    """A short one-line response that is only the answer is the answer itself: math ('\\frac{3}{5}', 'x = 548',
+    a bare matrix, '7, -2, \\text{ and } -5') or a number with its unit ('10 square units'). Words inside \\text{}
+    and environment names do not count as prose. (A bare word answer such as 'Yes' is taken only when the gold is
+    a word too: see verify.short_text_answer.)"""
     text = s.strip()
     if not text or len(text) > 200 or "\n" in text:
         return None
-    if any(w not in _MATH_WORDS for w in _WORD.findall(text)):
-        return None
-    return text
+    core = _TEXT_CMD.sub(" ", _ENV_NAME.sub(" ", text))
+    if all(w in _MATH_WORDS for w in _WORD.findall(core)):
+        return text
+    if _NUMBER_UNIT.fullmatch(text):
+        return text.rstrip(".!")
+    return None
 
 
 def _after_marker(s: str, pattern: str) -> str | None:

@@ -285,9 +285,13 @@ class Parser:
 
     def parse_matrix(self):
         self.expect("{")
+        env = []
         while self.peek()[1] != "}":
-            self.take()
+            env.append(self.take()[1])
         self.take()
+        if "".join(env) == "array" and self.peek()[1] == "{":  # \begin{array}{cc}: skip the column spec
+            while self.take()[1] != "}":
+                pass
         rows, row = [], [self.parse_sum()]
         while True:
             kind, v = self.take()

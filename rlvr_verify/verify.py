@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from rlvr_verify.equivalence import equal
-from rlvr_verify.extract import extract_answer, unwrap_math
+from rlvr_verify.extract import SHORT_TEXT, Extraction, extract_answer, unwrap_math
 from rlvr_verify.parse import (CONSTANTS, FUNCS, MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge,
                                parse_math)
 
@@ -27,6 +27,30 @@ _LABEL = re.compile(r"^\s*(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\s*\(\s*[a-zA-Z](?:\s*,\s
                     r"|\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\))\s*(?:=(?![=<>])|\\in(?![a-zA-Z]))\s*")
 
 
+# A name that labels a value in a list of values: AB = 4, x_1 = 2, \\angle A = 30, f(2) = 5, S_1:S_2 = 7:32.
+_NAME = r"(?:\\angle\s*)?[A-Za-z]+(?:_\{?\w+\}?)?(?:\(\s*\w+\s*\))?"
+_ITEM_LABEL = re.compile(r"^\s*" + _NAME + r"(?:\s*:\s*" + _NAME + r")*\s*=(?![=<>])\s*(\S.*)$", re.S)
+
+
+def _strip_labels(s: str) -> str:
+    """'x = 5' -> '5'; 'AB=4, CD=5' -> '4, 5' (every item labelled); 'S_1:S_2=7:32' -> '7:32'. A lone multi-letter
+    name is a label only in upper case (AB = 4), not a product (ab = 4 stays an equation)."""
+    items = _top_level_split(s)
+    if len(items) > 1:
+        found = [_ITEM_LABEL.match(item) for item in items]
+        if all(found) and not any("=" in m.group(1) for m in found):
+            return ", ".join(m.group(1).strip() for m in found)
+    stripped = _LABEL.sub("", s, count=1)
+    if stripped != s:
+        return stripped
+    m = _ITEM_LABEL.match(s)
+    if m and "=" not in m.group(1):
+        name = s[:s.index("=")].strip()
+        if re.fullmatch(r"(?:\\angle\s*)?[A-Z]{1,4}(?:_\{?\w+\}?)?", name) or ":" in name:
+            return m.group(1)
+    return s
+
+
 def _mixed_latex(m) -> str:
     whole, num, den = m.groups()
     return f"({whole}+{num}/{den})" if int(num) < int(den) else m.group(0)
@@ -38,6 +62,7 @@ def _number_formats(s: str) -> str:
     s = re.sub(r"(?<=\d)\{,\}(?=\d{3}(?!\d))", "", s)
     s = re.sub(r"(?<=\d)\{,\}(?=\d)", ".", s)
     s = re.sub(r"(?<=\d)(?:\\,|\\ |~|\\;|\\:|\\!)(?=\d{3}(?!\d))", "", s)
+    s = re.sub(r"(?<=\d),\s*\\!\s*(?=\d{3}(?!\d))", "", s)  # 11,\!111 and 11,\! 111
     s = re.sub(r"(?<![\w.^_}{\\])(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}", _mixed_latex, s)
     s = re.sub(r"(?<![\w./^_])(\d+) +(\d+)/(\d+)(?![\d.])", _mixed_latex, s)
     s = re.sub(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d/.])", lambda m: m.group(0).replace(" ", ""), s)
@@ -52,11 +77,21 @@ def _whole_thousands(s: str) -> str:
     return re.sub(r"^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$", lambda m: m.group(0).replace(",", ""), s)
 
 
-def normalize(s: str, percent: str = "strip") -> str:
+def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     """Strip presentation: $...$ and \\boxed wrappers, \\text{} units, spacing, degrees, trailing punctuation,
     'x =' / 'f(y) =' / '(p,q) =' labels; spell relations one way; read number formats."""
     s = unwrap_math(s)
-    s = re.sub(r"\\(?:text|textbf|mbox|mathrm|textrm)\{([^{}]*)\}", lambda m: " " + m.group(1) + " ", s)
+    if "\\begin" not in s:
+        s = re.sub(r"\\\\(?=[a-zA-Z])", r"\\", s)  # '\\\\dfrac' typed for '\\dfrac' (not a matrix row break)
+        s = s.replace("&", "")  # align's '&=' outside a matrix
+    s = re.sub(r"(?<=\d)\\+\s*$", "", s)  # '185\\': a stray trailing backslash
+    s = re.sub(r"\\(?:text|textbf|textnormal|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}",
+               lambda m: " " + m.group(1) + " ", s)
+    s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)  # \frac12 -> \frac{1}{2}
+    s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(?=\{)", r"\\frac{\1}", s)  # \frac1{72}
+    s = re.sub(r"\\[cdt]?frac\s*(\{[^{}]*\})\s*(\d)", r"\\frac\1{\2}", s)  # \frac{\sqrt3}2
+    s = s.replace("\\cfrac", "\\frac")
+    s = re.sub(r"\\neq?(?![a-zA-Z])|≠|(?<=[a-zA-Z)\s])!=", " ≠ ", s)
     s = re.sub(r"(?:\s|\\[,;: ])*[.,;:]+\s*$", "", s)  # trailing punctuation: 'is $\frac{1}{3}.$'
 
     s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?", " ", s).replace("°", "")
@@ -73,7 +108,8 @@ def normalize(s: str, percent: str = "strip") -> str:
         s = re.sub(r"(\d+(?:\.\d+)?)\s*\\?%", r"(\1/100)", s)
     s = s.replace("\\%", "").replace("%", "")
     s = re.sub(r"_\{(\d+)\}", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text)
-    s = _LABEL.sub("", s, count=1)
+    if labels:
+        s = _strip_labels(s)
     s = _whole_thousands(s)
     # units / words after a number: "18 dollars", "5 cm", "\frac{270}{7} degrees", "12 cm^2"
     m = re.fullmatch(r"(.*?[\d}.)])\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)\s*(?:\^\s*\{?\d\}?)?", s.strip())
@@ -91,30 +127,82 @@ def _pm_expand(s: str) -> str:
 
 
 _RELATION_OPS = re.compile(r"(<=|>=|<|>)")
-_VARIABLE = re.compile(r"[a-zA-Z](?:_\{?\w+\}?)?")
+# What an inequality bounds: x, x_1, f(x), |z|.
+_VARIABLE = re.compile(r"[a-zA-Z](?:_\{?\w+\}?)?(?:\(\s*[a-zA-Z]\s*\))?|\|\s*[a-zA-Z](?:_\{?\w+\}?)?\s*\|")
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+def _interval(lo, lo_closed, hi, hi_closed) -> Bracketed:
+    return Bracketed("[" if lo_closed else "(", [lo, hi], "]" if hi_closed else ")")
+
+
+def _linear(term: str):
+    """'-x', '2x+3', 'x/2 - 1' -> (variable, a, b) with term = a*variable + b, a a non-zero number; else None."""
+    expr = parse_math(term)
+    if not isinstance(expr, sp.Basic) or len(expr.free_symbols) != 1:
+        return None
+    (v,) = expr.free_symbols
+    a = sp.expand(expr).coeff(v, 1)
+    b = sp.expand(expr - a * v)
+    if a.free_symbols or b.free_symbols or not a.is_number or a == 0 or not a.is_real:
+        return None
+    return v, a, b
 
 
 def relation_interval(text: str):
-    """'a <= x < b', 'x >= 5', '5 > x' -> the interval they describe, as the same Bracketed that '[a, b)' parses
-    to, so an inequality and an interval compare directly. None when text is not such a relation."""
+    """'a <= x < b', 'x >= 5', '5 > x', '-x > -1', '0 < f(x) < 1', '2 < 2x + 4 <= 6' -> the interval they describe,
+    as the same Bracketed that '[a, b)' parses to, so an inequality and an interval compare directly (the same
+    set, whatever side the variable is on and whatever the sign of its coefficient). None otherwise."""
     parts = _RELATION_OPS.split(text)
     terms, ops = [t.strip() for t in parts[0::2]], parts[1::2]
+    if not all(terms):
+        return None
     is_var = [bool(_VARIABLE.fullmatch(t)) for t in terms]
-    if len(terms) == 2 and is_var.count(True) == 1:
-        bound = parse_math(terms[1] if is_var[0] else terms[0])
-        op = ops[0] if is_var[0] else {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[ops[0]]
+    if len(terms) == 2:
+        if is_var.count(True) == 1:
+            bound = parse_math(terms[1] if is_var[0] else terms[0])
+            op = ops[0] if is_var[0] else _FLIP[ops[0]]
+        else:  # one side linear in one variable, the other a number: a*x + b op c
+            left, right = parse_math(terms[0]), parse_math(terms[1])
+            if not (isinstance(left, sp.Basic) and isinstance(right, sp.Basic)):
+                return None
+            lin = _linear(terms[0] + "-(" + terms[1] + ")") if (left - right).free_symbols else None
+            if lin is None:
+                return None
+            _, a, b = lin
+            bound, op = -b / a, ops[0] if a > 0 else _FLIP[ops[0]]
         if op in ("<", "<="):
-            return Bracketed("(", [-sp.oo, bound], "]" if op == "<=" else ")")
-        return Bracketed("[" if op == ">=" else "(", [bound, sp.oo], ")")
-    if len(terms) == 3 and is_var == [False, True, False]:
+            return _interval(-sp.oo, False, bound, op == "<=")
+        return _interval(bound, op == ">=", sp.oo, False)
+    if len(terms) == 3:
         if all(op in ("<", "<=") for op in ops):
             lo, hi, lo_op, hi_op = terms[0], terms[2], ops[0], ops[1]
         elif all(op in (">", ">=") for op in ops):
             lo, hi, lo_op, hi_op = terms[2], terms[0], ops[1], ops[0]
         else:
             return None
-        return Bracketed("[" if "=" in lo_op else "(", [parse_math(lo), parse_math(hi)], "]" if "=" in hi_op else ")")
+        lo_v, hi_v = parse_math(lo), parse_math(hi)
+        if is_var == [False, True, False]:
+            return _interval(lo_v, "=" in lo_op, hi_v, "=" in hi_op)
+        lin = _linear(terms[1])
+        if lin is None or getattr(lo_v, "free_symbols", True) or getattr(hi_v, "free_symbols", True):
+            return None
+        _, a, b = lin
+        ends = [((lo_v - b) / a, "=" in lo_op), ((hi_v - b) / a, "=" in hi_op)]
+        if a < 0:
+            ends.reverse()
+        return _interval(ends[0][0], ends[0][1], ends[1][0], ends[1][1])
     return None
+
+
+def _intersect(a: Bracketed, b: Bracketed):
+    """Two intervals with numeric ends -> their intersection (for 'x > 1 and x < 3')."""
+    (alo, ahi), (blo, bhi) = a.items, b.items
+    lo, lo_closed = (alo, a.open == "[") if alo > blo else (blo, b.open == "[") if blo > alo else (
+        alo, a.open == "[" and b.open == "[")
+    hi, hi_closed = (ahi, a.close == "]") if ahi < bhi else (bhi, b.close == "]") if bhi < ahi else (
+        ahi, a.close == "]" and b.close == "]")
+    return _interval(lo, lo_closed, hi, hi_closed)
 
 
 def _equation_sides(text: str) -> list[str]:
@@ -133,12 +221,55 @@ def align_equations(pred: str, gold: str) -> tuple[str, str]:
     return pred, gold
 
 
+_JOIN = re.compile(r"(\s+(?:and|or)\s+|\s*;\s*|\\lor(?![a-zA-Z])|\\vee(?![a-zA-Z])|\\land(?![a-zA-Z])"
+                   r"|\\wedge(?![a-zA-Z]))")
+
+
+def _top_level_split(text: str, sep: str = ",") -> list[str]:
+    """Split on `sep` outside (), [], {} (linear)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
+
+
+def _flatten(items):
+    out = []
+    for x in items:
+        out.extend(x if isinstance(x, list) else [x])
+    return out
+
+
 def parse_normalized(text: str):
-    """A union of intervals becomes an unordered list of its parts; a relation becomes its interval; an equation
-    an Equation; everything else is one parse."""
+    """A union of intervals becomes an unordered list of its parts; answers joined by 'and', 'or', ';' a list
+    (relations joined by 'and' their intersection); a relation its interval; 'x != a' a not-equal relation; an
+    equation an Equation; everything else is one parse."""
     text = _pm_expand(text)
     if "\\cup" in text:
-        return [parse_normalized(part) for part in text.split("\\cup")]
+        return _flatten([parse_normalized(part) for part in text.split("\\cup")])
+    joined = _JOIN.split(text)
+    if len(joined) > 1:
+        parts, joiners = [p.strip(" ,") for p in joined[0::2]], joined[1::2]
+        if all(parts):
+            objs = [parse_normalized(p) for p in parts]
+            if (all(isinstance(o, Bracketed) and o.open in "([" and len(o.items) == 2 for o in objs)
+                    and any(j.strip() in ("and", "\\land", "\\wedge") for j in joiners)
+                    and all(("<" in p or ">" in p) for p in parts)):
+                out = objs[0]
+                for o in objs[1:]:
+                    out = _intersect(out, o)
+                return out
+            return _flatten(objs)
+    if "≠" in text:
+        sides = [t.strip() for t in text.split("≠")]
+        if len(sides) == 2 and _VARIABLE.fullmatch(sides[0]):
+            return Bracketed("≠", [parse_math(sides[1])], "")
     if "<" in text or ">" in text:
         interval = relation_interval(text)
         if interval is not None:
@@ -153,6 +284,52 @@ def parse_answer(s: str, percent: str = "strip"):
     return parse_normalized(normalize(s, percent))
 
 
+# A gold that is prose or a worked solution ('The final answer is (B) 1', a solution ending in \\boxed{}) is read
+# the way a response is: its own final answer.
+_GOLD_PROSE = re.compile(r"final answer|answer is|answer\s*:|####|\\boxed|\\fbox", re.IGNORECASE)
+_CHOICE = re.compile(r"^\s*(?:\(([A-E])\)|([A-E])[.:)])\s*(\S.*)$", re.S)
+_LETTER = re.compile(r"^\s*\(?([A-E])\)?[.:]?\s*$")
+_APPROX = re.compile(r"\\approx(?![a-zA-Z])|≈")
+_WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[ '-][A-Za-z]+)*")
+
+
+def gold_answer(gold: str) -> str:
+    """The gold's own final answer: a worked solution or a sentence is run through the same extraction as a
+    response; a plain answer is returned unchanged."""
+    if _GOLD_PROSE.search(gold) or (len(gold) > 200 and "\n" in gold):
+        found = extract_answer(gold, "any")
+        if found.text:
+            return found.text
+    return gold
+
+
+def short_text_answer(response: str, gold: str) -> Extraction:
+    """A response that is one to three words ('Yes', 'odd', 'no solution') is its answer when the gold is words
+    too; against a numeric gold it stays 'no answer'."""
+    text = response.strip()
+    if len(text) <= 40 and SHORT_TEXT.fullmatch(text) and _WORDS_ONLY.fullmatch(_plain(gold_answer(gold)).strip(" .")):
+        return Extraction(text.rstrip(".!"), "short_text")
+    return Extraction(None, "none")
+
+
+def _plain(text: str) -> str:
+    text = unwrap_math(text)
+    return re.sub(r"\\(?:text|textbf|textnormal|mathrm|mathbf)\s*\{([^{}]*)\}", r"\1", text).strip()
+
+
+def _choice(text: str):
+    """'(B) 1', 'C. x = 42' -> ('B', '1'); None when the answer is not a lettered option."""
+    m = _CHOICE.match(_plain(text))
+    if not m or re.match(r"[-+*/^=<>]", m.group(3)):
+        return None
+    return m.group(1) or m.group(2), m.group(3).strip()
+
+
+def _letter(text: str):
+    m = _LETTER.match(_plain(text))
+    return m.group(1) if m else None
+
+
 def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9, percent: str = "strip",
            mode: str = "exact", _test_sleep: float = 0.0) -> Verdict:
     """Score one response against one gold answer; never runs model text as code."""
@@ -162,37 +339,86 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
     if isinstance(response, bytes):
         response = response.decode("utf-8", errors="replace")
     found = extract_answer(response or "", extract)
+    if found.text is None and mode == "exact" and extract == "any":
+        found = short_text_answer(response or "", gold)
     if found.text is None:
         return Verdict(False, 0.0, None, "no_answer")
     if mode == "random_calculation":
         return _random_calculation(found.text, gold)
     if mode != "exact":
         raise ValueError(f"mode={mode!r}: choose 'exact' or 'random_calculation'")
-    if len(found.text) > MAX_ANSWER_CHARS or len(gold) > 4 * MAX_ANSWER_CHARS:  # would be refused by the parser
-        return Verdict(False, 0.0, found.text[:200], "too_large")
     if _INTEGER.fullmatch(found.text) and _INTEGER.fullmatch(gold):  # the common \boxed{12} case: no parsing
         ok = int(found.text) == int(gold)
         return Verdict(ok, float(ok), found.text, "equal" if ok else "not_equal")
-    pred_text, gold_text = normalize(found.text, percent), normalize(gold, percent)
+    gold = gold_answer(gold)
+    if len(found.text) > MAX_ANSWER_CHARS or len(gold) > 4 * MAX_ANSWER_CHARS:  # would be refused by the parser
+        return Verdict(False, 0.0, found.text[:200], "too_large")
+    return compare(found.text, gold, rel_tol, percent)
+
+
+def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip") -> Verdict:
+    """Two extracted answers. Lettered options compare by letter (or the value against a bare value); an
+    approximation 'a \\approx b' matches either side; the rest is _compare_values."""
+    p_choice, g_choice = _choice(pred), _choice(gold)
+    if p_choice or g_choice:
+        p_letter = p_choice[0] if p_choice else _letter(pred)
+        g_letter = g_choice[0] if g_choice else _letter(gold)
+        if p_letter and g_letter:
+            ok = p_letter == g_letter
+            return Verdict(ok, float(ok), pred, "equal" if ok else "not_equal")
+        pred, gold = (p_choice[1] if p_choice else pred), (g_choice[1] if g_choice else gold)
+    first = None
+    for p in _APPROX.split(pred) if _APPROX.search(pred) else [pred]:
+        for g in _APPROX.split(gold) if _APPROX.search(gold) else [gold]:
+            v = _compare_values(p, g, rel_tol, percent, pred)
+            if v.correct:
+                return v
+            first = first or v
+    return first
+
+
+def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: str) -> Verdict:
+    pred_text, gold_text = normalize(pred, percent), normalize(gold, percent)
     if pred_text == gold_text:
-        return Verdict(True, 1.0, found.text, "equal")
+        return Verdict(True, 1.0, shown, "equal")
+    if _WORDS_ONLY.fullmatch(pred_text) and _WORDS_ONLY.fullmatch(gold_text) and (
+            max(len(w) for w in (pred_text + " " + gold_text).split()) >= 3 or pred_text.lower() == "no"):
+        ok = pred_text.casefold().split() == gold_text.casefold().split()  # text answers: Yes/yes, True/true
+        return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
+    if _relation_equations(pred, gold, percent, rel_tol):  # 2x+4y-3=0 vs y=-x/2+3/4
+        return Verdict(True, 1.0, shown, "equal")
     pred_text, gold_text = align_equations(pred_text, gold_text)
     try:
         gold_obj = parse_normalized(gold_text)
     except TooLarge:
-        return Verdict(False, 0.0, found.text, "too_large")
-    except (ParseError, TypeError, ValueError, ZeroDivisionError, RecursionError):
-        return Verdict(False, 0.0, found.text, "gold_parse_error")
+        return Verdict(False, 0.0, shown, "too_large")
+    except (ParseError, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
+        return Verdict(False, 0.0, shown, "gold_parse_error")
     try:
         pred_obj = parse_normalized(pred_text)
         ok = equal(pred_obj, gold_obj, rel_tol)
-        if not ok and percent == "strip" and "%" in found.text and "%" not in gold:
-            ok = equal(parse_answer(found.text, "fraction"), gold_obj, rel_tol)  # '37.5%' also reads as 0.375
+        if not ok and percent == "strip" and "%" in pred and "%" not in gold:
+            ok = equal(parse_answer(pred, "fraction"), gold_obj, rel_tol)  # '37.5%' also reads as 0.375
     except TooLarge:
-        return Verdict(False, 0.0, found.text, "too_large")
+        return Verdict(False, 0.0, shown, "too_large")
     except (ParseError, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
-        return Verdict(False, 0.0, found.text, "parse_error")
-    return Verdict(ok, 1.0 if ok else 0.0, found.text, "equal" if ok else "not_equal")
+        return Verdict(False, 0.0, shown, "parse_error")
+    return Verdict(ok, 1.0 if ok else 0.0, shown, "equal" if ok else "not_equal")
+
+
+def _relation_equations(pred: str, gold: str, percent: str, rel_tol: float) -> bool:
+    """Both answers are equations (labels kept: 'y = ...' is a line here): equal when they are the same relation,
+    lhs - rhs equal up to a non-zero factor. Chains 'a = b = c' are read as 'a = c'."""
+    pk, gk = normalize(pred, percent, labels=False), normalize(gold, percent, labels=False)
+    p_sides, g_sides = _equation_sides(pk), _equation_sides(gk)
+    if len(p_sides) < 2 or len(g_sides) < 2 or any(c in pk + gk for c in "<>≠,"):
+        return False
+    try:
+        p_eq = Equation(parse_math(p_sides[0]) - parse_math(p_sides[-1]))
+        g_eq = Equation(parse_math(g_sides[0]) - parse_math(g_sides[-1]))
+        return equal(p_eq, g_eq, rel_tol)
+    except (ParseError, TooLarge, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
+        return False
 
 
 def _random_calculation(text: str, gold: str) -> Verdict:
