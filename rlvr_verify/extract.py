@@ -36,9 +36,10 @@ def _matching_braces(s: str, start: int) -> dict[int, int]:
     return close_of
 
 
-def _boxes(s: str) -> list[tuple[str, int, int]]:
-    """Every complete \\boxed{...}/\\fbox{...}: (contents, start, end). Linear in len(s): ten thousand unclosed
-    '\\boxed{' cost no more than one."""
+def _boxes(s: str) -> list[tuple[int, int, int, int]]:
+    """Every complete \\boxed{...}/\\fbox{...} as index spans (content start, content end, start, end). Linear in
+    len(s) in time and memory: ten thousand unclosed '\\boxed{' cost no more than one, and ten thousand nested ones
+    are not copied out ten thousand times (slice only what is returned)."""
     opens = list(re.finditer(r"\\(?:boxed|fbox)\s*\{", s))
     if not opens:
         return []
@@ -47,7 +48,7 @@ def _boxes(s: str) -> list[tuple[str, int, int]]:
     for m in opens:
         brace = m.end() - 1
         if brace in close_of:
-            out.append((s[brace + 1:close_of[brace]].strip(), m.start(), close_of[brace] + 1))
+            out.append((brace + 1, close_of[brace], m.start(), close_of[brace] + 1))
     return out
 
 
@@ -58,17 +59,19 @@ _BOX_JOINER = re.compile(r"[\s$,;.]*(?:and|or|,|;)?[\s$,;]*(?:(?:\\text\{[^{}]{0
 
 
 def extract_boxed(s: str) -> str | None:
-    """The last box; boxes written one after another at the end ('\\boxed{1}, \\boxed{2}') are one list answer."""
+    """The last box; boxes written one after another at the end ('\\boxed{1}, \\boxed{2}') are one list answer.
+    Only boxes that end before the group starts can join it (a box around the last one is not a second answer)."""
     boxes = _boxes(s)
     if not boxes:
         return None
-    group = [boxes[-1]]
-    for prev in reversed(boxes[:-1]):
-        between = s[prev[2]:group[0][1]]
+    last = boxes[-1]  # the box opened last
+    group = [last]
+    for prev in sorted((b for b in boxes if b[3] <= last[2]), key=lambda b: b[3], reverse=True):
+        between = s[prev[3]:group[0][2]]
         if len(between) > 24 or not _BOX_JOINER.fullmatch(between):
             break
         group.insert(0, prev)
-    return ", ".join(text for text, _, _ in group)
+    return ", ".join(s[a:b].strip() for a, b, _, _ in group)
 
 
 _DELIMITER = re.compile(r"\\\[|\\\]|\\\(|\\\)|\$\$|(?<!\\)\$"

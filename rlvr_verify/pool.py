@@ -1,7 +1,11 @@
 """A killable process pool: each item has a hard deadline watched by the parent (no SIGALRM, thread-safe).
 
 A fresh worker announces itself once its imports (sympy) are done; the per-item deadline starts only then, so a
-worker restarted after a timeout does not spend the next item's budget on start-up."""
+worker restarted after a timeout does not spend the next item's budget on start-up.
+
+A worker that dies (killed, out of memory) is replaced and its item is tried once more on the fresh worker; if that
+one dies too, the item gets an explicit `error` verdict (Verdict.error is True), counted in `errors`, never a
+silent "wrong". An item that runs past its deadline is a `timeout` (the input itself is slow: not retried)."""
 import multiprocessing as mp
 import queue
 import threading
@@ -28,6 +32,9 @@ def _worker_main(conn, memory_mb: int):
         response, gold, options = msg
         options = dict(options)
         backend = options.pop("backend", "rlvr")
+        if options.pop("_test_exit", False):  # test-only hook: this worker dies on this item
+            import os
+            os._exit(3)
         try:
             conn.send(mv_backend.verify_backend(response, gold, backend, options))
         except MemoryError:
@@ -68,7 +75,7 @@ class VerifierPool:
             self._idle.put(w)
         self._threads = ThreadPoolExecutor(max_workers=num_workers)
         self._lock = threading.Lock()
-        self.counters = {"items": 0, "timeouts": 0, "restarts": 0, "crashes": 0}
+        self.counters = {"items": 0, "timeouts": 0, "restarts": 0, "crashes": 0, "retries": 0, "errors": 0}
 
     def _count(self, key):
         with self._lock:
@@ -82,21 +89,31 @@ class VerifierPool:
             self.counters["restarts"] += 1
         return fresh
 
-    def _run_one(self, response, gold, options) -> Verdict:
-        worker = self._idle.get()
-        self._count("items")
+    def _attempt(self, worker, response, gold, options):
+        """One try on one worker -> (verdict or None if the worker died, the worker to put back)."""
         try:
             worker.wait_ready()
             worker.conn.send((response, gold, options))
             if worker.conn.poll(self.timeout_s):
-                return worker.conn.recv()
+                return worker.conn.recv(), worker
             self._count("timeouts")
-            worker = self._replace(worker)
-            return Verdict(False, 0.0, None, "timeout")
-        except (EOFError, BrokenPipeError, OSError):  # the worker died (e.g. out of memory)
+            return Verdict(False, 0.0, None, "timeout"), self._replace(worker)
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):  # the worker died (killed, out of memory)
             self._count("crashes")
-            worker = self._replace(worker)
-            return Verdict(False, 0.0, None, "worker_crash")
+            return None, self._replace(worker)
+
+    def _run_one(self, response, gold, options) -> Verdict:
+        worker = self._idle.get()
+        self._count("items")
+        try:
+            verdict, worker = self._attempt(worker, response, gold, options)
+            if verdict is None:  # once more, on the fresh worker that replaced the dead one
+                self._count("retries")
+                verdict, worker = self._attempt(worker, response, gold, options)
+            if verdict is None:
+                self._count("errors")
+                return Verdict(False, 0.0, None, "error:worker_crash")
+            return verdict
         finally:
             self._idle.put(worker)
 

@@ -15,5 +15,11 @@ class VerifierService:
     def metrics(self) -> dict:
         return self._local.metrics()
 
+    def state_dict(self) -> dict:
+        return self._local.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self._local.load_state_dict(state)
+
     def close(self):
         self._local.close()

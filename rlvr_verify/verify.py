@@ -15,7 +15,13 @@ class Verdict:
     correct: bool
     score: float
     extracted: str | None
-    reason: str  # equal, not_equal, no_answer, parse_error, too_large, timeout, error
+    reason: str  # equal, not_equal, no_answer, parse_error, too_large, timeout, error:<why>
+
+    @property
+    def error(self) -> bool:
+        """The verifier failed on this item (a worker died twice, a verifier bug): no verdict, not a wrong answer.
+        Rewards and group statistics should leave it out (rlvr.reward.signals marks it)."""
+        return self.reason.startswith("error") or self.reason == "worker_crash"
 
 
 _DROP = [r"\\\$", r"\\left", r"\\right", r"\\displaystyle", r"\\,", r"\\;", r"\\:", r"(?<!\\)\\ ", r"\$", r"\\quad",

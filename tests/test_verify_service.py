@@ -85,3 +85,75 @@ def test_config_backend_reaches_the_pool_and_is_refused_in_process():
             True, False]
     finally:
         verifier.close()
+
+
+# ------------------------------------------------------------------ issue 21: the service never scores a crash
+def test_killed_worker_item_is_retried_on_a_fresh_worker():
+    """A worker killed while idle used to make the next item come back False ('worker_crash'). Now that item is
+    tried again on the fresh worker and gets its true verdict; the crash and the retry are counted."""
+    import os
+    import signal
+
+    from rlvr_verify.pool import VerifierPool
+    with VerifierPool(num_workers=1, timeout_s=5.0) as pool:
+        assert pool.verify_batch(["\\boxed{1}"], ["1"])[0].correct  # the worker is up
+        os.kill(pool._workers[0].proc.pid, signal.SIGKILL)
+        pool._workers[0].proc.join(timeout=5)
+        v = pool.verify_batch(["\\boxed{\\frac{1}{2}}"], ["0.5"])[0]
+        assert v.correct and v.reason == "equal" and not v.error
+        assert pool.counters["crashes"] == 1 and pool.counters["retries"] == 1 and pool.counters["errors"] == 0
+
+
+def test_item_that_kills_its_worker_twice_gets_an_error_verdict_counted():
+    with LocalVerifierService(num_workers=1, timeout_s=5.0) as svc:
+        v = svc.verify_batch(["\\boxed{1}"], ["1"], _test_exit=True)[0]
+        assert v.error and not v.correct and v.reason == "error:worker_crash"
+        m = svc.metrics()
+        assert m["verifier/errors"] == 1 and m["verifier/worker_crashes"] == 2 and m["verifier/retries"] == 1
+        assert svc.verify_batch(["\\boxed{1}"], ["1"])[0].correct  # not cached; the pool is healthy again
+
+
+def test_nested_boxed_reply_is_linear_and_bounded():
+    """A 160 KB reply of nested \\boxed{ took 14.8 s and 3.1 GB (the cache key's extraction copied every nested box).
+    Now the service answers within timeout + 1 s, and the worker stays under its memory cap."""
+    import time
+    import tracemalloc
+    reply = "\\boxed{" * 20_000 + "2" + "}" * 20_000
+    assert len(reply) >= 160_000
+    tracemalloc.start()
+    start = time.perf_counter()
+    from rlvr_verify.local_service import cache_key
+    cache_key(reply, "1", {})
+    from rlvr_verify.extract import extract_answer
+    extract_answer(reply)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50 * 2 ** 20 and time.perf_counter() - start < 2.0
+    with LocalVerifierService(num_workers=1, timeout_s=2.0, memory_mb=1024) as svc:
+        svc.verify_batch(["\\boxed{1}"], ["1"])  # worker imports done
+        start = time.perf_counter()
+        v = svc.verify_batch([reply, "\\boxed{" * 20_000], ["1", "1"])
+        assert time.perf_counter() - start < 2.0 + 1.0
+        assert not v[0].correct and not v[1].correct and not any(x.error for x in v)
+
+
+def test_counters_continue_after_resume():
+    with LocalVerifierService(num_workers=0) as svc:
+        svc.verify_batch(["\\boxed{1}", "\\boxed{2}"], ["1", "1"])
+        state = svc.state_dict()
+    with LocalVerifierService(num_workers=0) as resumed:
+        resumed.load_state_dict(state)
+        resumed.verify_batch(["\\boxed{3}"], ["3"])
+        m = resumed.metrics()
+        assert m["verifier/items"] == 3 and m["verifier/correct"] == 2
+
+
+def test_reward_marks_error_verdicts_and_counts_them():
+    from rlvr.reward.signals import RewardInputs, build_reward_signal
+    from rlvr_verify.verify import Verdict
+    verdicts = [Verdict(True, 1.0, "1", "equal"), Verdict(False, 0.0, None, "error:worker_crash"),
+                Verdict(False, 0.0, "2", "not_equal")]
+    inp = RewardInputs(responses=["a", "b", "c"], golds=["1", "1", "1"], group_ids=[0, 0, 0],
+                       truncated=[False] * 3, verdicts=verdicts, step=0)
+    out = build_reward_signal("verified")(inp)
+    assert out.valid.tolist() == [True, False, True] and out.metrics["verifier_errors"] == 1.0

@@ -45,6 +45,9 @@ class RewardOutput:
     correct: np.ndarray          # [B] bool, the true verdict against the gold (a metric, never a training label)
     positive: np.ndarray | None  # [B] bool, what the trained signal calls a success; None for continuous signals
     metrics: dict[str, float] = field(default_factory=dict)
+    # [B] bool, False where the verifier gave no verdict (Verdict.error: a worker died twice, a verifier bug). Such a
+    # sample's reward is not a measurement: leave it out of the reward and the group statistics.
+    valid: np.ndarray | None = None
 
 
 class RewardSignal:
@@ -56,14 +59,15 @@ class RewardSignal:
 
     def __call__(self, inp: RewardInputs) -> RewardOutput:
         correct = np.array([bool(v.correct) for v in inp.verdicts], dtype=bool)
+        valid = np.array([not getattr(v, "error", False) for v in inp.verdicts], dtype=bool)
         self.last_metrics: dict[str, float] = {}
         rewards = self.rewards(inp, correct).astype(np.float32)
         positive = self.positive(rewards) if self.binary else None
         # How far the trained signal departs from the truth: 1.0 for `verified`, ~0.5 for `random`.
         agree = positive if positive is not None else rewards > 0
         metrics = {"agreement_with_correct": float(np.mean(agree == correct)) if len(correct) else 0.0,
-                   **self.last_metrics}
-        return RewardOutput(rewards, correct, positive, metrics)
+                   "verifier_errors": float(np.sum(~valid)), **self.last_metrics}
+        return RewardOutput(rewards, correct, positive, metrics, valid)
 
     def rewards(self, inp: RewardInputs, correct: np.ndarray) -> np.ndarray:
         raise NotImplementedError
