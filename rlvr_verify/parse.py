@@ -231,7 +231,7 @@ class Parser:
             if kind == "num":
                 return number(v)
             if kind == "op" and v.isalpha():
-                return sp.E if v == "e" else sp.Symbol(v)
+                return sp.E if v == "e" else sp.I if v == "i" else sp.Symbol(v)  # i: the imaginary unit
             if v in OPEN:
                 closer = OPEN[v]
                 items = self.parse_list([closer] + ([")", "]"] if v in "([" else []))

@@ -41,7 +41,7 @@ _ITEM_LABEL = re.compile(r"^\s*" + _NAME + r"(?:\s*:\s*" + _NAME + r")*\s*=(?![=
 def _strip_labels(s: str) -> str:
     """'x = 5' -> '5'; 'AB=4, CD=5' -> '4, 5' (every item labelled); 'S_1:S_2=7:32' -> '7:32'. A lone multi-letter
     name is a label only in upper case (AB = 4), not a product (ab = 4 stays an equation)."""
-    items = _top_level_split(s)
+    items = [part for item in _top_level_split(s) for part in _JOIN.split(item)[0::2]]
     if len(items) > 1:
         found = [_ITEM_LABEL.match(item) for item in items]
         if all(found) and not any("=" in m.group(1) for m in found):
@@ -111,7 +111,7 @@ def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = re.sub(pat, " ", s)
     s = s.replace("^\\circ", "").replace("^{\\circ}", "").replace("°", "")
     if percent == "fraction":
-        s = re.sub(r"(\d+(?:\.\d+)?)\s*\\?%", r"(\1/100)", s)
+        s = re.sub(r"(\([^()]*\)|\d+(?:\.\d+)?)\s*\\?%", r"(\1/100)", s)  # '(4+1/2)%' too: a mixed percent
     s = s.replace("\\%", "").replace("%", "")
     s = re.sub(r"_\{(\d+)\}", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text)
     if labels:
@@ -296,6 +296,8 @@ _GOLD_PROSE = re.compile(r"final answer|answer is|answer\s*:|####|\\boxed|\\fbox
 _CHOICE = re.compile(r"^\s*(?:\(([A-E])\)|([A-E])[.:)])\s*(\S.*)$", re.S)
 _LETTER = re.compile(r"^\s*\(?([A-E])\)?[.:]?\s*$")
 _APPROX = re.compile(r"\\approx(?![a-zA-Z])|≈")
+_MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\s\d+/\d+)\s*\\?%")
+_BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")
 _WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[ '-][A-Za-z]+)*")
 
 
@@ -403,8 +405,13 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
     try:
         pred_obj = parse_normalized(pred_text)
         ok = equal(pred_obj, gold_obj, rel_tol)
+        if _MIXED_PERCENT.fullmatch(_plain(pred)) and _BARE_FRACTION.fullmatch(_plain(gold)) or (
+                _MIXED_PERCENT.fullmatch(_plain(gold)) and _BARE_FRACTION.fullmatch(_plain(pred))):
+            ok = False  # '4\\frac{1}{2}\\%' is 4.5 percent, not the fraction 9/2 (only 0.045 or 4.5% match it)
         if not ok and percent == "strip" and "%" in pred and "%" not in gold:
             ok = equal(parse_answer(pred, "fraction"), gold_obj, rel_tol)  # '37.5%' also reads as 0.375
+        if not ok and percent == "strip" and "%" in gold and "%" not in pred:
+            ok = equal(pred_obj, parse_answer(gold, "fraction"), rel_tol)  # 0.045 against '4.5%'
     except TooLarge:
         return Verdict(False, 0.0, shown, "too_large")
     except (ParseError, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):

@@ -191,9 +191,14 @@ def test_pool_kills_hanging_item_and_keeps_serving(tmp_path):
     # a final answer stated only in prose
     ("Final Answer: The final answer is 120. I hope it is correct.", "120", True),
     ("Final Answer: The final answer is $120$. I hope it is correct.", "121", False),
-    # policy: a mixed number with a percent sign is not the bare fraction
-    ("\\boxed{33\\frac{1}{3}\\%}", "\\frac{1}{3}", False), ("\\boxed{\\frac{1}{3}}", "33\\frac{1}{3}\\%", False),
-    ("\\boxed{33\\frac{1}{3}\\%}", "33\\frac{1}{3}", True),
+    # policy: a mixed number with a percent sign is not the bare fraction of its digits (4 1/2 % is not 9/2); it is
+    # its percent value (0.045) and, with the percent stripped, the mixed number (4.5)
+    ("\\boxed{\\frac{9}{2}}", "4\\frac{1}{2}\\%", False), ("\\boxed{4\\frac{1}{2}\\%}", "\\frac{9}{2}", False),
+    ("\\boxed{9/2}", "4 1/2%", False), ("\\boxed{0.045}", "4\\frac{1}{2}\\%", True), ("\\boxed{4\\frac{1}{2}\\%}", "4.5", True),
+    ("\\boxed{33\\frac{1}{3}\\%}", "\\frac{1}{3}", True), ("\\boxed{33\\frac{1}{3}\\%}", "33\\frac{1}{3}", True),
+    ("\\boxed{0.5}", "50\\%", True),
+    # the imaginary unit; 'x = a or x = b' as a list
+    ("\\boxed{1+2i}", "i(2-i)", True), ("\\boxed{1-2i}", "i(2-i)", False), ("\\boxed{x = 3 \\text{ or } x = -2}", "-2, 3", True),
 ])
 def test_issue21_classes(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
