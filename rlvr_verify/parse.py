@@ -209,6 +209,23 @@ class Parser:
             value = safe_factorial(value)
         return value
 
+    def subscript(self) -> str:
+        """The text of a subscript after '_': one digit run, one letter, or {letters and digits}."""
+        self.take()
+        kind, v = self.take()
+        if v != "{":
+            if kind == "num" or (kind == "op" and v.isalnum()):
+                return v
+            raise ParseError(f"bad subscript {v!r}")
+        parts = []
+        while self.peek()[1] != "}":
+            kind, v = self.take()
+            if not (kind == "num" or (kind == "op" and v.isalnum())) or len(parts) > 8:
+                raise ParseError(f"bad subscript {v!r}")
+            parts.append(v)
+        self.take()
+        return "".join(parts)
+
     def parse_brace_arg(self):
         kind, v = self.take()
         if v == "{":
@@ -231,6 +248,8 @@ class Parser:
             if kind == "num":
                 return number(v)
             if kind == "op" and v.isalpha():
+                if self.peek()[1] == "_":  # v_0, r_{0}, a_{12}: one named symbol
+                    return sp.Symbol(f"{v}_{self.subscript()}")
                 return sp.E if v == "e" else sp.I if v == "i" else sp.Symbol(v)  # i: the imaginary unit
             if v in OPEN:
                 closer = OPEN[v]

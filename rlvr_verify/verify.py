@@ -118,10 +118,15 @@ def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = _strip_labels(s)
     s = _whole_thousands(s)
     # units / words after a number: "18 dollars", "5 cm", "\frac{270}{7} degrees", "12 cm^2"
-    m = re.fullmatch(r"(.*?[\d}.)])\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)\s*(?:\^\s*\{?\d\}?)?", s.strip())
-    if m and m.group(2).split()[0] not in FUNCS and m.group(2).split()[0] not in CONSTANTS:
+    m = re.fullmatch(r"(.*?[\d}.)])(?:\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)|(?<=\d)([a-zA-Z]{3,}))\s*(?:\^\s*\{?\d\}?)?",
+                     s.strip())  # '18 dollars', '10weeks' (a unit of 3+ letters may follow the digits directly)
+    unit = m and (m.group(2) or m.group(3))
+    if unit and unit.split()[0] not in FUNCS and unit.split()[0] not in CONSTANTS and unit.split()[0] not in _MATH_TAIL:
         s = m.group(1)  # a unit word, not "2 x" or "3 pi"
     return s.strip().rstrip(".,;").strip()
+
+
+_MATH_TAIL = {"sqrt", "infty", "inf", "and", "or"}
 
 
 def _pm_expand(s: str) -> str:

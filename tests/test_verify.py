@@ -212,3 +212,13 @@ def test_devset_floor():
     assert len(cases) >= 200 and len({c["source"] for c in cases}) >= 8
     hits = sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in cases)
     assert hits / len(cases) >= 0.90
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("$\\frac{v_{0}}{r_{0}} \\frac{1}{\\left(1+r / r_{0}\\right)^{3 / 2}}$",
+     "$\\frac{v_0 \\cdot \\left(\\frac{r_0}{r + r_0}\\right)^{0.5}}{(r + r_0)}$", True),
+    ("\\boxed{a_1 + a_2}", "a_2+a_1", True), ("\\boxed{a_1 + a_2}", "a_1+a_3", False), ("\\boxed{4210_{5}}", "4210_5", True),
+    ("10weeks", "10", True), ("\\boxed{2pi}", "2\\pi", True),
+])
+def test_subscripted_symbols_and_glued_units(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
