@@ -427,6 +427,8 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
 def _relation_equations(pred: str, gold: str, percent: str, rel_tol: float) -> bool:
     """Both answers are equations (labels kept: 'y = ...' is a line here): equal when they are the same relation,
     lhs - rhs equal up to a non-zero factor. Chains 'a = b = c' are read as 'a = c'."""
+    if "=" not in pred or "=" not in gold:
+        return False
     pk, gk = normalize(pred, percent, labels=False), normalize(gold, percent, labels=False)
     p_sides, g_sides = _equation_sides(pk), _equation_sides(gk)
     if len(p_sides) < 2 or len(g_sides) < 2 or any(c in pk + gk for c in "<>≠,"):
