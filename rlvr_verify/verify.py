@@ -288,6 +288,10 @@ def parse_normalized(text: str):
     sides = _equation_sides(text)
     if len(sides) == 2:
         return Equation(parse_math(sides[0]) - parse_math(sides[1]))
+    if text.count(":") == 1:  # a ratio of two numbers, 7:32, is the number 7/32 (2:4 = 1:2)
+        a, b = (parse_math(t) for t in text.split(":"))
+        if all(isinstance(x, sp.Basic) and x.is_number for x in (a, b)) and b != 0:
+            return a / b
     return parse_math(text)
 
 

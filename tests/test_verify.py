@@ -222,3 +222,18 @@ def test_devset_floor():
 ])
 def test_subscripted_symbols_and_glued_units(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("\\boxed{7:32}", "\\frac{7}{32}", True), ("\\boxed{2:4}", "1:2", True), ("\\boxed{3:4}", "4:3", False),
+    ("$\\frac{S_1}{S_2}=\\frac{7}{32}$", "7:32", True), ("\\boxed{x \\in \\{1, 2\\}}", "1, 2", True),
+    ("The answer is $\\boxed{1}$ or $\\boxed{2}$.", "\\{1, 2\\}", True), ("\\boxed{[1,2]}", "\\{1,2\\}", False),
+    ("\\boxed{(-\\infty,0]\\cup[1,\\infty)}", "x \\le 0 \\text{ or } x \\ge 1", True),
+    ("\\boxed{x \\leq 0 \\text{ or } x \\geq 1}", "(-\\infty, 0] \\cup [1, +\\infty)", True),
+    ("\\boxed{\\text{(A) } 5}", "A", True), ("\\boxed{A}", "\\text{(A)}", True), ("\\boxed{5}", "\\text{(A) } 5", True),
+    ("\\boxed{y = 2x}", "x = y/2", True), ("\\boxed{y=2x}", "y=3x", False),
+    ("Final Answer: The final answer is 1,000. I hope it is correct.", "1000", True),
+    ("\\boxed{\\$1,\\!000}", "1000", True), ("\\boxed{f^{-1}(x) = \\frac{x-1}{2}}", "\\frac{x-1}{2}", True),
+])
+def test_ratios_sets_options_and_prose(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
