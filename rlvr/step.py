@@ -163,6 +163,9 @@ class StepRunner:
                 draw=round_))
             for gi, (it, g) in enumerate(zip(items, groups)):
                 rows = slice(gi * G, (gi + 1) * G)
+                if any(getattr(v, "error", False) for v in verdicts[rows]):  # the verifier gave no verdict for a
+                    stats["error_groups"] = stats.get("error_groups", 0) + 1  # sample: its group's statistics would
+                    continue                                                  # count a crash as a wrong answer
                 if self.needs.filter_groups and len(set(out.rewards[rows].tolist())) == 1:
                     continue
                 kept.append((it, g, verdicts[rows], (out, rows)))
@@ -174,6 +177,7 @@ class StepRunner:
             return None, {}, stats
         batch, metrics = self._rollout_batch(kept, min(versions))
         metrics["kept_group_fraction"] = len(kept) / max(1, stats["generated_groups"])
+        metrics["verifier_error_groups_dropped"] = float(stats.get("error_groups", 0))
         return batch, metrics, stats
 
     def _rollout_batch(self, kept, version: int) -> tuple[TrainBatch, dict[str, float]]:

@@ -157,3 +157,29 @@ def test_reward_marks_error_verdicts_and_counts_them():
                        truncated=[False] * 3, verdicts=verdicts, step=0)
     out = build_reward_signal("verified")(inp)
     assert out.valid.tolist() == [True, False, True] and out.metrics["verifier_errors"] == 1.0
+
+
+def test_a_group_with_an_error_verdict_is_left_out_of_the_batch():
+    """A sample the verifier could not judge (Verdict.error) would enter its group's mean and std as a 0 reward;
+    the step leaves the whole group out and counts it."""
+    from rlvr_verify.verify import Verdict
+    from tests.test_step import FakeEngines, _runner
+
+    class ErrorOnThree:
+        def verify_batch(self, responses, golds):
+            return [Verdict(False, 0.0, None, "error:worker_crash") if r == "\\boxed{3}" else
+                    Verdict(r == f"\\boxed{{{g}}}", 1.0, None, "x") for r, g in zip(responses, golds)]
+
+        def metrics(self):
+            return {}
+
+    runner = _runner("grpo", "verified", ["1", "1", "2", "2"])
+    batch, metrics, stats = runner.collect(step=0)
+    assert stats["kept_groups"] == 2 and metrics["verifier_error_groups_dropped"] == 0.0
+    runner.p.verifier = ErrorOnThree()
+    runner.p.engines = FakeEngines(["1", "3", "2", "2"])
+    batch, metrics, stats = runner.collect(step=0)
+    assert batch is None and stats["error_groups"] == 2  # both groups held a sample answering 3
+    runner.p.engines = FakeEngines(["1", "1", "2", "2"])
+    assert runner.collect(step=0)[0] is not None
+
