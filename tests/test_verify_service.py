@@ -183,3 +183,17 @@ def test_a_group_with_an_error_verdict_is_left_out_of_the_batch():
     runner.p.engines = FakeEngines(["1", "1", "2", "2"])
     assert runner.collect(step=0)[0] is not None
 
+
+
+def test_verifier_client_counters_round_trip_for_resume():
+    from omegaconf import OmegaConf
+
+    from rlvr.reward.verifier_client import build_verifier
+    cfg = OmegaConf.create({"mode": "default", "num_workers": 0, "timeout_s": 5.0, "use_ray_actor": False})
+    first = build_verifier(cfg)
+    first.verify_batch(["\\boxed{1}", "\\boxed{2}"], ["1", "1"])
+    state = first.state_dict()
+    resumed = build_verifier(cfg)
+    resumed.load_state_dict(state)
+    resumed.verify_batch(["\\boxed{1}"], ["1"])
+    assert resumed.metrics()["verifier/items"] == 3 and resumed.metrics()["verifier/correct"] == 2

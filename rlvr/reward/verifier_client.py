@@ -37,6 +37,17 @@ class RemoteVerifier:
 
         return ray.get(self.actor.metrics.remote())
 
+    def state_dict(self) -> dict:
+        """The verifier/* counters, for a checkpoint (load_state_dict after a resume continues them)."""
+        import ray
+
+        return ray.get(self.actor.state_dict.remote())
+
+    def load_state_dict(self, state: dict) -> None:
+        import ray
+
+        ray.get(self.actor.load_state_dict.remote(state))
+
     def close(self):
         import ray
 
@@ -52,6 +63,13 @@ class LocalVerifier:
 
     def metrics(self):
         return self.service.metrics()
+
+    def state_dict(self) -> dict:
+        return self.service.state_dict() if hasattr(self.service, "state_dict") else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        if hasattr(self.service, "load_state_dict"):
+            self.service.load_state_dict(state)
 
     def close(self):
         if hasattr(self.service, "close"):
