@@ -307,6 +307,7 @@ _LETTER = re.compile(r"^\s*\(?([A-E])\)?[.:]?\s*$")
 _APPROX = re.compile(r"\\approx(?![a-zA-Z])|≈")
 _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\s\d+/\d+)\s*\\?%")
 _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")
+_LONG_DECIMAL = re.compile(r"\s*-?\d*\.(\d{6,})\s*")
 _WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[ '-][A-Za-z]+)*")
 
 
@@ -421,11 +422,26 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
             ok = equal(parse_answer(pred, "fraction"), gold_obj, rel_tol)  # '37.5%' also reads as 0.375
         if not ok and percent == "strip" and "%" in gold and "%" not in pred:
             ok = equal(pred_obj, parse_answer(gold, "fraction"), rel_tol)  # 0.045 against '4.5%'
+        if not ok:
+            ok = _same_to_stated_places(pred_obj, gold_obj, pred_text, gold_text)
     except TooLarge:
         return Verdict(False, 0.0, shown, "too_large")
     except (ParseError, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
         return Verdict(False, 0.0, shown, "parse_error")
     return Verdict(ok, 1.0 if ok else 0.0, shown, "equal" if ok else "not_equal")
+
+
+def _same_to_stated_places(pred_obj, gold_obj, pred_text: str, gold_text: str) -> bool:
+    """A number written with six or more decimal places is an approximation: it matches a value that rounds to it
+    at the places it states ('0.6666667' and 2/3; '0.0666668' and '0.066666793'). Shorter decimals are exact
+    ('2.23' is not '2.232', '2.1569' is not 110/51)."""
+    places = [len(m.group(1)) for m in (_LONG_DECIMAL.fullmatch(pred_text), _LONG_DECIMAL.fullmatch(gold_text)) if m]
+    if not places or not all(isinstance(x, sp.Basic) and x.is_number and x.is_real for x in (pred_obj, gold_obj)):
+        return False
+    try:
+        return abs(float(sp.N(pred_obj - gold_obj, 30))) <= 0.5 * 10.0 ** -min(places) * (1 + 1e-9)
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def _relation_equations(pred: str, gold: str, percent: str, rel_tol: float) -> bool:

@@ -237,3 +237,12 @@ def test_subscripted_symbols_and_glued_units(response, gold, expected):
 ])
 def test_ratios_sets_options_and_prose(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("\\boxed{0.0666668}", "\\boxed{0.066666793}", True), ("The final answer is \\boxed{2/3}.", "answer is 0.6666667", True),
+    ("\\boxed{0.666667}", "\\frac23", True), ("\\boxed{0.666666}", "\\frac23", False), ("\\boxed{2.232}", "2.23", False),
+    ("\\boxed{0.067}", "0.066793", False), ("\\boxed{2.1569}", "\\frac{110}{51}", False),
+])
+def test_a_decimal_with_six_or_more_places_is_an_approximation(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
