@@ -2,6 +2,7 @@
 
 The cascade for extract='any' (first rule that finds something wins):
   boxed         the last \\boxed{...}/\\fbox{...}; several boxes written together at the end are joined with ', '
+  answer_heading  a '# Answer' heading line (PRM800K style): the next non-empty line
   gsm8k         '#### 42'
   final_answer  'final answer is ...'
   answer_is     'the answer is ...'
@@ -186,8 +187,26 @@ def _after_marker(s: str, pattern: str) -> str | None:
     return _answer_at_start(s[last.end():]) if last else None
 
 
+def extract_answer_heading(s: str) -> str | None:
+    """PRM800K-style '# Answer' heading: the answer is the next non-empty line."""
+    last = None
+    for last in re.finditer(r"^#{1,6}[ \t]*(?:final[ \t]+)?answer[ \t]*:?[ \t]*$", s, re.IGNORECASE | re.MULTILINE):
+        pass
+    if last is None:
+        return None
+    for line in s[last.end():last.end() + 4 * MAX_MARKER_ANSWER_CHARS].splitlines():
+        line = line.strip().strip("*_ ")
+        if line:
+            if len(line) > MAX_MARKER_ANSWER_CHARS:
+                return None
+            return (_after_marker(line, r"answer is\b") or _after_marker(line, r"\banswer\s*:")
+                    or extract_whole(line.rstrip(".")) or extract_last_math(line))
+    return None
+
+
 RULES = {
     "boxed": extract_boxed,
+    "answer_heading": extract_answer_heading,
     "gsm8k": lambda s: _after_marker(s, r"####"),
     "final_answer": lambda s: _after_marker(s, r"final answer is\b"),
     "answer_is": lambda s: _after_marker(s, r"\banswer is\b"),
@@ -198,8 +217,8 @@ RULES = {
 }
 STRICTNESS = {
     "boxed": ["boxed"],
-    "boxed_or_marker": ["boxed", "gsm8k", "final_answer", "answer_is", "answer_colon"],
-    "any": ["boxed", "gsm8k", "final_answer", "answer_is", "answer_colon", "last_math", "whole",
+    "boxed_or_marker": ["boxed", "answer_heading", "gsm8k", "final_answer", "answer_is", "answer_colon"],
+    "any": ["boxed", "answer_heading", "gsm8k", "final_answer", "answer_is", "answer_colon", "last_math", "whole",
             "last_number"],
 }
 

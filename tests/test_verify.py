@@ -246,3 +246,13 @@ def test_ratios_sets_options_and_prose(response, gold, expected):
 ])
 def test_a_decimal_with_six_or_more_places_is_an_approximation(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,text", [
+    ("We compute it.\n\n# Answer\n\n\\frac{1}{2}", "\\frac{1}{2}"),
+    ("Steps...\n\n## Final Answer\n\nThe final answer is $\\frac{3}{4}$", "\\frac{3}{4}"),
+    ("# Answer\n\n**12**", "12"),
+])
+def test_answer_heading(response, text):
+    got = extract_answer(response)
+    assert got.text == text and got.rule == "answer_heading"
