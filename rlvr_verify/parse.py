@@ -26,6 +26,7 @@ FUNCS = {
     "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh,
     "tanh": sp.tanh, "ln": sp.log, "log": sp.log, "exp": sp.exp,
 }
+_INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan}
 CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo}
 _WORDS = sorted(list(FUNCS) + ["sqrt", "pi", "infty", "inf"], key=len, reverse=True)
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?|\.\d+)|(\\[a-zA-Z]+|\\.)|(" + "|".join(_WORDS) + r")(?![a-zA-Z])|(\*\*|.))")
@@ -288,6 +289,8 @@ class Parser:
                 self.take()
                 power = self.parse_group_or_unary()
             arg = self.parse_brace_arg() if self.peek()[1] == "{" else self.parse_unary()
+            if power == -1 and name in _INVERSE:  # \tan^{-1} x is arctan x, not 1/tan x
+                return _INVERSE[name](arg)
             value = FUNCS[name](arg)
             return safe_pow(value, power) if power is not None else value
         if name == "left":

@@ -62,9 +62,18 @@ def _mixed_latex(m) -> str:
     return f"({whole}+{num}/{den})" if int(num) < int(den) else m.group(0)
 
 
+def _repeating(m) -> str:
+    """0.\\overline{3} -> (1/3); 1.2\\overline{45} -> its fraction."""
+    whole, fixed, rep = m.group(1) or "0", m.group(2) or "", m.group(3)
+    den = 10 ** len(fixed) * (10 ** len(rep) - 1)
+    num = (int(whole + fixed + rep) - int(whole + fixed or "0"))
+    return f"({num}/{den})"
+
+
 def _number_formats(s: str) -> str:
     """Thousands separators (1{,}000, 1\\,000, 1 000), LaTeX decimal commas (3{,}5) and mixed numbers
     (4\\frac{4}{9}, 4 4/9 -> (4+4/9)) become plain arithmetic the parser reads."""
+    s = re.sub(r"(?<![\d.])(\d*)\.(\d*)\\overline\s*\{(\d{1,12})\}", _repeating, s)
     s = re.sub(r"(?<=\d)\{,\}(?=\d{3}(?!\d))", "", s)
     s = re.sub(r"(?<=\d)\{,\}(?=\d)", ".", s)
     s = re.sub(r"(?<=\d)(?:\\,|\\ |~|\\;|\\:|\\!)(?=\d{3}(?!\d))", "", s)
@@ -98,6 +107,10 @@ def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     s = re.sub(r"\\[cdt]?frac\s*(\{[^{}]*\})\s*(\d)", r"\\frac\1{\2}", s)  # \frac{\sqrt3}2
     s = s.replace("\\cfrac", "\\frac")
     s = re.sub(r"\\neq?(?![a-zA-Z])|≠|(?<=[a-zA-Z)\s])!=", " ≠ ", s)
+    s = re.sub(r"\\(?:emptyset|varnothing)(?![a-zA-Z])|∅|^\s*\\\{\s*\\\}\s*$", "∅", s)  # the empty set, one way
+    s = re.sub(r"\\langle(?![a-zA-Z])", "(", s)
+    s = re.sub(r"\\rangle(?![a-zA-Z])", ")", s)
+    s = re.sub(r"\\mathbb\s*\{?R\}?|ℝ", r"(-\\infty, \\infty)", s)
     s = re.sub(r"(?:\s|\\[,;: ])*[.,;:]+\s*$", "", s)  # trailing punctuation: 'is $\frac{1}{3}.$'
 
     s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?", " ", s).replace("°", "")
@@ -138,8 +151,9 @@ def _pm_expand(s: str) -> str:
 
 
 _RELATION_OPS = re.compile(r"(<=|>=|<|>)")
-# What an inequality bounds: x, x_1, f(x), |z|.
-_VARIABLE = re.compile(r"[a-zA-Z](?:_\{?\w+\}?)?(?:\(\s*[a-zA-Z]\s*\))?|\|\s*[a-zA-Z](?:_\{?\w+\}?)?\s*\|")
+# What an inequality bounds: x, x_1, f(x) (and |...| through _abs_relation).
+_VARIABLE = re.compile(r"[a-zA-Z](?:_\{?\w+\}?)?(?:\(\s*[a-zA-Z]\s*\))?")
+_ABS = re.compile(r"\|([^|]+)\|")
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
@@ -168,6 +182,8 @@ def relation_interval(text: str):
     terms, ops = [t.strip() for t in parts[0::2]], parts[1::2]
     if not all(terms):
         return None
+    if any(_ABS.fullmatch(t) for t in terms):
+        return _abs_relation(terms, ops)
     is_var = [bool(_VARIABLE.fullmatch(t)) for t in terms]
     if len(terms) == 2:
         if is_var.count(True) == 1:
@@ -203,6 +219,36 @@ def relation_interval(text: str):
         if a < 0:
             ends.reverse()
         return _interval(ends[0][0], ends[0][1], ends[1][0], ends[1][1])
+    return None
+
+
+def _abs_relation(terms: list[str], ops: list[str]):
+    """|L| < c -> the interval -c < L < c; |L| > c -> the two rays L < -c, L > c (a list: a union);
+    a <= |L| <= b -> [-b, -a] and [a, b] (real numbers). None when the bounds are not non-negative numbers."""
+    def number(t):
+        v = parse_math(t)
+        return v if isinstance(v, sp.Basic) and v.is_number and v.is_real and v >= 0 else None
+    if len(terms) == 2:
+        i = 0 if _ABS.fullmatch(terms[0]) else 1
+        inner, c = _ABS.fullmatch(terms[i]).group(1), terms[1 - i]
+        op = ops[0] if i == 0 else _FLIP[ops[0]]
+        if _ABS.fullmatch(c) or number(c) is None:
+            return None
+        if op in ("<", "<="):
+            return relation_interval(f"-({c}) {op} {inner} {op} {c}")
+        low = {">": "<", ">=": "<="}[op]
+        return [relation_interval(f"{inner} {low} -({c})"), relation_interval(f"{inner} {op} {c}")]
+    if len(terms) == 3 and _ABS.fullmatch(terms[1]) and len(set(o.strip("=") for o in ops)) == 1:
+        a, b, op_a, op_b = (terms[0], terms[2], ops[0], ops[1]) if ops[0] in ("<", "<=") else (
+            terms[2], terms[0], _FLIP[ops[1]], _FLIP[ops[0]])
+        inner = _ABS.fullmatch(terms[1]).group(1)
+        a_v, b_v = number(a), number(b)
+        if a_v is None or b_v is None:
+            return None
+        upper = relation_interval(f"{a} {op_a} {inner} {op_b} {b}")
+        if a_v == 0 and op_a == "<=":
+            return relation_interval(f"-({b}) {op_b} {inner} {op_b} {b}")
+        return [relation_interval(f"-({b}) {op_b} {inner} {op_a} -({a})"), upper]
     return None
 
 

@@ -177,7 +177,11 @@ def test_pool_kills_hanging_item_and_keeps_serving(tmp_path):
     ("\\boxed{x<-2 \\text{ or } x>3}", "(-\\infty,-2)\\cup(3,\\infty)", True),
     ("\\boxed{x<-2 \\text{ or } x>3}", "(-\\infty,-2]\\cup(3,\\infty)", False),
     ("\\boxed{0<f(x)<1}", "(0,1)", True), ("\\boxed{x>1 \\text{ and } x<3}", "(1,3)", True),
-    ("\\boxed{1 \\le |z| \\le 3/2}", "[1, \\frac{3}{2}]", True),
+    ("\\boxed{1 \\le |z| \\le 3/2}", "[-\\frac32,-1]\\cup[1,\\frac32]", True),
+    ("\\boxed{1 \\le |z| \\le 3/2}", "1 \\leq |z| \\leq 1.5", True), ("\\boxed{1 \\le |z| \\le 3/2}", "[1, \\frac{3}{2}]", False),
+    ("\\boxed{|x| > 1}", "(-\\infty,-1)\\cup(1,\\infty)", True), ("\\boxed{|x| > 1}", "(1,\\infty)", False),
+    ("\\boxed{|x-2| < 3}", "(-1,5)", True), ("\\boxed{|x-2| \\le 3}", "(-1,5)", False),
+    ("\\boxed{|2x+1| \\ge 3}", "(-\\infty,-2]\\cup[1,\\infty)", True),
     # array vs pmatrix; radicals vs fractional powers
     ("\\boxed{\\begin{array}{cc}1&2\\\\3&4\\end{array}}", "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", True),
     ("\\boxed{\\begin{array}{cc}1&2\\\\3&5\\end{array}}", "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", False),
@@ -256,3 +260,14 @@ def test_a_decimal_with_six_or_more_places_is_an_approximation(response, gold, e
 def test_answer_heading(response, text):
     got = extract_answer(response)
     assert got.text == text and got.rule == "answer_heading"
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("\\boxed{\\emptyset}", "\\varnothing", True), ("\\boxed{\\emptyset}", "\\{0\\}", False),
+    ("\\boxed{\\langle 1, 2 \\rangle}", "(1,2)", True), ("\\boxed{(-\\infty, \\infty)}", "\\mathbb{R}", True),
+    ("\\boxed{x \\in \\mathbb{R}}", "(-\\infty,\\infty)", True), ("\\boxed{\\tan^{-1}(1)}", "\\frac{\\pi}{4}", True),
+    ("\\boxed{\\sin^2 x}", "1-\\cos^2 x", True), ("\\boxed{0.\\overline{3}}", "\\frac13", True),
+    ("\\boxed{1.2\\overline{45}}", "\\frac{137}{110}", True), ("\\boxed{0.\\overline{3}}", "0.3", False),
+])
+def test_empty_set_angle_brackets_reals_inverse_trig_repeating_decimals(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
