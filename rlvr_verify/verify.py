@@ -73,7 +73,7 @@ def _repeating(m) -> str:
 def _number_formats(s: str) -> str:
     """Thousands separators (1{,}000, 1\\,000, 1 000), LaTeX decimal commas (3{,}5) and mixed numbers
     (4\\frac{4}{9}, 4 4/9 -> (4+4/9)) become plain arithmetic the parser reads."""
-    s = re.sub(r"(?<![\d.])(\d*)\.(\d*)\\overline\s*\{(\d{1,12})\}", _repeating, s)
+    s = re.sub(r"(?<![\d.])(\d{0,30})\.(\d{0,30})\\overline\s*\{(\d{1,12})\}", _repeating, s)
     s = re.sub(r"(?<=\d)\{,\}(?=\d{3}(?!\d))", "", s)
     s = re.sub(r"(?<=\d)\{,\}(?=\d)", ".", s)
     s = re.sub(r"(?<=\d)(?:\\,|\\ |~|\\;|\\:|\\!)(?=\d{3}(?!\d))", "", s)
@@ -417,7 +417,12 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
     gold = gold_answer(gold)
     if len(found.text) > MAX_ANSWER_CHARS or len(gold) > 4 * MAX_ANSWER_CHARS:  # would be refused by the parser
         return Verdict(False, 0.0, found.text[:200], "too_large")
-    return compare(found.text, gold, rel_tol, percent)
+    try:
+        return compare(found.text, gold, rel_tol, percent)
+    except RecursionError:
+        return Verdict(False, 0.0, found.text[:200], "too_large")
+    except Exception as exc:  # a verifier bug (sympy raising something unforeseen): no verdict, said so explicitly
+        return Verdict(False, 0.0, found.text[:200], f"error:{type(exc).__name__}")
 
 
 def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip") -> Verdict:

@@ -271,3 +271,20 @@ def test_answer_heading(response, text):
 ])
 def test_empty_set_angle_brackets_reals_inverse_trig_repeating_decimals(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+def test_random_latex_soup_never_raises_and_stays_fast():
+    """Random mixtures of the tokens the issue-21 rules look at: verify returns a verdict for each, quickly."""
+    import random
+    toks = ["\\boxed{", "}", "{", "\\frac", "\\sqrt", "[", "]", "(", ")", "x", "=", "<", ">", "\\le", "|", ",", ";",
+            " and ", " or ", "1", "2", "0", "-", "+", "^", "_", "\\pi", "\\infty", "\\cup", "\\neq", "\\approx", "%",
+            "\\text{", "cm", "Yes", "(B)", "A.", "\\begin{pmatrix}", "\\end{pmatrix}", "\\\\", "&", "\\begin{array}{cc}",
+            ":", ".", "\\overline{3}", "\\emptyset", "\\langle", "\\mathbb{R}", "\\tan^{-1}", "i", "$", "\\!", "\n",
+            "# Answer\n", "The final answer is ", "0.1234567"]
+    rng = random.Random(21)
+    start = time.perf_counter()
+    for _ in range(2000):
+        r = "".join(rng.choice(toks) for _ in range(rng.randint(1, 25)))
+        g = "".join(rng.choice(toks) for _ in range(rng.randint(1, 12)))
+        assert isinstance(verify(r, g).correct, bool)
+    assert time.perf_counter() - start < 20
