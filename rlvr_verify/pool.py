@@ -16,6 +16,7 @@ from rlvr_verify.verify import Verdict
 
 READY = "ready"
 STARTUP_TIMEOUT_S = 120.0
+CHUNK = 32  # items per message to a worker: one pipe round trip per item bounded the rate
 
 
 def _worker_main(conn, memory_mb: int):
@@ -29,18 +30,21 @@ def _worker_main(conn, memory_mb: int):
         msg = conn.recv()
         if msg is None:
             return
-        response, gold, options = msg
+        items, options = msg  # several items per message: one reply per item, sent as each is done
         options = dict(options)
         backend = options.pop("backend", "rlvr")
-        if options.pop("_test_exit", False):  # test-only hook: this worker dies on this item
-            import os
-            os._exit(3)
-        try:
-            conn.send(mv_backend.verify_backend(response, gold, backend, options))
-        except MemoryError:
-            conn.send(Verdict(False, 0.0, None, "too_large"))
-        except Exception as exc:  # a verifier bug must score 0, not kill the worker
-            conn.send(Verdict(False, 0.0, None, f"error:{type(exc).__name__}"))
+        test_exit = options.pop("_test_exit", False)
+        for response, gold in items:
+            if test_exit:  # test-only hook: this worker dies on this item
+                import os
+                os._exit(3)
+            try:
+                verdict = mv_backend.verify_backend(response, gold, backend, options)
+            except MemoryError:
+                verdict = Verdict(False, 0.0, None, "too_large")
+            except Exception as exc:  # a verifier bug: an explicit error verdict, and the worker lives on
+                verdict = Verdict(False, 0.0, None, f"error:{type(exc).__name__}")
+            conn.send(verdict)
 
 
 class _Worker:
@@ -89,39 +93,49 @@ class VerifierPool:
             self.counters["restarts"] += 1
         return fresh
 
-    def _attempt(self, worker, response, gold, options):
-        """One try on one worker -> (verdict or None if the worker died, the worker to put back)."""
+    def _run_chunk(self, items, options) -> list[Verdict]:
+        """Items sent to one worker in one message, their verdicts read back one by one, each within timeout_s of
+        the one before (or of the send). A timeout kills the worker: that item is 'timeout' and the rest go to a
+        fresh worker. A worker that dies takes its current item with it: that item is tried once more on the fresh
+        worker, then gets an error verdict."""
+        out: list[Verdict | None] = [None] * len(items)
+        retried: set[int] = set()
+        worker, i = self._idle.get(), 0
         try:
-            worker.wait_ready()
-            worker.conn.send((response, gold, options))
-            if worker.conn.poll(self.timeout_s):
-                return worker.conn.recv(), worker
-            self._count("timeouts")
-            return Verdict(False, 0.0, None, "timeout"), self._replace(worker)
-        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):  # the worker died (killed, out of memory)
-            self._count("crashes")
-            return None, self._replace(worker)
-
-    def _run_one(self, response, gold, options) -> Verdict:
-        worker = self._idle.get()
-        self._count("items")
-        try:
-            verdict, worker = self._attempt(worker, response, gold, options)
-            if verdict is None:  # once more, on the fresh worker that replaced the dead one
-                self._count("retries")
-                verdict, worker = self._attempt(worker, response, gold, options)
-            if verdict is None:
-                self._count("errors")
-                return Verdict(False, 0.0, None, "error:worker_crash")
-            return verdict
+            while i < len(items):
+                try:
+                    worker.wait_ready()
+                    worker.conn.send((items[i:], options))
+                    while i < len(items):
+                        if not worker.conn.poll(self.timeout_s):
+                            self._count("timeouts")
+                            out[i], i = Verdict(False, 0.0, None, "timeout"), i + 1
+                            worker = self._replace(worker)
+                            break
+                        out[i], i = worker.conn.recv(), i + 1
+                except (EOFError, BrokenPipeError, ConnectionResetError, OSError):  # the worker died
+                    self._count("crashes")
+                    worker = self._replace(worker)
+                    if i in retried:
+                        self._count("errors")
+                        out[i], i = Verdict(False, 0.0, None, "error:worker_crash"), i + 1
+                    else:  # once more, on the fresh worker that replaced the dead one
+                        retried.add(i)
+                        self._count("retries")
         finally:
             self._idle.put(worker)
+            with self._lock:
+                self.counters["items"] += i
+        return out
 
     def verify_batch(self, responses, golds, **options) -> list[Verdict]:
         if len(responses) != len(golds):
             raise ValueError(f"verify_batch: {len(responses)} responses but {len(golds)} golds")
-        futures = [self._threads.submit(self._run_one, r, g, options) for r, g in zip(responses, golds)]
-        return [f.result() for f in futures]
+        items = list(zip(responses, golds))
+        size = max(1, min(CHUNK, -(-len(items) // len(self._workers))))
+        futures = [self._threads.submit(self._run_chunk, items[k:k + size], options)
+                   for k in range(0, len(items), size)]
+        return [v for f in futures for v in f.result()]
 
     def close(self):
         self._threads.shutdown(wait=True)
