@@ -53,6 +53,19 @@ def _boxes(s: str) -> list[tuple[int, int, int, int]]:
     return out
 
 
+def extract_last_boxes(s: str, n: int) -> str | None:
+    """The contents of the last n boxes that do not nest, joined with ', ' (an answer in several parts, each boxed
+    where it was found: '(a) ... \\boxed{3} ... (b) ... \\boxed{5}'); None when there are fewer than n."""
+    boxes, out = _boxes(s[-MAX_RESPONSE_CHARS:]), []
+    for b in reversed(boxes):
+        if not out or b[3] <= out[-1][2]:
+            out.append(b)
+        if len(out) == n:
+            text = s[-MAX_RESPONSE_CHARS:]
+            return ", ".join(text[a:z].strip() for a, z, _, _ in reversed(out))
+    return None
+
+
 # Text allowed between two boxes that belong to one answer: '$\boxed{1}$, $\boxed{2}$', '\boxed{1} and \boxed{2}',
 # '$x = \boxed{1}$ and $y = \boxed{2}$'.
 _BOX_JOINER = re.compile(r"[\s$,;.]*(?:and|or|,|;)?[\s$,;]*(?:(?:\\text\{[^{}]{0,12}\}|[a-zA-Z](?:_\{?\w+\}?)?)\s*=\s*)?"

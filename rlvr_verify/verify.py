@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from rlvr_verify.equivalence import equal
-from rlvr_verify.extract import SHORT_TEXT, Extraction, extract_answer, unwrap_math
+from rlvr_verify.extract import SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, unwrap_math
 from rlvr_verify.parse import (CONSTANTS, FUNCS, MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge,
                                parse_math)
 
@@ -418,7 +418,15 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
     if len(found.text) > MAX_ANSWER_CHARS or len(gold) > 4 * MAX_ANSWER_CHARS:  # would be refused by the parser
         return Verdict(False, 0.0, found.text[:200], "too_large")
     try:
-        return compare(found.text, gold, rel_tol, percent)
+        verdict = compare(found.text, gold, rel_tol, percent)
+        if not verdict.correct and found.rule == "boxed":  # a gold of n parts, each part boxed where it was found
+            parts = len(_top_level_split(normalize(gold, percent)))
+            several = extract_last_boxes(response, parts) if 1 < parts <= 8 else None
+            if several and several != found.text and len(several) <= MAX_ANSWER_CHARS:
+                again = compare(several, gold, rel_tol, percent)
+                if again.correct:
+                    return again
+        return verdict
     except RecursionError:
         return Verdict(False, 0.0, found.text[:200], "too_large")
     except Exception as exc:  # a verifier bug (sympy raising something unforeseen): no verdict, said so explicitly

@@ -288,3 +288,14 @@ def test_random_latex_soup_never_raises_and_stays_fast():
         g = "".join(rng.choice(toks) for _ in range(rng.randint(1, 12)))
         assert isinstance(verify(r, g).correct, bool)
     assert time.perf_counter() - start < 20
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("(a) we get \\boxed{3}. Then (b) gives \\boxed{5}.", "3, 5", True),
+    ("(a) we get \\boxed{3}. Then (b) gives \\boxed{5}.", "5, 3", True),
+    ("(a) we get \\boxed{3}. Then (b) gives \\boxed{5}.", "3, 6", False),
+    ("First \\boxed{2}, no wait, the answer is \\boxed{5}", "5", True),
+    ("First \\boxed{2}, no wait, the answer is \\boxed{5}", "2", False),
+])
+def test_a_gold_in_several_parts_matches_the_last_boxes(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
