@@ -137,6 +137,9 @@ _NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d/])
                      r"(?:\s+\d+\s*/\s*\d+|\s*/\s*\d+)?(?:\s*\\?%)?")
 
 
+_DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})(?!\d)")
+
+
 def extract_last_number(s: str) -> str | None:
     found = [m.group(0) for m in _NUMBER.finditer(s)]
     return found[-1].replace(",", "") if found else None
@@ -160,6 +163,9 @@ def _answer_at_start(rest: str) -> str | None:
         if spans and spans[0][1] == 0:
             return spans[0][0] or None
     sentence = _sentence(rest)[:MAX_MARKER_ANSWER_CHARS].strip("*_ ")  # **18** (markdown bold)
+    comma = _DECIMAL_COMMA.match(sentence)  # '0,5' or '12,5 cm': a decimal comma, kept whole (the comparer decides)
+    if comma and not re.match(r"\s*[,\d]", sentence[comma.end():]):
+        return comma.group(0)
     number = _NUMBER.match(sentence)
     if number:
         tail = sentence[number.end():].strip()

@@ -353,6 +353,7 @@ _LETTER = re.compile(r"^\s*\(?([A-E])\)?[.:]?\s*$")
 _APPROX = re.compile(r"\\approx(?![a-zA-Z])|≈")
 _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\s\d+/\d+)\s*\\?%")
 _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")
+_DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})")
 _LONG_DECIMAL = re.compile(r"\s*-?\d*\.(\d{6,})\s*")
 _WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[ '-][A-Za-z]+)*")
 
@@ -483,6 +484,8 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
             ok = equal(pred_obj, parse_answer(gold, "fraction"), rel_tol)  # 0.045 against '4.5%'
         if not ok:
             ok = _same_to_stated_places(pred_obj, gold_obj, pred_text, gold_text)
+        if not ok and _DECIMAL_COMMA.fullmatch(pred_text) and not isinstance(gold_obj, (list, Bracketed)):
+            ok = equal(parse_math(pred_text.replace(",", ".")), gold_obj, rel_tol)  # '0,5': a decimal comma
     except TooLarge:
         return Verdict(False, 0.0, shown, "too_large")
     except (ParseError, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):

@@ -299,3 +299,12 @@ def test_random_latex_soup_never_raises_and_stays_fast():
 ])
 def test_a_gold_in_several_parts_matches_the_last_boxes(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("The answer is 0,5.", "0.5", True), ("The probability is $0,25$.", "\\frac14", True), ("\\boxed{3,5}", "3.5", True),
+    ("The answer is 12,5 cm.", "12.5", True), ("\\boxed{3,5}", "3, 5", True), ("\\boxed{3,5}", "35", False),
+    ("\\boxed{1,234}", "1234", True), ("\\boxed{1,234}", "1.234", False),
+])
+def test_decimal_commas(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
