@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
 # ("operator torchvision::nms does not exist"): remove them after every install (DESIGN.md).
 BREAKING := torchvision torchaudio torchcodec
 
-.PHONY: setup train test bench clean-venv
+.PHONY: setup train test test-all bench clean-venv
 
 setup: $(STAMP)
 
@@ -24,7 +24,12 @@ $(STAMP): pyproject.toml
 train: setup
 	$(PY) -m rlvr.train $(ARGS)
 
+# The fast tier: everything but the tests marked slow (multi-minute end-to-end runs).
 test: setup
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Every test, the end-to-end runs included (what CI runs).
+test-all: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup

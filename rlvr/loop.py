@@ -4,6 +4,7 @@ held-out evaluation, checkpoints, logging, resume, RL-Extra. One step's data pat
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -42,7 +43,9 @@ class Trainer:
         self.cfg = cfg
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.log = log
+        from rlvr.infra.run_logging import RunLog
+
+        self.log = RunLog(self.run_dir, echo=log)  # printed and appended to run_dir/train.log
         self.objective = build_run_objective(cfg)
         self.parts: StepParts | None = None
         self.step_runner: StepRunner | None = None
@@ -57,6 +60,7 @@ class Trainer:
         from rlvr.models.tiny import default_cache_dir, ensure_tiny_model
 
         cache = Path(cfg.model.cache_dir) if cfg.model.cache_dir else default_cache_dir()
+        self.log(f"model: the embedded {cfg.model.preset} model (seed {cfg.model.seed}), cached under {cache}")
         base = ensure_tiny_model(cfg.model.preset, cfg.model.seed, cache)
         if not cfg.model.warm_start.enabled:
             return str(base), {}
@@ -71,7 +75,10 @@ class Trainer:
         ray = lazy_ray()
         cfg = self.cfg
         check_sleep_level(cfg.rollout)
+        started = time.monotonic()
         if not ray.is_initialized():
+            where = cfg.cluster.address or f"a local cluster ({cfg.cluster.num_cpus or 'all'} CPUs)"
+            self.log(f"ray: starting {where}")
             ray.init(address=cfg.cluster.address, num_cpus=cfg.cluster.num_cpus, num_gpus=cfg.cluster.num_gpus,
                      include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": apply_engine_env()})
         self.model_path, self.warm_report = self.resolve_model()
@@ -87,6 +94,9 @@ class Trainer:
         check_reward_fits_objective(self.objective, reward_signal, cfg.reward.name)
         t, r = cfg.trainer, cfg.rollout
         threads = int(cfg.cluster.num_cpus) if cfg.cluster.num_cpus else None
+        r_name = {"vllm": "vLLM", "hf": "HF transformers"}.get(r.engine, r.engine)
+        self.log(f"actors: the learner ({cfg.cluster.learner_world_size} rank(s)), {r.num_workers} {r_name} rollout "
+                 f"worker(s) and the verifier are starting")
         self.learner = self.build_learner()
         engine_kwargs = {"dtype": r.dtype}
         if r.engine == "vllm":
@@ -102,6 +112,7 @@ class Trainer:
         source = build_prompt_source(cfg.data, heldout_size=t.eval_size, model_path=self.model_path)
         engines.call_all("ping")
         ray.get(self.learner.ping.remote())
+        self.log(f"actors: ready ({time.monotonic() - started:.0f} s since start-up began)")
         tokenizer = AutoTokenizer.from_pretrained(self.model_path)
         # The fixed sequence the sync check scores: the first held-out prompt with its reference answer.
         first = source.heldout[0]
@@ -165,9 +176,12 @@ class Trainer:
         return self.step_runner.check_sync()
 
     def heldout_accuracy(self) -> float:
+        """Greedy accuracy on the held-out problems; which ones were right is kept in `heldout_correct` (a string of
+        0/1 per problem, in order), so two evaluations can be compared problem by problem."""
         items = self.parts.source.heldout
         groups = self.generate([it.prompt for it in items], 1, 0.0, seed=0)
         verdicts = self.step_runner.verify([g[0].text for g in groups], [it.gold for it in items])
+        self.heldout_correct = "".join("1" if v.correct else "0" for v in verdicts)
         return sum(v.correct for v in verdicts) / max(1, len(items))
 
     # ----------------------------------------------------------------------------------------------- the loop
@@ -208,9 +222,14 @@ class Trainer:
                            resume_step=start_step)
         initial_acc = state.get("initial_heldout_accuracy")
         if initial_acc is None:
+            self.log(f"evaluating: greedy accuracy on {len(self.parts.source.heldout)} held-out problems")
             initial_acc = self.heldout_accuracy()
+            state["initial_heldout_correct"] = self.heldout_correct
+            self.log(f"held-out accuracy before RL: {initial_acc:.1%}; training {t.steps} steps")
             logger.log(0, {"heldout_accuracy": initial_acc})
         last_acc = state.get("last_heldout_accuracy", initial_acc)
+        self.initial_heldout_correct = state.get("initial_heldout_correct")
+        self.heldout_correct = state.get("last_heldout_correct", self.initial_heldout_correct)
         step = start_step
         # RL-Extra anchors: the weights at the start of the current M-step window (not restored on resume).
         anchor = ray.get(self.learner.named_weights.remote()) if t.extrapolate_every else None
@@ -235,7 +254,8 @@ class Trainer:
                 self.close()
         summary = {"run_dir": str(self.run_dir), "steps": t.steps, "initial_heldout_accuracy": initial_acc,
                    "final_heldout_accuracy": last_acc, "warm_start": self.warm_report,
-                   "model_path": self.model_path, **{f"counter/{k}": v for k, v in self.counters.items()}}
+                   "model_path": self.model_path, **{f"counter/{k}": v for k, v in self.counters.items()},
+                   "initial_heldout_correct": self.initial_heldout_correct, "final_heldout_correct": self.heldout_correct}
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
         plot_metrics(self.run_dir / "metrics.jsonl", self.run_dir / "curves.png")
         return summary
@@ -256,7 +276,8 @@ class Trainer:
     def _checkpoint(self, step: int, initial_acc: float, last_acc: float) -> None:
         ray = lazy_ray()
         state = {"step": step, "data_cursor": step, "initial_heldout_accuracy": initial_acc,
-                 "last_heldout_accuracy": last_acc, "objective": self.objective.state_dict(),
+                 "last_heldout_accuracy": last_acc, "initial_heldout_correct": self.initial_heldout_correct,
+                 "last_heldout_correct": self.heldout_correct, "objective": self.objective.state_dict(),
                  "policy_version": self.parts.policy_version}
         path = ray.get(self.learner.save.remote(str(self.run_dir), step, state, self.cfg.trainer.keep_checkpoints))
         self.log(f"checkpoint: {path}")

@@ -2,8 +2,8 @@
 
 - every objective runs 3 steps (smoke);
 - after every sync the rollout engine's log-probs equal the learner's (and a stale engine aborts the run);
-- a run stopped at step k and resumed equals the uninterrupted run at step n, in metrics and weights;
-- GRPO raises held-out accuracy of the warm-started tiny model (test_grpo_learns, the slow one).
+- a run stopped at step k and resumed equals the uninterrupted run at step n, in metrics and weights.
+That GRPO learns is tests/test_learning.py.
 """
 import json
 import math
@@ -95,27 +95,6 @@ def test_resume_reproduces_uninterrupted_run(tmp_path, ray_cluster, tiny_model_d
 
     assert rows(tmp_path / "full") == rows(tmp_path / "part")
     assert any(r.get("grad_norm", 0) > 0 for r in rows(tmp_path / "full").values())  # it really learned
-
-
-LEARNING_MARGIN = 0.10  # an earlier session measured 0.280 -> 0.440 / 0.490 / 0.515 (seeds 0-2, 40 steps) from a 28% warm start
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("seed,async_steps", [(0, 0), (1, 0), (2, 0), (0, 1)])
-def test_grpo_learns_on_the_warm_started_tiny_model(seed, async_steps, tmp_path, ray_cluster, tiny_model_dir):
-    """The default experiment's recipe (vLLM rollouts, 16 prompts x 8, lr 1e-4), 40 steps: held-out greedy
-    accuracy on unseen RandomCalculation problems rises by at least LEARNING_MARGIN for each seed, and in the
-    one-step-off-policy async mode."""
-    from rlvr.loop import Trainer
-
-    cfg = compose([f"model.cache_dir={tiny_model_dir.parent.parent}", f"trainer.seed={seed}", "trainer.steps=40",
-                   f"rollout.async_steps={async_steps}",
-                   "trainer.eval_every=40", "trainer.checkpoint_every=1000", "logger.wandb_mode=disabled",
-                   "reward.verifier.use_ray_actor=false", "reward.verifier.num_workers=0"])
-    summary = Trainer(cfg, tmp_path).run()
-    gain = summary["final_heldout_accuracy"] - summary["initial_heldout_accuracy"]
-    print(f"seed {seed}: {summary['initial_heldout_accuracy']:.3f} -> {summary['final_heldout_accuracy']:.3f}")
-    assert gain >= LEARNING_MARGIN
 
 
 def test_ctrl_c_writes_a_final_checkpoint(tmp_path, ray_cluster, tiny_model_dir, monkeypatch):

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,23 @@ from data_gen.io import read_records
 CONSOLE_KEYS = {"reward_mean": "reward", "accuracy": "acc", "heldout_accuracy": "heldout", "time/step_s": "s/step"}
 PLOT_KEYS = ("reward_mean", "accuracy", "heldout_accuracy", "entropy", "response_length", "kl_ref_k3",
              "pg_clipfrac", "grad_norm", "loss", "time/generate_s", "time/learn_s", "tokens_per_s")
+
+
+class RunLog:
+    """The run's human-readable log: each line printed (flushed, so a piped `make train` shows progress) and appended
+    with a timestamp to `train.log` in the run directory."""
+
+    def __init__(self, run_dir: str | Path, echo=print):
+        self.path = Path(run_dir) / "train.log"
+        self.echo = echo
+
+    def __call__(self, message: str) -> None:
+        if self.echo is print:
+            print(f"[rlvr] {message}", flush=True)
+        elif self.echo is not None:
+            self.echo(message)
+        with self.path.open("a", encoding="utf-8") as f:
+            f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
 """Warm start of the embedded tiny model: SFT on generated solutions until it has non-zero accuracy.
 
 RL needs a policy that is sometimes right. The random-init tiny model never is, so `make train` first fine-tunes it on
-RandomCalculation demonstrations (docs/DESIGN.md: ~28% greedy accuracy after ~2,600 steps on 2 cores) and caches the
-result under a key of everything that shaped it, so the next run starts at once.
+RandomCalculation demonstrations until its held-out greedy accuracy reaches a target (rlvr.config.WarmStartConfig says
+why the recipe lands there on any CPU) and caches the result under a key of everything that shaped it, so the next run
+starts at once.
 """
 from __future__ import annotations
 
@@ -64,8 +65,9 @@ def train_warm_start(base_dir: Path, warm_cfg, data_cfg, device: str, log):
 
     source = build_prompt_source(data_cfg, heldout_size=warm_cfg.eval_size)
     settings = LearnerSettings(lr=warm_cfg.lr, warmup_steps=warm_cfg.warmup_steps, total_steps=warm_cfg.steps,
+                               schedule=warm_cfg.get("schedule", "constant"),
                                micro_batch_size=warm_cfg.batch_size, seed=warm_cfg.seed, device=device,
-                               num_threads=os.cpu_count())
+                               num_threads=int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count()))
     learner = Learner(str(base_dir), build_objective(warm_cfg.objective), settings)
     sft_first = int(warm_cfg.get("sft_steps_first", 0) or 0)
     sft = build_objective("sft") if sft_first else None

@@ -236,6 +236,7 @@ USAGE = """usage: python -m rlvr.bench step [hydra overrides...]
        python -m rlvr.bench sync [--shape cpu|0.5b] [--engines N] [--repeats N] [--dtype D]
        python -m rlvr.bench engine [--shape cpu|0.5b] [--repeats N] [--bandwidth-gbps X]
        python -m rlvr.bench gpu-step [--shape cpu|0.5b] [--steps N] [--no-peer] [--sync ipc|object_store|collective]
+       python -m rlvr.bench learning [--model-seeds S ...] [--threads N ...] [--kernels native|default|avx2|avx512 ...]
 
 step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
 learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
@@ -243,7 +244,9 @@ learner  the Learner's update (padded and padding-free micro-batches) beside a p
          on CUDA, the largest Qwen2.5 model that the measured peak projects to fit in --budget-gib
 sync     weight-sync GB/s of every transport (object_store, collective, ipc) on the same model
 engine   HF engine decode tokens/s (dynamic, static cache, compiled static) and the fraction of the bandwidth bound
-gpu-step rlvr's whole step (HF engine) beside TRL's GRPOTrainer, same model, batch and lengths, in the same run"""
+gpu-step rlvr's whole step (HF engine) beside TRL's GRPOTrainer, same model, batch and lengths, in the same run
+learning warm start + GRPO over model seeds, thread counts and forced CPU kernels: does the learning claim hold on
+         another machine's kernels (the sign test of tests/test_learning.py per cell)"""
 
 
 def _learner_args(argv: list[str]):
@@ -267,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0
-    if not argv or argv[0] not in ("step", "learner", "sync", "engine", "gpu-step"):
+    if not argv or argv[0] not in ("step", "learner", "sync", "engine", "gpu-step", "learning"):
         print(USAGE, file=sys.stderr)
         raise SystemExit(2)
     if argv[0] == "sync":
@@ -278,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
         from rlvr.tools.engine_bench import main as engine_main
 
         return engine_main(argv[1:])
+    if argv[0] == "learning":
+        from rlvr.tools.learning_bench import main as learning_main
+
+        return learning_main(argv[1:])
     if argv[0] == "gpu-step":
         from rlvr.tools.gpu_step_bench import main as gpu_step_main
 
