@@ -66,6 +66,14 @@ def extract_last_boxes(s: str, n: int) -> str | None:
     return None
 
 
+def extract_last_spans(s: str, n: int) -> str | None:
+    """The last n math environments, joined with ', ' ('the solutions are $x=2$ and $x=3$.')."""
+    spans = [sp for sp in math_spans(s[-MAX_RESPONSE_CHARS:]) if sp[0]]
+    if len(spans) < n:
+        return None
+    return ", ".join(text for text, _, _ in spans[-n:])
+
+
 # Text allowed between two boxes that belong to one answer: '$\boxed{1}$, $\boxed{2}$', '\boxed{1} and \boxed{2}',
 # '$x = \boxed{1}$ and $y = \boxed{2}$'.
 _BOX_JOINER = re.compile(r"[\s$,;.]*(?:and|or|,|;)?[\s$,;]*(?:(?:\\text\{[^{}]{0,12}\}|[a-zA-Z](?:_\{?\w+\}?)?)\s*=\s*)?"

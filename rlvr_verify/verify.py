@@ -5,7 +5,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from rlvr_verify.equivalence import equal
-from rlvr_verify.extract import SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, unwrap_math
+from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_spans,
+                                 unwrap_math)
 from rlvr_verify.parse import (CONSTANTS, FUNCS, MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge,
                                parse_math)
 
@@ -420,9 +421,10 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         return Verdict(False, 0.0, found.text[:200], "too_large")
     try:
         verdict = compare(found.text, gold, rel_tol, percent)
-        if not verdict.correct and found.rule == "boxed":  # a gold of n parts, each part boxed where it was found
-            parts = len(_top_level_split(normalize(gold, percent)))
-            several = extract_last_boxes(response, parts) if 1 < parts <= 8 else None
+        if not verdict.correct and found.rule in ("boxed", "last_math"):  # a gold of n parts, each part boxed
+            parts = len(_top_level_split(normalize(gold, percent)))          # (or in math) where it was found
+            several = None if not 1 < parts <= 8 else (
+                extract_last_boxes(response, parts) if found.rule == "boxed" else extract_last_spans(response, parts))
             if several and several != found.text and len(several) <= MAX_ANSWER_CHARS:
                 again = compare(several, gold, rel_tol, percent)
                 if again.correct:

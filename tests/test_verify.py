@@ -308,3 +308,12 @@ def test_a_gold_in_several_parts_matches_the_last_boxes(response, gold, expected
 ])
 def test_decimal_commas(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("Thus the solutions are $x = 2$ and $x = 3$.", "2, 3", True),
+    ("Thus the solutions are $x = 2$ and $x = 3$.", "2, 4", False),
+    ("We had $y=7$ before; so $x = 3$.", "3", True),
+])
+def test_a_gold_in_several_parts_matches_the_last_math_spans(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
