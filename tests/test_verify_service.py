@@ -197,3 +197,14 @@ def test_verifier_client_counters_round_trip_for_resume():
     resumed.load_state_dict(state)
     resumed.verify_batch(["\\boxed{1}"], ["1"])
     assert resumed.metrics()["verifier/items"] == 3 and resumed.metrics()["verifier/correct"] == 2
+
+
+def test_cascade_asks_math_verify_only_where_ours_is_unsure():
+    """'not_equal' is a judgement of ours and stands; math-verify is asked only where ours found no answer or could
+    not read one (issue 21: fast, and math-verify's 'equal' there was wrong more often than right)."""
+    from rlvr_verify import mv_backend
+    from rlvr_verify.pool import VerifierPool
+    assert "not_equal" not in mv_backend.UNSURE and {"no_answer", "parse_error"} <= mv_backend.UNSURE
+    with VerifierPool(num_workers=1, timeout_s=10.0) as pool:
+        out = pool.verify_batch(["\\boxed{10cm}", "\\boxed{\\frac{1}{2}}"], ["10", "0.5"], backend="cascade")
+    assert [v.correct for v in out] == [False, True]  # math-verify alone says 10cm = 10; ours' "not equal" stands
