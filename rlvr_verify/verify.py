@@ -114,6 +114,8 @@ def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     s = re.sub(r"\\mathbb\s*\{?R\}?|ℝ", r"(-\\infty, \\infty)", s)
     s = re.sub(r"(?:\s|\\[,;: ])*[.,;:]+\s*$", "", s)  # trailing punctuation: 'is $\frac{1}{3}.$'
 
+    if _TRIG.search(s):  # degrees inside a function are an angle: \sin(90^\circ - x) = \cos x
+        s = re.sub(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°)", r"(\1\\pi/180)", s)
     s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?", " ", s).replace("°", "")
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     for pat, rep in _RELATIONS:
@@ -140,6 +142,7 @@ def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     return s.strip().rstrip(".,;").strip()
 
 
+_TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
 _MATH_TAIL = {"sqrt", "infty", "inf", "and", "or"}
 
 

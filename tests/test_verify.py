@@ -317,3 +317,11 @@ def test_decimal_commas(response, gold, expected):
 ])
 def test_a_gold_in_several_parts_matches_the_last_math_spans(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("\\sin(90^{\\circ}-x)", "\\cos(x)", True), ("\\boxed{\\sin 30^\\circ}", "\\frac12", True),
+    ("\\boxed{\\cos 60^\\circ}", "\\frac{\\sqrt3}{2}", False), ("\\boxed{30^\\circ}", "30", True),
+])
+def test_degrees_inside_a_trig_function_are_an_angle(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
