@@ -75,13 +75,13 @@ class Trainer:
         ray = lazy_ray()
         cfg = self.cfg
         check_sleep_level(cfg.rollout)
+        self.model_path, self.warm_report = self.resolve_model()  # before Ray: the warm start gets the whole CPU
         started = time.monotonic()
         if not ray.is_initialized():
             where = cfg.cluster.address or f"a local cluster ({cfg.cluster.num_cpus or 'all'} CPUs)"
             self.log(f"ray: starting {where}")
             ray.init(address=cfg.cluster.address, num_cpus=cfg.cluster.num_cpus, num_gpus=cfg.cluster.num_gpus,
                      include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": apply_engine_env()})
-        self.model_path, self.warm_report = self.resolve_model()
         from transformers import AutoTokenizer
 
         from rlvr.infra.actor_group import ActorGroup
@@ -112,7 +112,7 @@ class Trainer:
         source = build_prompt_source(cfg.data, heldout_size=t.eval_size, model_path=self.model_path)
         engines.call_all("ping")
         ray.get(self.learner.ping.remote())
-        self.log(f"actors: ready ({time.monotonic() - started:.0f} s since start-up began)")
+        self.log(f"actors: ready ({time.monotonic() - started:.0f} s after Ray began starting)")
         tokenizer = AutoTokenizer.from_pretrained(self.model_path)
         # The fixed sequence the sync check scores: the first held-out prompt with its reference answer.
         first = source.heldout[0]
@@ -215,6 +215,8 @@ class Trainer:
             if "objective" in state:
                 self.objective.load_state_dict(state["objective"])
             self.parts.policy_version = int(state.get("policy_version", 0))
+            if state.get("verifier"):
+                self.parts.verifier.load_state_dict(state["verifier"])  # verifier/* counters continue
             self.log(f"resumed from {ckpt} at step {start_step}")
         self.sync_weights()
         logger = RunLogger(self.run_dir, project=cfg.logger.project, wandb_mode=cfg.logger.wandb_mode,
@@ -239,7 +241,9 @@ class Trainer:
                 if t.extrapolate_every and (step + 1) % t.extrapolate_every == 0:
                     anchor = self._rl_extra(anchor, metrics)
                 if (step + 1) % t.eval_every == 0 or step + 1 == t.steps:
+                    eval_start = time.perf_counter()
                     last_acc = metrics["heldout_accuracy"] = self.heldout_accuracy()
+                    metrics["time/eval_s"] = time.perf_counter() - eval_start
                 logger.log(step + 1, metrics)
                 if (step + 1) % t.checkpoint_every == 0 or step + 1 == t.steps:
                     self._checkpoint(step + 1, initial_acc, last_acc)
@@ -278,7 +282,7 @@ class Trainer:
         state = {"step": step, "data_cursor": step, "initial_heldout_accuracy": initial_acc,
                  "last_heldout_accuracy": last_acc, "initial_heldout_correct": self.initial_heldout_correct,
                  "last_heldout_correct": self.heldout_correct, "objective": self.objective.state_dict(),
-                 "policy_version": self.parts.policy_version}
+                 "policy_version": self.parts.policy_version, "verifier": self.parts.verifier.state_dict()}
         path = ray.get(self.learner.save.remote(str(self.run_dir), step, state, self.cfg.trainer.keep_checkpoints))
         self.log(f"checkpoint: {path}")
 
