@@ -10,6 +10,14 @@ os.environ.setdefault("WANDB_SILENT", "true")
 import pytest  # noqa: E402
 
 
+def pytest_collection_modifyitems(items):
+    """`ray` marks every test on the shared Ray cluster (`-m "not ray"` runs without starting one). What a test costs
+    is marked in its file: `slow` (make test skips it) and `e2e` (the whole loop through Ray actors and engines)."""
+    for item in items:
+        if "ray_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.ray)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory):
     from rlvr.models import ensure_tiny_model

@@ -66,6 +66,7 @@ def test_a_dead_member_is_restarted_prepared_and_its_shard_retried(ray_local, tm
     group.kill()
 
 
+@pytest.mark.slow
 def test_sync_benchmark_runs_every_transport(ray_local):
     """A smoke run of `python -m rlvr.bench sync` at the CPU shape (figures, not targets)."""
     from rlvr.tools.sync_bench import bench_sync

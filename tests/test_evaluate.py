@@ -180,6 +180,7 @@ def test_cli_main_with_tiny_model(tmp_path, monkeypatch, capsys):
     assert '"prompt": "1+1="' in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not vllm_available(), reason="vllm is not installed")
 def test_vllm_engine_from_the_command_line(tmp_path, monkeypatch):
     """engine=vllm takes the evaluator's device= (it used to reach vLLM's EngineArgs and raise TypeError); the

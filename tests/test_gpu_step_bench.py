@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -16,6 +18,7 @@ def test_the_trl_peer_is_skipped_with_a_note_when_trl_is_absent(monkeypatch):
     assert isinstance(note, str) and note.startswith("skipped: TRL is not importable")
 
 
+@pytest.mark.slow
 def test_gpu_step_bench_runs_the_rlvr_step_on_cpu():
     out = subprocess.run([sys.executable, "-m", "rlvr.bench", "gpu-step", "--steps", "1", "--warmup", "0",
                           "--no-peer"], cwd=ROOT, capture_output=True, text=True, timeout=600)

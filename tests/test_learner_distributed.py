@@ -5,6 +5,7 @@ gives the next step's advantages) and SIREN (its entropy anchor summed over rank
 statistic likewise), with one rank short of a micro-batch; and a 2-rank run resumed from its sharded checkpoint
 (torch.distributed.checkpoint, beside full HF weights; the critic and its AdamW state in it) equals the
 uninterrupted one."""
+import pytest
 import torch
 import torch.multiprocessing as mp
 from transformers import AutoModelForCausalLM
@@ -102,6 +103,7 @@ def _close(a, b, atol):
     return float((a.float() - b.float()).abs().max()) <= atol
 
 
+@pytest.mark.slow
 def test_two_gloo_ranks_equal_one_learner_and_resume_exactly(tiny_model_dir, tmp_path):
     mp.start_processes(_rank_main, args=(2, str(tiny_model_dir), str(tmp_path / "init"), str(tmp_path)),
                        nprocs=2, start_method="spawn")

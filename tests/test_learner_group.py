@@ -25,6 +25,7 @@ def _batch():
                       group_ids=[0] * 4 + [1] * 3, truncated=[False] * 7, rewards=[1, 0, 0, 1, 0, 1, 0.0])
 
 
+@pytest.mark.slow
 def test_two_ranks_behind_one_handle_equal_one_learner(ray_cluster, tiny_model_dir):
     import ray
 

@@ -116,6 +116,7 @@ def test_activation_checkpointing_leaves_gradients_unchanged(tiny_model_dir):
     assert torch.allclose(_grads(plain), _grads(ckpt), atol=1e-6, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_compiled_decoder_layers_give_the_eager_gradients(tiny_model_dir):
     """model.compile (torch.compile per decoder layer, what the GPU bench's compiled row runs), with activation
     checkpointing as on GPU: the same gradients and log-probs as the eager learner. Varying lengths across micro-

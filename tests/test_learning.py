@@ -34,6 +34,7 @@ def _run(tmp_path_factory, cache, seed=0, async_steps=0, reward="verified"):
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("seed,async_steps", [(0, 0), (1, 0), (2, 0), (0, 1)])
 def test_grpo_gains_more_held_out_problems_than_it_loses(seed, async_steps, tmp_path_factory, ray_cluster,
                                                          tiny_model_dir):
@@ -45,6 +46,7 @@ def test_grpo_gains_more_held_out_problems_than_it_loses(seed, async_steps, tmp_
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_the_verified_reward_beats_a_random_reward_from_the_same_start(tmp_path_factory, ray_cluster,
                                                                       tiny_model_dir):
     cache = tiny_model_dir.parent.parent

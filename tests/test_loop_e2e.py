@@ -14,6 +14,8 @@ import torch
 
 from rlvr.config import compose
 
+pytestmark = pytest.mark.e2e
+
 SMALL = ["model.warm_start.enabled=false", "rollout.engine=hf", "rollout.prompts_per_step=4", "rollout.n=4",
          "rollout.max_tokens=8", "trainer.eval_size=8", "trainer.eval_every=100", "trainer.checkpoint_every=100",
          "logger.wandb_mode=disabled", "reward.verifier.num_workers=0", "reward.verifier.use_ray_actor=false"]
@@ -29,7 +31,8 @@ def _trainer(tmp_path, overrides, cache):
     return Trainer(cfg, tmp_path)
 
 
-@pytest.mark.parametrize("objective", OBJECTIVES)
+# GRPO's smoke run stays in the fast tier (make test); the other objectives run in make test-all.
+@pytest.mark.parametrize("objective", [o if o == "grpo" else pytest.param(o, marks=pytest.mark.slow) for o in OBJECTIVES])
 def test_every_objective_runs_three_steps(objective, tmp_path, ray_cluster, tiny_model_dir):
     trainer = _trainer(tmp_path, [f"algorithm={objective}", "trainer.steps=3"], tiny_model_dir.parent.parent)
     summary = trainer.run()
@@ -44,6 +47,7 @@ def test_every_objective_runs_three_steps(objective, tmp_path, ray_cluster, tiny
     assert (tmp_path / "curves.png").exists() and summary["steps"] == 3
 
 
+@pytest.mark.slow
 def test_stale_weights_abort_the_run(tmp_path, ray_cluster, tiny_model_dir):
     import ray
 
@@ -64,6 +68,7 @@ def test_stale_weights_abort_the_run(tmp_path, ray_cluster, tiny_model_dir):
     trainer.close()
 
 
+@pytest.mark.slow
 def test_resume_reproduces_uninterrupted_run(tmp_path, ray_cluster, tiny_model_dir):
     import ray
 
@@ -99,6 +104,7 @@ def test_resume_reproduces_uninterrupted_run(tmp_path, ray_cluster, tiny_model_d
     assert any(r.get("grad_norm", 0) > 0 for r in rows(tmp_path / "full").values())  # it really learned
 
 
+@pytest.mark.slow
 def test_ctrl_c_writes_a_final_checkpoint(tmp_path, ray_cluster, tiny_model_dir, monkeypatch):
     from rlvr.infra.checkpoint import latest_checkpoint
     from rlvr.loop import Trainer
@@ -117,6 +123,7 @@ def test_ctrl_c_writes_a_final_checkpoint(tmp_path, ray_cluster, tiny_model_dir,
     assert latest_checkpoint(tmp_path).name == "step_000002"  # the two completed steps are kept
 
 
+@pytest.mark.slow
 def test_rl_extra_extrapolates_every_m_steps(tmp_path, ray_cluster, tiny_model_dir):
     trainer = _trainer(tmp_path, ["trainer.steps=4", "trainer.extrapolate_every=2", "reward=random"],
                        tiny_model_dir.parent.parent)
@@ -127,6 +134,7 @@ def test_rl_extra_extrapolates_every_m_steps(tmp_path, ray_cluster, tiny_model_d
     assert all(r["sync_max_logprob_error"] <= 1e-4 for r in rows if "sync_max_logprob_error" in r)
 
 
+@pytest.mark.slow
 def test_a_dead_rollout_worker_is_restarted_resynced_and_its_shard_retried(tmp_path, ray_cluster, tiny_model_dir):
     import ray
 
@@ -141,6 +149,7 @@ def test_a_dead_rollout_worker_is_restarted_resynced_and_its_shard_retried(tmp_p
     trainer.close()
 
 
+@pytest.mark.slow
 def test_async_one_step_off_policy_overlaps_and_corrects(tmp_path, ray_cluster, tiny_model_dir):
     """rollout.async_steps=1: every batch after the first was sampled one policy version back, its importance
     weights are logged, and each sync still leaves the engines equal to the learner."""
@@ -154,6 +163,7 @@ def test_async_one_step_off_policy_overlaps_and_corrects(tmp_path, ray_cluster, 
     assert all(0 < r["is_weight_mean"] <= 2.0 and r["sync_max_logprob_error"] <= 1e-4 for r in steps)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sync,engine", [("collective", "hf"), ("collective", "vllm"), ("ipc", "hf"), ("ipc", "vllm")])
 def test_weight_sync_leaves_engines_equal_to_the_learner(sync, engine, tmp_path, ray_cluster, tiny_model_dir):
     """trainer.weight_sync=collective (the learner broadcasts over a gloo group of its own with the engines; NCCL on
@@ -173,6 +183,7 @@ def test_weight_sync_leaves_engines_equal_to_the_learner(sync, engine, tmp_path,
     assert any(r["grad_norm"] > 0 for r in steps)  # the weights really moved between syncs
 
 
+@pytest.mark.slow
 def test_two_data_parallel_learner_ranks_in_the_loop(tmp_path, ray_cluster, tiny_model_dir):
     """cluster.learner_world_size=2: the loop drives two FSDP2 ranks (gloo) like one learner; every weight-sync
     transport leaves the engine equal to the gathered weights."""
@@ -186,6 +197,7 @@ def test_two_data_parallel_learner_ranks_in_the_loop(tmp_path, ray_cluster, tiny
         assert len(steps) == 2 and all(r["sync_max_logprob_error"] <= 1e-4 for r in steps), sync
 
 
+@pytest.mark.slow
 def test_sleeping_engines_release_memory_and_change_nothing_else(tmp_path, ray_cluster, tiny_model_dir):
     """rollout.sleep_level=2 (an engine colocated with the learner): the engines drop weights and KV cache while the
     learner trains and the sync refills them; the run is the same run as with engines that stay awake."""

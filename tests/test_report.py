@@ -84,6 +84,7 @@ def test_callback_only_warns_when_the_report_fails(tmp_path, caplog):
     assert "could not write the sweep report" in caplog.text
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_a_two_run_multirun_ends_with_its_report_and_named_wandb_runs(tmp_path):
     """`python -m rlvr.train -m reward=verified,random` (2 steps each): the callback writes report.md with both

@@ -74,6 +74,7 @@ def test_unknown_decode_is_named():
         HFEngine.__new__(HFEngine)._set_decode("fast", None)
 
 
+@pytest.mark.slow
 def test_compiled_static_step_gives_the_eager_tokens(tiny_model_dir):
     """torch.compile of the decode step (CUDA graphs on a GPU; inductor here): traceable, and the same tokens."""
     _, eager = _engines(tiny_model_dir)
@@ -83,6 +84,7 @@ def test_compiled_static_step_gives_the_eager_tokens(tiny_model_dir):
     assert [[s.token_ids for s in g] for g in a] == [[s.token_ids for s in g] for g in b]
 
 
+@pytest.mark.slow
 def test_engine_bench_runs_every_loop_on_cpu():
     """A smoke run of `python -m rlvr.bench engine` (figures, not targets): every loop generates, and the slept row
     really released the weights before each call."""

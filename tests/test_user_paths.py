@@ -66,6 +66,7 @@ def _source(trainer):
     return getattr(trainer, "parts", trainer).source
 
 
+@pytest.mark.slow
 def test_user_jsonl_with_boxed_template_validation_file_and_chat_model(tmp_path, ray_cluster, tiny_model_dir):
     train = _write_jsonl(tmp_path / "train.jsonl", _problems(6))
     val = _write_jsonl(tmp_path / "val.jsonl", _problems(3, offset=100))

@@ -54,6 +54,7 @@ def test_cli_check_and_score(tmp_path):
     assert [(x["line"], x["correct"]) for x in rows] == [(1, True), (3, False)]
 
 
+@pytest.mark.slow
 def test_ray_actor_service():
     ray = pytest.importorskip("ray")
     from rlvr_verify.service import VerifierService
