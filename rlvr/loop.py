@@ -197,18 +197,16 @@ class Trainer:
 
     def run(self, close: bool = True) -> dict:
         ray = lazy_ray()
-        from rlvr.infra.checkpoint import latest_checkpoint
+        from rlvr.infra.checkpoint import resolve_resume
         from rlvr.infra.run_logging import RunLogger, plot_metrics
 
         cfg, t = self.cfg, self.cfg.trainer
+        # Before anything starts: a resume path that is missing or damaged is one-line error, stale temporary
+        # checkpoint dirs go, `auto` falls back past damaged checkpoints (saying so).
+        ckpt = resolve_resume(self.run_dir, t.resume, log=self.log)
         (self.run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
         self.setup()
         start_step, state = 0, {}
-        ckpt = None
-        if t.resume == "auto":
-            ckpt = latest_checkpoint(self.run_dir)
-        elif t.resume not in ("never", "", None):
-            ckpt = Path(t.resume)
         if ckpt is not None:
             state = ray.get(self.learner.load.remote(str(ckpt)))
             start_step = int(state["step"])
