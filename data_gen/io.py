@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+MAX_LINE_BYTES = 8 * 10**6   # one record; a problem, a sample or a metrics line is far smaller
 FIELDS = ("id", "level", "problem", "problem_text", "answer", "answer_decimal", "solution", "split")
 
 
@@ -69,8 +70,19 @@ def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | Recor
 
         yield from enumerate(pq.read_table(path).to_pylist(), 1)
         return
-    with path.open(encoding="utf-8", errors="surrogateescape") as f:
-        for lineno, line in enumerate(f, 1):
+    # Bytes, decoded line by line: a line that is not UTF-8 is named (file:line), never trained on as mojibake.
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            if len(raw) > MAX_LINE_BYTES:
+                yield lineno, RecordError(path, lineno, f"a line of {len(raw) / 1e6:.0f} MB (the limit is "
+                                                        f"{MAX_LINE_BYTES // 10**6} MB); split or remove that record")
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield lineno, RecordError(path, lineno, f"not UTF-8 (byte 0x{raw[e.start]:02x} at byte {e.start + 1} "
+                                                        f"of the line); re-encode the file as UTF-8")
+                continue
             if not line.strip():
                 continue
             try:

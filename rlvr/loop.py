@@ -10,6 +10,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from rlvr.algorithms import Objective, build_objective
+from rlvr.config_checks import ConfigError, check_run_config, check_run_dir
 from rlvr.data.prompts import build_prompt_source
 from rlvr.infra.env import apply_engine_env
 from rlvr.infra.lazy_ray import lazy_ray
@@ -25,14 +26,14 @@ def build_run_objective(cfg: DictConfig) -> Objective:
     try:
         return build_objective(name, **algorithm)
     except TypeError as e:
-        raise ValueError(f"algorithm={name}: {e}. Check the keys of conf/algorithm/{name}.yaml "
+        raise ConfigError(f"algorithm={name}: {e}. Check the keys of conf/algorithm/{name}.yaml "
                          f"and your algorithm.* overrides") from None
 
 
 def check_reward_fits_objective(objective: Objective, reward_signal, reward_name: str) -> None:
     """Objectives that train on a positive/negative label need a binary reward signal."""
     if objective.needs.binary_labels and not reward_signal.binary:
-        raise ValueError(
+        raise ConfigError(
             f"algorithm={objective.name} trains on a positive/negative label, but reward={reward_name} is "
             f"continuous. Use a binary reward (verified, random, inverted, format, majority_vote, incorrect) or an "
             f"objective that uses reward values (grpo, dr_grpo, dapo, ppo, reinforce, rloo, siren).")
@@ -40,9 +41,9 @@ def check_reward_fits_objective(objective: Objective, reward_signal, reward_name
 
 class Trainer:
     def __init__(self, cfg: DictConfig, run_dir: str | Path, log=print):
+        check_run_config(cfg)  # one line per unworkable value, before the warm start, Ray or any engine
         self.cfg = cfg
-        self.run_dir = Path(run_dir)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir = check_run_dir(run_dir)
         from rlvr.infra.run_logging import RunLog
 
         self.log = RunLog(self.run_dir, echo=log)  # printed and appended to run_dir/train.log
@@ -76,6 +77,13 @@ class Trainer:
         cfg = self.cfg
         check_sleep_level(cfg.rollout)
         self.model_path, self.warm_report = self.resolve_model()  # before Ray: the warm start gets the whole CPU
+        # The data too: a bad file stops the run (file:line) before any actor starts.
+        source = build_prompt_source(cfg.data, heldout_size=cfg.trainer.eval_size, model_path=self.model_path)
+        if not source.heldout:
+            raise ConfigError(f"data: no held-out problems to evaluate on (the split of {cfg.data.get('path')} left "
+                              f"none); give a held-out file with data.val_path=...")
+        if source.heldout_note:
+            self.log(source.heldout_note)
         started = time.monotonic()
         if not ray.is_initialized():
             where = cfg.cluster.address or f"a local cluster ({cfg.cluster.num_cpus or 'all'} CPUs)"
@@ -109,7 +117,6 @@ class Trainer:
                              options={"num_cpus": r.num_cpus, "num_gpus": r.num_gpus, "max_restarts": 2},
                              make_args=lambda rank: ((r.engine, self.model_path),
                                                      {"worker_index": rank, "num_threads": threads, **engine_kwargs}))
-        source = build_prompt_source(cfg.data, heldout_size=t.eval_size, model_path=self.model_path)
         engines.call_all("ping")
         ray.get(self.learner.ping.remote())
         self.log(f"actors: ready ({time.monotonic() - started:.0f} s after Ray began starting)")

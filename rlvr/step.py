@@ -22,6 +22,7 @@ from rlvr.algorithms.aggregation import masked_mean
 from rlvr.algorithms.kl import k3
 from rlvr.algorithms.policy_loss import truncated_importance_weights
 from rlvr.batch import TrainBatch
+from rlvr.config_checks import ConfigError
 from rlvr.data.prompts import PromptItem
 from rlvr.infra.lazy_ray import lazy_ray
 from rlvr.reward.signals import RewardInputs
@@ -59,10 +60,10 @@ def check_sleep_level(rollout) -> int:
     """rollout.sleep_level, refused where it cannot work (checked before any actor starts)."""
     level = int(rollout.get("sleep_level", 0))
     if level and int(rollout.get("async_steps", 0)):
-        raise ValueError(f"rollout.sleep_level={level} needs rollout.async_steps=0: in async mode the engines "
+        raise ConfigError(f"rollout.sleep_level={level} needs rollout.async_steps=0: in async mode the engines "
                          f"generate while the learner trains, so there is no idle phase to sleep through")
     if level and rollout.engine != "hf":
-        raise ValueError(f"rollout.sleep_level={level} is implemented for rollout.engine=hf only; vLLM's sleep mode "
+        raise ConfigError(f"rollout.sleep_level={level} is implemented for rollout.engine=hf only; vLLM's sleep mode "
                          f"(CUDA memory) is not wired in yet. Set rollout.sleep_level=0 or rollout.engine=hf")
     return level
 

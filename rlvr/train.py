@@ -14,7 +14,10 @@ from rlvr.infra.env import apply_engine_env
 
 apply_engine_env()
 
+import os  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -126,7 +129,9 @@ def config_for_run_dir(cfg: DictConfig, run_dir: str | Path, baseline_fn, overri
     try:
         resumed, changes = resume_config(cfg, baseline_fn(), OmegaConf.load(saved_path), overrides)
     except Exception as e:  # omegaconf's ConfigKeyError / ValidationError name the key
-        raise ValueError(f"cannot resume with {saved_path}: {e}. It was written by another version or edited by "
+        from rlvr.config_checks import ConfigError
+
+        raise ConfigError(f"cannot resume with {saved_path}: {e}. It was written by another version or edited by "
                          f"hand: fix or delete that key there, or start afresh with trainer.resume=never") from None
     if changes:
         backup = saved_path.with_name(f"config.before-resume-{time.strftime('%Y%m%d-%H%M%S')}.yaml")
@@ -151,7 +156,26 @@ def main(cfg: DictConfig) -> None:
 
     run_dir = cfg.trainer.run_dir or HydraConfig.get().runtime.output_dir
     overrides = list(HydraConfig.get().overrides.task)
-    run(config_for_run_dir(cfg, run_dir, _baseline_config, overrides), run_dir)
+    with one_line_errors():
+        run(config_for_run_dir(cfg, run_dir, _baseline_config, overrides), run_dir)
+
+
+@contextmanager
+def one_line_errors():
+    """Errors in what the user gave (config values, data files, model and run directories, checkpoints) end the run
+    with one line on stderr and exit status 2, not a traceback; RLVR_DEBUG=1 shows the traceback too."""
+    from data_gen.io import RecordError
+    from rlvr.config_checks import ConfigError
+    from rlvr.data.prompts import DataError
+    from rlvr.infra.hf_weights import CheckpointError
+
+    try:
+        yield
+    except (ConfigError, DataError, RecordError, CheckpointError) as e:
+        if os.environ.get("RLVR_DEBUG"):
+            raise
+        print(f"rlvr.train: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ class PromptSource:
         self._items_for = items_for
         self.heldout = heldout
         self.seed = seed
+        self.heldout_note: str | None = None  # set where the held-out set is not disjoint from training (tiny data)
 
     def batch(self, step: int, size: int, round_: int = 0) -> list[PromptItem]:
         """Items for `step` (round_ > 0: the extra draws of dynamic sampling, disjoint from round 0)."""
@@ -287,6 +288,7 @@ def _file_source(cfg, heldout_size: int, formatter: PromptFormatter) -> PromptSo
     if not cfg.path:
         raise DataError(f"data.path is required when data.source is {cfg.source}")
     items = _file_items(cfg, cfg.path, formatter, cfg.get("split") or "train")
+    note = None
     if cfg.get("val_path"):
         # A separate validation file: train on every problem of data.path, hold out those of data.val_path.
         heldout, train = _validation_items(cfg, formatter, heldout_size), items
@@ -297,6 +299,12 @@ def _file_source(cfg, heldout_size: int, formatter: PromptFormatter) -> PromptSo
         n_held = min(heldout_size, len(items) // 5)
         heldout = [items[i] for i in order[:n_held]]
         train = [items[i] for i in order[n_held:]]
+        if not heldout:
+            # Fewer than 5 problems (one-shot RLVR trains on one): too few to split, so the run is evaluated on its
+            # own training problems, and says so (PromptSource.heldout_note).
+            heldout = train[:heldout_size]
+            note = (f"data.path={cfg.path} has {len(items)} problem(s), too few to hold some out: held-out accuracy "
+                    f"is measured on the training problems (give data.val_path= for a separate held-out set)")
     if not train:
         raise DataError(f"data.path={cfg.path!r} has {len(items)} problems: too few for a training split "
                         f"(add problems, or give the held-out set separately with data.val_path=)")
@@ -311,4 +319,6 @@ def _file_source(cfg, heldout_size: int, formatter: PromptFormatter) -> PromptSo
             out.append(train[_permutation(len(train), cfg.seed * 7919 + epoch)[pos]])
         return out
 
-    return PromptSource(items_for, heldout, cfg.seed)
+    source = PromptSource(items_for, heldout, cfg.seed)
+    source.heldout_note = note
+    return source
