@@ -23,20 +23,26 @@ def model_parts(tiny_model_dir):
     return AutoModelForCausalLM.from_pretrained(tiny_model_dir), AutoTokenizer.from_pretrained(tiny_model_dir)
 
 
+@pytest.fixture(scope="module")
+def adamw(model_parts):
+    return _optimizer(model_parts[0])
+
+
 def _optimizer(model):
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    x = torch.arange(4, 12).view(1, 8)
-    model(input_ids=x, labels=x).loss.backward()
-    opt.step()  # AdamW state (exp_avg, step) exists, as in a real checkpoint
-    opt.zero_grad()
+    """An AdamW with state (exp_avg, step), as in a real checkpoint; the step does not change the weights (lr=0)."""
+    opt = torch.optim.AdamW(model.parameters(), lr=0.0)
+    for p in model.parameters():
+        p.grad = torch.full_like(p, 0.01)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
     return opt
 
 
 @pytest.fixture
-def run(tmp_path, model_parts):
+def run(tmp_path, model_parts, adamw):
     """A run dir with checkpoints at steps 1 and 2 (steps differ in the weights: step 2 is step 1 + 1.0)."""
     model, tok = model_parts
-    opt = _optimizer(model)
+    opt = adamw
     save_checkpoint(tmp_path, 1, model=model, tokenizer=tok, optimizer=opt, trainer_state={"data_cursor": 1})
     with torch.no_grad():
         for p in model.parameters():
