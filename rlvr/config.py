@@ -133,6 +133,9 @@ class TrainerConfig:
     device: str = "cpu"
     eval_every: int = 10
     eval_size: int = 200
+    eval_samples: int = 0            # > 0: at the start and the end, also sample this many responses per held-out
+                                     # problem at the rollout temperature (the accuracy RL optimises; greedy can
+                                     # stand still while it rises)
     checkpoint_every: int = 20
     keep_checkpoints: int = 3
     resume: str = "auto"             # auto (latest in run_dir) | never | a checkpoint dir

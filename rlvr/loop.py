@@ -191,6 +191,16 @@ class Trainer:
         self.heldout_correct = "".join("1" if v.correct else "0" for v in verdicts)
         return sum(v.correct for v in verdicts) / max(1, len(items))
 
+    def heldout_sampled(self, k: int) -> tuple[float, list[int]]:
+        """Sampled accuracy on the held-out problems: k responses each at the rollout temperature (a fixed seed, so
+        the start and the end draw alike). Returns the accuracy and the number right per problem, in order."""
+        items = self.parts.source.heldout
+        groups = self.generate([it.prompt for it in items], k, rollout_temperature(self.cfg), seed=999_983)
+        verdicts = self.step_runner.verify([o.text for g in groups for o in g],
+                                           [it.gold for it in items for _ in range(k)])
+        counts = [sum(v.correct for v in verdicts[i * k:(i + 1) * k]) for i in range(len(items))]
+        return sum(counts) / max(1, k * len(items)), counts
+
     # ----------------------------------------------------------------------------------------------- the loop
     def close(self) -> None:
         """Kill this run's actors (their CPUs/GPUs go back to the cluster)."""
@@ -233,10 +243,16 @@ class Trainer:
             initial_acc = self.heldout_accuracy()
             state["initial_heldout_correct"] = self.heldout_correct
             self.log(f"held-out accuracy before RL: {initial_acc:.1%}; training {t.steps} steps")
-            logger.log(0, {"heldout_accuracy": initial_acc})
+            first = {"heldout_accuracy": initial_acc}
+            if t.eval_samples:
+                first["heldout_sampled_accuracy"], state["initial_heldout_sampled"] = self.heldout_sampled(
+                    t.eval_samples)
+            logger.log(0, first)
         last_acc = state.get("last_heldout_accuracy", initial_acc)
         self.initial_heldout_correct = state.get("initial_heldout_correct")
         self.heldout_correct = state.get("last_heldout_correct", self.initial_heldout_correct)
+        self.initial_heldout_sampled = state.get("initial_heldout_sampled")
+        self.final_heldout_sampled = None
         step = start_step
         # RL-Extra anchors: the weights at the start of the current M-step window (not restored on resume).
         anchor = ray.get(self.learner.named_weights.remote()) if t.extrapolate_every else None
@@ -249,6 +265,9 @@ class Trainer:
                     eval_start = time.perf_counter()
                     last_acc = metrics["heldout_accuracy"] = self.heldout_accuracy()
                     metrics["time/eval_s"] = time.perf_counter() - eval_start
+                    if t.eval_samples and step + 1 == t.steps:
+                        metrics["heldout_sampled_accuracy"], self.final_heldout_sampled = self.heldout_sampled(
+                            t.eval_samples)
                 logger.log(step + 1, metrics)
                 if (step + 1) % t.checkpoint_every == 0 or step + 1 == t.steps:
                     self._checkpoint(step + 1, initial_acc, last_acc)
@@ -264,7 +283,10 @@ class Trainer:
         summary = {"run_dir": str(self.run_dir), "steps": t.steps, "initial_heldout_accuracy": initial_acc,
                    "final_heldout_accuracy": last_acc, "warm_start": self.warm_report,
                    "model_path": self.model_path, **{f"counter/{k}": v for k, v in self.counters.items()},
-                   "initial_heldout_correct": self.initial_heldout_correct, "final_heldout_correct": self.heldout_correct}
+                   "initial_heldout_correct": self.initial_heldout_correct,
+                   "final_heldout_correct": self.heldout_correct,
+                   "initial_heldout_sampled": self.initial_heldout_sampled,
+                   "final_heldout_sampled": self.final_heldout_sampled}
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
         plot_metrics(self.run_dir / "metrics.jsonl", self.run_dir / "curves.png")
         return summary
@@ -286,6 +308,7 @@ class Trainer:
         ray = lazy_ray()
         state = {"step": step, "data_cursor": step, "initial_heldout_accuracy": initial_acc,
                  "last_heldout_accuracy": last_acc, "initial_heldout_correct": self.initial_heldout_correct,
+                 "initial_heldout_sampled": self.initial_heldout_sampled,
                  "last_heldout_correct": self.heldout_correct, "objective": self.objective.state_dict(),
                  "policy_version": self.parts.policy_version, "verifier": self.parts.verifier.state_dict()}
         path = ray.get(self.learner.save.remote(str(self.run_dir), step, state, self.cfg.trainer.keep_checkpoints))

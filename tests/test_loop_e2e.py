@@ -34,8 +34,13 @@ def _trainer(tmp_path, overrides, cache):
 # GRPO's smoke run stays in the fast tier (make test); the other objectives run in make test-all.
 @pytest.mark.parametrize("objective", [o if o == "grpo" else pytest.param(o, marks=pytest.mark.slow) for o in OBJECTIVES])
 def test_every_objective_runs_three_steps(objective, tmp_path, ray_cluster, tiny_model_dir):
-    trainer = _trainer(tmp_path, [f"algorithm={objective}", "trainer.steps=3"], tiny_model_dir.parent.parent)
+    trainer = _trainer(tmp_path, [f"algorithm={objective}", "trainer.steps=3", "trainer.eval_samples=2"],
+                       tiny_model_dir.parent.parent)
     summary = trainer.run()
+    # Held-out evaluation, problem by problem: greedy 0/1 and, with trainer.eval_samples=2, right samples of 2.
+    for key, top in (("heldout_correct", 1), ("heldout_sampled", 2)):
+        before, after = summary[f"initial_{key}"], summary[f"final_{key}"]
+        assert len(before) == len(after) == 8 and all(0 <= int(x) <= top for x in [*before, *after]), key
     rows = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     steps = [r for r in rows if r.get("step", 0) > 0]
     assert [r["step"] for r in steps] == [1, 2, 3]

@@ -23,16 +23,18 @@ def greedy_accuracy(model, tokenizer, items: list[PromptItem], max_tokens: int =
     return sum(v.correct for v in verdicts) / max(1, len(items))
 
 
-def paired_sign_test(before: str, after: str) -> dict:
-    """Did `after` get more of the same problems right than `before`? Both are 0/1 strings, one character per
-    held-out problem in the same order (Trainer.heldout_correct). Only the problems that changed carry evidence:
-    `gained` went 0 -> 1, `lost` went 1 -> 0. Under "no change in skill" each change is a fair coin, so the exact
-    one-sided p-value is P(X >= gained) for X ~ Binomial(gained + lost, 1/2) (McNemar's exact test). A learning claim
+def paired_sign_test(before, after) -> dict:
+    """Did `after` get more of the same problems right than `before`? Each is one score per held-out problem, in
+    the same order: a 0/1 string (Trainer.heldout_correct, greedy) or a list of counts of k samples right
+    (Trainer.heldout_sampled). Only the problems whose score changed carry evidence: `gained` went up, `lost` went
+    down. Under "no change in skill" each change is a fair coin, so the exact one-sided p-value is P(X >= gained)
+    for X ~ Binomial(gained + lost, 1/2) (the sign test; McNemar's exact test for 0/1 scores). A learning claim
     stated this way does not depend on where the start happened to land, only on the evidence of the changes."""
     if len(before) != len(after):
-        raise ValueError(f"compare evaluations of the same problems: {len(before)} vs {len(after)} verdicts")
-    gained = sum(b == "0" and a == "1" for b, a in zip(before, after))
-    lost = sum(b == "1" and a == "0" for b, a in zip(before, after))
+        raise ValueError(f"compare evaluations of the same problems: {len(before)} vs {len(after)} scores")
+    pairs = [(int(b), int(a)) for b, a in zip(before, after)]
+    gained = sum(a > b for b, a in pairs)
+    lost = sum(a < b for b, a in pairs)
     n = gained + lost
     p = sum(math.comb(n, k) for k in range(gained, n + 1)) / 2 ** n if n else 1.0
     return {"gained": gained, "lost": lost, "net": gained - lost, "p_value": p}

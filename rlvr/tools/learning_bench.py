@@ -4,7 +4,8 @@ A machine's float kernels decide the warm start's trajectory and every RL step a
 learning test's recipe (warm start, then GRPO on the default experiment) over model-init seeds, torch thread counts
 and forced ATen CPU kernels (ATEN_CPU_CAPABILITY=default|avx2|avx512; `native` leaves the machine's choice), each cell
 in its own process with its own model cache, and prints one row per cell: where the warm start landed, the held-out
-accuracy before and after RL, the problems gained and lost, and the sign test's p-value (rlvr.tools.greedy_eval).
+accuracy before and after RL (greedy, and sampled: 4 samples per problem at the rollout temperature), the problems
+whose sampled score rose and fell, and the sign test's p-value (rlvr.tools.greedy_eval), as tests/test_learning.py.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def run_cell(out: Path, kernel: str, threads: int, seed: int, steps: int, overri
         env["ATEN_CPU_CAPABILITY"] = kernel
     run_dir = out / f"{kernel}-t{threads}-seed{seed}"
     cmd = [sys.executable, "-m", "rlvr.train", f"model.seed={seed}", f"trainer.steps={steps}",
-           f"trainer.eval_every={steps}", "trainer.checkpoint_every=100000", "logger=none",
+           f"trainer.eval_every={steps}", "trainer.eval_samples=4", "trainer.checkpoint_every=100000", "logger=none",
            f"trainer.run_dir={run_dir}", *overrides]
     start = time.monotonic()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -51,23 +52,27 @@ def run_cell(out: Path, kernel: str, threads: int, seed: int, steps: int, overri
         return {**row, "error": (lines or ["?"])[-1]}
     s = json.loads((run_dir / "summary.json").read_text())
     warm = s.get("warm_start") or {}
-    test = paired_sign_test(s["initial_heldout_correct"], s["final_heldout_correct"])
+    test = paired_sign_test(s["initial_heldout_sampled"], s["final_heldout_sampled"])
+    greedy = paired_sign_test(s["initial_heldout_correct"], s["final_heldout_correct"])
+    k = 4 * len(s["initial_heldout_sampled"])
     return {**row, "warm_steps": warm.get("steps"), "warm_accuracy": warm.get("accuracy"),
-            "before": s["initial_heldout_accuracy"], "after": s["final_heldout_accuracy"], **test,
-            "passes": test["p_value"] < P_MAX}
+            "before": s["initial_heldout_accuracy"], "after": s["final_heldout_accuracy"],
+            "greedy_p_value": greedy["p_value"], "sampled_before": sum(s["initial_heldout_sampled"]) / k,
+            "sampled_after": sum(s["final_heldout_sampled"]) / k, **test, "passes": test["p_value"] < P_MAX}
 
 
-HEADER = (f"{'kernel':>7} {'thr':>3} {'seed':>4} {'warm steps':>10} {'warm acc':>8} {'before':>7} {'after':>7} "
-          f"{'gain':>6} {'+/-':>7} {'p-value':>8} {'pass':>4} {'s':>5}")
+HEADER = (f"{'kernel':>7} {'thr':>3} {'seed':>4} {'warm steps':>10} {'greedy':>15} {'sampled (x4)':>15} "
+          f"{'+/- problems':>12} {'p-value':>8} {'pass':>4} {'s':>5}")
 
 
 def format_row(r: dict) -> str:
     if "error" in r:
         return f"{r['kernel']:>7} {r['threads']:>3} {r['model_seed']:>4}  FAILED: {r['error']}"
-    return (f"{r['kernel']:>7} {r['threads']:>3} {r['model_seed']:>4} {r['warm_steps']:>10} {r['warm_accuracy']:>8.1%} "
-            f"{r['before']:>7.1%} {r['after']:>7.1%} {r['after'] - r['before']:>+6.1%} "
-            f"{'+' + str(r['gained']) + '/-' + str(r['lost']):>7} {r['p_value']:>8.1e} {'yes' if r['passes'] else 'NO':>4} "
-            f"{r['seconds']:>5}")
+    greedy = f"{r['before']:.1%} -> {r['after']:.1%}"
+    sampled = f"{r['sampled_before']:.1%} -> {r['sampled_after']:.1%}"
+    return (f"{r['kernel']:>7} {r['threads']:>3} {r['model_seed']:>4} {r['warm_steps']:>10} {greedy:>15} {sampled:>15} "
+            f"{'+' + str(r['gained']) + '/-' + str(r['lost']):>12} {r['p_value']:>8.1e} "
+            f"{'yes' if r['passes'] else 'NO':>4} {r['seconds']:>5}")
 
 
 def main(argv: list[str]) -> int:
