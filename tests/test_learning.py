@@ -3,7 +3,7 @@
 Machines differ in their float kernels (AVX-512 vs AVX2, thread counts), so the warm start and every RL step follow
 another trajectory on another machine; a fixed margin over a fixed start ("+10 points") fails somewhere. So the claim
 is stated against controls in the same run, problem by problem (rlvr.tools.greedy_eval.paired_sign_test), on the
-held-out problems' sampled accuracy (4 samples each at the rollout temperature: what GRPO optimises; greedy accuracy
+held-out problems' sampled accuracy (8 samples each at the rollout temperature: what GRPO optimises; greedy accuracy
 can stand still while it rises, as from a 68% warm start of model seed 1):
 - against the start (the same weights at lr 0 would answer as the start does): the problems whose count of right
   samples rose outnumber those where it fell, exact sign test p < 1e-3;
@@ -16,8 +16,8 @@ from rlvr.config import compose
 from rlvr.tools.greedy_eval import paired_sign_test
 
 # The default experiment's recipe (vLLM rollouts, 16 prompts x 8, lr 1e-4), 40 steps instead of 100.
-RECIPE = ["trainer.steps=40", "trainer.eval_every=40", "trainer.eval_samples=4", "trainer.checkpoint_every=1000", "logger.wandb_mode=disabled",
-          "reward.verifier.use_ray_actor=false", "reward.verifier.num_workers=0"]
+RECIPE = ["trainer.steps=40", "trainer.eval_every=40", "trainer.eval_samples=8", "trainer.checkpoint_every=1000",
+          "logger.wandb_mode=disabled", "reward.verifier.use_ray_actor=false", "reward.verifier.num_workers=0"]
 P_MAX = 1e-3
 _runs: dict = {}
 

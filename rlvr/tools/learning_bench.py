@@ -4,7 +4,7 @@ A machine's float kernels decide the warm start's trajectory and every RL step a
 learning test's recipe (warm start, then GRPO on the default experiment) over model-init seeds, torch thread counts
 and forced ATen CPU kernels (ATEN_CPU_CAPABILITY=default|avx2|avx512; `native` leaves the machine's choice), each cell
 in its own process with its own model cache, and prints one row per cell: where the warm start landed, the held-out
-accuracy before and after RL (greedy, and sampled: 4 samples per problem at the rollout temperature), the problems
+accuracy before and after RL (greedy, and sampled: EVAL_SAMPLES per problem at the rollout temperature), the problems
 whose sampled score rose and fell, and the sign test's p-value (rlvr.tools.greedy_eval), as tests/test_learning.py.
 """
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 
 from rlvr.tools.greedy_eval import paired_sign_test
 
-P_MAX = 1e-3  # the learning test's threshold (tests/test_learning.py)
+P_MAX = 1e-3  # the learning test's threshold and samples per held-out problem (tests/test_learning.py)
+EVAL_SAMPLES = 8
 
 
 def _args(argv: list[str]):
@@ -42,7 +43,8 @@ def run_cell(out: Path, kernel: str, threads: int, seed: int, steps: int, overri
         env["ATEN_CPU_CAPABILITY"] = kernel
     run_dir = out / f"{kernel}-t{threads}-seed{seed}"
     cmd = [sys.executable, "-m", "rlvr.train", f"model.seed={seed}", f"trainer.steps={steps}",
-           f"trainer.eval_every={steps}", "trainer.eval_samples=4", "trainer.checkpoint_every=100000", "logger=none",
+           f"trainer.eval_every={steps}", f"trainer.eval_samples={EVAL_SAMPLES}", "trainer.checkpoint_every=100000",
+           "logger=none",
            f"trainer.run_dir={run_dir}", *overrides]
     start = time.monotonic()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -54,14 +56,15 @@ def run_cell(out: Path, kernel: str, threads: int, seed: int, steps: int, overri
     warm = s.get("warm_start") or {}
     test = paired_sign_test(s["initial_heldout_sampled"], s["final_heldout_sampled"])
     greedy = paired_sign_test(s["initial_heldout_correct"], s["final_heldout_correct"])
-    k = 4 * len(s["initial_heldout_sampled"])
+    k = EVAL_SAMPLES * len(s["initial_heldout_sampled"])
     return {**row, "warm_steps": warm.get("steps"), "warm_accuracy": warm.get("accuracy"),
             "before": s["initial_heldout_accuracy"], "after": s["final_heldout_accuracy"],
             "greedy_p_value": greedy["p_value"], "sampled_before": sum(s["initial_heldout_sampled"]) / k,
             "sampled_after": sum(s["final_heldout_sampled"]) / k, **test, "passes": test["p_value"] < P_MAX}
 
 
-HEADER = (f"{'kernel':>7} {'thr':>3} {'seed':>4} {'warm steps':>10} {'greedy':>15} {'sampled (x4)':>15} "
+HEADER = (f"{'kernel':>7} {'thr':>3} {'seed':>4} {'warm steps':>10} {'greedy':>15} "
+          f"{f'sampled (x{EVAL_SAMPLES})':>15} "
           f"{'+/- problems':>12} {'p-value':>8} {'pass':>4} {'s':>5}")
 
 
