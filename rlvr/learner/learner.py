@@ -443,7 +443,7 @@ class Learner:
     def load_sharded(self, directory: str | Path) -> None:
         directory = Path(directory)
         distributed.load_sharded(directory / "sharded", self._sharded_parts())
-        self.load_training_state(torch.load(directory / "learner_state.pt", weights_only=False))
+        self.load_training_state(torch.load(directory / "learner_state.pt", weights_only=True))
 
     def _sharded_parts(self) -> dict[str, tuple[torch.nn.Module, torch.optim.Optimizer]]:
         parts = {"policy": (self.scorer, self.optimizer)}
