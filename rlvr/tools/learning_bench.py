@@ -50,8 +50,9 @@ def run_cell(out: Path, kernel: str, threads: int, seed: int, steps: int, overri
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     row = {"kernel": kernel, "threads": threads, "model_seed": seed, "seconds": round(time.monotonic() - start)}
     if proc.returncode != 0:
-        lines = [x for x in proc.stderr.strip().splitlines() if x and not x.startswith("Set the environment variable")]
-        return {**row, "error": (lines or ["?"])[-1]}
+        lines = [x.strip() for x in proc.stderr.splitlines() if x.strip()]
+        errors = [x for x in lines if "Error:" in x or x.startswith("rlvr.train: error")]  # the cause, not the hints
+        return {**row, "error": (errors or lines or ["?"])[-1][:300]}
     s = json.loads((run_dir / "summary.json").read_text())
     warm = s.get("warm_start") or {}
     test = paired_sign_test(s["initial_heldout_sampled"], s["final_heldout_sampled"])
