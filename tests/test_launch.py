@@ -1,5 +1,6 @@
 """The sweep convenience spells one Hydra multirun (reward x seed, validated against conf/reward); the cluster
 launchers (hydra/launcher=slurm_gpu via submitit, hydra/launcher=ray_jobs) compose and send each cell as one job."""
+import shlex
 import shutil
 import subprocess
 import sys
@@ -88,10 +89,16 @@ def test_ray_jobs_launcher_sends_one_job_per_cell_into_the_sweep_dir(monkeypatch
     cells = [["experiment=debug_cpu", "reward=verified", "trainer.seed=0"],
              ["experiment=debug_cpu", "reward=random", "trainer.seed=0"]]
     returns = launcher.launch(cells, initial_job_idx=0)
-    assert client.entrypoints[1] == (
-        "cd /shared/rlvr && python -m rlvr.train experiment=debug_cpu reward=random trainer.seed=0 "
-        "hydra.run.dir=/shared/multirun/study/t0/1 logger.group=study/t0 "
-        "logger.run_name=reward=random,trainer.seed=0")
+    args = shlex.split(client.entrypoints[1])
+    assert args[:8] == ["cd", "/shared/rlvr", "&&", "python", "-m", "rlvr.train", "experiment=debug_cpu",
+                        "reward=random"]
+    assert args[8:11] == ["trainer.seed=0", "hydra.run.dir=/shared/multirun/study/t0/1", "logger.group=study/t0"]
+    # The job's overrides as Hydra will read them: the run name is one string, not a sweep.
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(args[6:])
+    assert not any(o.is_sweep_override() for o in parsed)
+    assert parsed[-1].key_or_group == "logger.run_name" and parsed[-1].value() == "reward=random,trainer.seed=0"
     assert returns[0].status == JobStatus.COMPLETED and returns[0].working_dir == "/shared/multirun/study/t0/0"
     assert returns[1].status == JobStatus.FAILED
     with pytest.raises(RuntimeError, match="ValueError: boom"):

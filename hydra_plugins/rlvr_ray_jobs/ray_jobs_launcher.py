@@ -55,7 +55,9 @@ class RayJobsLauncher(Launcher):
         would have had under the basic launcher (it runs as a single run, so Hydra cannot tell it)."""
         sweep_dir = Path(str(self.config.hydra.sweep.dir)).resolve()
         args = [*overrides, f"hydra.run.dir={sweep_dir / str(job_num)}",
-                f"logger.group={'/'.join(sweep_dir.parts[-2:])}", f"logger.run_name={self.run_name(overrides)}"]
+                f"logger.group={'/'.join(sweep_dir.parts[-2:])}",
+                # Quoted for Hydra: unquoted, the name's `=` and `,` read as a sweep ("reward=a,trainer.seed=0").
+                f"logger.run_name='{self.run_name(overrides)}'"]
         python = self.conf.python or sys.executable
         where = self.conf.working_dir or os.getcwd()
         return f"cd {shlex.quote(where)} && {shlex.quote(python)} -m {self.conf.module} {shlex.join(args)}"
