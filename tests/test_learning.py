@@ -71,3 +71,18 @@ def test_the_paired_sign_test_by_hand(before, after, expected):
     got = paired_sign_test(before, after)
     assert got["gained"] == expected["gained"] and got["lost"] == expected["lost"] and got["net"] == expected["net"]
     assert got["p_value"] == pytest.approx(expected["p_value"], rel=1e-12)
+
+
+def test_the_learning_bench_names_a_failed_cell_by_its_cause(monkeypatch, tmp_path):
+    """`python -m rlvr.bench learning` prints one row per cell; a cell whose run failed shows the error line, not
+    the hints printed after it."""
+    import subprocess as sp
+
+    from rlvr.tools import learning_bench
+
+    stderr = ("Traceback (most recent call last):\n  ...\ntorch._inductor.exc.CppCompileError: C++ compile error\n\n"
+              "Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.\n")
+    monkeypatch.setattr(sp, "run", lambda *a, **k: sp.CompletedProcess(a, 1, "", stderr))
+    row = learning_bench.run_cell(tmp_path, "default", 2, 0, 40, [])
+    assert row["error"] == "torch._inductor.exc.CppCompileError: C++ compile error"
+    assert "FAILED: torch._inductor.exc.CppCompileError" in learning_bench.format_row(row)
