@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU figures of issues 11 (learner) and 12 (rollout side) on one single-GPU machine, each check's output in
+# The GPU figures of the learner and the rollout side on one single-GPU machine, each check's output in
 # $OUT/<check>.txt and the machine, date and exit codes in $OUT/env.txt. Prepared so that a session lent the device
 # machine (../.library/device/README.md: 15 minutes, 10 per command) spends it measuring, not setting up:
 #   here, once:   WITH_TRL=1 ../shared/tools/gpu-wheels.sh          (Ray, Hydra, TRL as wheels in .whl/)

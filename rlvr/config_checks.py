@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from omegaconf import OmegaConf
+
 
 class ConfigError(ValueError):
     """A config value that cannot work; str() is one line: `key=value: what is wrong; what to do`."""
@@ -36,22 +38,13 @@ MINIMUMS = [
 ]
 
 
-def _get(cfg, dotted: str):
-    node = cfg
-    for part in dotted.split("."):
-        node = node.get(part) if hasattr(node, "get") else None
-        if node is None:
-            return None
-    return node
-
-
 def check_run_config(cfg) -> None:
     """Raise ConfigError on the first value that cannot work (see the module docstring)."""
     for key, low, meaning in MINIMUMS:
-        value = _get(cfg, key)
+        value = OmegaConf.select(cfg, key)
         if value is not None and value < low:
             raise ConfigError(f"{key}={value}: must be >= {low} ({meaning})")
-    mini = _get(cfg, "trainer.mini_batch_prompts")
+    mini = OmegaConf.select(cfg, "trainer.mini_batch_prompts")
     if mini is not None and not 1 <= mini <= cfg.rollout.prompts_per_step:
         raise ConfigError(f"trainer.mini_batch_prompts={mini}: must be between 1 and rollout.prompts_per_step="
                           f"{cfg.rollout.prompts_per_step} (or null: one optimizer step per rollout batch)")

@@ -1,4 +1,4 @@
-"""Checkpoints prove they are whole (issue 22): manifest.json (size + sha256 of every file) is written last; each kind
+"""Checkpoints prove they are whole: manifest.json (size + sha256 of every file) is written last; each kind
 of damage is found with the file named in one line, `latest_checkpoint` falls back to the newest whole checkpoint
 (saying so), checkpoints from before manifests still load, killed writes' temp dirs are removed at start, a resume
 path that does not exist or does not verify is a one-line error, and nothing is unpickled beyond plain data."""

@@ -1,4 +1,4 @@
-"""One CLI convention (issue 10): every entry point answers --help with exit 0 and its usage, without starting any
+"""One CLI convention: every entry point answers --help with exit 0 and its usage, without starting any
 work. Hydra apps (train, evaluate, extrapolate) print their groups and keys; argparse utilities their arguments."""
 import subprocess
 import sys

@@ -1,4 +1,4 @@
-"""`python -m rlvr.bench gpu-step` (issue 12's comparison with TRL's GRPOTrainer): the rlvr side runs end to end on
+"""`python -m rlvr.bench gpu-step` (the comparison with TRL's GRPOTrainer): the rlvr side runs end to end on
 CPU and prints its split; the peer is skipped with a note, not an error, when TRL is not importable."""
 import re
 import subprocess

@@ -1,4 +1,4 @@
-"""Off the default path (issue 14): your own data, every shipped data config, chat templates, a separate
+"""Off the default path: your own data, every shipped data config, chat templates, a separate
 validation file, HF datasets, resume keeping the saved experiment, and the GPU-facing defaults.
 
 Each run here is one step of the real loop (Ray actors, HF engine, the tiny model without warm start), because the

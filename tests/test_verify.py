@@ -145,7 +145,7 @@ def test_pool_kills_hanging_item_and_keeps_serving(tmp_path):
     assert not target.exists()
 
 
-# ------------------------------------------------------------------ issue 21: classes from other people's cases
+# ------------------------------------------------------------------ classes found by other people's cases
 @pytest.mark.parametrize("response,gold,expected", [
     # case-folded text answers
     ("\\boxed{yes}", "Yes", True), ("\\boxed{True}", "true", True), ("Yes", "yes", True), ("odd", "\\text{odd}", True),

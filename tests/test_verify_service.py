@@ -88,7 +88,7 @@ def test_config_backend_reaches_the_pool_and_is_refused_in_process():
         verifier.close()
 
 
-# ------------------------------------------------------------------ issue 21: the service never scores a crash
+# ------------------------------------------------------------------ the service never scores a crash
 def test_killed_worker_item_is_retried_on_a_fresh_worker():
     """A worker killed while idle used to make the next item come back False ('worker_crash'). Now that item is
     tried again on the fresh worker and gets its true verdict; the crash and the retry are counted."""
@@ -202,7 +202,7 @@ def test_verifier_client_counters_round_trip_for_resume():
 
 def test_cascade_asks_math_verify_only_where_ours_is_unsure():
     """'not_equal' is a judgement of ours and stands; math-verify is asked only where ours found no answer or could
-    not read one (issue 21: fast, and math-verify's 'equal' there was wrong more often than right)."""
+    not read one (fast, and math-verify's 'equal' there was wrong more often than right)."""
     from rlvr_verify import mv_backend
     from rlvr_verify.pool import VerifierPool
     assert "not_equal" not in mv_backend.UNSURE and {"no_answer", "parse_error"} <= mv_backend.UNSURE

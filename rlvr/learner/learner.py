@@ -6,7 +6,7 @@ The objective is built once, on the driver, and passed in by value: the learner 
 never keeps objective state of its own (what on_rollout sets, e.g. SIREN's anchor, goes back to the driver).
 The objective never sees models, only tensors (rlvr.algorithms.base.LossInputs); the learner never sees formulas.
 
-At scale (issue 11): parameters and AdamW state stay in `master_dtype` (fp32) while the forward/backward run in the
+At scale: parameters and AdamW state stay in `master_dtype` (fp32) while the forward/backward run in the
 compute `dtype` (bf16 autocast on one rank, FSDP2's MixedPrecisionPolicy on several), loss math in fp32; log-probs
 come from the chunked lm_head path (rlvr.learner.logprobs), never [B, T, V] fp32 logits, except for objectives that
 take full logits (Needs.full_logits: SIREN, ASFT, an entropy bonus), which still get them per micro-batch;

@@ -1,7 +1,7 @@
 """Decoding with a static KV cache, for the HF engine on GPUs without vLLM.
 
 The plain loop (HFEngine's dynamic path) grows its cache and attention mask every token and asks the GPU "is every
-row done?" after each one, so the GPU idles between many small launches (issue 12 measured ~1% of the bandwidth
+row done?" after each one, so the GPU idles between many small launches (measured: ~1% of the bandwidth
 bound). Here every decode step has the same tensor shapes: the cache and the mask are allocated once for
 prompt + max_tokens, prompts are left-padded to a multiple of `length_bucket`, so the step can be compiled and, on
 CUDA, replayed as a CUDA graph (torch.compile mode="reduce-overhead"). The host looks at the GPU only every

@@ -6,7 +6,7 @@ weights and KV cache come back at new addresses, which CUDA graphs must re-recor
 
 Each is also given as a fraction of the memory-bandwidth bound: a decode step must read every weight once, so
 tokens/s <= batch x bandwidth / weight bytes (the KV cache reads are left out, so the bound is a little generous).
-The issue's target: the engine at >= 30% of that bound for 64 sequences x 256 new tokens on the 0.5B shape.
+The target: the engine at >= 30% of that bound for 64 sequences x 256 new tokens on the 0.5B shape.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import argparse
 import time
 
 SHAPES = {
-    # Qwen2.5-0.5B (the shape for the weight-sync target).
+    # Qwen2.5-0.5B (the shape of the weight-sync target).
     "0.5b": dict(hidden_size=896, num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2,
                  intermediate_size=4864, vocab_size=151936, tie_word_embeddings=True),
     # Seconds on 2 CPU cores.
