@@ -86,3 +86,23 @@ def test_the_learning_bench_names_a_failed_cell_by_its_cause(monkeypatch, tmp_pa
     row = learning_bench.run_cell(tmp_path, "default", 2, 0, 40, [])
     assert row["error"] == "torch._inductor.exc.CppCompileError: C++ compile error"
     assert "FAILED: torch._inductor.exc.CppCompileError" in learning_bench.format_row(row)
+
+
+def test_the_paired_sign_test_equals_sympys_exact_binomial_tail():
+    """Differential check against an independent implementation: sympy.stats' Binomial(n, 1/2) upper tail, on
+    seeded random score pairs (0/1 and counts of 8)."""
+    import random
+
+    from sympy import Rational
+    from sympy.stats import Binomial, P
+
+    rng = random.Random(0)
+    for _ in range(25):
+        top = rng.choice([1, 8])
+        size = rng.randint(1, 60)
+        before = [rng.randint(0, top) for _ in range(size)]
+        after = [min(top, max(0, b + rng.choice([-2, -1, 0, 0, 1, 2, 3]))) for b in before]
+        got = paired_sign_test(before, after)
+        n = got["gained"] + got["lost"]
+        expected = float(P(Binomial("X", n, Rational(1, 2)) >= got["gained"])) if n else 1.0
+        assert got["p_value"] == pytest.approx(expected, rel=1e-12, abs=1e-300), (before, after)
