@@ -33,7 +33,7 @@ test-all: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	$(PY) -m rlvr.bench $(ARGS)
+	$(PY) -m bench $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -30,7 +30,7 @@ declare -A ARGS=([learner]="learner --steps 2" [engine]="engine --repeats 2" [sy
 for check in "$@"; do
   if [ -z "${ARGS[$check]+x}" ]; then echo "unknown check $check (${!ARGS[*]})" >> "$OUT/env.txt"; continue; fi
   start=$(date +%s)
-  timeout "$PER_CHECK_S" "$PYTHON" -m rlvr.bench ${ARGS[$check]} > "$OUT/$check.txt" 2>&1
-  echo "$check: python -m rlvr.bench ${ARGS[$check]} -> rc=$? in $(( $(date +%s) - start )) s" >> "$OUT/env.txt"
+  timeout "$PER_CHECK_S" "$PYTHON" -m bench ${ARGS[$check]} > "$OUT/$check.txt" 2>&1
+  echo "$check: python -m bench ${ARGS[$check]} -> rc=$? in $(( $(date +%s) - start )) s" >> "$OUT/env.txt"
 done
 cat "$OUT/env.txt"

@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from rlvr.algorithms import Objective, build_objective
 from rlvr.config_checks import ConfigError, check_run_config, check_run_dir
 from rlvr.data.prompts import build_prompt_source
+from rlvr.heldout import mean_accuracy, score_heldout
 from rlvr.infra.env import apply_engine_env
 from rlvr.infra.lazy_ray import lazy_ray
 from rlvr.step import StaleWeightsError, StepParts, StepRunner, check_sleep_level, rollout_temperature
@@ -185,21 +186,17 @@ class Trainer:
     def heldout_accuracy(self) -> float:
         """Greedy accuracy on the held-out problems; which ones were right is kept in `heldout_correct` (a string of
         0/1 per problem, in order), so two evaluations can be compared problem by problem."""
-        items = self.parts.source.heldout
-        groups = self.generate([it.prompt for it in items], 1, 0.0, seed=0)
-        verdicts = self.step_runner.verify([g[0].text for g in groups], [it.gold for it in items])
-        self.heldout_correct = "".join("1" if v.correct else "0" for v in verdicts)
-        return sum(v.correct for v in verdicts) / max(1, len(items))
+        counts = score_heldout(self.generate, self.step_runner.verify, self.parts.source.heldout, k=1, temperature=0.0,
+                               seed=0)
+        self.heldout_correct = "".join(str(c) for c in counts)
+        return mean_accuracy(counts)
 
     def heldout_sampled(self, k: int) -> tuple[float, list[int]]:
         """Sampled accuracy on the held-out problems: k responses each at the rollout temperature (a fixed seed, so
         the start and the end draw alike). Returns the accuracy and the number right per problem, in order."""
-        items = self.parts.source.heldout
-        groups = self.generate([it.prompt for it in items], k, rollout_temperature(self.cfg), seed=999_983)
-        verdicts = self.step_runner.verify([o.text for g in groups for o in g],
-                                           [it.gold for it in items for _ in range(k)])
-        counts = [sum(v.correct for v in verdicts[i * k:(i + 1) * k]) for i in range(len(items))]
-        return sum(counts) / max(1, k * len(items)), counts
+        counts = score_heldout(self.generate, self.step_runner.verify, self.parts.source.heldout, k=k,
+                               temperature=rollout_temperature(self.cfg), seed=999_983)
+        return mean_accuracy(counts, k), counts
 
     # ----------------------------------------------------------------------------------------------- the loop
     def close(self) -> None:
@@ -294,7 +291,7 @@ class Trainer:
     def _rl_extra(self, anchor, metrics):
         """RL-Extra (docs/ALGORITHMS.md 9): every M real steps, extrapolate from the last anchor forward by alpha."""
         ray = lazy_ray()
-        from rlvr.tools.extrapolate import extrapolate_state_dicts
+        from rlvr.algorithms.extrapolation import extrapolate_state_dicts
 
         current = ray.get(self.learner.named_weights.remote())
         new = extrapolate_state_dicts(anchor, current, self.cfg.trainer.extrapolate_alpha)

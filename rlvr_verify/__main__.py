@@ -74,7 +74,7 @@ def main(argv=None):
     bench.add_argument("--devset-misses", type=Path, help="write the dev-set cases some verifier got wrong here")
     args = ap.parse_args(argv)
     if args.cmd == "bench":
-        from rlvr_verify.bench import run_bench
+        from rlvr_verify.dev.bench import run_bench
         run_bench(args.n, args.seed, args.workers, args.mv_cache, args.triage, not args.no_tables,
                   not args.no_adversarial, not args.no_devset, args.devset_misses)
     else:

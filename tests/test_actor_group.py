@@ -71,8 +71,8 @@ def test_a_dead_member_is_restarted_prepared_and_its_shard_retried(ray_local, tm
 
 @pytest.mark.slow
 def test_sync_benchmark_runs_every_transport(ray_local):
-    """A smoke run of `python -m rlvr.bench sync` at the CPU shape (figures, not targets)."""
-    from rlvr.tools.sync_bench import bench_sync
+    """A smoke run of `python -m bench sync` at the CPU shape (figures, not targets)."""
+    from bench.sync import bench_sync
 
     results = bench_sync("cpu", engines=1, repeats=1, dtype="float32")
     assert set(results) == {"object_store (cpu)", "collective (cpu)", "ipc (cpu)"}

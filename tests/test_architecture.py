@@ -1,12 +1,17 @@
-"""The package layout stays acyclic: walk every import (module level and function level) of the project's own
-modules and fail on a cycle, naming it. A package's __init__ is its own node; a submodule does not depend on it."""
+"""The package layout stays acyclic and layered: walk every import (module level and function level) of the
+project's own modules and fail on a cycle or on an arrow that runs back up, naming it. A package's __init__ is its own
+node; a submodule does not depend on it. Layers, bottom to top: the core (rlvr, rlvr_verify, data_gen), the tools
+(rlvr.tools, reached from the core only through the thin `python -m rlvr.<tool>` entry points), the verifier's
+development tools (rlvr_verify.dev), the benchmarks (bench)."""
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("rlvr", "rlvr_verify", "data_gen")
+PACKAGES = ("rlvr", "rlvr_verify", "data_gen", "bench")
+# `python -m rlvr.<tool>`: the entry points that may import rlvr.tools
+TOOL_ENTRY_POINTS = {"rlvr.evaluate", "rlvr.extrapolate", "rlvr.report"}
 
 
 def _module_name(path: Path) -> str:
@@ -70,3 +75,27 @@ def test_no_import_cycles():
     assert len(graph) > 40 and graph["rlvr.loop"], "the walker found too few modules or edges"
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def _arrows_into(graph: dict[str, set[str]], prefix: str, allowed) -> list[str]:
+    inside = lambda m: m == prefix or m.startswith(prefix + ".")  # noqa: E731
+    return sorted(f"{m} -> {t}" for m, targets in graph.items() if not inside(m) and not allowed(m)
+                  for t in targets if inside(t))
+
+
+def test_the_core_never_imports_the_tools():
+    arrows = _arrows_into(import_graph(), "rlvr.tools", lambda m: m in TOOL_ENTRY_POINTS or m.startswith("bench"))
+    assert not arrows, "the core imports rlvr.tools (move the shared piece down into the core): " + ", ".join(arrows)
+
+
+def test_nothing_imports_the_benchmarks_or_the_verifier_dev_tools():
+    graph = import_graph()
+    assert graph["bench.learner"], "the walker found no bench modules"
+    arrows = _arrows_into(graph, "bench", lambda m: False)
+    arrows += _arrows_into(graph, "rlvr_verify.dev", lambda m: m == "rlvr_verify.__main__" or m.startswith("bench"))
+    assert not arrows, "arrows running back up: " + ", ".join(arrows)
+
+
+def test_the_layering_check_sees_a_planted_arrow():
+    graph = {"rlvr.loop": {"rlvr.tools.report"}, "rlvr.tools.report": set(), "rlvr.report": {"rlvr.tools.report"}}
+    assert _arrows_into(graph, "rlvr.tools", lambda m: m in TOOL_ENTRY_POINTS) == ["rlvr.loop -> rlvr.tools.report"]

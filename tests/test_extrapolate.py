@@ -3,8 +3,8 @@ import json
 import pytest
 import torch
 
-from rlvr.tools.extrapolate import (CheckpointError, alpha_for, extrapolate_checkpoints, extrapolate_state_dicts,
-                              fit_checkpoints, least_squares_extrapolate, load_state_dict, main)
+from rlvr.algorithms.extrapolation import alpha_for, extrapolate_state_dicts, least_squares_extrapolate
+from rlvr.tools.extrapolate import CheckpointError, extrapolate_checkpoints, fit_checkpoints, load_state_dict, main
 
 
 def _sd(seed, dtype=torch.float32):

@@ -164,8 +164,8 @@ def test_a_micro_batch_of_empty_responses_still_runs_its_backward(tiny_model_dir
 
 
 def test_bench_learner_runs_on_cpu_beside_the_plain_baseline():
-    """`python -m rlvr.bench learner` at the CPU shape: both runs produce figures (speed is never asserted)."""
-    from rlvr.tools.bench import bench_learner
+    """`python -m bench learner` at the CPU shape: both runs produce figures (speed is never asserted)."""
+    from bench.learner import bench_learner
 
     ours, packed, plain, info = bench_learner("cpu", steps=1)
     assert info["device"] in ("cpu", "cuda") and info["tokens_per_step"] > 0
@@ -217,7 +217,7 @@ def test_the_memory_projection_counts_parameters_like_the_real_model(name):
     model of that shape, built on the meta device (no memory); tied and untied embeddings both."""
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    from rlvr.tools.learner_memory import QWEN25, param_count, project_peaks
+    from bench.learner_memory import QWEN25, param_count, project_peaks
 
     with torch.device("meta"):
         model = Qwen2ForCausalLM(Qwen2Config(**QWEN25[name]))
@@ -232,7 +232,7 @@ def test_the_memory_projection_counts_parameters_like_the_real_model(name):
 def test_bench_learner_reports_a_run_that_runs_out_of_memory_instead_of_dying(monkeypatch, capsys):
     """A bench row that runs out of GPU memory (the 3b/7b shapes under --budget-gib) is printed as such and the
     other rows still run."""
-    from rlvr.tools import bench
+    from bench import learner as bench
 
     def oom(*a, **k):
         raise torch.OutOfMemoryError("CUDA out of memory (simulated)")

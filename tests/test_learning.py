@@ -2,18 +2,18 @@
 
 Machines differ in their float kernels (AVX-512 vs AVX2, thread counts), so the warm start and every RL step follow
 another trajectory on another machine; a fixed margin over a fixed start ("+10 points") fails somewhere. So the claim
-is stated against controls in the same run, problem by problem (rlvr.tools.greedy_eval.paired_sign_test), on the
+is stated against controls in the same run, problem by problem (rlvr.heldout.paired_sign_test), on the
 held-out problems' sampled accuracy (8 samples each at the rollout temperature: what GRPO optimises; greedy accuracy
 can stand still while it rises, as from a 68% warm start of model seed 1):
 - against the start (the same weights at lr 0 would answer as the start does): the problems whose count of right
   samples rose outnumber those where it fell, exact sign test p < 1e-3;
 - against a random reward from the same start, seed and prompts: the true reward ends ahead the same way.
-`python -m rlvr.bench learning` runs the same recipe over model seeds, thread counts and forced CPU kernels.
+`python -m bench learning` runs the same recipe over model seeds, thread counts and forced CPU kernels.
 """
 import pytest
 
 from rlvr.config import compose
-from rlvr.tools.greedy_eval import paired_sign_test
+from rlvr.heldout import paired_sign_test
 
 # The default experiment's recipe (vLLM rollouts, 16 prompts x 8, lr 1e-4), 40 steps instead of 100.
 RECIPE = ["trainer.steps=40", "trainer.eval_every=40", "trainer.eval_samples=8", "trainer.checkpoint_every=1000",
@@ -74,11 +74,11 @@ def test_the_paired_sign_test_by_hand(before, after, expected):
 
 
 def test_the_learning_bench_names_a_failed_cell_by_its_cause(monkeypatch, tmp_path):
-    """`python -m rlvr.bench learning` prints one row per cell; a cell whose run failed shows the error line, not
+    """`python -m bench learning` prints one row per cell; a cell whose run failed shows the error line, not
     the hints printed after it."""
     import subprocess as sp
 
-    from rlvr.tools import learning_bench
+    from bench import learning as learning_bench
 
     stderr = ("Traceback (most recent call last):\n  ...\ntorch._inductor.exc.CppCompileError: C++ compile error\n\n"
               "Set the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.\n")

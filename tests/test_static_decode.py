@@ -86,9 +86,9 @@ def test_compiled_static_step_gives_the_eager_tokens(tiny_model_dir):
 
 @pytest.mark.slow
 def test_engine_bench_runs_every_loop_on_cpu():
-    """A smoke run of `python -m rlvr.bench engine` (figures, not targets): every loop generates, and the slept row
+    """A smoke run of `python -m bench engine` (figures, not targets): every loop generates, and the slept row
     really released the weights before each call."""
-    from rlvr.tools.engine_bench import bench_engine
+    from bench.engine import bench_engine
 
     rows = bench_engine("cpu", repeats=1)
     loops = {r["run"]: r for r in rows[:-1]}

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from rlvr_verify import verify
-from rlvr_verify.corpus import decimal_text, generate, latex_frac, mixed_text, thousands, wrap
+from rlvr_verify.dev.corpus import decimal_text, generate, latex_frac, mixed_text, thousands, wrap
 from rlvr_verify.extract import extract_answer
 
 REGRESSIONS = Path(__file__).parent / "data" / "verifier_regressions.jsonl"

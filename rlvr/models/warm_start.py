@@ -59,7 +59,9 @@ def train_warm_start(base_dir: Path, warm_cfg, data_cfg, device: str, log):
 
     from rlvr.batch import TrainBatch
     from rlvr.data.prompts import build_prompt_source
-    from rlvr.tools.greedy_eval import greedy_accuracy
+    from rlvr.heldout import mean_accuracy, score_heldout
+    from rlvr.rollout.hf_engine import HFEngine
+    from rlvr_verify import verify_batch
     from rlvr.algorithms import build_objective
     from rlvr.learner.learner import Learner, LearnerSettings
 
@@ -87,7 +89,13 @@ def train_warm_start(base_dir: Path, warm_cfg, data_cfg, device: str, log):
             group_ids=list(range(len(items))))
         metrics = learner.update(batch, step, sft if step < sft_first else None)
         if (step + 1) % warm_cfg.eval_every == 0 or step + 1 == warm_cfg.steps:
-            accuracy = greedy_accuracy(learner.model, tok, source.heldout, max_tokens=24, device=device)
+            learner.model.eval()
+            engine = HFEngine.from_model(learner.model, tok, device)
+            greedy = lambda prompts, n, temperature, seed: engine.generate(  # noqa: E731 (greedy: no seed needed)
+                prompts, n=n, temperature=temperature, max_tokens=24)
+            counts = score_heldout(greedy, verify_batch, source.heldout)
+            learner.model.train()
+            accuracy = mean_accuracy(counts)
             history.append({"step": step + 1, "accuracy": accuracy, "loss": metrics["loss"],
                             "seconds": round(time.time() - start, 1)})
             bar.set_postfix(loss=f"{metrics['loss']:.3f}", heldout_acc=f"{accuracy:.1%}", refresh=False)

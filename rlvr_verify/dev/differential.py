@@ -10,7 +10,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from rlvr_verify.corpus import Pair, generate
+from rlvr_verify.dev.corpus import Pair, generate
 from rlvr_verify.verify import verify
 
 

@@ -1,4 +1,4 @@
-"""`python -m rlvr.bench sync`: weight-sync throughput of every WeightSync transport, in the same run, on the same
+"""`python -m bench sync`: weight-sync throughput of every WeightSync transport, in the same run, on the same
 model shape: GB/s from the learner's state dict to the engines' loaded weights (what the loop waits for).
 
 The sender and receivers are minimal Ray actors with the method names of LearnerActor and RolloutWorker, so the real
@@ -169,7 +169,7 @@ def bench_sync(shape: str, engines: int, repeats: int, dtype: str) -> dict[str, 
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m rlvr.bench sync",
+    p = argparse.ArgumentParser(prog="python -m bench sync",
                                 description="Weight-sync throughput of each transport, same model, same run.")
     p.add_argument("--shape", choices=sorted(SHAPES), default="cpu")
     p.add_argument("--engines", type=int, default=1, help="receiving engines (actors)")

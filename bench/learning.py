@@ -1,11 +1,11 @@
-"""`python -m rlvr.bench learning`: does "GRPO learns" hold on other machines? Reproduces other CPUs here.
+"""`python -m bench learning`: does "GRPO learns" hold on other machines? Reproduces other CPUs here.
 
 A machine's float kernels decide the warm start's trajectory and every RL step after it. This bench reruns the
 learning test's recipe (warm start, then GRPO on the default experiment) over model-init seeds, torch thread counts
 and forced ATen CPU kernels (ATEN_CPU_CAPABILITY=default|avx2|avx512; `native` leaves the machine's choice), each cell
 in its own process with its own model cache, and prints one row per cell: where the warm start landed, the held-out
 accuracy before and after RL (greedy, and sampled: EVAL_SAMPLES per problem at the rollout temperature), the problems
-whose sampled score rose and fell, and the sign test's p-value (rlvr.tools.greedy_eval), as tests/test_learning.py.
+whose sampled score rose and fell, and the sign test's p-value (rlvr.heldout), as tests/test_learning.py.
 """
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-from rlvr.tools.greedy_eval import paired_sign_test
+from rlvr.heldout import paired_sign_test
 
 P_MAX = 1e-3  # the learning test's threshold and samples per held-out problem (tests/test_learning.py)
 EVAL_SAMPLES = 8
 
 
 def _args(argv: list[str]):
-    p = argparse.ArgumentParser(prog="python -m rlvr.bench learning", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m bench learning", description=__doc__.splitlines()[0])
     p.add_argument("--model-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--threads", type=int, nargs="+", default=[2], help="torch threads of the warm start")
     p.add_argument("--kernels", nargs="+", default=["native"], help="native | default | avx2 | avx512")

@@ -1,7 +1,7 @@
 """`python -m rlvr_verify bench`: ours vs math-verify in one run, both scored against known labels.
 
 Three parts: the labeled tables (tests/data/verifier_cases.jsonl + verifier_regressions.jsonl) per type; the seeded
-differential corpus (rlvr_verify/corpus.py, >= 20,000 pairs) per answer class with disagreement counts and verdicts/s;
+differential corpus (rlvr_verify/dev/corpus.py, >= 20,000 pairs) per answer class with disagreement counts and verdicts/s;
 adversarial inputs through the killable pool (no hang past timeout + 1 s, no code executed).
 math-verify runs only inside VerifierPool workers (backend='math_verify'), never in this process."""
 import json
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rlvr_verify.verify import verify
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 TABLES = [DATA / "verifier_cases.jsonl", DATA / "verifier_regressions.jsonl"]
 
 
@@ -34,8 +34,8 @@ def _accuracy(cases, verdicts) -> dict[str, float]:
 
 def bench_tables(workers: int = 2, cache: Path | None = None) -> dict:
     """Per-type accuracy on the hand-labeled tables, ours and math-verify (its verdicts cached like the corpus')."""
-    from rlvr_verify.corpus import Pair
-    from rlvr_verify.differential import cached_math_verify
+    from rlvr_verify.dev.corpus import Pair
+    from rlvr_verify.dev.differential import cached_math_verify
     cases = load_cases()
     ours = [verify(c["response"], c["gold"]).correct for c in cases]
     pairs = [Pair(c["type"], "table", c["response"], c["gold"], c["expected"]) for c in cases]
@@ -94,10 +94,10 @@ def bench_adversarial(timeout_s: float = 2.0) -> dict:
 def run_bench(n: int = 20_000, seed: int = 0, workers: int = 2, cache: Path | None = None,
               triage: Path | None = None, tables: bool = True, adversarial: bool = True, devset: bool = True,
               devset_misses: Path | None = None) -> dict:
-    from rlvr_verify.differential import run_differential
+    from rlvr_verify.dev.differential import run_differential
     out = {}
     if devset:
-        from rlvr_verify.devset import run_devset
+        from rlvr_verify.dev.devset import run_devset
         out["devset"] = run_devset(workers, misses=devset_misses)
     if n <= 0:
         return out

@@ -1,4 +1,4 @@
-"""`python -m rlvr.bench engine`: decode throughput of the HF engine's loops in the same run, on the same randomly
+"""`python -m bench engine`: decode throughput of the HF engine's loops in the same run, on the same randomly
 initialised model: the dynamic loop (growing cache, a host check per token), the static-cache loop, and the static
 loop with its decode step compiled (CUDA graphs on a GPU), and that compiled loop again with the engine put to sleep
 (level 2, rollout.sleep_level) and woken and refilled before every call, as a colocated run does each step: the
@@ -14,7 +14,7 @@ import argparse
 import tempfile
 import time
 
-from rlvr.tools.sync_bench import SHAPES as MODEL_SHAPES
+from bench.sync import SHAPES as MODEL_SHAPES
 
 RUNS = {"cpu": dict(batch=8, prompt=16, tokens=32), "0.5b": dict(batch=64, prompt=64, tokens=256)}
 HBM_GBPS = {"H100": 3350.0, "H200": 4800.0, "A100": 2039.0}
@@ -22,7 +22,7 @@ HBM_GBPS = {"H100": 3350.0, "H200": 4800.0, "A100": 2039.0}
 
 def model_dir(shape: str, dtype: str) -> str:
     """A randomly initialised Qwen2 of one of sync_bench's shapes, in `dtype`, in a fresh temporary directory."""
-    from rlvr.tools.random_model import random_model_dir
+    from bench.random_model import random_model_dir
 
     return random_model_dir(MODEL_SHAPES[shape], tempfile.mkdtemp(prefix="rlvr-bench-engine-"), dtype)
 
@@ -98,7 +98,7 @@ def print_engine_table(rows: list[dict]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m rlvr.bench engine",
+    p = argparse.ArgumentParser(prog="python -m bench engine",
                                 description="HF engine decode tokens/s: dynamic vs static vs compiled static loop")
     p.add_argument("--shape", choices=sorted(RUNS), default=None, help="default: 0.5b on CUDA, cpu otherwise")
     p.add_argument("--repeats", type=int, default=2, help="timed generate calls after one warm-up")

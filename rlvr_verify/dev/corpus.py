@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
-EVAL_DIR = Path(__file__).resolve().parent.parent / "rlvr" / "data" / "eval"
+EVAL_DIR = Path(__file__).resolve().parents[2] / "rlvr" / "data" / "eval"
 
 
 @dataclass(frozen=True)

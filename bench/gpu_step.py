@@ -1,4 +1,4 @@
-"""`python -m rlvr.bench gpu-step`: rlvr's whole GRPO step (HF engine, verifier, learner, weight sync, under Ray)
+"""`python -m bench gpu-step`: rlvr's whole GRPO step (HF engine, verifier, learner, weight sync, under Ray)
 beside TRL's GRPOTrainer on the same model, prompts, batch and lengths, in the same run: seconds per step (median),
 rlvr's split, and the ratio. The peer is skipped with a note when TRL is not importable.
 
@@ -15,7 +15,7 @@ import statistics
 import tempfile
 import time
 
-from rlvr.tools.engine_bench import model_dir as random_model
+from bench.engine import model_dir as random_model
 
 RUNS = {"cpu": dict(prompts=4, n=4, tokens=32), "0.5b": dict(prompts=8, n=8, tokens=256)}
 SPLIT = ("time/generate_s", "time/verify_s", "time/learn_s", "time/sync_s")
@@ -127,7 +127,7 @@ def print_gpu_step(result: dict) -> None:
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m rlvr.bench gpu-step",
+    p = argparse.ArgumentParser(prog="python -m bench gpu-step",
                                 description="rlvr's GRPO step beside TRL's GRPOTrainer, same model/batch/lengths")
     p.add_argument("--shape", choices=sorted(RUNS), default=None, help="default: 0.5b on CUDA, cpu otherwise")
     p.add_argument("--steps", type=int, default=5, help="timed steps (median) after the warm-up")

@@ -1,7 +1,4 @@
-"""`python -m rlvr.bench step [overrides]`: the step-time split (generate / verify / learn / sync) and tokens/s,
-with the vLLM engine and the HF engine measured in the same run, on the same prompts and model.
-
-`python -m rlvr.bench learner [--shape cpu|1.5b] ...`: the project's Learner update (fp32 master weights, bf16
+"""`python -m bench learner [--shape cpu|1.5b] ...`: the project's Learner update (fp32 master weights, bf16
 compute on GPU, token-budget micro-batches, chunked log-probs) beside a plain transformers forward + backward +
 AdamW (torch.compile and fused AdamW on GPU) over the same tokens in the same run: tokens/s, MFU (6N FLOPs per token,
 attention's sequence term left out), peak memory. On CUDA it defaults to the Qwen2.5-Math-1.5B shape at the
@@ -11,45 +8,12 @@ Figures, not assertions: speed targets live here, never in timed unit tests.
 """
 from __future__ import annotations
 
-import sys
 import tempfile
 
+from bench.learner_memory import QWEN25
 from rlvr.infra.env import apply_engine_env
 
 apply_engine_env()
-
-KEYS = ["time/generate_s", "time/verify_s", "time/learn_s", "time/sync_s", "time/step_s", "tokens_per_s"]
-
-
-def bench_step(overrides: list[str], steps: int = 4, warmup: int = 1) -> dict[str, dict[str, float]]:
-    import ray
-
-    from rlvr.config import compose
-    from rlvr.loop import Trainer
-
-    results = {}
-    for engine in ("vllm", "hf"):
-        cfg = compose(["model.warm_start.enabled=false", f"rollout.engine={engine}", *overrides])
-        trainer = Trainer(cfg, tempfile.mkdtemp(prefix=f"rlvr-bench-{engine}-"))
-        trainer.setup()
-        trainer.sync_weights()
-        rows = [trainer.train_step(s) for s in range(warmup + steps)][warmup:]
-        results[engine] = {k: sum(r.get(k, 0.0) for r in rows) / len(rows) for k in KEYS}
-        ray.shutdown()
-    return results
-
-
-def print_table(results: dict[str, dict[str, float]]) -> None:
-    engines = list(results)
-    print(f"{'metric':<18}" + "".join(f"{e:>12}" for e in engines) + f"{'hf/vllm':>10}")
-    for k in KEYS:
-        vals = [results[e][k] for e in engines]
-        ratio = vals[1] / vals[0] if vals[0] else float("nan")
-        print(f"{k:<18}" + "".join(f"{v:>12.3f}" for v in vals) + f"{ratio:>10.2f}")
-
-
-# ------------------------------------------------------------------------------------------------------ learner
-from rlvr.tools.learner_memory import QWEN25  # noqa: E402
 
 SHAPES = {
     # Qwen2.5-Math-1.5B (config.json of the hub checkpoint), the experiment's batch.
@@ -187,7 +151,7 @@ def bench_learner(shape_name: str | None = None, steps: int = 2, peak_tflops: fl
     GPU answers "does it fit in budget_gib?" by measurement; a run that does not fit shows as OOM."""
     import torch
 
-    from rlvr.tools.learner_memory import param_count
+    from bench.learner_memory import param_count
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and budget_gib:
@@ -198,7 +162,7 @@ def bench_learner(shape_name: str | None = None, steps: int = 2, peak_tflops: fl
     if peak_tflops is None and device == "cuda":
         name = torch.cuda.get_device_name()
         peak_tflops = next((v for k, v in PEAK_TFLOPS.items() if k in name), None)
-    from rlvr.tools.random_model import random_model_dir
+    from bench.random_model import random_model_dir
 
     model_dir = random_model_dir(shape, tempfile.mkdtemp(prefix="rlvr-bench-learner-"))
     batch = random_batch(shape)
@@ -230,29 +194,10 @@ def print_learner_table(rows: list[dict]) -> None:
               f"{r['seconds']:>10.2f}")
 
 
-USAGE = """usage: python -m rlvr.bench step [hydra overrides...]
-       python -m rlvr.bench learner [--shape cpu|1.5b|3b|7b] [--steps N] [--peak-tflops X] [--compile|--no-compile]
-                                    [--budget-gib G]
-       python -m rlvr.bench sync [--shape cpu|0.5b] [--engines N] [--repeats N] [--dtype D]
-       python -m rlvr.bench engine [--shape cpu|0.5b] [--repeats N] [--bandwidth-gbps X]
-       python -m rlvr.bench gpu-step [--shape cpu|0.5b] [--steps N] [--no-peer] [--sync ipc|object_store|collective]
-       python -m rlvr.bench learning [--model-seeds S ...] [--threads N ...] [--kernels native|default|avx2|avx512 ...]
-
-step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
-learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
-         tokens/s and MFU on real (unpadded) tokens, peak memory (default shape: 1.5b on CUDA, cpu otherwise);
-         on CUDA, the largest Qwen2.5 model that the measured peak projects to fit in --budget-gib
-sync     weight-sync GB/s of every transport (object_store, collective, ipc) on the same model
-engine   HF engine decode tokens/s (dynamic, static cache, compiled static) and the fraction of the bandwidth bound
-gpu-step rlvr's whole step (HF engine) beside TRL's GRPOTrainer, same model, batch and lengths, in the same run
-learning warm start + GRPO over model seeds, thread counts and forced CPU kernels: does the learning claim hold on
-         another machine's kernels (the sign test of tests/test_learning.py per cell)"""
-
-
 def _learner_args(argv: list[str]):
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m rlvr.bench learner")
+    p = argparse.ArgumentParser(prog="python -m bench learner")
     p.add_argument("--shape", choices=sorted(SHAPES), default=None)
     p.add_argument("--steps", type=int, default=2)
     p.add_argument("--peak-tflops", type=float, default=None, help="the device's dense bf16 peak, for MFU")
@@ -265,40 +210,13 @@ def _learner_args(argv: list[str]):
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in ("-h", "--help"):
-        print(USAGE)
-        return 0
-    if not argv or argv[0] not in ("step", "learner", "sync", "engine", "gpu-step", "learning"):
-        print(USAGE, file=sys.stderr)
-        raise SystemExit(2)
-    if argv[0] == "sync":
-        from rlvr.tools.sync_bench import main as sync_main
+def main(argv: list[str]) -> int:
+    a = _learner_args(argv)
+    rows = bench_learner(a.shape, a.steps, a.peak_tflops, a.compile_, a.budget_gib)
+    print_learner_table(rows)
+    peak = rows[0]["peak_gib"]
+    if peak == peak and peak != float("inf"):  # measured (CUDA): what it says about larger models
+        from bench.learner_memory import print_projection
 
-        return sync_main(argv[1:])
-    if argv[0] == "engine":
-        from rlvr.tools.engine_bench import main as engine_main
-
-        return engine_main(argv[1:])
-    if argv[0] == "learning":
-        from rlvr.tools.learning_bench import main as learning_main
-
-        return learning_main(argv[1:])
-    if argv[0] == "gpu-step":
-        from rlvr.tools.gpu_step_bench import main as gpu_step_main
-
-        return gpu_step_main(argv[1:])
-    if argv[0] == "learner":
-        a = _learner_args(argv[1:])
-        rows = bench_learner(a.shape, a.steps, a.peak_tflops, a.compile_, a.budget_gib)
-        print_learner_table(rows)
-        peak = rows[0]["peak_gib"]
-        if peak == peak and peak != float("inf"):  # measured (CUDA): what it says about larger models
-            from rlvr.tools.learner_memory import print_projection
-
-            print_projection(peak, SHAPES[rows[-1]["shape"]], a.budget_gib or 80.0)
-        return 0
-    results = bench_step(argv[1:])
-    print_table(results)
+        print_projection(peak, SHAPES[rows[-1]["shape"]], a.budget_gib or 80.0)
     return 0

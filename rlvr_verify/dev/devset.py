@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rlvr_verify.verify import verify
 
-DEVSET = Path(__file__).resolve().parent.parent / "tests" / "data" / "verifier_devset.jsonl"
+DEVSET = Path(__file__).resolve().parents[2] / "tests" / "data" / "verifier_devset.jsonl"
 
 
 def load_devset(path: Path = DEVSET) -> list[dict]:

@@ -1,26 +1,26 @@
-"""Held-out accuracy during training: greedy decoding of the held-out prompts, verified against their golds."""
+"""Held-out scoring, one way for every caller (the training loop, the warm start, the learning tests and bench):
+sample k responses per held-out problem, verify them against the golds, count the right ones per problem. Kept per
+problem so that two scorings of the same problems can be compared problem by problem (`paired_sign_test`)."""
 from __future__ import annotations
 
 import math
+from typing import Callable, Sequence
 
 from rlvr.data.prompts import PromptItem
 
 
-def greedy_accuracy(model, tokenizer, items: list[PromptItem], max_tokens: int = 24, device: str = "cpu",
-                    verify_options: dict | None = None) -> float:
-    """Greedy pass@1 of an in-memory HF model (used where no engine is running: the warm start)."""
-    from rlvr.rollout.hf_engine import HFEngine
-    from rlvr_verify import verify_batch
+def score_heldout(generate: Callable, verify: Callable, items: Sequence[PromptItem], k: int = 1,
+                  temperature: float = 0.0, seed: int = 0) -> list[int]:
+    """The number of right responses out of k for each problem, in order. `generate(prompts, n, temperature, seed)`
+    returns one group of outputs (each with `.text`) per prompt; `verify(responses, golds)` returns verdicts (each
+    with `.correct`). k=1 at temperature 0 is greedy accuracy."""
+    groups = generate([it.prompt for it in items], k, temperature, seed)
+    verdicts = verify([o.text for g in groups for o in g], [it.gold for it in items for _ in range(k)])
+    return [sum(v.correct for v in verdicts[i * k:(i + 1) * k]) for i in range(len(items))]
 
-    engine = HFEngine.from_model(model, tokenizer, device)
-    was_training = model.training
-    model.eval()
-    try:
-        outs = engine.generate([it.prompt for it in items], n=1, temperature=0, max_tokens=max_tokens)
-    finally:
-        model.train(was_training)
-    verdicts = verify_batch([o[0].text for o in outs], [it.gold for it in items], **(verify_options or {}))
-    return sum(v.correct for v in verdicts) / max(1, len(items))
+
+def mean_accuracy(counts: Sequence[int], k: int = 1) -> float:
+    return sum(counts) / max(1, k * len(counts))
 
 
 def paired_sign_test(before, after) -> dict:

@@ -1,0 +1,44 @@
+"""`python -m bench NAME`: the benchmarks. Each prints figures (speed, memory, learning on other kernels) measured
+in one run beside a baseline from the same run; none asserts a target. Not part of the installed `rlvr` package:
+it sits beside it, like the tests, and imports it, never the reverse."""
+from __future__ import annotations
+
+import importlib
+import sys
+
+USAGE = """usage: python -m bench step [hydra overrides...]
+       python -m bench learner [--shape cpu|1.5b|3b|7b] [--steps N] [--peak-tflops X] [--compile|--no-compile]
+                               [--budget-gib G]
+       python -m bench sync [--shape cpu|0.5b] [--engines N] [--repeats N] [--dtype D]
+       python -m bench engine [--shape cpu|0.5b] [--repeats N] [--bandwidth-gbps X]
+       python -m bench gpu-step [--shape cpu|0.5b] [--steps N] [--no-peer] [--sync ipc|object_store|collective]
+       python -m bench learning [--model-seeds S ...] [--threads N ...] [--kernels native|default|avx2|avx512 ...]
+
+step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
+learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
+         tokens/s and MFU on real (unpadded) tokens, peak memory (default shape: 1.5b on CUDA, cpu otherwise);
+         on CUDA, the largest Qwen2.5 model that the measured peak projects to fit in --budget-gib
+sync     weight-sync GB/s of every transport (object_store, collective, ipc) on the same model
+engine   HF engine decode tokens/s (dynamic, static cache, compiled static) and the fraction of the bandwidth bound
+gpu-step rlvr's whole step (HF engine) beside TRL's GRPOTrainer, same model, batch and lengths, in the same run
+learning warm start + GRPO over model seeds, thread counts and forced CPU kernels: does the learning claim hold on
+         another machine's kernels (the sign test of tests/test_learning.py per cell)"""
+
+# name -> the module whose main(argv) runs it
+COMMANDS = {"step": "bench.step", "learner": "bench.learner", "sync": "bench.sync", "engine": "bench.engine",
+            "gpu-step": "bench.gpu_step", "learning": "bench.learning"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    if not argv or argv[0] not in COMMANDS:
+        print(USAGE, file=sys.stderr)
+        return 2
+    return importlib.import_module(COMMANDS[argv[0]]).main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
