@@ -1,8 +1,9 @@
-"""`python -m bench sync`: weight-sync throughput of every WeightSync transport, in the same run, on the same
+"""`python -m bench sync`: weight-sync throughput of every weight-sync transport, in the same run, on the same
 model shape: GB/s from the learner's state dict to the engines' loaded weights (what the loop waits for).
 
-The sender and receivers are minimal Ray actors with the method names of LearnerActor and RolloutWorker, so the real
-WeightSync classes run unchanged; receivers load into a model of the same shape. Two layouts on GPU:
+The sender and receivers are minimal Ray actors with the weight-sync sides of LearnerActor and RolloutWorker
+(rlvr.weight_sync.SendsWeights / ReceivesWeights), so the real transports run unchanged; receivers load into a model
+of the same shape. Two layouts on GPU:
 - colocated: the sender and every receiver share GPU 0 (fractional GPUs): object_store and ipc (CUDA IPC);
 - split: one GPU each, when there are engines + 1 GPUs: object_store and collective (NCCL cannot put two ranks on one
   GPU).
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import time
+
+from rlvr.weight_sync import ReceivesWeights, SendsWeights
 
 SHAPES = {
     # Qwen2.5-0.5B (the shape of the weight-sync target).
@@ -31,97 +34,35 @@ def _model(shape: str, dtype: str, device: str):
     return Qwen2ForCausalLM(Qwen2Config(**SHAPES[shape])).to(getattr(torch, dtype)).to(device)
 
 
-class Sender:
-    """The learner's side: named_weights for the object store, the broadcast group for the collective."""
+class Sender(SendsWeights):
+    """The learner's side: a model of the shape, its weights exported like LearnerActor's."""
 
     def __init__(self, shape: str, dtype: str, device: str):
         self.model = _model(shape, dtype, device)
 
-    def _state(self):
+    def weights_on_device(self):
         from rlvr.infra.hf_weights import with_lm_head
 
         return with_lm_head({k: v.detach() for k, v in self.model.state_dict().items()})
 
     def nbytes(self) -> int:
-        return sum(v.numel() * v.element_size() for v in self._state().values())
+        return sum(v.numel() * v.element_size() for v in self.weights_on_device().values())
 
     def named_weights(self):
-        return {k: v.to("cpu") for k, v in self._state().items()}
-
-    def weight_group_address(self):
-        from rlvr.infra.weight_sync import free_address
-
-        return free_address()
-
-    def join_weight_group(self, host, port, rank, world_size, backend):
-        from rlvr.infra.weight_sync import join_group
-
-        self.group = join_group(host, port, rank, world_size, backend)
-
-    def weight_meta(self, dtype):
-        from rlvr.infra.weight_sync import tensor_meta
-
-        return tensor_meta(self._state(), dtype)
-
-    def broadcast_weights(self, dtype, bucket_bytes):
-        from rlvr.infra.weight_sync import send_state, tensor_meta
-
-        state = self._state()
-        send_state(self.group, state, tensor_meta(state, dtype), bucket_bytes)
-
-    def placement(self):
-        from rlvr.infra.weight_sync import placement
-
-        return placement()
-
-    def share_weights(self, dtype, bucket_bytes):
-        from rlvr.infra.weight_sync import share_state, tensor_meta
-
-        state = self._state()
-        self.buckets, shared = share_state(state, tensor_meta(state, dtype), bucket_bytes,
-                                           reuse=getattr(self, "buckets", None))
-        return shared
-
-    def release_shared_weights(self):
-        from rlvr.infra.weight_sync import kept_after_push
-
-        self.buckets = kept_after_push(self.buckets)
+        return {k: v.to("cpu") for k, v in self.weights_on_device().items()}
 
 
-class Receiver:
+class Receiver(ReceivesWeights):
     """An engine's side: loads what arrives into a model of the same shape."""
 
     def __init__(self, shape: str, dtype: str, device: str):
-        self.model, self.device = _model(shape, dtype, device), device
+        self.model = _model(shape, dtype, device)
 
     def ping(self) -> int:
         return 0
 
-    def _load(self, named) -> None:
-        self.model.load_state_dict(dict(named), strict=False)
-
-    def update_weights(self, state, version):
-        self._load(state.items())
-
-    def join_weight_group(self, host, port, rank, world_size, backend):
-        from rlvr.infra.weight_sync import join_group
-
-        self.group = join_group(host, port, rank, world_size, backend)
-
-    def receive_weights(self, meta, version, bucket_bytes):
-        from rlvr.infra.weight_sync import receive_state
-
-        self._load(receive_state(self.group, meta, bucket_bytes, self.device))
-
-    def placement(self):
-        from rlvr.infra.weight_sync import placement
-
-        return placement()
-
-    def load_shared_weights(self, shared, version):
-        from rlvr.infra.weight_sync import load_shared_state
-
-        self.views = load_shared_state(shared, self._load)
+    def load_weights(self, named_tensors, version: int) -> None:
+        self.model.load_state_dict(dict(named_tensors), strict=False)
 
 
 def layouts(engines: int) -> list[tuple[str, str, float, tuple[str, ...]]]:
@@ -142,7 +83,7 @@ def bench_sync(shape: str, engines: int, repeats: int, dtype: str) -> dict[str, 
     import ray
 
     from rlvr.infra.actor_group import ActorGroup
-    from rlvr.infra.weight_sync import build_weight_sync
+    from rlvr.weight_sync import build_weight_sync
 
     if not ray.is_initialized():
         ray.init(include_dashboard=False, log_to_driver=False)

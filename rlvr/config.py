@@ -142,7 +142,7 @@ class TrainerConfig:
     run_dir: Optional[str] = None    # default: Hydra's output dir
     sync_check: bool = True          # after each weight sync, rollout logprobs must equal learner logprobs
     sync_tolerance: float = 1e-4
-    weight_sync: str = "object_store"  # how weights reach the engines (rlvr.infra.weight_sync.WEIGHT_SYNCS)
+    weight_sync: str = "object_store"  # how weights reach the engines: a module of rlvr/weight_sync/
     is_cap: Optional[float] = 2.0    # truncated importance weight pi_learner/pi_sampler cap (None/0: off)
     max_dynamic_sampling_rounds: int = 3  # DAPO/NFT: extra rollout rounds to refill filtered groups
     extrapolate_every: int = 0        # RL-Extra: every M steps, extrapolate forward (0 = off)

@@ -94,7 +94,7 @@ class Trainer:
         from transformers import AutoTokenizer
 
         from rlvr.infra.actor_group import ActorGroup
-        from rlvr.infra.weight_sync import build_weight_sync
+        from rlvr.weight_sync import build_weight_sync
         from rlvr.reward.signals import build_reward_signal
         from rlvr.reward.verifier_client import build_verifier
         from rlvr.rollout.worker import RolloutWorker

@@ -39,7 +39,7 @@ class StepParts:
     objective: Objective
     learner: Any                  # LearnerActor handle
     engines: Any                  # ActorGroup of RolloutWorker
-    weight_sync: Any              # rlvr.infra.weight_sync.WeightSync
+    weight_sync: Any              # rlvr.weight_sync.WeightSync
     verifier: Any                 # rlvr.reward.verifier_client
     reward_signal: Any
     source: Any                   # rlvr.data.prompts.PromptSource

@@ -8,12 +8,12 @@ from pathlib import Path
 from rlvr.algorithms import Objective
 from rlvr.batch import TrainBatch
 from rlvr.learner.learner import Learner, LearnerSettings
+from rlvr.weight_sync import SendsWeights
 
 
-class LearnerActor:
+class LearnerActor(SendsWeights):
     def __init__(self, model_path: str, objective: Objective, settings: LearnerSettings):
         self.learner = Learner(model_path, objective, settings)
-        self._shared_buckets = None  # IpcSync: the packed weights the engines copy from (kept between pushes on CPU)
 
     def score_rollouts(self, batch: TrainBatch, objective: Objective) -> dict:
         return self.learner.score_rollouts(batch, objective)
@@ -33,23 +33,12 @@ class LearnerActor:
     def ping(self) -> int:
         return 0
 
-    # ---------------------------------------------------------- rank 0 of the collective weight sync (CollectiveSync)
-    def weight_group_address(self) -> tuple[str, int]:
-        from rlvr.infra.weight_sync import free_address
-
-        return free_address()
-
-    def _sends_weights(self) -> bool:
-        """Only learner rank 0 is in the broadcast group; the other ranks help gather the full weights."""
+    # ---------------------------------------------------------------- the learner's side of the weight sync
+    def sends_weights(self) -> bool:
+        """Only learner rank 0 sends; the other ranks help gather the full weights."""
         return not self.learner.dist.active or self.learner.dist.rank == 0
 
-    def join_weight_group(self, host: str, port: int, rank: int, world_size: int, backend: str) -> None:
-        from rlvr.infra.weight_sync import join_group
-
-        if self._sends_weights():
-            self.weight_group = join_group(host, port, rank, world_size, backend)
-
-    def _weights_on_device(self) -> dict:
+    def weights_on_device(self) -> dict:
         """The full HF state dict: the model's own tensors on one rank; gathered from the FSDP shards (a collective
         every rank joins, through the host) on several."""
         from rlvr.infra.hf_weights import with_lm_head
@@ -59,43 +48,6 @@ class LearnerActor:
 
             return with_lm_head(full_state_dict(self.learner.scorer))
         return with_lm_head({k: v.detach() for k, v in self.learner.model.state_dict().items()})
-
-    def weight_meta(self, dtype: str) -> list:
-        from rlvr.infra.weight_sync import tensor_meta
-
-        return tensor_meta(self._weights_on_device(), dtype)
-
-    def broadcast_weights(self, dtype: str, bucket_bytes: int) -> None:
-        from rlvr.infra.weight_sync import send_state, tensor_meta
-
-        state = self._weights_on_device()
-        if self._sends_weights():
-            send_state(self.weight_group, state, tensor_meta(state, dtype), bucket_bytes)
-
-    # ------------------------------------------------------------------------- the learner's side of IpcSync
-    def placement(self):
-        from rlvr.infra.weight_sync import placement
-
-        return placement()
-
-    def share_weights(self, dtype: str, bucket_bytes: int):
-        """Handles to this rank's weights packed in `dtype` (rank 0's; the others only join the gather). The
-        buckets stay alive until release_shared_weights."""
-        from rlvr.infra.weight_sync import share_state, tensor_meta
-
-        state = self._weights_on_device()
-        if not self._sends_weights():
-            return None
-        self._shared_buckets, shared = share_state(state, tensor_meta(state, dtype), bucket_bytes,
-                                                   reuse=self._shared_buckets)
-        return shared
-
-    def release_shared_weights(self) -> None:
-        """GPU buckets are freed (the memory is the learner's, or a colocated engine's, next phase); CPU ones are kept
-        for the next push to refill."""
-        from rlvr.infra.weight_sync import kept_after_push
-
-        self._shared_buckets = kept_after_push(self._shared_buckets)
 
     def save(self, run_dir: str, step: int, trainer_state: dict, keep_last: int) -> str:
         if self.learner.dist.active:  # several ranks: sharded model + AdamW, full HF weights from rank 0

@@ -9,7 +9,6 @@ any rank surfaces instead of leaving rank 0 waiting forever.
 from __future__ import annotations
 
 import dataclasses
-import socket
 from typing import Any
 
 from rlvr.infra.lazy_ray import lazy_ray
@@ -17,10 +16,10 @@ from rlvr.infra.lazy_ray import lazy_ray
 
 def free_tcp_address() -> str:
     """tcp://this-host:free-port for the ranks' rendezvous (the ranks run on the driver's node)."""
-    with socket.socket() as s:
-        s.bind(("", 0))
-        port = s.getsockname()[1]
-    return f"tcp://{lazy_ray().util.get_node_ip_address()}:{port}"
+    from rlvr.infra.net import free_port, node_address
+
+    host = node_address()
+    return f"tcp://{host}:{free_port(host)}"
 
 
 class _Method:

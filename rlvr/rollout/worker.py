@@ -4,9 +4,10 @@ rollout."""
 from __future__ import annotations
 
 from rlvr.infra.env import apply_engine_env
+from rlvr.weight_sync import ReceivesWeights
 
 
-class RolloutWorker:
+class RolloutWorker(ReceivesWeights):
     def __init__(self, engine: str, model_path: str, worker_index: int = 0, num_threads: int | None = None,
                  **engine_kwargs):
         # In-process vLLM: the actor owns its engine and reloads weights with a direct call (docs/DESIGN.md).
@@ -27,22 +28,9 @@ class RolloutWorker:
                                       seed=seed)
         return {"groups": groups, "policy_version": self.policy_version}
 
-    def update_weights(self, state: dict, version: int) -> None:
-        self.engine.update_weights(state.items())
-        self.policy_version = version
-
-    def join_weight_group(self, host: str, port: int, rank: int, world_size: int, backend: str) -> None:
-        """Join the learner's broadcast group (trainer.weight_sync=collective)."""
-        from rlvr.infra.weight_sync import join_group
-
-        self.weight_group = join_group(host, port, rank, world_size, backend)
-        self.weight_device = "cuda" if backend == "nccl" else "cpu"
-
-    def receive_weights(self, meta, version: int, bucket_bytes: int) -> None:
-        """The learner's broadcast of its weights (CollectiveSync.push), loaded in place as `version`."""
-        from rlvr.infra.weight_sync import receive_state
-
-        self.engine.update_weights(receive_state(self.weight_group, meta, bucket_bytes, self.weight_device))
+    def load_weights(self, named_tensors, version: int) -> None:
+        """Load weights the learner sent (through any weight_sync transport) in place, as `version`."""
+        self.engine.update_weights(named_tensors)
         self.policy_version = version
 
     def sleep(self, level: int) -> int:
@@ -51,18 +39,6 @@ class RolloutWorker:
 
     def wake_up(self) -> None:
         self.engine.wake_up()
-
-    def placement(self):
-        from rlvr.infra.weight_sync import placement
-
-        return placement()
-
-    def load_shared_weights(self, shared, version: int) -> None:
-        """Copy the learner's weights from the memory it shares (IpcSync.push)."""
-        from rlvr.infra.weight_sync import load_shared_state
-
-        self._shared_views = load_shared_state(shared, self.engine.update_weights)
-        self.policy_version = version
 
     def score(self, sequences):
         return self.engine.score(sequences)
