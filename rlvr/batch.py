@@ -37,15 +37,6 @@ class TrainBatch:
     def __len__(self) -> int:
         return len(self.response_ids)
 
-    def select(self, idx: list[int]) -> "TrainBatch":
-        """Rows idx of every per-sample field (a learner rank's shard, a mini-batch)."""
-        pick = lambda xs: [xs[i] for i in idx] if xs else []  # noqa: E731
-        rows = lambda t: None if t is None else t[idx]  # noqa: E731
-        return TrainBatch(pick(self.prompt_ids), pick(self.response_ids), pick(self.group_ids),
-                          pick(self.sampling_logprobs), pick(self.truncated), pick(self.rewards), pick(self.correct),
-                          pick(self.positive), self.policy_version, rows(self.old_logprobs), rows(self.ref_logprobs),
-                          rows(self.values), rows(self.advantages), rows(self.returns), rows(self.is_weights))
-
 
 @dataclass
 class PaddedBatch:

@@ -43,10 +43,10 @@ def test_shards_are_round_robin_and_cover_every_item_once():
     assert sorted(i for s in ActorGroup.shards(17, 4) for i in s) == list(range(17))
 
 
-def test_call_all_and_map_shards(ray_local, tmp_path):
+def test_call_all_and_sharded_calls(ray_local, tmp_path):
     group = ActorGroup(Echo, 3, lambda r: ((r, str(tmp_path / "m")), {}), options={"num_cpus": 0})
     assert group.world_size == 3 and group.call_all("ping") == [0, 1, 2]
-    out = group.map_shards("work", list(range(7)), lambda rank: {"scale": 10})
+    out = group.gather_shards(group.submit_shards("work", list(range(7)), lambda rank: {"scale": 10}))
     assert [(rank, shard) for rank, shard, _ in out] == [(0, [0, 3, 6]), (1, [1, 4]), (2, [2, 5])]
     assert out[1][2] == [(1, 10, False), (1, 40, False)]
     group.kill()
@@ -63,7 +63,7 @@ def test_a_dead_member_is_restarted_prepared_and_its_shard_retried(ray_local, tm
         restarted.append(rank)
         ray.get(group.actors[rank].prepare.remote())
 
-    out = group.map_shards("die_once", [1, 2, 3], on_restart=on_restart)
+    out = group.gather_shards(group.submit_shards("die_once", [1, 2, 3]), on_restart=on_restart)
     assert sorted(restarted) == [0, 1]
     assert [r for _, _, r in out] == [[(0, 1), (0, 3)], [(1, 2)]]
     group.kill()

@@ -99,6 +99,7 @@ def test_empty_responses_do_not_count_as_sequences(tiny_model_dir):
     a, b = _learner(tiny_model_dir, "w_reinforce", micro_batch_size=8), _learner(tiny_model_dir, "w_reinforce")
     a.objective.loss_agg_mode = b.objective.loss_agg_mode = "seq-mean-token-mean"
     update(a, full)
-    update(b, full.select([0, 2]))
+    update(b, TrainBatch(prompt_ids=[[1, 20]] * 2, response_ids=[[30, 31], [32]], group_ids=[0, 0],
+                         rewards=[1.0, 0.0], positive=[True, False], truncated=[False] * 2))
     for pa, pb in zip(a.model.parameters(), b.model.parameters()):
         assert torch.allclose(pa.grad, pb.grad, atol=1e-6, rtol=1e-4)

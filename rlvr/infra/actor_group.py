@@ -13,7 +13,7 @@ from rlvr.infra.lazy_ray import lazy_ray
 class ActorGroup:
     """`world_size` actors of `actor_cls`, rank r built with `make_args(r) -> (args, kwargs)`.
 
-    A member that dies is restarted by Ray (max_restarts in `options`); `map_shards` then waits for it, calls
+    A member that dies is restarted by Ray (max_restarts in `options`); `gather_shards` then waits for it, calls
     `on_restart(rank)` (e.g. re-sync its weights) and retries its shard once.
     """
 
@@ -43,15 +43,6 @@ class ActorGroup:
     def shards(num_items: int, world_size: int) -> list[list[int]]:
         """Round-robin item indices per rank (rank r gets r, r + k, r + 2k, ...), so shards differ by at most one."""
         return [list(range(r, num_items, world_size)) for r in range(world_size)]
-
-    def map_shards(self, method: str, items: Sequence[Any], kwargs_of: Callable[[int], dict] | None = None,
-                   on_restart: Callable[[int], None] | None = None) -> list[tuple[int, list[int], Any]]:
-        """Call `method(shard_items, **kwargs_of(rank))` on each rank with a non-empty shard and wait.
-
-        Returns (rank, item indices, result) per rank. A member that died is waited for, `on_restart(rank)` runs,
-        and its shard is retried once.
-        """
-        return self.gather_shards(self.submit_shards(method, items, kwargs_of), on_restart)
 
     def submit_shards(self, method: str, items: Sequence[Any], kwargs_of: Callable[[int], dict] | None = None
                       ) -> list[tuple[int, list[int], Any, Callable[[], Any]]]:

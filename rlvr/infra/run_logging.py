@@ -86,10 +86,6 @@ class RunLogger:
             self.bar.update(max(0, step - self.last_step))
         self.last_step = max(self.last_step, step)
 
-    def summary(self, values: dict[str, Any]) -> None:
-        if self.wandb is not None:
-            self.wandb.summary.update(values)
-
     def close(self) -> None:
         self.file.close()
         if self.bar is not None:

@@ -133,21 +133,10 @@ def compose_extrapolate(overrides):
         raise ExtrapolateError(f"{e}. Keys: python -m rlvr.extrapolate --help") from None
 
 
-def _legacy_form(argv) -> str | None:
-    """The argparse form before Hydra (`weights --from A --to B ...`): say what to type instead of failing obscurely."""
-    if argv and argv[0] in MODES:
-        return (f"the subcommand form `{argv[0]} --flag ...` became Hydra keys: python -m rlvr.extrapolate "
-                f"mode={argv[0]} a=... b=... target_step=... out=... (see --help)")
-    return None
-
-
 def main(argv=None) -> int:
     """In-process entry (tests, notebooks): KEY=VALUE overrides. The command line goes through cli() (Hydra)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        legacy = _legacy_form(argv)
-        if legacy:
-            raise ExtrapolateError(legacy)
         extrapolate(compose_extrapolate(argv))
     except (CheckpointError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -157,10 +146,6 @@ def main(argv=None) -> int:
 
 def cli() -> int:
     """`python -m rlvr.extrapolate`: Hydra over conf/extrapolate/extrapolate.yaml (--help, --cfg job, --multirun)."""
-    legacy = _legacy_form(sys.argv[1:])
-    if legacy:
-        print(f"error: {legacy}", file=sys.stderr)
-        return 2
     import hydra
 
     from rlvr.config import EXTRAPOLATE_CONF_DIR, register_extrapolate_config
