@@ -12,21 +12,28 @@ USAGE = """usage: python -m bench step [hydra overrides...]
        python -m bench sync [--shape cpu|0.5b] [--engines N] [--repeats N] [--dtype D]
        python -m bench engine [--shape cpu|0.5b] [--repeats N] [--bandwidth-gbps X]
        python -m bench gpu-step [--shape cpu|0.5b] [--steps N] [--no-peer] [--sync ipc|object_store|collective]
+       python -m bench memory [--shape 0.5b] [--responses 500,3000] [--configs ...] [--ranks 1 2] [--cap-gib G]
+       python -m bench real-loop [--shape 0.5b] [--steps N] [--prompts P] [--n N] [--max-tokens T] [--sync ipc]
        python -m bench learning [--model-seeds S ...] [--threads N ...] [--kernels native|default|avx2|avx512 ...]
 
 step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
 learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
          tokens/s and MFU on real (unpadded) tokens, peak memory (default shape: 1.5b on CUDA, cpu otherwise);
          on CUDA, the largest Qwen2.5 model that the measured peak projects to fit in --budget-gib
+memory   the learner's peak memory at a real shape (CPU: resident set) beside its a-priori projection, each memory
+         feature off in turn, one or two FSDP2 ranks; every configuration in its own subprocess
 sync     weight-sync GB/s of every transport (object_store, collective, ipc) on the same model
 engine   HF engine decode tokens/s (dynamic, static cache, compiled static) and the fraction of the bandwidth bound
 gpu-step rlvr's whole step (HF engine) beside TRL's GRPOTrainer, same model, batch and lengths, in the same run
+real-loop the whole loop (rollout, verify, learn, weight sync + its log-prob check) for a few steps on a random
+         model of a real shape and vocabulary with the char tokenizer: each step's phase times
 learning warm start + GRPO over model seeds, thread counts and forced CPU kernels: does the learning claim hold on
          another machine's kernels (the sign test of tests/test_learning.py per cell)"""
 
 # name -> the module whose main(argv) runs it
 COMMANDS = {"step": "bench.step", "learner": "bench.learner", "sync": "bench.sync", "engine": "bench.engine",
-            "gpu-step": "bench.gpu_step", "learning": "bench.learning"}
+            "gpu-step": "bench.gpu_step", "learning": "bench.learning",
+            "memory": "bench.memory", "real-loop": "bench.real_loop"}
 
 
 def main(argv: list[str] | None = None) -> int:

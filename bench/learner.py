@@ -20,6 +20,9 @@ SHAPES = {
     "1.5b": dict(hidden_size=1536, num_hidden_layers=28, num_attention_heads=12, num_key_value_heads=2,
                  intermediate_size=8960, vocab_size=151936, max_position_embeddings=4096, tie_word_embeddings=True,
                  batch=64, prompt=200, response=(500, 3000), max_tokens_per_micro_batch=16384),
+    # Qwen2.5-0.5B at the same lengths: the shape `python -m bench memory` measures on CPU.
+    "0.5b": dict(QWEN25["Qwen2.5-0.5B"], max_position_embeddings=4096, batch=64, prompt=200, response=(500, 3000),
+                 max_tokens_per_micro_batch=16384),
     # The next sizes up, at the same batch: with --budget-gib, does the learner fit an 80 GB GPU?
     **{name: dict(QWEN25[f"Qwen2.5-{name.upper()}"], max_position_embeddings=4096, batch=64, prompt=200,
                   response=(500, 3000), max_tokens_per_micro_batch=16384) for name in ("3b", "7b")},
@@ -31,8 +34,9 @@ SHAPES = {
 PEAK_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}  # dense bf16
 
 
-def random_batch(shape: dict, seed: int = 0):
-    """A finished GRPO batch (old log-probs, advantages) with the shape's prompt and response lengths."""
+def random_batch(shape: dict, seed: int = 0, lengths: list[int] | None = None):
+    """A finished GRPO batch (old log-probs, advantages) with the shape's prompt and response lengths (`lengths`:
+    these response lengths instead of `batch` draws from the shape's range)."""
     import torch
 
     from rlvr.batch import TrainBatch
@@ -40,7 +44,9 @@ def random_batch(shape: dict, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     V, B, P = shape["vocab_size"], shape["batch"], shape["prompt"]
     lo, hi = shape["response"]
-    lengths = torch.randint(lo, hi + 1, (B,), generator=g).tolist()
+    if lengths is None:
+        lengths = torch.randint(lo, hi + 1, (B,), generator=g).tolist()
+    B = len(lengths)
     batch = TrainBatch(prompt_ids=[torch.randint(3, V, (P,), generator=g).tolist() for _ in range(B)],
                        response_ids=[torch.randint(3, V, (n,), generator=g).tolist() for n in lengths],
                        group_ids=[b // 8 for b in range(B)], rewards=[float(b % 2) for b in range(B)])

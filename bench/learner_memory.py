@@ -12,6 +12,8 @@ FIXED_BYTES_PER_PARAM = 16  # fp32 weights + fp32 grads + AdamW exp_avg + exp_av
 
 # The Qwen2.5 family's config.json values (the models the experiments train).
 QWEN25 = {
+    "Qwen2.5-0.5B": dict(hidden_size=896, num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2,
+                         intermediate_size=4864, vocab_size=151936, tie_word_embeddings=True),
     "Qwen2.5-1.5B": dict(hidden_size=1536, num_hidden_layers=28, num_attention_heads=12, num_key_value_heads=2,
                          intermediate_size=8960, vocab_size=151936, tie_word_embeddings=True),
     "Qwen2.5-3B": dict(hidden_size=2048, num_hidden_layers=36, num_attention_heads=16, num_key_value_heads=2,
@@ -54,3 +56,78 @@ def print_projection(peak_gib: float, measured: dict, budget_gib: float = 80.0) 
               f"{'fits' if r['fits'] else 'does not fit'}")
     fitting = [r["model"] for r in rows if r["fits"]]
     print(f"  largest that fits: {fitting[-1] if fitting else 'none'}")
+
+
+# ---------------------------------------------------------------------------------------------- a-priori projection
+# The peak of one learner update from the model's shape, the micro-batches' token counts and the memory settings,
+# term by term, without a measurement (what `python -m bench memory` sets beside the measured peak).
+
+# Elements one decoder layer keeps for its backward, per token (transformers' Qwen2 layer, eager autograd): the two
+# RMSNorms' normalised and weighted outputs (4h), q/k/v (h + 2kv), rotary's rotate_half copies and results
+# (2h + 2kv), the sdpa inputs after repeat_kv (2h), the attention output and its contiguous copy (2h), the residual
+# sums (2h), the MLP's gate, up, silu(gate) and their product (4i).
+def layer_activation_elements(shape: dict) -> int:
+    h, i = shape["hidden_size"], shape["intermediate_size"]
+    kv = h // shape["num_attention_heads"] * shape["num_key_value_heads"]
+    return 13 * h + 4 * kv + 4 * i
+
+
+# [chunk, V] fp32 tensors alive at once in the backward of one checkpointed log-prob chunk: the recomputed logits z
+# and softmax p (kept for the entropy's p*z), and the gradients of z from the gather, the logsumexp and the entropy.
+LOGIT_COPIES = 5
+
+
+def _layer_params(shape: dict) -> int:
+    h, i = shape["hidden_size"], shape["intermediate_size"]
+    kv = h // shape["num_attention_heads"] * shape["num_key_value_heads"]
+    return (h * h + h) + 2 * (h * kv + kv) + h * h + 3 * h * i + 2 * h
+
+
+def project_update_peak(shape: dict, micro_batches: list[tuple[int, int]], compute_bytes: int = 4,
+                        checkpointing: bool = True, chunk_tokens: int | None = 1024, world_size: int = 1,
+                        runtime_gib: float = 0.0) -> dict[str, float]:
+    """Projected peak (GiB) of a learner update from the second optimizer step on (AdamW state exists).
+
+    micro_batches: (tokens the forward processes: rows x longest padded, the sum when packed; response tokens
+    scored) per micro-batch of this rank. compute_bytes: 2 for bf16 compute over fp32 masters (one rank: autocast
+    keeps a bf16 copy of every weight it casts until the forward's graph is freed), 4 for fp32. chunk_tokens: the
+    log-prob chunk (None = all the micro-batch's response tokens at once). world_size > 1: FSDP2 shards the 16 B per
+    parameter; the root unit (embedding = tied lm_head, final norm) stays gathered in the compute dtype through the
+    forward and backward, with its unsharded fp32 gradient before the reduce-scatter. runtime_gib: what the process
+    holds before the model loads (Python, torch, transformers; 0 on a GPU, whose allocator does not see it).
+
+    The peak is the largest of three moments: the start of the backward (every layer's saved activations, the
+    logit chunk's backward, the lm_head gradient, no layer gradient yet), the end of the backward (all gradients, the
+    first layer's recompute) and AdamW's step (one temporary the size of the largest parameter)."""
+    n = param_count(shape)
+    h, v, L = shape["hidden_size"], shape["vocab_size"], shape["num_hidden_layers"]
+    embed = v * h
+    shard = 1.0 / world_size
+    states_no_grads = 12 * n * shard                      # fp32 masters + AdamW's two moments
+    grads = 4 * n * shard
+    layer_act = layer_activation_elements(shape) * compute_bytes
+    terms = {"runtime": runtime_gib * GIB}
+    if world_size > 1:
+        terms["fsdp_gathered_root"] = embed * compute_bytes + embed * 4 + 2 * _layer_params(shape) * compute_bytes
+        head_grad = 0.0                                   # counted in the gathered root's unsharded gradient
+    else:
+        head_grad = 4 * embed
+        if compute_bytes < 4:
+            terms["autocast_weight_copies"] = n * compute_bytes
+    start = end = 0.0
+    for tokens, response in micro_batches:
+        c = response if chunk_tokens is None else min(chunk_tokens, response)
+        logits = LOGIT_COPIES * c * v * 4
+        saved = tokens * (h * compute_bytes * L + layer_act) if checkpointing else tokens * layer_act * L
+        hidden = 2 * tokens * h * 4 + 2 * response * h * 4   # final hidden states, response rows, their gradients
+        start = max(start, saved + logits + hidden + head_grad)
+        end = max(end, tokens * (layer_act + h * compute_bytes) + hidden + grads)
+    optimizer = 4 * embed + grads
+    moment = max(start, end, optimizer)
+    terms["fp32 masters + AdamW"] = states_no_grads
+    terms["peak moment"] = moment
+    out = {k: x / GIB for k, x in terms.items()}
+    out["which"] = ("start of backward" if moment == start else "end of backward" if moment == end
+                    else "optimizer step")
+    out["total_gib"] = sum(x for x in terms.values()) / GIB
+    return out

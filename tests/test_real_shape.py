@@ -1,0 +1,130 @@
+"""The learner at Qwen2.5's real vocabulary (151,936) and hidden size (896): chunked log-probs and entropy equal the
+whole-matrix ones and the model's own logits, with the same lm_head gradients; the memory projection that
+`python -m bench memory` checks against measurements counts what the real model holds. Full-depth, memory-heavy
+runs live in the bench (docs/real_shape.md), not here: these use 2 decoder layers."""
+import pytest
+import torch
+
+from bench.learner_memory import QWEN25, param_count, project_update_peak
+
+REAL = QWEN25["Qwen2.5-0.5B"]
+UNCHUNKED = 10 ** 9
+
+
+@pytest.fixture(scope="module")
+def real_vocab_model():
+    """Qwen2.5-0.5B's shape cut to 2 decoder layers (166M parameters, 0.7 GB in fp32)."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = Qwen2ForCausalLM(Qwen2Config(**{**REAL, "num_hidden_layers": 2}, max_position_embeddings=512))
+    return model.float().eval()
+
+
+def _batch(V: int):
+    """Two right-padded rows (prompt 6 / 9, response 150 / 60 tokens) of random ids over the whole vocabulary."""
+    from rlvr.batch import TrainBatch, pad_batch
+
+    g = torch.Generator().manual_seed(1)
+    ids = lambda n: torch.randint(3, V, (n,), generator=g).tolist()  # noqa: E731
+    batch = TrainBatch(prompt_ids=[ids(6), ids(9)], response_ids=[ids(150), ids(60)], group_ids=[0, 0])
+    return pad_batch(batch, pad_id=0)
+
+
+def _score(model, pb, chunk_tokens: int, grad: bool = False):
+    from rlvr.learner.logprobs import ResponseScorer
+
+    scorer = ResponseScorer(model)
+    model.zero_grad(set_to_none=True)
+    with torch.set_grad_enabled(grad):
+        out = scorer(pb.input_ids, pb.attention_mask, pb.positions, pb.response_ids, pb.mask,
+                     chunk_tokens=chunk_tokens, want_entropy=True)
+    if grad:
+        ((out["logprobs"] + 0.1 * out["entropy"]) * pb.mask).sum().backward()
+        out["head_grad"] = model.lm_head.weight.grad.clone()
+    return out
+
+
+@pytest.mark.slow
+def test_chunked_log_probs_and_entropy_equal_the_whole_matrix_at_the_real_vocabulary(real_vocab_model):
+    """Chunks of 64 tokens (210 response tokens: 4 chunks, the last partial) against one chunk of all of them and
+    against log_softmax of the model's own [B, L, V] logits. Tolerance: fp32 logits of ~|z| <= 10 summed over
+    151,936 terms; the chunked and whole matmuls may block differently, which moves a log-prob by ~1e-6, so 1e-4
+    absolute is 100x that and far below any real change (a 1e-6 learning-rate step moves log-probs by ~1e-3).
+    Measured on the 2-core machine: chunked = unchunked bit for bit, 1.9e-6 from the model's own logits, lm_head
+    gradients 2.1e-6 apart at a largest entry of 13 (summation order over chunks; atol 2e-5 is ~10x that)."""
+    model = real_vocab_model
+    pb = _batch(REAL["vocab_size"])
+    chunked, whole = _score(model, pb, 64, grad=True), _score(model, pb, UNCHUNKED, grad=True)
+    mask = pb.mask > 0
+    assert int(mask.sum()) == 210
+    for key in ("logprobs", "entropy"):
+        assert torch.allclose(chunked[key][mask], whole[key][mask], atol=1e-4, rtol=0), key
+    with torch.no_grad():
+        logits = model(input_ids=pb.input_ids, attention_mask=pb.attention_mask).logits.float()
+    logp = torch.log_softmax(logits, -1)
+    rows = torch.arange(2)[:, None]
+    direct = logp[rows, pb.positions].gather(-1, pb.response_ids[..., None]).squeeze(-1)
+    assert torch.allclose(chunked["logprobs"][mask], direct[mask], atol=1e-4, rtol=0)
+    entropy = -(logp.exp() * logp).sum(-1)[rows, pb.positions]
+    assert torch.allclose(chunked["entropy"][mask], entropy[mask], atol=1e-4, rtol=0)
+    assert float(chunked["entropy"][mask].detach().mean()) > 10  # near log V = 11.9 for a random model: the real vocabulary
+    # Gradients reach the tied lm_head the same way (the checkpointed chunks' recompute included).
+    g1, g2 = chunked["head_grad"], whole["head_grad"]
+    assert torch.allclose(g1, g2, atol=2e-5, rtol=1e-4), float((g1 - g2).abs().max())
+    assert float(g1.abs().max()) > 0
+
+
+def test_the_projection_counts_qwen25_05b_parameters_like_the_real_model():
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    with torch.device("meta"):
+        model = Qwen2ForCausalLM(Qwen2Config(**REAL))
+    assert param_count(REAL) == sum(p.numel() for p in model.parameters()) == 494_032_768
+
+
+def test_the_projection_moves_the_way_each_memory_feature_does():
+    """Each feature off raises the projected peak by its own term; FSDP shards it; bf16 adds autocast's copies."""
+    mbs = [(3200, 3000), (700, 500)]
+
+    def peak(mb=mbs, **kw):
+        return project_update_peak(REAL, mb, **kw)["total_gib"]
+
+    base = peak()
+    states = param_count(REAL) * 16 / 2 ** 30
+    assert states < base < states + 5
+    # Unchunked: 5 [tokens, V] fp32 copies of 3,000 tokens instead of 1,024.
+    assert peak(chunk_tokens=None) - base == pytest.approx(5 * (3000 - 1024) * REAL["vocab_size"] * 4 / 2 ** 30)
+    assert peak(checkpointing=False) > base + 5          # 24 layers' activations of 3,200 tokens
+    assert peak([(6400, 3500)]) > base                   # no token budget, padded: one micro-batch of both rows
+    # 16 B/parameter halved (3.7 GiB), less the gathered root (embedding + its unsharded gradient, 1.1 GiB).
+    assert peak(world_size=2) < base - 2
+    assert peak(compute_bytes=2) > base - 1              # autocast's bf16 weight copies outweigh halved activations
+    assert peak(runtime_gib=0.5) == pytest.approx(base + 0.5)
+
+
+def test_a_big_vocabulary_model_dir_with_the_char_tokenizer_decodes_what_it_generates():
+    """The real-shape loop runs the char tokenizer beside a 151,936-token vocabulary: ids beyond the tokenizer's
+    100 decode to nothing instead of failing (the verifier then sees no answer)."""
+    from rlvr.models.tokenizer import build_char_tokenizer
+
+    tok = build_char_tokenizer()
+    assert tok.decode([tok.convert_tokens_to_ids("7"), 151_000, 5_000]) == "7"
+
+
+def test_bench_memory_measures_a_configuration_in_its_own_process(tmp_path):
+    """`python -m bench memory` at the CPU shape: the child reports its runtime, load and update peaks, the parent
+    sets the projection beside them."""
+    from bench import memory
+    from bench.learner import SHAPES
+    from bench.random_model import random_model_dir
+
+    model_dir = random_model_dir(SHAPES["cpu"], str(tmp_path / "model"))
+    rows = memory.measure("cpu", 16, [16, 40], ["all on"], budget=64, steps=1, world_sizes=[1], cap_gib=8.0,
+                          model_dir=model_dir)
+    (row,) = rows
+    assert "error" not in row, row
+    assert 0 < row["runtime_gib"] <= row["load_gib"] <= row["peak_gib"] + 0.05
+    assert row["tokens_per_s"] > 0 and row["projection"]["total_gib"] > row["runtime_gib"]
+    assert row["micro_batches"] == [(56, 40), (32, 16)]
