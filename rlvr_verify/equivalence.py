@@ -73,8 +73,18 @@ def _has_fractional_power(x) -> bool:
     return any(p.exp.is_Rational and not p.exp.is_integer for p in x.atoms(sp.Pow))
 
 
+def _as_union(x):
+    """'x != a' as the set it describes, (-oo, a) U (a, oo), to compare with a union of intervals."""
+    if isinstance(x, Bracketed) and x.open == "≠" and len(x.items) == 1 and _is_plain_number(x.items[0]):
+        a = x.items[0]
+        return [Bracketed("(", [-sp.oo, a], ")"), Bracketed("(", [a, sp.oo], ")")]
+    return x
+
+
 def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
     """Structural comparison: lists/sets order-insensitive, tuples/intervals ordered, matrices elementwise."""
+    if isinstance(pred, list) or isinstance(gold, list):
+        pred, gold = _as_union(pred), _as_union(gold)
     if isinstance(gold, Equation) or isinstance(pred, Equation):
         if not (isinstance(gold, Equation) and isinstance(pred, Equation)):
             return False

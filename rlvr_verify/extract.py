@@ -148,9 +148,20 @@ _NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d/])
 _DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})(?!\d)")
 
 
+# A decimal comma in prose ('2,5 Meter', 'is 3,14.'): not a thousands group, not part of a list '1,2,3'.
+_PROSE_DECIMAL_COMMA = re.compile(r"(?<![\d,.])-?\d+,(?:\d{1,2}|\d{4,})(?![\d,])")
+
+
 def extract_last_number(s: str) -> str | None:
-    found = [m.group(0) for m in _NUMBER.finditer(s)]
-    return found[-1].replace(",", "") if found else None
+    found = list(_NUMBER.finditer(s))
+    if not found:
+        return None
+    comma = None
+    for comma in _PROSE_DECIMAL_COMMA.finditer(s, max(0, found[-1].start() - 40)):
+        pass
+    if comma and comma.end() == found[-1].end():
+        return comma.group(0)  # kept whole: the comparer reads it as a decimal against a single-number gold
+    return found[-1].group(0).replace(",", "")
 
 
 def _sentence(rest: str) -> str:
@@ -177,9 +188,35 @@ def _answer_at_start(rest: str) -> str | None:
     number = _NUMBER.match(sentence)
     if number:
         tail = sentence[number.end():].strip()
+        if _MORE_NUMBERS.fullmatch(tail):  # '12, 15' and '3 and 5': a list of numbers, kept whole
+            return sentence
         if not tail or re.match(r"[A-Za-z]{2,}|I\b|[!?,;]", tail):  # words after a number: units or chatter
             return number.group(0)
-    return sentence.strip("$ ").rstrip(".").strip() or None
+    return _prose_answer(sentence) or sentence.strip("$ ").rstrip(".").strip() or None
+
+
+_MORE_NUMBERS = re.compile(r"(?:\s*(?:,|;|\band\b)\s*-?\d+(?:\.\d+)?(?:\s*/\s*\d+)?)+")
+_VERB = re.compile(r"(?:\s(?:is|are|equals|was|were|be|gives|makes)|=|:)\s+", re.IGNORECASE)
+
+
+def _prose_answer(sentence: str) -> str | None:
+    """A final answer written as a sentence of words ('The probability is 0.25', 'The value is \\frac{1}{4}',
+    'There are 5 red and 7 blue, so 12 in all'): the math after its last 'is'/'='/':' when that is all math (or a
+    number and its unit), else its last number. None for a sentence with no number (a text answer stays whole)."""
+    words = [w for w in _WORD.findall(sentence) if w.lower() not in _MATH_WORDS]
+    if len(words) < 2 or not re.match(r"[A-Za-z]{2,}\b", sentence) or not re.search(r"\d", sentence):
+        return None
+    verb = None
+    for verb in _VERB.finditer(sentence):
+        pass
+    if verb:
+        rest = sentence[verb.end():].strip().rstrip(".")
+        spans = math_spans(rest)
+        if spans and spans[0][1] == 0 and spans[0][2] == len(rest):
+            return spans[0][0] or None
+        if extract_whole(rest):
+            return rest
+    return extract_last_number(sentence)
 
 
 _WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")

@@ -329,7 +329,12 @@ class Parser:
                     pass
                 if len({len(r) for r in rows}) != 1:
                     raise ParseError("ragged matrix")
-                return sp.ImmutableMatrix(rows)
+                matrix = sp.ImmutableMatrix(rows)
+                if "".join(env) == "vmatrix":  # |...| is the determinant, a number, not the matrix
+                    if matrix.rows != matrix.cols or matrix.rows > 4:
+                        raise ParseError("determinant of a non-square or large matrix")
+                    return matrix.det(method="berkowitz")
+                return matrix
             else:
                 raise ParseError(f"unexpected {v!r} in matrix")
 

@@ -101,6 +101,7 @@ def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = re.sub(r"\\\\(?=[a-zA-Z])", r"\\", s)  # '\\\\dfrac' typed for '\\dfrac' (not a matrix row break)
         s = s.replace("&", "")  # align's '&=' outside a matrix
     s = re.sub(r"(?<=\d)\\+\s*$", "", s)  # '185\\': a stray trailing backslash
+    s = _TEXT_UNIT.sub("", s)  # '100\\text{ km/h}', '4\\textnormal{ m}', '9.8\\,\\mathrm{m/s}^2': a unit after a value
     s = re.sub(r"\\(?:text|textbf|textnormal|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}",
                lambda m: " " + m.group(1) + " ", s)
     s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)  # \frac12 -> \frac{1}{2}
@@ -130,6 +131,7 @@ def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = re.sub(r"(\([^()]*\)|\d+(?:\.\d+)?)\s*\\?%", r"(\1/100)", s)  # '(4+1/2)%' too: a mixed percent
     s = s.replace("\\%", "").replace("%", "")
     s = re.sub(r"_\{(\d+)\}", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text)
+    s = _SET_BUILDER.sub(r"\2", s)  # '\\{x \\mid x > 2\\}' is the set 'x > 2' describes
     if labels:
         s = _strip_labels(s)
     s = _whole_thousands(s)
@@ -142,6 +144,15 @@ def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     return s.strip().rstrip(".,;").strip()
 
 
+# A unit written in a text command after a value, at the end of the answer: '100\\text{ km/h}', '4\\textnormal{ m}',
+# '9.8 \\, \\text{m/s}^2', '5\\,\\mathrm{cm}^2'. Not 'i', 'e' or 'j' alone (\\mathrm{i} is the imaginary unit).
+_TEXT_UNIT = re.compile(r"(?<=[\d})])(?:\s|\\[,;: !])*\\(?:text|textnormal|textrm|mathrm|mbox|rm)\s*"
+                        r"\{\s*(?![ije]\s*\})[A-Za-z][A-Za-z/.\s]{0,20}(?:\^\s*\{?-?\d\}?)?\s*\}"
+                        r"(?:\s*\^\s*\{?-?\d\}?)?\s*$")
+# Set-builder notation: '\\{x \\mid x > 2\\}', '\\{x | x > 2\\}', '\\{x : 1 <= x < 3\\}', '\\{x \\in R \\mid ...\\}'
+# -> the relation it is built from (compared as the set that relation describes).
+_SET_BUILDER = re.compile(r"^\s*\\\{\s*([a-zA-Z])\s*(?:\\in[^|:{}]{0,40}?)?\s*(?:\\mid|\||:)\s*"
+                          r"((?=.*?(?:<|>|≠|\\in))(?!.*\\\}.*\\\}).*?\S)\s*\\\}\s*$")
 _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
 _MATH_TAIL = {"sqrt", "infty", "inf", "and", "or"}
 
@@ -460,10 +471,32 @@ def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip")
     return first
 
 
+def _labelled_values(text: str, percent: str) -> dict[str, str] | None:
+    """'a=2, b=3' -> {'a': '2', 'b': '3'}: every item of a list of two or more labelled by its own name; else None."""
+    items = [part for item in _top_level_split(normalize(text, percent, labels=False))
+             for part in _JOIN.split(item)[0::2]]
+    if len(items) < 2:
+        return None
+    out = {}
+    for item in items:
+        m = _ITEM_LABEL.match(item)
+        if not m or "=" in m.group(1):
+            return None
+        name = re.sub(r"\s+", "", item[:m.start(1)]).rstrip("=")
+        if name in out:
+            return None
+        out[name] = m.group(1).strip()
+    return out
+
+
 def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: str) -> Verdict:
     pred_text, gold_text = normalize(pred, percent), normalize(gold, percent)
     if pred_text == gold_text:
         return Verdict(True, 1.0, shown, "equal")
+    p_named, g_named = _labelled_values(pred, percent), _labelled_values(gold, percent)
+    if p_named and g_named and set(p_named) == set(g_named):  # 'b=3, a=2' is 'a=2, b=3'; 'a=3, b=2' is not
+        ok = all(_compare_values(p_named[n], g_named[n], rel_tol, percent, shown).correct for n in g_named)
+        return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
     if _WORDS_ONLY.fullmatch(pred_text) and _WORDS_ONLY.fullmatch(gold_text) and (
             max(len(w) for w in (pred_text + " " + gold_text).split()) >= 3 or pred_text.lower() == "no"):
         ok = pred_text.casefold().split() == gold_text.casefold().split()  # text answers: Yes/yes, True/true

@@ -325,3 +325,40 @@ def test_a_gold_in_several_parts_matches_the_last_math_spans(response, gold, exp
 ])
 def test_degrees_inside_a_trig_function_are_an_angle(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # a unit in a text command after the value, whatever its length
+    ("\\boxed{100\\text{ km/h}}", "100", True), ("\\boxed{9.8 \\, \\text{m/s}^2}", "9.8", True),
+    ("\\boxed{4\\textnormal{ m}}", "4", True), ("\\boxed{4 \\text{ meters}}", "4 \\text{ m}", True),
+    ("\\boxed{5\\,\\mathrm{cm}^2}", "5", True), ("\\boxed{4\\textnormal{ m}}", "5", False),
+    ("\\boxed{3+2\\mathrm{i}}", "3+2i", True), ("\\boxed{3+2\\mathrm{i}}", "3", False),
+    # set-builder notation is the set its relation describes
+    ("\\boxed{\\{x \\mid x > 2\\}}", "(2, \\infty)", True), ("\\boxed{\\{x | x > 2\\}}", "(2, +\\infty)", True),
+    ("\\boxed{\\left\\{x \\mid 1 \\le x < 3\\right\\}}", "[1, 3)", True), ("\\boxed{\\{x|x>2\\}}", "[2, +\\infty)", False),
+    ("\\boxed{\\{x \\in \\mathbb{R} : x \\le 0\\}}", "(-\\infty, 0]", True), ("\\boxed{\\{x : x \\le 0\\}}", "(-\\infty, 0)", False),
+    # 'x != a' is the union of two open rays
+    ("\\boxed{(-\\infty,3)\\cup(3,\\infty)}", "x \\neq 3", True), ("\\boxed{x \\ne 3}", "(-\\infty,3)\\cup(3,\\infty)", True),
+    ("\\boxed{x \\ne 3}", "(-\\infty,3]\\cup(3,\\infty)", False), ("\\boxed{x \\ne 2}", "(-\\infty,3)\\cup(3,\\infty)", False),
+    # labelled values on both sides pair by name, not by position or as a bag of values
+    ("\\boxed{b=3, a=2}", "a=2, b=3", True), ("\\boxed{a=3,b=2}", "a=2, b=3", False),
+    ("\\boxed{x=1, y=2, z=3}", "z=3, x=1, y=2", True), ("\\boxed{x=2, y=1}", "x=1, y=2", False),
+    ("\\boxed{x = 3 \\text{ or } x = -2}", "x=-2, x=3", True),
+    # vmatrix is a determinant, not the matrix
+    ("\\boxed{\\begin{vmatrix} 1 & 2 \\\\ 3 & 4 \\end{vmatrix}}", "-2", True),
+    ("\\boxed{\\begin{vmatrix} 1 & 2 \\\\ 3 & 4 \\end{vmatrix}}", "\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", False),
+    # a final answer stated only in prose; a decimal comma in prose
+    ("Final Answer: The number of ways is 120. I hope it is correct.", "120", True),
+    ("Final Answer: The number of ways is 120. I hope it is correct.", "12", False),
+    ("Final Answer: The probability is 0.25. I hope it is correct.", "\\frac14", True),
+    ("Final Answer: The value is \\frac{1}{4}. I hope it is correct.", "0.25", True),
+    ("Final Answer: There are 5 red balls and 7 blue, so 12 in all. I hope it is correct.", "12", True),
+    ("Final Answer: There are 5 red balls and 7 blue, so 12 in all. I hope it is correct.", "5", False),
+    ("Final Answer: The final answer is 12, 15. I hope it is correct.", "12, 15", True),
+    ("Final Answer: The final answer is 12, 15. I hope it is correct.", "12", False),
+    ("Answer: the shape has 4 sides", "5", False), ("So the result is 3,14.", "3.14", True),
+    ("Die Antwort ist 2,5 Meter.", "2.5", True), ("Die Antwort ist 2,5 Meter.", "25", False),
+    ("So the answer is 1,2,3", "1, 2, 3", True),
+])
+def test_issue21_units_set_builder_neq_names_prose(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
