@@ -85,6 +85,11 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
     """Structural comparison: lists/sets order-insensitive, tuples/intervals ordered, matrices elementwise."""
     if isinstance(pred, list) or isinstance(gold, list):
         pred, gold = _as_union(pred), _as_union(gold)
+    if isinstance(pred, sp.MatrixBase) != isinstance(gold, sp.MatrixBase):  # a row or column vector and a tuple
+        vector, other = (pred, gold) if isinstance(pred, sp.MatrixBase) else (gold, pred)
+        if (1 in vector.shape and isinstance(other, Bracketed) and other.open in "(["
+                and len(other.items) == len(vector)):
+            return all(equal(a, b, rel_tol) for a, b in zip(list(vector), other.items))
     if isinstance(gold, Equation) or isinstance(pred, Equation):
         if not (isinstance(gold, Equation) and isinstance(pred, Equation)):
             return False

@@ -100,7 +100,15 @@ def safe_factorial(x):
     return sp.factorial(x)
 
 
-IMPLICIT_CMDS = set(FUNCS) | set(CONSTANTS) | {"frac", "dfrac", "tfrac", "sqrt", "left", "alpha", "beta",
+def safe_binomial(n, k):
+    """\\binom{n}{k}; refused when n is an integer too large to evaluate cheaply."""
+    if n.is_Integer and abs(int(n)) > 5000:
+        raise TooLarge("binomial too large")
+    return sp.binomial(n, k)
+
+
+IMPLICIT_CMDS = set(FUNCS) | set(CONSTANTS) | {"frac", "dfrac", "tfrac", "sqrt", "left", "alpha", "beta", "binom",
+                                               "dbinom", "tbinom",
                                                "theta", "lambda", "mu", "phi"}
 OPEN = {"(": ")", "[": "]", "{": "}"}
 
@@ -269,6 +277,8 @@ class Parser:
         if name in ("frac", "dfrac", "tfrac"):
             num, den = self.parse_brace_arg(), self.parse_brace_arg()
             return num / den
+        if name in ("binom", "dbinom", "tbinom"):
+            return safe_binomial(self.parse_brace_arg(), self.parse_brace_arg())
         if name == "sqrt":
             if self.peek()[1] == "[":
                 self.take()

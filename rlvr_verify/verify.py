@@ -42,6 +42,11 @@ _ITEM_LABEL = re.compile(r"^\s*" + _NAME + r"(?:\s*:\s*" + _NAME + r")*\s*=(?![=
 def _strip_labels(s: str) -> str:
     """'x = 5' -> '5'; 'AB=4, CD=5' -> '4, 5' (every item labelled); 'S_1:S_2=7:32' -> '7:32'. A lone multi-letter
     name is a label only in upper case (AB = 4), not a product (ab = 4 stays an equation)."""
+    braced = re.fullmatch(r"\s*\\\{(.*=.*)\\\}\s*", s, re.S)  # '\\{x=1, y=2\\}': a solution written as a set
+    if braced:
+        inner = _strip_labels(braced.group(1))
+        if inner != braced.group(1) and "=" not in inner:
+            return inner
     items = [part for item in _top_level_split(s) for part in _JOIN.split(item)[0::2]]
     if len(items) > 1:
         found = [_ITEM_LABEL.match(item) for item in items]
@@ -105,6 +110,7 @@ def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     s = re.sub(r"\\(?:text|textbf|textnormal|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}",
                lambda m: " " + m.group(1) + " ", s)
     s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)  # \frac12 -> \frac{1}{2}
+    s = re.sub(r"\\[cdt]?frac([a-zA-Z])([a-zA-Z\d])(?![a-zA-Z])", r"\\frac{\1}{\2}", s)  # \fracab -> \frac{a}{b}
     s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(?=\{)", r"\\frac{\1}", s)  # \frac1{72}
     s = re.sub(r"\\[cdt]?frac\s*(\{[^{}]*\})\s*(\d)", r"\\frac\1{\2}", s)  # \frac{\sqrt3}2
     s = s.replace("\\cfrac", "\\frac")
@@ -471,6 +477,23 @@ def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip")
     return first
 
 
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:([ap])\.?\s*m\.?)?", re.IGNORECASE)
+
+
+def _clock(text: str):
+    """'20:34', '08:34 P.M.', '20:34:00' -> (seconds after midnight, whether it is unmistakably a time: it has
+    seconds or a.m./p.m.); None when the answer is not a time of day. A bare 'h:mm' alone stays a ratio."""
+    m = _CLOCK.fullmatch(_plain(text).strip())
+    if not m:
+        return None
+    hour, minute, second, half = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0), (m.group(4) or "").lower()
+    if minute > 59 or second > 59 or hour > 23 or (half and not 1 <= hour <= 12):
+        return None
+    if half:
+        hour = hour % 12 + (12 if half == "p" else 0)
+    return hour * 3600 + minute * 60 + second, bool(half or m.group(3))
+
+
 def _labelled_values(text: str, percent: str) -> dict[str, str] | None:
     """'a=2, b=3' -> {'a': '2', 'b': '3'}: every item of a list of two or more labelled by its own name; else None."""
     items = [part for item in _top_level_split(normalize(text, percent, labels=False))
@@ -493,6 +516,10 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
     pred_text, gold_text = normalize(pred, percent), normalize(gold, percent)
     if pred_text == gold_text:
         return Verdict(True, 1.0, shown, "equal")
+    p_clock, g_clock = _clock(pred), _clock(gold)
+    if p_clock and g_clock and (p_clock[1] or g_clock[1]):  # '20:34' and '08:34 P.M.', '20:34:00'
+        ok = p_clock[0] == g_clock[0]
+        return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
     p_named, g_named = _labelled_values(pred, percent), _labelled_values(gold, percent)
     if p_named and g_named and set(p_named) == set(g_named):  # 'b=3, a=2' is 'a=2, b=3'; 'a=3, b=2' is not
         ok = all(_compare_values(p_named[n], g_named[n], rel_tol, percent, shown).correct for n in g_named)
