@@ -376,6 +376,7 @@ _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?
 _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")
 _DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})")
 _LONG_DECIMAL = re.compile(r"\s*-?\d*\.(\d{6,})\s*")
+_YES_NO = re.compile(r"\s*(yes|no|true|false)\s*[,;:!.]", re.IGNORECASE)
 _WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[ '-][A-Za-z]+)*")
 
 
@@ -523,6 +524,10 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
     p_named, g_named = _labelled_values(pred, percent), _labelled_values(gold, percent)
     if p_named and g_named and set(p_named) == set(g_named):  # 'b=3, a=2' is 'a=2, b=3'; 'a=3, b=2' is not
         ok = all(_compare_values(p_named[n], g_named[n], rel_tol, percent, shown).correct for n in g_named)
+        return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
+    verdict_word = _YES_NO.match(pred_text)
+    if verdict_word and gold_text.strip().casefold() in ("yes", "no", "true", "false"):  # 'Yes, it is possible'
+        ok = verdict_word.group(1).casefold() == gold_text.strip().casefold()
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
     if _WORDS_ONLY.fullmatch(pred_text) and _WORDS_ONLY.fullmatch(gold_text) and (
             max(len(w) for w in (pred_text + " " + gold_text).split()) >= 3 or pred_text.lower() == "no"):

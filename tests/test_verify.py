@@ -380,6 +380,9 @@ def test_issue21_units_set_builder_neq_names_prose(response, gold, expected):
     # times of day: compared as times once either side has seconds or a.m./p.m.; a bare 'a:b' stays a ratio
     ("20:34", "20:34:00", True), ("20:34", "08:34 \\text{P.M.}", True), ("20:35", "08:34 \\text{P.M.}", False),
     ("8:34", "08:34 PM", False), ("\\boxed{8:34 a.m.}", "8:34", True), ("\\boxed{2:4}", "1:2", True),
+    # a yes/no answer followed by its reason
+    ("\\boxed{\\text{Yes, it is possible}}", "Yes", True), ("\\boxed{\\text{No, it is not}}", "Yes", False),
+    ("Answer: True. Because x > 0", "true", True), ("Answer: False, since 3 > 2", "true", False),
 ])
 def test_issue21_binomials_vectors_times(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
