@@ -30,11 +30,11 @@ def rlvr_steps(model_dir: str, run: dict, steps: int, warmup: int, cuda: bool, s
     overrides = [f"model.path={model_dir}", "model.warm_start.enabled=false", "rollout=hf", "logger=none",
                  f"rollout.prompts_per_step={run['prompts']}", f"rollout.n={run['n']}",
                  f"rollout.max_tokens={run['tokens']}", f"rollout.max_model_len={run['tokens'] + 256}",
-                 "rollout.temperature=1.0", "trainer.lr=1e-6", f"trainer.steps={warmup + steps}",
+                 "rollout.temperature=1.0", "optim.lr=1e-6", f"trainer.steps={warmup + steps}",
                  f"trainer.weight_sync={sync}"]
     if cuda:
-        overrides += ["cluster.num_gpus=1", "cluster.device=cuda", "trainer.device=cuda", "cluster.learner_num_gpus=0.5",
-                      "rollout.num_gpus=0.5", "model.dtype=bfloat16", "rollout.dtype=bfloat16"]
+        overrides += ["cluster.num_gpus=1", "cluster.device=cuda", "cluster.learner_num_gpus=0.5",
+                      "rollout.num_gpus=0.5", "learner.dtype=bfloat16", "rollout.dtype=bfloat16"]
     cfg = compose(overrides)
     trainer = Trainer(cfg, tempfile.mkdtemp(prefix="rlvr-bench-gpu-step-"))
     try:

@@ -33,6 +33,7 @@ class TrainBatch:
     advantages: torch.Tensor | None = None
     returns: torch.Tensor | None = None
     is_weights: torch.Tensor | None = None  # truncated importance weights pi_learner / pi_sampler
+    group_accuracy: torch.Tensor | None = None  # [B] each sample's group's positive rate (NFT's r-hat)
 
     def __len__(self) -> int:
         return len(self.response_ids)
@@ -49,6 +50,15 @@ class PaddedBatch:
     def to(self, device) -> "PaddedBatch":
         return PaddedBatch(*(t.to(device) for t in (self.input_ids, self.attention_mask, self.positions,
                                                     self.response_ids, self.mask)))
+
+
+def group_positive_rate(group_ids: list[int], positive: list[bool]) -> torch.Tensor:
+    """[B] each sample's group's fraction of positive samples, under the trained reward's label."""
+    by_group: dict[int, list[bool]] = {}
+    for g, c in zip(group_ids, positive):
+        by_group.setdefault(g, []).append(c)
+    rate = {g: sum(v) / len(v) for g, v in by_group.items()}
+    return torch.tensor([rate[g] for g in group_ids], dtype=torch.float32)
 
 
 def pad_batch(batch: TrainBatch, pad_id: int, response_width: int | None = None) -> PaddedBatch:

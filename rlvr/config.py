@@ -1,8 +1,8 @@
 """Structured configs (dataclasses registered in Hydra's ConfigStore).
 
 Every group of conf/ is typed here, so a misspelled key or a wrong type fails at start-up with Hydra's message naming
-the key. The `algorithm` node is the exception: each objective has its own fields, so it is validated when the
-objective is built (`rlvr.algorithms.build_objective`), with an error naming `algorithm.<key>`.
+the key. Each objective has its own fields: its `algorithm/<name>_schema` is made from the objective's defaults
+(rlvr.algorithms.base.config_schema).
 """
 from __future__ import annotations
 
@@ -43,11 +43,9 @@ class ModelConfig:
     preset: str = "tiny"             # embedded model size: tiny | small
     seed: int = 0                    # init seed of the embedded model
     cache_dir: Optional[str] = None  # default: $RLVR_CACHE_DIR or ~/.cache/rlvr
-    dtype: str = "float32"           # learner compute dtype: float32 | bfloat16 (autocast / FSDP param dtype)
-    master_dtype: str = "float32"    # learner parameters and AdamW state (fp32: a 1e-6 step is not rounded away)
-    gradient_checkpointing: bool = False  # recompute decoder layers in the backward (activation memory)
-    compile: bool = False            # torch.compile each decoder layer of the learner
-    lr: float = 1e-6                 # the learning rate this model trains with; trainer.lr defaults to it
+    dtype: str = "float32"           # the model's compute precision (float32 | bfloat16): learner.dtype defaults to it
+    gradient_checkpointing: bool = False  # what training this model at its lengths needs; learner's default
+    lr: float = 1e-6                 # the learning rate this model trains with; optim.lr defaults to it
     warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
 
 
@@ -70,7 +68,6 @@ class DataConfig:
     system_prompt: Optional[str] = None   # chat models: the system turn; plain prompts: a first paragraph
     chat_template: str = "auto"           # auto (the tokenizer's chat template when it has one) | always | never
     solution_format: str = "answer"       # demonstrations: answer (\boxed{a} only) | steps (the reference solution)
-    heldout_size: int = 200               # held-out test problems for pass@1 during training
 
 
 @dataclass
@@ -115,22 +112,6 @@ class RolloutConfig:
 class TrainerConfig:
     steps: int = 60
     seed: int = 0
-    lr: float = 5e-4
-    weight_decay: float = 0.0
-    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
-    warmup_steps: int = 0
-    schedule: str = "constant"       # constant | linear | cosine (after warm-up)
-    grad_clip: float = 1.0
-    mini_batch_prompts: Optional[int] = None   # prompts per optimizer step; None = the whole rollout batch
-    micro_batch_size: int = 128                # sequences per forward/backward (gradient accumulation)
-    max_tokens_per_micro_batch: Optional[int] = None  # token budget: rows x longest <= budget, rows sorted by
-                                               # length (verl's dynamic batch size); None = micro_batch_size rows
-    padding_free: bool = False                 # run each micro-batch as one packed row (no padding FLOPs); the
-                                               # token budget is then on the sum of lengths
-    logprob_chunk_tokens: int = 1024           # tokens per lm_head chunk: log-probs without [B, T, V] logits
-    fused_adamw: Optional[bool] = None         # None = fused on CUDA, plain elsewhere
-    epochs: int = 1                            # passes over each rollout batch
-    device: str = "cpu"
     eval_every: int = 10
     eval_size: int = 200
     eval_samples: int = 0            # > 0: at the start and the end, also sample this many responses per held-out
@@ -147,6 +128,36 @@ class TrainerConfig:
     max_dynamic_sampling_rounds: int = 3  # DAPO/NFT: extra rollout rounds to refill filtered groups
     extrapolate_every: int = 0        # RL-Extra: every M steps, extrapolate forward (0 = off)
     extrapolate_alpha: float = 2.0
+
+
+@dataclass
+class OptimConfig:
+    """AdamW over the policy (and the critic's own) and the learning-rate schedule over rollout steps."""
+    lr: float = 5e-4
+    weight_decay: float = 0.0
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    warmup_steps: int = 0
+    schedule: str = "constant"       # constant | linear | cosine (after warm-up)
+    grad_clip: float = 1.0
+    critic_lr: float = 1e-5          # PPO's value model
+    fused_adamw: Optional[bool] = None  # None = fused on CUDA, plain elsewhere
+
+
+@dataclass
+class LearnerConfig:
+    """How the learner runs an update: mini- and micro-batches, precision, and the memory features."""
+    mini_batch_prompts: Optional[int] = None   # prompts per optimizer step; None = the whole rollout batch
+    micro_batch_size: int = 128                # sequences per forward/backward (gradient accumulation)
+    max_tokens_per_micro_batch: Optional[int] = None  # token budget: rows x longest <= budget, rows sorted by
+                                               # length (verl's dynamic batch size); None = micro_batch_size rows
+    padding_free: bool = False                 # run each micro-batch as one packed row (no padding FLOPs); the
+                                               # token budget is then on the sum of lengths
+    logprob_chunk_tokens: int = 1024           # tokens per lm_head chunk: log-probs without [B, T, V] logits
+    epochs: int = 1                            # passes over each rollout batch
+    dtype: str = "float32"                     # compute: float32 | bfloat16 (autocast / FSDP param dtype)
+    master_dtype: str = "float32"              # parameters and AdamW state (fp32: a 1e-6 step is not rounded away)
+    gradient_checkpointing: bool = False       # recompute decoder layers in the backward (activation memory)
+    compile: bool = False                      # torch.compile each decoder layer
 
 
 @dataclass
@@ -181,6 +192,8 @@ class RLVRConfig:
     reward: RewardConfig = field(default_factory=RewardConfig)
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    learner: LearnerConfig = field(default_factory=LearnerConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
@@ -242,7 +255,7 @@ class ExtrapolateConfig:
     template: str = "qwen_boxed"      # linearity: prompt template (rlvr.data.eval_sets.TEMPLATES)
 
 
-TRAIN_GROUPS = ("model", "data", "reward", "rollout", "trainer", "logger", "cluster")
+TRAIN_GROUPS = ("model", "data", "reward", "rollout", "trainer", "optim", "learner", "logger", "cluster")
 
 
 def register_evaluate_config() -> None:
@@ -271,9 +284,15 @@ def register_configs() -> None:
     register_evaluate_config()
     register_extrapolate_config()
     for group, node in [("model", ModelConfig), ("data", DataConfig), ("reward", RewardConfig),
-                        ("rollout", RolloutConfig), ("trainer", TrainerConfig), ("logger", LoggerConfig),
+                        ("rollout", RolloutConfig), ("trainer", TrainerConfig), ("optim", OptimConfig),
+                        ("learner", LearnerConfig), ("logger", LoggerConfig),
                         ("cluster", ClusterConfig)]:
         cs.store(group=group, name=f"{group}_schema", node=node)
+    from rlvr.algorithms import OBJECTIVES
+    from rlvr.algorithms.base import config_schema
+
+    for name, objective in OBJECTIVES.items():
+        cs.store(group="algorithm", name=f"{name}_schema", node=config_schema(objective))
 
 
 def _conf_dir():

@@ -26,10 +26,10 @@ MINIMUMS = [
     ("rollout.temperature", 0.0, "sampling temperature (0 = greedy)"),
     ("rollout.async_steps", 0, "rollout steps that overlap learning"),
     ("trainer.steps", 0, "training steps"),
-    ("trainer.lr", 0.0, "learning rate (0 keeps the weights: a control run)"),
-    ("trainer.warmup_steps", 0, "warm-up steps"),
-    ("trainer.micro_batch_size", 1, "sequences per forward/backward"),
-    ("trainer.epochs", 1, "passes over each rollout batch"),
+    ("optim.lr", 0.0, "learning rate (0 keeps the weights: a control run)"),
+    ("optim.warmup_steps", 0, "warm-up steps"),
+    ("learner.micro_batch_size", 1, "sequences per forward/backward"),
+    ("learner.epochs", 1, "passes over each rollout batch"),
     ("trainer.eval_every", 1, "steps between held-out evaluations"),
     ("trainer.eval_size", 1, "held-out problems"),
     ("trainer.checkpoint_every", 1, "steps between checkpoints"),
@@ -44,9 +44,9 @@ def check_run_config(cfg) -> None:
         value = OmegaConf.select(cfg, key)
         if value is not None and value < low:
             raise ConfigError(f"{key}={value}: must be >= {low} ({meaning})")
-    mini = OmegaConf.select(cfg, "trainer.mini_batch_prompts")
+    mini = OmegaConf.select(cfg, "learner.mini_batch_prompts")
     if mini is not None and not 1 <= mini <= cfg.rollout.prompts_per_step:
-        raise ConfigError(f"trainer.mini_batch_prompts={mini}: must be between 1 and rollout.prompts_per_step="
+        raise ConfigError(f"learner.mini_batch_prompts={mini}: must be between 1 and rollout.prompts_per_step="
                           f"{cfg.rollout.prompts_per_step} (or null: one optimizer step per rollout batch)")
     check_model_path(cfg.model.get("path"))
 

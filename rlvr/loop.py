@@ -68,7 +68,7 @@ class Trainer:
             return str(base), {}
         from rlvr.models.warm_start import ensure_warm_start
 
-        path, report = ensure_warm_start(base, cfg.model.warm_start, cfg.data, cache, device=cfg.trainer.device,
+        path, report = ensure_warm_start(base, cfg.model.warm_start, cfg.data, cache, device=cfg.cluster.device,
                                          log=self.log)
         return str(path), report
 
@@ -233,7 +233,7 @@ class Trainer:
         self.sync_weights()
         logger = RunLogger(self.run_dir, project=cfg.logger.project, wandb_mode=cfg.logger.wandb_mode,
                            config=OmegaConf.to_container(cfg, resolve=True), total_steps=t.steps,
-                           resume_step=start_step)
+                           resume_step=start_step, console=cfg.logger.console)
         initial_acc = state.get("initial_heldout_accuracy")
         if initial_acc is None:
             self.log(f"evaluating: greedy accuracy on {len(self.parts.source.heldout)} held-out problems")

@@ -21,7 +21,7 @@ from rlvr.algorithms import AdvantageInputs, Objective
 from rlvr.algorithms.aggregation import masked_mean
 from rlvr.algorithms.kl import k3
 from rlvr.algorithms.policy_loss import truncated_importance_weights
-from rlvr.batch import TrainBatch
+from rlvr.batch import TrainBatch, group_positive_rate
 from rlvr.config_checks import ConfigError
 from rlvr.data.prompts import PromptItem
 from rlvr.infra.lazy_ray import lazy_ray
@@ -302,10 +302,15 @@ def finish_batch(batch: TrainBatch, objective: Objective, scores: dict[str, Any]
         group_ids=torch.tensor(batch.group_ids, dtype=torch.long), mask=mask, response_lengths=lengths,
         truncated=torch.tensor(batch.truncated or [False] * len(batch), dtype=torch.bool),
         old_logprobs=batch.old_logprobs, ref_logprobs=batch.ref_logprobs, values=batch.values))
+    if batch.positive:
+        batch.group_accuracy = group_positive_rate(batch.group_ids, batch.positive)
     metrics = {}
     if batch.sampling_logprobs:
         sampled = torch.zeros_like(batch.old_logprobs)
         for b, lp in enumerate(batch.sampling_logprobs):
+            if len(lp) != len(batch.response_ids[b]):
+                raise ValueError(f"rollout {b}: the engine returned {len(lp)} sampling log-probs for a "
+                                 f"{len(batch.response_ids[b])}-token response; importance weights need one per token")
             sampled[b, :len(lp)] = torch.tensor(lp, dtype=sampled.dtype)
         metrics["rollout_learner_logprob_diff"] = float(masked_mean((sampled - batch.old_logprobs).abs(), mask))
         if is_cap:

@@ -16,16 +16,13 @@ apply_engine_env()
 
 import os  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
 
 import hydra  # noqa: E402
-from omegaconf import DictConfig, OmegaConf  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
 
 from rlvr.config import CONF_DIR, register_configs  # noqa: E402
+from rlvr.infra.resume import config_for_run_dir  # noqa: E402
 
 register_configs()
 
@@ -46,100 +43,6 @@ def print_summary(summary: dict) -> None:
     print(f"held-out accuracy before RL:   {before:.1%}")
     print(f"held-out accuracy after {summary['steps']} steps: {after:.1%}  ({after - before:+.1%})")
     print(f"run directory:                 {summary['run_dir']}  (metrics.jsonl, curves.png, checkpoints/)")
-
-
-_ABSENT = object()
-
-
-class ResumedConfigWarning(UserWarning):
-    """A resumed run differs from its saved config in keys the user gave explicitly."""
-
-
-def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
-    """{dotted.key: leaf}; lists and empty dicts are leaves."""
-    if isinstance(node, dict) and node:
-        out = {}
-        for k, v in node.items():
-            out.update(_flatten(v, f"{prefix}{k}."))
-        return out
-    return {prefix[:-1]: node}
-
-
-def _set(tree: dict, dotted: str, value: Any) -> None:
-    *parents, leaf = dotted.split(".")
-    for p in parents:
-        tree = tree.setdefault(p, {})
-    tree[leaf] = value
-
-
-def _delete(tree: dict, dotted: str) -> None:
-    *parents, leaf = dotted.split(".")
-    for p in parents:
-        tree = tree.get(p, {})
-    tree.pop(leaf, None)
-
-
-def _override_keys(overrides: list[str]) -> list[str]:
-    """The config paths named on the command line: `trainer.steps=5` -> trainer.steps, `reward=random` -> reward
-    (a group: every key under it), `+algorithm.x=1` / `~key` -> algorithm.x / key."""
-    return [o.split("=", 1)[0].lstrip("+~") for o in overrides if not o.startswith("hydra.")]
-
-
-def resume_config(cfg: DictConfig, baseline: DictConfig, saved: DictConfig,
-                  overrides: list[str] = ()) -> tuple[DictConfig, list[str]]:
-    """The config of a resumed run: the saved one, with only the keys the command line set explicitly taken from
-    `cfg`. A key is explicit when `overrides` names it or a group above it, or when `cfg` differs there from
-    `baseline` (the config composed without overrides: how an `experiment=` preset's keys are found).
-
-    Why: composing afresh would silently swap the saved experiment for today's defaults (a `reward=random` sweep
-    cell resumed as `reward: verified`). Returns (config, one line per changed key).
-    """
-    now = _flatten(OmegaConf.to_container(cfg, resolve=True))
-    base = _flatten(OmegaConf.to_container(baseline, resolve=True))
-    merged = OmegaConf.to_container(saved, resolve=True)
-    old = _flatten(merged)
-    named = _override_keys(list(overrides))
-    every = now.keys() | base.keys() | old.keys()
-    explicit = sorted({k for k in now.keys() | base.keys() if now.get(k, _ABSENT) != base.get(k, _ABSENT)}
-                      | {k for k in every for n in named if k == n or k.startswith(n + ".")})
-    changes = []
-    for key in explicit:
-        if key in now:
-            _set(merged, key, now[key])
-        else:
-            _delete(merged, key)
-        if old.get(key, _ABSENT) != now.get(key, _ABSENT):
-            changes.append(f"{key}: {old.get(key, '<absent>')!r} -> {now.get(key, '<absent>')!r}")
-    # The schema fills keys the saved config predates and keeps types; `algorithm` stays as saved (untyped).
-    structured = OmegaConf.merge(OmegaConf.structured(_schema()), merged)
-    return structured, changes
-
-
-def _schema():
-    from rlvr.config import RLVRConfig
-
-    return RLVRConfig
-
-
-def config_for_run_dir(cfg: DictConfig, run_dir: str | Path, baseline_fn, overrides: list[str] = ()) -> DictConfig:
-    """`cfg`, unless run_dir holds a run being resumed: then its saved config with the explicit overrides."""
-    saved_path = Path(run_dir) / "config.yaml"
-    if cfg.trainer.resume == "never" or not saved_path.is_file():
-        return cfg
-    try:
-        resumed, changes = resume_config(cfg, baseline_fn(), OmegaConf.load(saved_path), overrides)
-    except Exception as e:  # omegaconf's ConfigKeyError / ValidationError name the key
-        from rlvr.config_checks import ConfigError
-
-        raise ConfigError(f"cannot resume with {saved_path}: {e}. It was written by another version or edited by "
-                         f"hand: fix or delete that key there, or start afresh with trainer.resume=never") from None
-    if changes:
-        backup = saved_path.with_name(f"config.before-resume-{time.strftime('%Y%m%d-%H%M%S')}.yaml")
-        backup.write_text(saved_path.read_text())
-        warnings.warn(f"resuming {run_dir} with its saved config.yaml, except for the keys given on the command "
-                      f"line:\n  " + "\n  ".join(changes) + f"\n(previous config kept as {backup.name})",
-                      ResumedConfigWarning, stacklevel=2)
-    return resumed
 
 
 def _baseline_config() -> DictConfig:

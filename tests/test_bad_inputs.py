@@ -54,8 +54,8 @@ CASES = {  # name -> (overrides, expected fragment); "{data}" is replaced by a b
     "model dir without config.json": (["model.path={tmp}"], "no config.json"),
     "rollout.n=0": (["rollout.n=0"], "rollout.n=0: must be >= 1"),
     "prompts_per_step=0": (["rollout.prompts_per_step=0"], "rollout.prompts_per_step=0: must be >= 1"),
-    "lr < 0": (["trainer.lr=-0.001"], "trainer.lr=-0.001: must be >= 0"),
-    "mini-batch above the batch": (["trainer.mini_batch_prompts=99"], "trainer.mini_batch_prompts=99"),
+    "lr < 0": (["optim.lr=-0.001"], "optim.lr=-0.001: must be >= 0"),
+    "mini-batch above the batch": (["learner.mini_batch_prompts=99"], "learner.mini_batch_prompts=99"),
 }
 
 

@@ -5,7 +5,8 @@ import torch
 
 from rlvr.algorithms import build_objective
 from rlvr.batch import TrainBatch
-from rlvr.learner.learner import Learner, LearnerSettings, lr_lambda
+from rlvr.learner.learner import Learner, LearnerSettings
+from rlvr.learner.schedule import lr_lambda
 from rlvr.step import finish_batch
 
 
@@ -69,11 +70,11 @@ def test_named_weights_include_lm_head_and_round_trip(tiny_model_dir):
 
 
 def test_schedule_warmup_then_cosine():
-    f = lr_lambda(LearnerSettings(warmup_steps=4, schedule="cosine", total_steps=14))
+    f = lr_lambda(warmup_steps=4, schedule="cosine", total_steps=14)
     assert [round(f(s), 4) for s in range(4)] == [0.25, 0.5, 0.75, 1.0]
     assert abs(f(9) - 0.5) < 1e-9 and abs(f(14)) < 1e-9
-    with pytest.raises(ValueError, match="trainer.schedule"):
-        lr_lambda(LearnerSettings(schedule="bogus"))(0)
+    with pytest.raises(ValueError, match="optim.schedule"):
+        lr_lambda(0, "bogus", 10)
 
 
 def test_siren_entropy_penalty_is_micro_batch_invariant(tiny_model_dir):

@@ -118,7 +118,7 @@ def test_activation_checkpointing_leaves_gradients_unchanged(tiny_model_dir):
 
 @pytest.mark.slow
 def test_compiled_decoder_layers_give_the_eager_gradients(tiny_model_dir):
-    """model.compile (torch.compile per decoder layer, what the GPU bench's compiled row runs), with activation
+    """learner.compile (torch.compile per decoder layer, what the GPU bench's compiled row runs), with activation
     checkpointing as on GPU: the same gradients and log-probs as the eager learner. Varying lengths across micro-
     batches exercise recompilation for new shapes."""
     eager = _learner(tiny_model_dir, gradient_checkpointing=True, max_tokens_per_micro_batch=24)
@@ -140,7 +140,7 @@ def test_asft_gets_the_reference_logits(tiny_model_dir):
 def test_settings_from_config_carry_the_scale_keys():
     from rlvr.config import compose
 
-    cfg = compose(["trainer.max_tokens_per_micro_batch=4096", "model.dtype=bfloat16", "rollout.dtype=bfloat16",
+    cfg = compose(["learner.max_tokens_per_micro_batch=4096", "model.dtype=bfloat16", "rollout.dtype=bfloat16",
                    "model.gradient_checkpointing=true", "cluster.learner_world_size=2"])
     s = LearnerSettings.from_config(cfg, rollout_temperature=0.6)
     assert (s.max_tokens_per_micro_batch, s.dtype, s.master_dtype, s.export_dtype) == (4096, "bfloat16", "float32",
@@ -207,7 +207,7 @@ def test_padding_free_refuses_a_backbone_that_lets_packed_sequences_attend_to_ea
     import transformers.masking_utils as masking
 
     monkeypatch.setattr(masking, "find_packed_sequence_indices", lambda position_ids: None)  # packing ignored
-    with pytest.raises(ValueError, match="trainer.padding_free=true.*differently from padded"):
+    with pytest.raises(ValueError, match="learner.padding_free=true.*differently from padded"):
         _learner(tiny_model_dir, padding_free=True)
 
 

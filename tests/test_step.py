@@ -53,7 +53,7 @@ def test_inverted_reward_flips_the_labels_every_objective_trains_on():
 
 
 def test_nft_labels_and_group_rate_follow_the_reward(tiny_model_dir):
-    from rlvr.learner.learner import _group_positive_rate
+    from rlvr.batch import group_positive_rate
 
     # truncated_is_wrong: a truncated, truly correct answer is a negative for the trained signal.
     out = _reward_labels("verified", [True, True, True, False], truncated=[False, True, False, False],
@@ -61,7 +61,7 @@ def test_nft_labels_and_group_rate_follow_the_reward(tiny_model_dir):
     assert out.positive.tolist() == [True, False, True, False] and out.correct.tolist() == [True, True, True, False]
     batch = TrainBatch(prompt_ids=[[1]] * 4, response_ids=[[2]] * 4, group_ids=[0] * 4,
                        positive=out.positive.tolist(), correct=out.correct.tolist())
-    assert _group_positive_rate(batch, "cpu").tolist() == [0.5] * 4  # r-hat from the reward, not 0.75 from verdicts
+    assert group_positive_rate(batch.group_ids, batch.positive).tolist() == [0.5] * 4  # r-hat from the reward, not 0.75 from verdicts
 
 
 def test_continuous_rewards_are_refused_for_label_objectives():

@@ -153,7 +153,7 @@ def _saved_run(run_dir: Path, overrides: list[str]) -> Path:
 def test_resume_keeps_the_saved_reward_and_warns_on_a_changed_key(tmp_path):
     import warnings
 
-    from rlvr.train import ResumedConfigWarning, config_for_run_dir
+    from rlvr.infra.resume import ResumedConfigWarning, config_for_run_dir
 
     run_dir = _saved_run(tmp_path / "0_reward=random", ["reward=random", "reward.params.gamma=0.3",
                                                         "algorithm=dr_grpo", "trainer.steps=5"])
@@ -195,10 +195,10 @@ def test_resume_from_the_command_line_loads_the_saved_config(tmp_path):
 def test_gpu_groups_without_experiment_take_gpu_facing_defaults():
     """lr comes from the model (model.lr), the device from the cluster (cluster.device), not from debug_cpu."""
     gpu = compose(["cluster=ray_gpu", "model=qwen2.5_math_1.5b"])
-    assert (gpu.trainer.lr, gpu.trainer.device) == (1e-6, "cuda")
+    assert (gpu.optim.lr, gpu.cluster.device, gpu.learner.dtype) == (1e-6, "cuda", "bfloat16")
     cpu = compose([])
-    assert (cpu.trainer.lr, cpu.trainer.device) == (1e-4, "cpu")  # make train unchanged
-    assert compose(["cluster=ray_gpu", "trainer.lr=3e-6"]).trainer.lr == 3e-6  # explicit still wins
+    assert (cpu.optim.lr, cpu.cluster.device, cpu.learner.dtype) == (1e-4, "cpu", "float32")  # make train unchanged
+    assert compose(["cluster=ray_gpu", "optim.lr=3e-6"]).optim.lr == 3e-6  # explicit still wins
 
 
 PACKAGE_FILES = ["rlvr", "rlvr_verify", "data_gen", "hydra_plugins", "conf", "pyproject.toml", "setup.py", "README.md"]

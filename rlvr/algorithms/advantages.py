@@ -51,12 +51,13 @@ def dr_grpo_scores(rewards: Tensor, group_ids: Tensor, singleton: str = "zero") 
     raise ValueError(f"algorithm.singleton_group must be 'zero' or 'reward', got '{singleton}'")
 
 
-def sign_scores(correct: Tensor, positive_weight: float, negative_weight: float) -> Tensor:
-    """PSR/NSR/W-REINFORCE (§3 table): +positive_weight if correct else -negative_weight; no baseline.
-    Split on the verifier's verdict, not on a shaped reward (§12b.7)."""
-    pos = torch.full(correct.shape, float(positive_weight), device=correct.device)
-    neg = torch.full(correct.shape, -float(negative_weight), device=correct.device)
-    return torch.where(correct.bool(), pos, neg)
+def sign_scores(positive: Tensor, positive_weight: float, negative_weight: float) -> Tensor:
+    """PSR/NSR/W-REINFORCE (§3 table): +positive_weight on a positive sample, else -negative_weight; no baseline.
+    Split on the trained reward's binary label (AdvantageInputs.positive: with reward=verified the verifier's
+    verdict, with reward=random a coin), never on a shaped reward's value (§12b.7)."""
+    pos = torch.full(positive.shape, float(positive_weight), device=positive.device)
+    neg = torch.full(positive.shape, -float(negative_weight), device=positive.device)
+    return torch.where(positive.bool(), pos, neg)
 
 
 def reinforce_scores(rewards: Tensor) -> Tensor:

@@ -2,6 +2,8 @@
 registry that maps a config name (`algorithm.name`) to its Objective class."""
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -57,7 +59,7 @@ class LossInputs:
 
 
 # Keys the loop itself reads from the algorithm node; every objective accepts them.
-LOOP_KEYS: dict[str, Any] = {"rollout_temperature": None, "critic_lr": 1e-5}
+LOOP_KEYS: dict[str, Any] = {"rollout_temperature": None}
 
 
 class Objective:
@@ -128,6 +130,20 @@ def register(cls: type[Objective]) -> type[Objective]:
         raise ValueError(f"objective name '{cls.name}' registered twice")
     OBJECTIVES[cls.name] = cls
     return cls
+
+
+def config_schema(cls: type[Objective]) -> type:
+    """The objective's config node as a dataclass, field by field from its `defaults` (and the loop's keys), typed
+    by each default's type: registered as `algorithm/<name>_schema` in Hydra's ConfigStore, it makes composition
+    reject a misspelled `algorithm.<key>` or a wrong type, naming the key, before anything starts."""
+    fields: list[tuple[str, Any, Any]] = [("name", str, dataclasses.field(default=cls.name))]
+    for key, default in {**LOOP_KEYS, **cls.defaults}.items():
+        kind = type(default) if type(default) in (bool, int, float, str) else Any
+        if isinstance(default, (list, dict)):
+            fields.append((key, Any, dataclasses.field(default_factory=lambda d=default: type(d)(d))))
+        else:
+            fields.append((key, kind, dataclasses.field(default=default)))
+    return dataclasses.make_dataclass(f"{cls.__name__}Config", fields)
 
 
 def build_objective(name: str, **cfg: Any) -> Objective:

@@ -57,12 +57,11 @@ class PromptSource:
         return self._items_for(step, size, round_)
 
 
-def build_prompt_source(data_cfg, heldout_size: int | None = None, model_path: str | None = None,
+def build_prompt_source(data_cfg, heldout_size: int = 200, model_path: str | None = None,
                         tokenizer=None) -> PromptSource:
-    """The run's prompts. `model_path` (or `tokenizer`) lets prompts go through the model's chat template
-    (data.chat_template=auto uses it when the tokenizer has one)."""
+    """The run's prompts, `heldout_size` of them held out (trainer.eval_size). `model_path` (or `tokenizer`) lets
+    prompts go through the model's chat template (data.chat_template=auto uses it when the tokenizer has one)."""
     source = data_cfg.source
-    heldout_size = heldout_size or data_cfg.heldout_size
     formatter = PromptFormatter.from_config(data_cfg, tokenizer=tokenizer, model_path=model_path)
     if source == "random_calculation":
         return _random_calculation_source(data_cfg, heldout_size, formatter)

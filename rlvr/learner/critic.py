@@ -19,3 +19,36 @@ class ValueModel(nn.Module):
         hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         # A fresh tensor, not a view: FSDP2 warns that an in-place op on a view would skip its pre-backward hook.
         return self.value_head(hidden).squeeze(-1).float().clone()
+
+
+class Critic:
+    """The value model with its own AdamW, on the learner's device; sharded like the policy on several ranks (its
+    gradients summed over ranks the same way)."""
+
+    def __init__(self, model_path: str, device: torch.device, lr: float, master_dtype: torch.dtype,
+                 compute_dtype: torch.dtype, sharded: bool):
+        self.model = ValueModel(model_path, master_dtype).to(device)
+        if sharded:
+            from rlvr.learner import distributed
+
+            distributed.shard(self.model, distributed.decoder_layers(self.model.backbone), compute_dtype,
+                              master_dtype)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr)
+
+    def values(self, pb) -> torch.Tensor:
+        """[b, T] value before each response token (0 at padding) of a PaddedBatch."""
+        return self.model(pb.input_ids, pb.attention_mask).gather(1, pb.positions) * pb.mask
+
+    def zero_grad(self) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def step(self, grad_clip: float) -> None:
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), grad_clip)
+        self.optimizer.step()
+
+    def state_dict(self) -> dict:
+        return {"critic": self.model.state_dict(), "critic_optimizer": self.optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["critic"])
+        self.optimizer.load_state_dict(state["critic_optimizer"])

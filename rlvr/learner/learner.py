@@ -16,9 +16,6 @@ micro-batches can be packed to a token budget (rlvr.learner.micro_batches); N ra
 from __future__ import annotations
 
 import contextlib
-import math
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -29,72 +26,12 @@ from rlvr.batch import PaddedBatch, TrainBatch, pad_batch
 from rlvr.infra.hf_weights import with_lm_head
 from rlvr.learner import distributed
 from rlvr.learner.logprobs import ResponseScorer
-from rlvr.learner.micro_batches import plan_micro_batches, rank_rows
+from rlvr.learner.micro_batches import minibatches, rank_plan
+from rlvr.learner.schedule import lr_lambda
+from rlvr.learner.settings import LearnerSettings
+from rlvr.learner.tensor_batch import MicroBatch, TensorBatch, trim_rows
+from rlvr.learner.update_metrics import UpdateMetrics
 from rlvr.rollout.engine import teacher_forced_logprobs
-
-
-@dataclass
-class LearnerSettings:
-    lr: float = 5e-4
-    weight_decay: float = 0.0
-    betas: tuple[float, float] = (0.9, 0.999)
-    warmup_steps: int = 0
-    schedule: str = "constant"
-    total_steps: int = 100
-    grad_clip: float = 1.0
-    mini_batch_prompts: int | None = None
-    micro_batch_size: int = 128
-    epochs: int = 1
-    rollout_temperature: float = 1.0
-    device: str = "cpu"
-    dtype: str = "float32"                  # compute dtype (model.dtype): bf16 autocast / FSDP param dtype
-    seed: int = 0
-    critic_lr: float = 1e-5
-    num_threads: int | None = None
-    master_dtype: str = "float32"           # parameters and AdamW state (fp32 so a 1e-6 step is not rounded away)
-    export_dtype: str | None = None         # weights sent to the engines; None = the compute dtype
-    max_tokens_per_micro_batch: int | None = None  # token-budget micro-batches (None: micro_batch_size rows)
-    padding_free: bool = False              # each micro-batch as one packed row (position ids restart per sequence)
-    logprob_chunk_tokens: int = 1024        # tokens per lm_head chunk in the log-prob/entropy path
-    gradient_checkpointing: bool = False    # recompute decoder layers in the backward
-    compile: bool = False                   # torch.compile each decoder layer
-    fused_adamw: bool | None = None         # None = fused on CUDA, plain elsewhere
-    world_size: int = 1                     # data-parallel learner ranks (FSDP2)
-    rank: int = 0
-    dist_init_method: str | None = None     # e.g. tcp://host:port; None = env:// (MASTER_ADDR/PORT)
-    dist_backend: str | None = None         # None = nccl on CUDA, gloo on CPU
-
-    @classmethod
-    def from_config(cls, cfg, rollout_temperature: float, **overrides) -> "LearnerSettings":
-        """The learner's settings from the composed Hydra config (trainer, model, algorithm, cluster nodes)."""
-        t, m = cfg.trainer, cfg.model
-        return cls(
-            lr=t.lr, weight_decay=t.weight_decay, betas=tuple(t.betas), warmup_steps=t.warmup_steps,
-            schedule=t.schedule, total_steps=t.steps, grad_clip=t.grad_clip, mini_batch_prompts=t.mini_batch_prompts,
-            micro_batch_size=t.micro_batch_size, epochs=t.epochs, rollout_temperature=rollout_temperature,
-            device=t.device, dtype=m.dtype, seed=t.seed, critic_lr=float(cfg.algorithm.get("critic_lr", 1e-5)),
-            num_threads=int(cfg.cluster.num_cpus) if cfg.cluster.num_cpus else None,
-            master_dtype=m.get("master_dtype", "float32"), export_dtype=cfg.rollout.get("dtype"),
-            max_tokens_per_micro_batch=t.get("max_tokens_per_micro_batch"), padding_free=t.get("padding_free", False),
-            logprob_chunk_tokens=t.get("logprob_chunk_tokens", 1024),
-            gradient_checkpointing=m.get("gradient_checkpointing", False), compile=m.get("compile", False),
-            fused_adamw=t.get("fused_adamw"), world_size=cfg.cluster.get("learner_world_size", 1), **overrides)
-
-
-def lr_lambda(settings: LearnerSettings):
-    """Linear warm-up over `warmup_steps` rollout steps, then constant, linear or cosine decay to 0."""
-    def f(step: int) -> float:
-        if step < settings.warmup_steps:
-            return (step + 1) / settings.warmup_steps
-        if settings.schedule == "constant":
-            return 1.0
-        progress = min(1.0, (step - settings.warmup_steps) / max(1, settings.total_steps - settings.warmup_steps))
-        if settings.schedule == "linear":
-            return 1.0 - progress
-        if settings.schedule == "cosine":
-            return 0.5 * (1.0 + math.cos(math.pi * progress))
-        raise ValueError(f"trainer.schedule={settings.schedule!r}; choose constant, linear or cosine")
-    return f
 
 
 class Learner:
@@ -121,19 +58,17 @@ class Learner:
         if self.needs.reference_model:
             ref = ResponseScorer(self._load_policy(model_path, for_training=False), settings.padding_free)
             self.reference = self._prepare(ref).eval().requires_grad_(False)
-        self.critic = self.critic_optimizer = None
+        self.critic = None
         if self.needs.critic:
-            from rlvr.learner.critic import ValueModel
+            from rlvr.learner.critic import Critic
 
-            self.critic = ValueModel(model_path, self.master_dtype).to(self.device)
-            if self.dist.active:  # sharded like the policy; its gradients summed over ranks the same way
-                distributed.shard(self.critic, distributed.decoder_layers(self.critic.backbone), self.dtype,
-                                  self.master_dtype)
-            self.critic_optimizer = torch.optim.AdamW(self.critic.parameters(), lr=settings.critic_lr)
+            self.critic = Critic(model_path, self.device, settings.critic_lr, self.master_dtype, self.dtype,
+                                 sharded=self.dist.active)
         fused = settings.fused_adamw if settings.fused_adamw is not None else self.device.type == "cuda"
         self.optimizer = torch.optim.AdamW(self.scorer.parameters(), lr=settings.lr, betas=tuple(settings.betas),
                                            weight_decay=settings.weight_decay, **({"fused": True} if fused else {}))
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lr_lambda(settings))
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lr_lambda(settings.warmup_steps, settings.schedule, settings.total_steps))
         # The temperature the loss is computed at: the rollout's (verl), unless the objective decouples it (OSFT).
         self.train_temperature = (self.needs.train_temperature if self.needs.train_temperature is not None
                                   else settings.rollout_temperature)
@@ -174,10 +109,10 @@ class Learner:
         tol = 1e-4 if self.dtype == torch.float32 else 5e-2
         if not err <= tol:
             raise ValueError(
-                f"trainer.padding_free=true: {type(self.model).__name__} with attn_implementation="
+                f"learner.padding_free=true: {type(self.model).__name__} with attn_implementation="
                 f"{self.model.config._attn_implementation!r} scores packed sequences differently from padded ones "
                 f"(max log-prob difference {err:.2e}), so its attention does not separate packed sequences. Set "
-                f"trainer.padding_free=false, or use attn_implementation flash_attention_2 / sdpa with a "
+                f"learner.padding_free=false, or use attn_implementation flash_attention_2 / sdpa with a "
                 f"transformers version that reads packed position ids.")
 
     def _autocast(self):
@@ -260,7 +195,7 @@ class Learner:
         self.scorer.eval()
         for rows in self._plan(list(range(B)), batch):
             mi = torch.tensor(rows or [0], device=self.device)
-            mpb = _rows(pb, mi)
+            mpb = trim_rows(pb, mi)
             t = mpb.mask.shape[1]
             got = {"old_logprobs": self._forward(self.scorer, mpb, want_logits=want_statistic)}
             if self.reference is not None:
@@ -268,7 +203,7 @@ class Learner:
             values = None
             if self.critic is not None:
                 with self._autocast():
-                    values = self._values(mpb)
+                    values = self.critic.values(mpb)
             if not rows:  # a rank short of micro-batches keeps FSDP's collectives in step; result unused
                 continue
             if want_statistic:
@@ -294,15 +229,10 @@ class Learner:
         return out
 
     def _plan(self, rows: list[int], batch: TrainBatch) -> list[list[int]]:
-        """This rank's micro-batches of `rows` (a mini-batch or the whole batch), padded with empty ones to the
-        most any rank has, so that every rank runs the same number of forward/backward passes."""
         s = self.settings
         lengths = [len(p) + len(r) for p, r in zip(batch.prompt_ids, batch.response_ids)]
-        plans = [plan_micro_batches(rank_rows(rows, r, self.dist.world_size), lengths, s.micro_batch_size,
-                                    s.max_tokens_per_micro_batch, packed=s.padding_free)
-                 for r in range(self.dist.world_size)]
-        mine = plans[self.dist.rank]
-        return mine + [[] for _ in range(max(len(p) for p in plans) - len(mine))]
+        return rank_plan(rows, lengths, self.dist.rank, self.dist.world_size, s.micro_batch_size,
+                         s.max_tokens_per_micro_batch, packed=s.padding_free)
 
     # ------------------------------------------------------------------------------------------------- the update
     def update(self, batch: TrainBatch, step: int, objective: Objective | None = None) -> dict[str, float]:
@@ -311,97 +241,58 @@ class Learner:
 
         With several ranks, every rank gets the whole batch and takes its share of each mini-batch."""
         objective = objective or self.objective
+        _check_finished(batch, objective)
         s = self.settings
-        is_rollout = objective.needs.data != "demonstrations"
-        if is_rollout and (batch.old_logprobs is None or batch.advantages is None and not _advantage_free(objective)):
-            raise ValueError("Learner.update got a rollout batch without old_logprobs/advantages: score it with "
-                             "score_rollouts and compute the advantages on the driver first (rlvr.step)")
-        pb = pad_batch(batch, self.pad_id).to(self.device)
-        T = pb.mask.shape[1]
-        tensor = lambda t: None if t is None else t[:, :T].to(self.device)  # noqa: E731
-        old_lp, ref_lp, values = tensor(batch.old_logprobs), tensor(batch.ref_logprobs), tensor(batch.values)
-        advantages, returns, is_weights = tensor(batch.advantages), tensor(batch.returns), tensor(batch.is_weights)
-        positive = torch.tensor(batch.positive, dtype=torch.bool, device=self.device) if batch.positive else None
-        group_rate = _group_positive_rate(batch, self.device) if batch.positive else None
-        full_logits = objective.needs.full_logits
-        sums: dict[str, float] = {}
-        counts: dict[str, int] = {}
-        n_opt_steps = 0
-        grad_norms: list[float] = []
-        mb_losses: list[float] = []
-        entropy_sum = entropy_tokens = 0.0
+        tb = TensorBatch(batch, self.pad_id, self.device)
+        report = UpdateMetrics(self.dist)
         generator = torch.Generator().manual_seed(s.seed * 1_000_003 + step)
-        groups = list(dict.fromkeys(batch.group_ids))
-        per_mb = s.mini_batch_prompts or len(groups)
-        for epoch in range(s.epochs):
-            order = [groups[i] for i in torch.randperm(len(groups), generator=generator).tolist()] if (
-                s.epochs > 1 or per_mb < len(groups)) else groups
-            for start in range(0, len(order), per_mb):
-                chosen = set(order[start:start + per_mb])
-                rows = [i for i, g in enumerate(batch.group_ids) if g in chosen]
-                idx_t = torch.tensor(rows, device=self.device)
-                global_tokens = float(pb.mask[idx_t].sum())
-                # Empty responses have nothing to average: they do not count as sequences (§12b.6).
-                global_seqs = float((pb.mask[idx_t].sum(-1) > 0).sum())
-                plan = self._plan(rows, batch)
-                if objective.needs.minibatch_statistic:
-                    objective.begin_minibatch(*self._minibatch_statistic(objective, pb, plan))
-                self.optimizer.zero_grad(set_to_none=True)
-                if self.critic_optimizer is not None:
-                    self.critic_optimizer.zero_grad(set_to_none=True)
-                mb_loss = 0.0
-                for mb in plan:
-                    # A rank short of micro-batches runs a zero-weight one (FSDP's collectives stay in step).
-                    weight = 1.0 if mb else 0.0
-                    mi = torch.tensor(mb or rows[:1], device=self.device)
-                    mpb = _rows(pb, mi)
-                    t = mpb.mask.shape[1]
-                    cut = lambda x: None if x is None else x[mi, :t]  # noqa: E731
-                    out = self._forward(self.scorer, mpb, want_logits=full_logits, want_entropy=True)
-                    ref = None
-                    if self.reference is not None and full_logits:
-                        with torch.no_grad():  # full reference logits only per micro-batch (ASFT's KL)
-                            ref = self._forward(self.reference, mpb, want_logits=True)
-                    li = LossInputs(
-                        logprobs=out["logprobs"], mask=mpb.mask, global_tokens=global_tokens,
-                        global_seqs=global_seqs, old_logprobs=cut(old_lp), advantages=cut(advantages),
-                        ref_logprobs=cut(ref_lp) if ref_lp is not None or ref is None else ref["logprobs"],
-                        logits=out.get("logits"), ref_logits=None if ref is None else ref["logits"],
-                        is_weights=cut(is_weights),
-                        positive=None if positive is None else positive[mi],
-                        group_accuracy=None if group_rate is None else group_rate[mi])
-                    loss, m = objective.loss(li)
-                    (loss * weight).backward()
-                    critic_metrics = {}
-                    if self.critic is not None:
-                        with self._autocast():
-                            li.values = self._values(mpb)
-                        li.old_values, li.returns = cut(values), cut(returns)
-                        closs, cm = objective.critic_loss(li)
-                        (closs * weight).backward()
-                        critic_metrics = {**cm, "critic_loss": float(closs.detach())}
-                    if not mb:
-                        continue
-                    _accumulate(sums, counts, {**m, **critic_metrics})
-                    mb_loss += float(loss.detach())  # micro-batch losses are partial sums of the mini-batch loss
-                    entropy_sum += float((out["entropy"].detach() * mpb.mask).sum())
-                    entropy_tokens += float(mpb.mask.sum())
-                mb_losses.append(self.dist.sum([mb_loss])[0])
-                grad_norms.append(_total(torch.nn.utils.clip_grad_norm_(self.scorer.parameters(), s.grad_clip)))
-                self.optimizer.step()
-                if self.critic_optimizer is not None:
-                    torch.nn.utils.clip_grad_norm_(self.critic.parameters(), s.grad_clip)
-                    self.critic_optimizer.step()
-                n_opt_steps += 1
+        for rows in minibatches(batch.group_ids, s.mini_batch_prompts, s.epochs, generator):
+            global_tokens, global_seqs = tb.normalisers(rows)
+            plan = self._plan(rows, batch)
+            if objective.needs.minibatch_statistic:
+                objective.begin_minibatch(*self._minibatch_statistic(objective, tb.padded, plan))
+            self.optimizer.zero_grad(set_to_none=True)
+            if self.critic is not None:
+                self.critic.zero_grad()
+            minibatch_loss = 0.0
+            for mb in plan:
+                # A rank short of micro-batches runs a zero-weight one (FSDP's collectives stay in step).
+                micro = tb.rows(mb or rows[:1])
+                loss, metrics, entropy = self._backward(objective, micro, global_tokens, global_seqs,
+                                                        weight=1.0 if mb else 0.0)
+                if mb:
+                    report.add_micro_batch(metrics, entropy, micro.padded.mask)
+                    minibatch_loss += loss  # micro-batch losses are partial sums of the mini-batch loss
+            grad_norm = torch.nn.utils.clip_grad_norm_(self.scorer.parameters(), s.grad_clip)
+            report.add_optimizer_step(minibatch_loss, grad_norm)
+            self.optimizer.step()
+            if self.critic is not None:
+                self.critic.step(s.grad_clip)
         self.scheduler.step()
         if objective.needs.minibatch_statistic:
             objective.begin_minibatch(None, 0)
-        metrics = _merge_rank_metrics(self.dist, sums, counts)
-        entropy_sum, entropy_tokens = self.dist.sum([entropy_sum, entropy_tokens])
-        metrics.update(entropy=entropy_sum / max(1.0, entropy_tokens), loss=sum(mb_losses) / max(1, len(mb_losses)),
-                       grad_norm=sum(grad_norms) / max(1, len(grad_norms)), optimizer_steps=float(n_opt_steps),
-                       lr=self.scheduler.get_last_lr()[0])
-        return metrics
+        return report.result(lr=self.scheduler.get_last_lr()[0])
+
+    def _backward(self, objective: Objective, micro: MicroBatch, global_tokens: float, global_seqs: float,
+                  weight: float) -> tuple[float, dict, torch.Tensor]:
+        """The objective's loss (and the critic's) on one micro-batch, backpropagated with `weight`."""
+        full_logits = objective.needs.full_logits
+        out = self._forward(self.scorer, micro.padded, want_logits=full_logits, want_entropy=True)
+        ref = None
+        if self.reference is not None and full_logits:
+            with torch.no_grad():  # full reference logits only per micro-batch (ASFT's KL)
+                ref = self._forward(self.reference, micro.padded, want_logits=True)
+        li = micro.loss_inputs(out, ref, global_tokens, global_seqs)
+        loss, metrics = objective.loss(li)
+        (loss * weight).backward()
+        if self.critic is not None:
+            with self._autocast():
+                li.values = self.critic.values(micro.padded)
+            li.old_values, li.returns = micro.fields["values"], micro.fields["returns"]
+            closs, critic_metrics = objective.critic_loss(li)
+            (closs * weight).backward()
+            metrics = {**metrics, **critic_metrics, "critic_loss": float(closs.detach())}
+        return float(loss.detach()), metrics, out["entropy"]
 
     @torch.no_grad()
     def _minibatch_statistic(self, objective: Objective, pb: PaddedBatch, plan: list[list[int]]
@@ -411,7 +302,7 @@ class Learner:
         ranks)."""
         total, count = 0.0, 0
         for mb in plan:
-            mpb = _rows(pb, torch.tensor(mb or [0], device=self.device))
+            mpb = trim_rows(pb, torch.tensor(mb or [0], device=self.device))
             logits = self._forward(self.scorer, mpb, want_logits=True)["logits"]
             if mb:
                 part, n = objective.statistic_part(logits, mpb.mask)
@@ -419,89 +310,33 @@ class Learner:
         total, count = self.dist.sum([total, count])
         return total, int(count)
 
-    def _values(self, pb: PaddedBatch) -> torch.Tensor:
-        return self.critic(pb.input_ids, pb.attention_mask).gather(1, pb.positions) * pb.mask
-
     # ------------------------------------------------------------------------------------- checkpoint/resume state
     def training_state(self) -> dict[str, Any]:
         """The schedule, and the critic with its AdamW state on one rank (several ranks shard them: save_sharded)."""
         state = {"scheduler": self.scheduler.state_dict()}
         if self.critic is not None and not self.dist.active:
-            state["critic"] = self.critic.state_dict()
-            state["critic_optimizer"] = self.critic_optimizer.state_dict()
+            state.update(self.critic.state_dict())
         return state
 
-    def save_sharded(self, directory: str | Path) -> None:
-        """Model and AdamW state as each rank holds them (torch.distributed.checkpoint, no rank gathers the whole),
-        plus the schedule and critic (rank 0). A collective: every rank calls it with the same directory."""
-        directory = Path(directory)
-        distributed.save_sharded(directory / "sharded", self._sharded_parts())
-        if self.dist.rank == 0:
-            torch.save(self.training_state(), directory / "learner_state.pt")
-        self.dist.barrier()
-
-    def load_sharded(self, directory: str | Path) -> None:
-        directory = Path(directory)
-        distributed.load_sharded(directory / "sharded", self._sharded_parts())
-        self.load_training_state(torch.load(directory / "learner_state.pt", weights_only=True))
-
-    def _sharded_parts(self) -> dict[str, tuple[torch.nn.Module, torch.optim.Optimizer]]:
+    def sharded_parts(self) -> dict[str, tuple[torch.nn.Module, torch.optim.Optimizer]]:
+        """The modules and optimizers whose state each rank holds a shard of (rlvr.learner.sharded_checkpoint)."""
         parts = {"policy": (self.scorer, self.optimizer)}
         if self.critic is not None:
-            parts["critic"] = (self.critic, self.critic_optimizer)
+            parts["critic"] = (self.critic.model, self.critic.optimizer)
         return parts
 
     def load_training_state(self, state: dict[str, Any]) -> None:
         self.scheduler.load_state_dict(state["scheduler"])
         if self.critic is not None and "critic" in state:
-            self.critic.load_state_dict(state["critic"])
-            self.critic_optimizer.load_state_dict(state["critic_optimizer"])
+            self.critic.load_state_dict(state)
 
 
-def _advantage_free(objective: Objective) -> bool:
-    """Objectives whose loss uses labels, not advantages (NFT)."""
-    return type(objective).compute_advantages is Objective.compute_advantages
-
-
-def _rows(pb: PaddedBatch, idx: torch.Tensor) -> PaddedBatch:
-    """Rows idx, trimmed of all-pad columns (so micro-batches of short sequences stay cheap)."""
-    attn = pb.attention_mask[idx]
-    L = int(attn.sum(-1).max())
-    mask = pb.mask[idx]
-    T = max(1, int(mask.sum(-1).max()))
-    return PaddedBatch(pb.input_ids[idx, :L], attn[:, :L], pb.positions[idx, :T], pb.response_ids[idx, :T],
-                       mask[:, :T])
-
-
-def _merge_rank_metrics(ctx: distributed.DistContext, sums: dict[str, float], counts: dict[str, int]
-                        ) -> dict[str, float]:
-    merged_sums: dict[str, float] = {}
-    merged_counts: dict[str, int] = {}
-    for s, c in ctx.gather((sums, counts)):
-        for k, v in s.items():
-            merged_sums[k] = merged_sums.get(k, 0.0) + v
-            merged_counts[k] = merged_counts.get(k, 0) + c[k]
-    return {k: v / merged_counts[k] for k, v in merged_sums.items()}
-
-
-def _total(norm: torch.Tensor) -> float:
-    """clip_grad_norm_'s result as a float (a DTensor under FSDP)."""
-    return float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
-
-
-def _group_positive_rate(batch: TrainBatch, device) -> torch.Tensor:
-    """Each sample's group's fraction of positive samples (NFT's r-hat), under the trained reward's label."""
-    by_group: dict[int, list[bool]] = {}
-    for g, c in zip(batch.group_ids, batch.positive):
-        by_group.setdefault(g, []).append(c)
-    rate = {g: sum(v) / len(v) for g, v in by_group.items()}
-    return torch.tensor([rate[g] for g in batch.group_ids], dtype=torch.float32, device=device)
-
-
-def _accumulate(sums: dict[str, float], counts: dict[str, int], metrics: dict) -> None:
-    for k, v in metrics.items():
-        if isinstance(v, torch.Tensor):
-            v = float(v.detach())
-        if isinstance(v, (int, float)) and math.isfinite(v):
-            sums[k] = sums.get(k, 0.0) + v
-            counts[k] = counts.get(k, 0) + 1
+def _check_finished(batch: TrainBatch, objective: Objective) -> None:
+    """A rollout batch reaches the update scored and with advantages (objectives whose loss uses labels, not
+    advantages, such as NFT, need none)."""
+    if objective.needs.data == "demonstrations":
+        return
+    advantage_free = type(objective).compute_advantages is Objective.compute_advantages
+    if batch.old_logprobs is None or batch.advantages is None and not advantage_free:
+        raise ValueError("Learner.update got a rollout batch without old_logprobs/advantages: score it with "
+                         "score_rollouts and compute the advantages on the driver first (rlvr.step)")

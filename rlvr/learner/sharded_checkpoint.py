@@ -22,6 +22,7 @@ from rlvr.infra.checkpoint import (TRAINER_STATE, CheckpointError, checkpoint_di
                                    load_rng_state, prune_checkpoints, read_trainer_state, rng_state, set_rng_state,
                                    write_manifest)
 from rlvr.infra.hf_weights import save_model_dir
+from rlvr.learner import distributed
 
 
 def save_sharded_checkpoint(learner, run_dir: str | Path, step: int, trainer_state: dict, keep_last: int) -> Path:
@@ -32,7 +33,11 @@ def save_sharded_checkpoint(learner, run_dir: str | Path, step: int, trainer_sta
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
     learner.dist.barrier()
-    learner.save_sharded(tmp)  # ends with a barrier: every rank's shards are written
+    # Model and AdamW state as each rank holds it (no rank gathers the whole); the schedule and critic from rank 0.
+    distributed.save_sharded(tmp / "sharded", learner.sharded_parts())
+    if rank == 0:
+        torch.save(learner.training_state(), tmp / "learner_state.pt")
+    learner.dist.barrier()  # every rank's shards are written
     weights = learner.named_weights()  # a collective; rank 0 gets them
     if rank == 0:
         save_model_dir(weights, learner.model_path, tmp)
@@ -57,12 +62,12 @@ def load_sharded_checkpoint(learner, path: str | Path) -> dict:
     problem, _ = checkpoint_problem(path)
     if problem:
         raise CheckpointError(problem)
-    # learner.load_sharded unpickles learner_state.pt; it must first load as plain tensors and containers.
     try:
-        torch.load(path / "learner_state.pt", weights_only=True, map_location="cpu")
+        state = torch.load(path / "learner_state.pt", weights_only=True, map_location="cpu")
     except Exception as e:  # noqa: BLE001
         raise CheckpointError(f"{path / 'learner_state.pt'}: cannot be read with weights_only=True "
                               f"({type(e).__name__})") from e
-    learner.load_sharded(path)
+    distributed.load_sharded(path / "sharded", learner.sharded_parts())
+    learner.load_training_state(state)
     set_rng_state(load_rng_state(path / "rng_state.pt"))
     return read_trainer_state(path)

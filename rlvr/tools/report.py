@@ -125,7 +125,7 @@ def config_value(run: Run, key: str) -> Any:
     for o in run.overrides:  # a group without a `name` field (model=small): the option picked on the command line
         if o.lstrip("+~").partition("=")[0] == key:
             return o.partition("=")[2]
-    raise KeyError(f"--by {key}: not a config key of {run.path} (e.g. reward, algorithm, trainer.lr, "
+    raise KeyError(f"--by {key}: not a config key of {run.path} (e.g. reward, algorithm, optim.lr, "
                    "model.warm_start.objective)")
 
 
@@ -276,7 +276,7 @@ def passk_command(run: Run, n: int, python: str = sys.executable) -> list[str]:
     ks = [k for k in PASSK_KS if k <= n]
     return [python, "-m", "rlvr.evaluate", f"model={ckpt}", "data=random_calculation", "engine=hf",
             f"family={run.config.get('data.family', 'easy')}", f"level={levels[0]}", "split=test",
-            f"count={run.config.get('data.heldout_size', 200)}", "template=equals", f"n={n}",
+            f"count={run.config.get('trainer.eval_size', 200)}", "template=equals", f"n={n}",
             f"k=[{','.join(map(str, ks))}]", f"temperature={run.config.get('rollout.temperature', 1.0)}",
             "top_p=1.0", f"max_tokens={run.config.get('rollout.max_tokens', 16)}", "device=cpu",
             f"out={run.path / PASSK_DIR}"]
@@ -336,7 +336,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", help="a sweep directory (multirun/<name>/<time>) or run directories")
     p.add_argument("--by", action="append", metavar="KEY",
-                   help="config key to group by, repeatable (reward, algorithm, trainer.lr, ...); default: the "
+                   help="config key to group by, repeatable (reward, algorithm, optim.lr, ...); default: the "
                         "overrides that differ between runs, seeds excluded")
     p.add_argument("--out", help="output folder (default: the sweep directory when one is given, else ./report)")
     p.add_argument("--title", help="heading of report.md")
