@@ -181,6 +181,12 @@ class ClusterConfig:
     learner_world_size: int = 1      # data-parallel learner ranks (FSDP2; gloo on CPU, NCCL on GPU)
     verifier_num_cpus: float = 0.0
     device: str = "cpu"              # where the learner computes (cpu | cuda); trainer.device defaults to it
+    # Placement on a cluster: Ray custom resources each actor asks for, e.g. start a node with
+    # `RESOURCES='{"rollout": 8}' launch/ray_worker.sh HEAD:6379` and set +cluster.rollout_resources.rollout=1.
+    # Per learner rank, per rollout worker, for the verifier actor. Empty: anywhere Ray finds CPUs/GPUs.
+    learner_resources: dict[str, float] = field(default_factory=dict)
+    rollout_resources: dict[str, float] = field(default_factory=dict)
+    verifier_resources: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

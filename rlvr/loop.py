@@ -13,8 +13,8 @@ from rlvr.algorithms import Objective, build_objective
 from rlvr.config_checks import ConfigError, check_run_config, check_run_dir
 from rlvr.data.prompts import build_prompt_source
 from rlvr.heldout import mean_accuracy, score_heldout
-from rlvr.infra.env import apply_engine_env
 from rlvr.infra.lazy_ray import lazy_ray
+from rlvr.infra.ray_start import role_options, start_ray
 from rlvr.step import StaleWeightsError, StepParts, StepRunner, check_sleep_level, rollout_temperature
 
 __all__ = ["StaleWeightsError", "Trainer", "build_run_objective"]
@@ -86,11 +86,7 @@ class Trainer:
         if source.heldout_note:
             self.log(source.heldout_note)
         started = time.monotonic()
-        if not ray.is_initialized():
-            where = cfg.cluster.address or f"a local cluster ({cfg.cluster.num_cpus or 'all'} CPUs)"
-            self.log(f"ray: starting {where}")
-            ray.init(address=cfg.cluster.address, num_cpus=cfg.cluster.num_cpus, num_gpus=cfg.cluster.num_gpus,
-                     include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": apply_engine_env()})
+        start_ray(cfg, self.log)  # a loopback-only local cluster, or join cluster.address; checks placement
         from transformers import AutoTokenizer
 
         from rlvr.infra.actor_group import ActorGroup
@@ -115,7 +111,8 @@ class Trainer:
             engine_kwargs.update(device="cuda" if r.num_gpus > 0 else "cpu", decode=r.get("hf_decode", "auto"),
                                  compile=r.get("hf_compile"))
         engines = ActorGroup(RolloutWorker, r.num_workers, name="rollout worker",
-                             options={"num_cpus": r.num_cpus, "num_gpus": r.num_gpus, "max_restarts": 2},
+                             options=role_options(cfg.cluster, "rollout", num_cpus=r.num_cpus, num_gpus=r.num_gpus,
+                                                  max_restarts=2),
                              make_args=lambda rank: ((r.engine, self.model_path),
                                                      {"worker_index": rank, "num_threads": threads, **engine_kwargs}))
         engines.call_all("ping")
@@ -129,7 +126,8 @@ class Trainer:
         self.parts = StepParts(cfg=cfg, objective=self.objective, learner=self.learner, engines=engines,
                                weight_sync=build_weight_sync(t.weight_sync, r.dtype,
                                                              on_gpu=r.num_gpus > 0 and cfg.cluster.learner_num_gpus > 0),
-                               verifier=build_verifier(cfg.reward.verifier, cfg.cluster.verifier_num_cpus),
+                               verifier=build_verifier(cfg.reward.verifier, cfg.cluster.verifier_num_cpus,
+                                                       role_options(cfg.cluster, "verifier").get("resources")),
                                reward_signal=reward_signal, source=source, tokenizer=tokenizer, sync_probe=sync_probe,
                                log=self.log)
         self.step_runner = StepRunner(self.parts)
@@ -143,7 +141,7 @@ class Trainer:
         """One LearnerActor, or cluster.learner_world_size data-parallel ranks behind the same kind of handle."""
         ray = lazy_ray()
         c = self.cfg.cluster
-        options = {"num_cpus": c.learner_num_cpus, "num_gpus": c.learner_num_gpus}
+        options = role_options(c, "learner", num_cpus=c.learner_num_cpus, num_gpus=c.learner_num_gpus)
         if c.learner_world_size > 1:
             from rlvr.learner.group import LearnerGroup
 

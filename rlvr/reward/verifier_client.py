@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 
-def build_verifier(verifier_cfg, verifier_num_cpus: float = 0.0):
-    """`reward.verifier` config -> an object with verify_batch(responses, golds), metrics(), close()."""
+def build_verifier(verifier_cfg, verifier_num_cpus: float = 0.0, resources: dict | None = None):
+    """`reward.verifier` config -> an object with verify_batch(responses, golds), metrics(), close(). `resources`:
+    Ray custom resources for the verifier actor (cluster.verifier_resources: where it runs)."""
     options = {"mode": verifier_cfg.mode} if verifier_cfg.mode != "default" else {}
     backend = verifier_cfg.get("backend", "rlvr")
     if backend != "rlvr":
@@ -14,7 +15,7 @@ def build_verifier(verifier_cfg, verifier_num_cpus: float = 0.0):
     if verifier_cfg.use_ray_actor:
         from rlvr_verify.service import VerifierService
 
-        actor = VerifierService.options(num_cpus=verifier_num_cpus).remote(
+        actor = VerifierService.options(num_cpus=verifier_num_cpus, resources=resources or None).remote(
             num_workers=verifier_cfg.num_workers, timeout_s=verifier_cfg.timeout_s)
         return RemoteVerifier(actor, options)
     from rlvr_verify.service import LocalVerifierService
