@@ -1,4 +1,5 @@
 """Public API: verify(response, gold, **options) -> Verdict."""
+import functools
 import re
 from dataclasses import dataclass
 
@@ -99,6 +100,16 @@ def _whole_thousands(s: str) -> str:
 
 
 def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
+    """_normalize, remembered for short answers (a pure function; a group's samples share one gold)."""
+    return _normalize_cached(s, percent, labels) if len(s) <= 2000 else _normalize(s, percent, labels)
+
+
+@functools.lru_cache(maxsize=2048)
+def _normalize_cached(s: str, percent: str, labels: bool) -> str:
+    return _normalize(s, percent, labels)
+
+
+def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     """Strip presentation: $...$ and \\boxed wrappers, \\text{} units, spacing, degrees, trailing punctuation,
     'x =' / 'f(y) =' / '(p,q) =' labels; spell relations one way; read number formats."""
     s = unwrap_math(s)
@@ -521,7 +532,9 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
     if p_clock and g_clock and (p_clock[1] or g_clock[1]):  # '20:34' and '08:34 P.M.', '20:34:00'
         ok = p_clock[0] == g_clock[0]
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
-    p_named, g_named = _labelled_values(pred, percent), _labelled_values(gold, percent)
+    both_labelled = "=" in pred and "=" in gold
+    p_named = both_labelled and _labelled_values(pred, percent)
+    g_named = p_named and _labelled_values(gold, percent)
     if p_named and g_named and set(p_named) == set(g_named):  # 'b=3, a=2' is 'a=2, b=3'; 'a=3, b=2' is not
         ok = all(_compare_values(p_named[n], g_named[n], rel_tol, percent, shown).correct for n in g_named)
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
