@@ -180,7 +180,7 @@ class ClusterConfig:
     learner_num_gpus: float = 0.0
     learner_world_size: int = 1      # data-parallel learner ranks (FSDP2; gloo on CPU, NCCL on GPU)
     verifier_num_cpus: float = 0.0
-    device: str = "cpu"              # where the learner computes (cpu | cuda); trainer.device defaults to it
+    device: str = "cpu"              # where the learner computes (cpu | cuda)
     # Placement on a cluster: Ray custom resources each actor asks for, e.g. start a node with
     # `RESOURCES='{"rollout": 8}' launch/ray_worker.sh HEAD:6379` and set +cluster.rollout_resources.rollout=1.
     # Per learner rank, per rollout worker, for the verifier actor. Empty: anywhere Ray finds CPUs/GPUs.
@@ -207,7 +207,10 @@ class RLVRConfig:
 @dataclass
 class EvaluateConfig:
     """`python -m rlvr.evaluate` (conf/evaluate/evaluate.yaml): one evaluation of one model on one benchmark."""
-    model: Optional[str] = None       # an HF model directory (required); with engine=logits: the later checkpoint B
+    model: Optional[str] = None       # an HF model directory; with engine=logits: the later checkpoint B
+    run: Optional[str] = None         # a training run directory: its held-out problems, prompted exactly as in
+                                      # training (its whole data node and template; data= and template= are not
+                                      # used), trainer.eval_size of them; model= defaults to its newest checkpoint
     model_a: Optional[str] = None     # engine=logits: the earlier checkpoint A
     alpha: float = 1.0                # engine=logits: logits of A + alpha * (B - A)
     data: str = "math500"             # math500 | gsm8k | aime24 | amc23 | random_calculation | a .jsonl path

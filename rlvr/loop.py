@@ -97,6 +97,10 @@ class Trainer:
 
         reward_signal = build_reward_signal(cfg.reward.name, **OmegaConf.to_container(cfg.reward.params))
         check_reward_fits_objective(self.objective, reward_signal, cfg.reward.name)
+        if cfg.rollout.async_steps and not self.objective.importance_weighted:
+            self.log(f"note: algorithm={self.objective.name} has no importance weights in its loss, so with "
+                     f"rollout.async_steps={cfg.rollout.async_steps} its rollouts, sampled by weights "
+                     f"{cfg.rollout.async_steps} step(s) old, are trained on as if on-policy")
         t, r = cfg.trainer, cfg.rollout
         threads = int(cfg.cluster.num_cpus) if cfg.cluster.num_cpus else None
         r_name = {"vllm": "vLLM", "hf": "HF transformers"}.get(r.engine, r.engine)
@@ -213,6 +217,7 @@ class Trainer:
         from rlvr.infra.run_logging import RunLogger, plot_metrics
 
         cfg, t = self.cfg, self.cfg.trainer
+        started = time.monotonic()
         # Before anything starts: a resume path that is missing or damaged is one-line error, stale temporary
         # checkpoint dirs go, `auto` falls back past damaged checkpoints (saying so).
         ckpt = resolve_resume(self.run_dir, t.resume, log=self.log)
@@ -232,6 +237,7 @@ class Trainer:
         logger = RunLogger(self.run_dir, project=cfg.logger.project, wandb_mode=cfg.logger.wandb_mode,
                            config=OmegaConf.to_container(cfg, resolve=True), total_steps=t.steps,
                            resume_step=start_step, console=cfg.logger.console)
+        ready = time.monotonic()  # warm start, Ray, actors and the first sync are behind: training time starts here
         initial_acc = state.get("initial_heldout_accuracy")
         if initial_acc is None:
             self.log(f"evaluating: greedy accuracy on {len(self.parts.source.heldout)} held-out problems")
@@ -281,7 +287,8 @@ class Trainer:
                    "initial_heldout_correct": self.initial_heldout_correct,
                    "final_heldout_correct": self.heldout_correct,
                    "initial_heldout_sampled": self.initial_heldout_sampled,
-                   "final_heldout_sampled": self.final_heldout_sampled}
+                   "final_heldout_sampled": self.final_heldout_sampled,
+                   "startup_s": round(ready - started, 1), "train_s": round(time.monotonic() - ready, 1)}
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
         plot_metrics(self.run_dir / "metrics.jsonl", self.run_dir / "curves.png")
         return summary

@@ -313,7 +313,7 @@ def finish_batch(batch: TrainBatch, objective: Objective, scores: dict[str, Any]
                                  f"{len(batch.response_ids[b])}-token response; importance weights need one per token")
             sampled[b, :len(lp)] = torch.tensor(lp, dtype=sampled.dtype)
         metrics["rollout_learner_logprob_diff"] = float(masked_mean((sampled - batch.old_logprobs).abs(), mask))
-        if is_cap:
+        if is_cap and objective.importance_weighted:
             batch.is_weights = truncated_importance_weights(batch.old_logprobs, sampled, is_cap) * mask
             metrics["is_weight_mean"] = float(masked_mean(batch.is_weights, mask))
             metrics["is_weight_capped_fraction"] = float(masked_mean((batch.is_weights >= is_cap).float(), mask))

@@ -204,3 +204,78 @@ def test_vllm_engine_from_the_command_line(tmp_path, monkeypatch):
     other = "cuda" if current_platform.device_type == "cpu" else "cpu"
     with pytest.raises(ValueError, match=f"device='{other}'"):
         check_device(other)
+
+
+def _saved_run(tmp_path, overrides):
+    """A training run directory as far as evaluation is concerned: its composed config.yaml."""
+    from omegaconf import OmegaConf
+
+    from rlvr.config import compose
+
+    run = tmp_path / "run"
+    run.mkdir()
+    OmegaConf.save(compose(overrides), run / "config.yaml", resolve=True)
+    return run
+
+
+def test_run_evaluates_the_runs_own_heldout_problems_with_its_template(tmp_path, monkeypatch, tiny_model_dir):
+    """run=DIR: the held-out problems of that run's data node (a JSONL file with a custom template here; every key,
+    not a reconstruction), prompted exactly as the loop prompted them, trainer.eval_size of them."""
+    import rlvr.tools.evaluate as ev
+    from rlvr.config import compose
+    from rlvr.data.prompts import build_prompt_source
+
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps({"problem": f"{i}+{i}", "answer": str(2 * i)}) + "\n" for i in range(30)))
+    overrides = ["data=jsonl", f"data.path={data}", "data.template='Q: {problem} A:'", "trainer.eval_size=3"]
+    run = _saved_run(tmp_path, overrides)
+    # As the loop builds them: with the model's tokenizer (its chat template, where data.chat_template=auto uses it).
+    problems = ev.run_heldout_problems(run, str(tiny_model_dir))
+    expected = build_prompt_source(compose(overrides).data, heldout_size=3, model_path=str(tiny_model_dir)).heldout
+    assert [(p.id, p.question, p.answer) for p in problems] == [(it.id, it.prompt, it.gold) for it in expected]
+    assert problems[0].question.endswith("Q: 3+3 A:")  # the custom template
+
+    seen = []
+
+    class Echo:
+        tokenizer = None
+
+        def generate(self, prompts, *, n=1, **kw):
+            seen.extend(prompts)
+            return [[Sample(token_ids=[1], text="\\boxed{0}", logprobs=[-1.0], finish_reason="stop")] * n
+                    for _ in prompts]
+
+    monkeypatch.setattr(ev, "build_eval_engine", lambda cfg: Echo())
+    monkeypatch.setattr(ev, "default_verifier", lambda: boxed_verify)
+    assert ev.main([f"run={run}", f"model={tiny_model_dir}", "n=1", "k=[1]", f"out={tmp_path / 'e'}"]) == 0
+    assert seen == [p.question for p in problems]  # template=plain: the run's prompts, untouched
+    assert json.loads((tmp_path / "e" / "summary.json").read_text())["run"]["run"] == str(run)
+
+
+def test_run_carries_every_random_calculation_key(tmp_path):
+    """Levels, operand range and operators of the training data reach the evaluation (a reconstruction from a few
+    keys dropped max_operand and operators)."""
+    import rlvr.tools.evaluate as ev
+
+    run = _saved_run(tmp_path, ["data.max_operand=30", "data.operators='*'", "trainer.eval_size=20"])
+    problems = ev.run_heldout_problems(run)
+    assert len(problems) == 20 and all("*" in p.question and "+" not in p.question for p in problems)
+    assert all(int(x) <= 30 for p in problems for x in re.findall(r"\d+", p.question))
+
+
+def test_run_without_a_checkpoint_or_config_is_one_line(tmp_path, capsys):
+    import rlvr.tools.evaluate as ev
+
+    assert ev.main([f"run={tmp_path}", f"out={tmp_path / 'e'}"]) == 2
+    assert "no complete checkpoint" in capsys.readouterr().err
+    assert ev.main([f"run={tmp_path}", "model=m", f"out={tmp_path / 'e2'}"]) == 2
+    assert "no config.yaml" in capsys.readouterr().err
+
+
+def test_vllm_context_is_capped_at_the_models_own(tmp_path):
+    """max_model_len=4096 on the 512-position tiny model: vLLM would refuse it, so it is capped."""
+    from rlvr.tools.evaluate import model_context
+
+    (tmp_path / "config.json").write_text(json.dumps({"max_position_embeddings": 512}))
+    assert model_context(str(tmp_path), 4096) == 512 and model_context(str(tmp_path), 256) == 256
+    assert model_context(str(tmp_path / "absent"), 4096) == 4096

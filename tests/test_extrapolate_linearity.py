@@ -42,3 +42,16 @@ def test_linearity_cli_on_an_exactly_linear_trajectory(tmp_path):
     assert summary["token_logprobs"]["count"] == 7 + 6  # every token after BOS of "12+7=19" and "3*4=12"
     assert 0 <= summary["token_logprobs"]["fraction_r2_gt_0.7"] <= 1
     assert (tmp_path / "lin" / "linearity_r2.png").stat().st_size > 1000
+
+
+def test_linearity_samples_its_texts_from_random_calculation(tmp_path):
+    """data=random_calculation (the tiny model's own problems, template=equals) prompts the sampled sequences; it
+    raised a TypeError (the generator's level had no default)."""
+    from rlvr.models.tiny import build_tiny_model_dir
+
+    a, b = build_tiny_model_dir(tmp_path / "a", seed=1), build_tiny_model_dir(tmp_path / "b", seed=2)
+    c = extrapolate_checkpoints(a, b, 3, tmp_path / "c", step_a=0, step_b=1, norm_from="extrapolate")
+    assert main(["mode=linearity", f"ckpts=[{a},{b},{c}]", "steps=[0,1,3]", f"out={tmp_path / 'lin'}",
+                 "data=random_calculation", "template=equals", "num_texts=2", "max_tokens=4"]) == 0
+    summary = json.loads((tmp_path / "lin" / "linearity.json").read_text())
+    assert summary["token_logprobs"]["count"] > 0

@@ -50,6 +50,7 @@ def test_every_objective_runs_three_steps(objective, tmp_path, ray_cluster, tiny
         assert math.isfinite(r["loss"]) and math.isfinite(r["grad_norm"])
         assert r["sync_max_logprob_error"] <= 1e-4
     assert (tmp_path / "curves.png").exists() and summary["steps"] == 3
+    assert summary["startup_s"] > 0 and summary["train_s"] > 0  # the report's training-time column
 
 
 @pytest.mark.slow

@@ -62,6 +62,24 @@ def test_default_groups_are_the_swept_overrides_without_seeds(sweep):
     assert swept_keys(runs) == ["reward"]
 
 
+def test_a_key_only_one_run_overrides_is_still_swept(tmp_path):
+    """`python -m rlvr.train -m reward=random` beside a run at the default: the second run has no reward override,
+    so its value is the default, which differs."""
+    a = _fake_run(tmp_path / "s" / "0", "random", 0, 0.2)
+    b = _fake_run(tmp_path / "s" / "1", "verified", 0, 0.5)
+    (b / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(["experiment=study", "trainer.seed=0"]))
+    assert swept_keys([load_run(a), load_run(b)]) == ["reward"]
+
+
+def test_the_time_column_is_training_time_without_start_up(tmp_path):
+    """summary.json's train_s (first step to the end): a multirun's first job no longer carries the Ray start-up."""
+    run = _fake_run(tmp_path / "s" / "0", "random", 0, 0.2)
+    (run / "summary.json").write_text(json.dumps({"train_s": 42.0, "startup_s": 30.0}))
+    assert load_run(run).wall_s == 42.0
+    text = write_report([tmp_path / "s"], tmp_path / "out", by=["reward"]).read_text()
+    assert "training time per run" in text and "| 42 s | 42 s |" in text
+
+
 def test_two_keys_label_each_group_with_both(sweep, tmp_path):
     text = write_report([sweep], tmp_path / "out", by=["reward", "algorithm"]).read_text()
     assert "| reward=verified, algorithm=grpo | 2 |" in text
@@ -124,7 +142,23 @@ def test_passk_of_final_checkpoints_is_plotted_and_tabled(sweep, tmp_path):
 
 
 def test_passk_needs_a_checkpoint_and_says_so(sweep):
-    from rlvr.tools.report import passk_command
+    from rlvr.tools.report import PasskProtocol, passk_command
 
     with pytest.raises(FileNotFoundError, match="no complete checkpoint"):
-        passk_command(load_run(find_run_dirs([sweep])[0]), n=64)
+        passk_command(load_run(find_run_dirs([sweep])[0]), PasskProtocol(n=64))
+
+
+def test_passk_command_evaluates_the_runs_own_problems_at_the_chosen_protocol(sweep, monkeypatch):
+    """run= carries the run's whole data node and template; temperature and top-p are the protocol's when given
+    (the NSR paper's 0.6 / 0.95), else the run's rollout settings; k goes up to n (256 included)."""
+    import rlvr.infra.checkpoint as checkpoint
+    from rlvr.tools.report import PasskProtocol, passk_command
+
+    run = load_run(find_run_dirs([sweep])[0])
+    monkeypatch.setattr(checkpoint, "latest_checkpoint", lambda path: path / "checkpoints" / "step_000002")
+    cmd = passk_command(run, PasskProtocol(n=256, temperature=0.6, top_p=0.95))
+    assert f"run={run.path}" in cmd and "temperature=0.6" in cmd and "top_p=0.95" in cmd
+    assert "k=[1,2,4,8,16,32,64,128,256]" in cmd and "n=256" in cmd
+    assert not any(a.startswith(("data=", "template=", "level=")) for a in cmd)
+    default = passk_command(run, PasskProtocol(n=8))
+    assert f"temperature={run.config.get('rollout.temperature', 1.0)}" in default and "k=[1,2,4,8]" in default

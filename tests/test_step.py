@@ -178,6 +178,20 @@ def test_importance_weights_are_one_when_the_policy_has_not_moved_and_capped_whe
     assert batch.is_weights[1, 0].item() == 2.0 and metrics["is_weight_capped_fraction"] == pytest.approx(1 / 3)
 
 
+def test_objectives_without_importance_weights_get_none_and_no_is_metrics():
+    """NFT's and OSFT's losses take no importance weights: none are computed, and no is_weight_* metric claims a
+    correction that does not happen; a sampler that returned the wrong number of log-probs is named."""
+    batch = TrainBatch(prompt_ids=[[1]] * 2, response_ids=[[2, 3], [2]], group_ids=[0, 0], rewards=[1.0, 0.0],
+                       positive=[True, False], truncated=[False] * 2, sampling_logprobs=[[-1.0, -2.0], [-0.5]])
+    moved = torch.tensor([[-0.5, -3.0], [0.5, 0.0]])
+    for name in ("nft", "osft"):
+        metrics = finish_batch(batch, build_objective(name), {"old_logprobs": moved, "objective_state": {}}, 2.0)
+        assert batch.is_weights is None and not any(k.startswith("is_weight") for k in metrics), name
+    batch.sampling_logprobs = [[-1.0], [-0.5]]
+    with pytest.raises(ValueError, match="rollout 0: the engine returned 1 sampling log-probs for a 2-token"):
+        finish_batch(batch, build_objective("grpo"), {"old_logprobs": moved, "objective_state": {}}, 2.0)
+
+
 def test_importance_weights_scale_the_policy_gradient_loss():
     from rlvr.algorithms import LossInputs
 

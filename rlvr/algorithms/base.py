@@ -69,6 +69,9 @@ class Objective:
     """
     name: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {}
+    # Whether the loss multiplies by the truncated importance weights pi_learner / pi_sampler (LossInputs.is_weights)
+    # that correct off-policy rollouts (trainer.async_steps, an engine's numerics); the loop computes them only then.
+    importance_weighted: ClassVar[bool] = False
 
     def __init__(self, **cfg: Any):
         known = {**LOOP_KEYS, **self.defaults}

@@ -50,6 +50,7 @@ PG_DEFAULTS: dict[str, Any] = {
 class PolicyGradientObjective(Objective):
     """Clipped surrogate on broadcast outcome advantages, + optional KL-as-loss and entropy bonus."""
     defaults = PG_DEFAULTS
+    importance_weighted = True
 
     def validate(self) -> None:
         if self.loss_agg_mode not in AGG_MODES:

@@ -77,7 +77,7 @@ def _problem(rec: dict, lineno: int) -> Problem:
                    answer=str(rec["answer"]), meta=meta)
 
 
-def random_calculation_problems(level: int, family: str = "easy", split: str = "test", count: int = 200,
+def random_calculation_problems(level: int = 1, family: str = "easy", split: str = "test", count: int = 200,
                                 seed: int = 0) -> list[Problem]:
     """A RandomCalculation split from data_gen (the same generator the training loop uses)."""
     try:

@@ -191,6 +191,16 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def model_context(model_dir: str, wanted: int) -> int:
+    """max_model_len= capped at the model's own context (config.json max_position_embeddings): vLLM refuses a
+    longer one, and the embedded tiny model has 512 positions."""
+    path = Path(model_dir) / "config.json"
+    if not path.is_file():
+        return wanted
+    limit = json.loads(path.read_text()).get("max_position_embeddings")
+    return min(wanted, int(limit)) if limit else wanted
+
+
 def build_eval_engine(cfg):
     if not cfg.model:
         raise EvalError("model=PATH is required (an HF model directory)")
@@ -205,7 +215,7 @@ def build_eval_engine(cfg):
 
     options = {"device": device, "dtype": cfg.dtype}
     if cfg.engine == "vllm":
-        options.update(seed=int(cfg.seed), max_model_len=int(cfg.max_model_len),
+        options.update(seed=int(cfg.seed), max_model_len=model_context(cfg.model, int(cfg.max_model_len)),
                        gpu_memory_utilization=float(cfg.gpu_memory_utilization))
     return build_engine(cfg.engine, cfg.model, **options)
 
@@ -239,12 +249,47 @@ def plot_runs(run_dirs: Sequence[str | Path], out_png: str | Path) -> Path:
     return Path(out_png)
 
 
+def run_heldout_problems(run_dir: str | Path, model_path: str | None = None) -> list[Problem]:
+    """A training run's held-out problems as its loop evaluated them: built from the run's saved data node (levels,
+    operands, operators, files, template, chat template) with trainer.eval_size, each prompt already formatted (so
+    evaluate them with template=plain)."""
+    from omegaconf import OmegaConf
+
+    from rlvr.data.prompts import build_prompt_source
+
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        raise EvalError(f"run={run_dir}: no config.yaml there (a training run directory has one)")
+    saved = OmegaConf.load(path)
+    source = build_prompt_source(saved.data, heldout_size=int(saved.trainer.eval_size), model_path=model_path)
+    return [Problem(id=it.id, question=it.prompt, answer=it.gold) for it in source.heldout]
+
+
+def _with_run_defaults(cfg):
+    """run=DIR: model= defaults to the run's newest complete checkpoint; the prompts are the run's own."""
+    if not cfg.run:
+        return cfg
+    if not cfg.model:
+        from rlvr.infra.checkpoint import latest_checkpoint
+
+        ckpt = latest_checkpoint(cfg.run)
+        if ckpt is None:
+            raise EvalError(f"run={cfg.run} has no complete checkpoint; give model=PATH")
+        cfg.model = str(ckpt)
+    cfg.template = "plain"
+    return cfg
+
+
 def evaluate(cfg) -> dict:
     """One evaluation from a composed config; prints the overall metrics and where the files are."""
+    cfg = _with_run_defaults(cfg)
     settings = settings_from(cfg)
-    options = ({"level": int(cfg.level), "family": cfg.family, "split": cfg.split, "count": int(cfg.count),
-                "seed": int(cfg.seed)} if cfg.data == "random_calculation" else {})
-    problems = load_benchmark(cfg.data, **options)
+    if cfg.run:
+        problems = run_heldout_problems(cfg.run, cfg.model)
+    else:
+        options = ({"level": int(cfg.level), "family": cfg.family, "split": cfg.split, "count": int(cfg.count),
+                    "seed": int(cfg.seed)} if cfg.data == "random_calculation" else {})
+        problems = load_benchmark(cfg.data, **options)
     if int(cfg.limit) > 0:
         problems = problems[:int(cfg.limit)]
     verify = default_verifier()
@@ -252,6 +297,8 @@ def evaluate(cfg) -> dict:
     # Strings as the key=value parser wrote them before Hydra ("" for unset), so older out= dirs still resume.
     run_info = {k: ("" if cfg[k] is None else str(cfg[k])) for k in ("model", "model_a", "alpha", "engine", "data",
                                                                      "template")}
+    if cfg.run:
+        run_info["run"] = str(cfg.run)
     out = str(cfg.out)
     summary = run_evaluation(engine, problems, settings, verify, cfg.template, out, run_info)
     print(json.dumps({"overall": summary["overall"], "truncated_fraction": summary["truncated_fraction"]},

@@ -32,7 +32,16 @@ CURVES = (
     ("response_length", "response length (tokens)"),
 )
 PASSK_DIR = "passk"   # <run>/passk/summary.json: `python -m rlvr.evaluate` of the run's last checkpoint
-PASSK_KS = (1, 2, 4, 8, 16, 32, 64)
+PASSK_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+@dataclass
+class PasskProtocol:
+    """How each run's final checkpoint is sampled for pass@k: n samples per held-out problem at `temperature` and
+    `top_p` (None: as the run sampled its rollouts). The NSR paper's protocol is n=256, T=0.6, top-p 0.95."""
+    n: int = 0
+    temperature: float | None = None
+    top_p: float | None = None
 # Keys that vary between seeds of one setting, or per run, and so never define a group.
 NOT_A_GROUP = re.compile(r"(^|\.)(seed|run_dir)$|^hydra\.|^logger\.")
 
@@ -99,12 +108,20 @@ def load_run(path: Path) -> Run:
 
 
 def _wall_time(path: Path) -> float | None:
-    """Job start (Hydra's .hydra/ or the resolved config.yaml) to the end of the run (summary.json)."""
-    start = next((f for f in (path / ".hydra" / "config.yaml", path / "config.yaml") if f.exists()), None)
+    """The run's training time from its summary.json (train_s: first step to the end, so the Ray start-up that a
+    multirun's first job pays, the actors' start and the warm start are not charged to one run); for runs written
+    before summary.json had it, job start (Hydra's .hydra/ or config.yaml) to the end of the run."""
     end = path / "summary.json"
-    if start is None or not end.exists():
+    if not end.exists():
         return None
-    return max(0.0, end.stat().st_mtime - start.stat().st_mtime)
+    try:
+        train_s = json.loads(end.read_text()).get("train_s")
+    except ValueError:
+        train_s = None
+    if train_s is not None:
+        return float(train_s)
+    start = next((f for f in (path / ".hydra" / "config.yaml", path / "config.yaml") if f.exists()), None)
+    return None if start is None else max(0.0, end.stat().st_mtime - start.stat().st_mtime)
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
@@ -130,13 +147,11 @@ def config_value(run: Run, key: str) -> Any:
 
 
 def swept_keys(runs: Sequence[Run]) -> list[str]:
-    """The override keys whose values differ between runs, seeds excluded: what the sweep compared."""
-    values: dict[str, set[str]] = {}
-    for run in runs:
-        for o in run.overrides:
-            key, _, value = o.lstrip("+~").partition("=")
-            values.setdefault(key, set()).add(value)
-    keys = [k for k, v in values.items() if len(v) > 1 and not NOT_A_GROUP.search(k)]
+    """The override keys whose values differ between runs, seeds excluded: what the sweep compared. A run that does
+    not override a key has that key's default, which differs from the runs that do."""
+    per_run = [dict(o.lstrip("+~").partition("=")[::2] for o in run.overrides) for run in runs]
+    keys = dict.fromkeys(k for overrides in per_run for k in overrides)
+    keys = [k for k in keys if len({overrides.get(k) for overrides in per_run}) > 1 and not NOT_A_GROUP.search(k)]
     return keys or ["name"]
 
 
@@ -195,7 +210,7 @@ def summarize(label: str, runs: Sequence[Run]) -> GroupSummary:
 
 def markdown_table(summaries: Sequence[GroupSummary], by: Sequence[str]) -> str:
     head = (f"| {' / '.join(by)} | runs | steps | held-out start | final held-out accuracy: mean ± sd (min-max) "
-            "| wall time per run | wall time, all runs |")
+            "| training time per run | training time, all runs |")
     ks = sorted({k for s in summaries for k in s.passk} & {1, max((k for s in summaries for k in s.passk), default=1)})
     head += "".join(f" pass@{k} |" for k in ks)
     lines = [head, "|---|---|---|---|---|---|---|" + "---|" * len(ks)]
@@ -264,42 +279,43 @@ def plot_passk(groups: dict[str, list[Run]], out_png: Path) -> Path | None:
     return _band_figure(curves, groups, "pass@k on held-out problems (final checkpoint)", "k", out_png, log2_x=True)
 
 
-def passk_command(run: Run, n: int, python: str = sys.executable) -> list[str]:
-    """`python -m rlvr.evaluate` of the run's newest checkpoint on held-out RandomCalculation problems, sampled as
-    the run sampled its rollouts (temperature, max tokens), n samples per problem."""
+def passk_command(run: Run, protocol: PasskProtocol, python: str = sys.executable) -> list[str]:
+    """`python -m rlvr.evaluate` of the run's newest checkpoint on the run's own held-out problems (run=: every data
+    key and the prompt template as in training), n samples per problem at the protocol's temperature and top-p
+    (default: the run's rollout settings) and the run's max tokens."""
     from rlvr.infra.checkpoint import latest_checkpoint
 
     ckpt = latest_checkpoint(run.path)
     if ckpt is None:
         raise FileNotFoundError(f"{run.path}: no complete checkpoint to evaluate (trainer.checkpoint_every)")
-    levels = run.config.get("data.levels") or [1]
+    n = protocol.n
     ks = [k for k in PASSK_KS if k <= n]
-    return [python, "-m", "rlvr.evaluate", f"model={ckpt}", "data=random_calculation", "engine=hf",
-            f"family={run.config.get('data.family', 'easy')}", f"level={levels[0]}", "split=test",
-            f"count={run.config.get('trainer.eval_size', 200)}", "template=equals", f"n={n}",
-            f"k=[{','.join(map(str, ks))}]", f"temperature={run.config.get('rollout.temperature', 1.0)}",
-            "top_p=1.0", f"max_tokens={run.config.get('rollout.max_tokens', 16)}", "device=cpu",
-            f"out={run.path / PASSK_DIR}"]
+    temperature = run.config.get("rollout.temperature", 1.0) if protocol.temperature is None else protocol.temperature
+    top_p = run.config.get("rollout.top_p", 1.0) if protocol.top_p is None else protocol.top_p
+    return [python, "-m", "rlvr.evaluate", f"run={run.path}", f"model={ckpt}", "engine=hf", f"n={n}",
+            f"k=[{','.join(map(str, ks))}]", f"temperature={temperature}", f"top_p={top_p}",
+            f"max_tokens={run.config.get('rollout.max_tokens', 16)}", "device=cpu", f"out={run.path / PASSK_DIR}"]
 
 
-def evaluate_passk(runs: Sequence[Run], n: int) -> None:
+def evaluate_passk(runs: Sequence[Run], protocol: PasskProtocol) -> None:
     """Fill <run>/passk/ for every run that lacks it (rerunning resumes; a finished one is skipped)."""
     for run in runs:
         if run.passk():
             continue
-        cmd = passk_command(run, n)
+        cmd = passk_command(run, protocol)
         print("pass@k:", " ".join(cmd), flush=True)
         subprocess.run(cmd, check=True)
 
 
 # ---------------------------------------------------------------------------------------------------------- report
 def write_report(paths: Sequence[str | Path], out_dir: str | Path, by: Sequence[str] | None = None,
-                 title: str | None = None, command: str | None = None, passk_n: int = 0) -> Path:
+                 title: str | None = None, command: str | None = None,
+                 passk: PasskProtocol | None = None) -> Path:
     """Read the runs under `paths`, write the PNGs and report.md into `out_dir`; returns report.md's path.
-    passk_n > 0 first evaluates pass@k (k <= passk_n) of each run's final checkpoint (see evaluate_passk)."""
+    With passk.n > 0, first evaluates pass@k (k <= n) of each run's final checkpoint (see evaluate_passk)."""
     runs = [load_run(p) for p in find_run_dirs(paths)]
-    if passk_n:
-        evaluate_passk(runs, passk_n)
+    if passk and passk.n:
+        evaluate_passk(runs, passk)
     by = list(by) if by else swept_keys(runs)
     groups = group_runs(runs, by)
     out = Path(out_dir)
@@ -343,6 +359,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--passk", type=int, default=0, metavar="N",
                    help="first evaluate pass@k (k = 1, 2, 4, ... <= N) of each run's last checkpoint with N samples "
                         "per held-out problem into <run>/passk/ (skipped where done)")
+    p.add_argument("--passk-temperature", type=float, default=None, metavar="T",
+                   help="sampling temperature for pass@k (default: the run's rollout.temperature; the NSR paper: 0.6)")
+    p.add_argument("--passk-top-p", type=float, default=None, metavar="P",
+                   help="top-p for pass@k (default: the run's rollout.top_p; the NSR paper: 0.95)")
     return p.parse_args(argv)
 
 
@@ -352,7 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = a.out or (str(single) if single and not (single / "metrics.jsonl").exists() else "report")
     try:
         report = write_report(a.paths, out, a.by, a.title,
-                              sweep_command(single) if single else None, passk_n=a.passk)
+                              sweep_command(single) if single else None,
+                              passk=PasskProtocol(a.passk, a.passk_temperature, a.passk_top_p))
     except (FileNotFoundError, KeyError, subprocess.CalledProcessError) as e:
         print(f"rlvr.report: {e.args[0] if e.args else e}")
         return 2
@@ -372,10 +393,11 @@ class ReportCallback(_HydraCallback):
     """Ends every multirun with its report in the sweep directory; a failing report only logs a warning, since
     the runs themselves succeeded and must not be reported as a failed sweep."""
 
-    def __init__(self, by: Iterable[str] | None = None, enabled: bool = True, passk_n: int = 0):
+    def __init__(self, by: Iterable[str] | None = None, enabled: bool = True, passk_n: int = 0,
+                 passk_temperature: float | None = None, passk_top_p: float | None = None):
         self.by = list(by) if by else None
         self.enabled = enabled
-        self.passk_n = passk_n
+        self.passk = PasskProtocol(passk_n, passk_temperature, passk_top_p)
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         if not self.enabled:
@@ -383,7 +405,7 @@ class ReportCallback(_HydraCallback):
         sweep_dir = Path(str(config.hydra.sweep.dir))
         try:
             report = write_report([sweep_dir], sweep_dir, self.by, title=f"Sweep {sweep_dir}",
-                                  command=sweep_command(sweep_dir), passk_n=self.passk_n)
+                                  command=sweep_command(sweep_dir), passk=self.passk)
             log.info("sweep report: %s", report)
             print(f"sweep report: {report}")
         except Exception as e:  # noqa: BLE001 -- see the docstring
