@@ -28,7 +28,8 @@ FUNCS = {
 }
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan}
 CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo}
-_WORDS = sorted(list(FUNCS) + ["sqrt", "pi", "infty", "inf"], key=len, reverse=True)
+_OPERATORS = ("max", "min", "gcd", "lcm")  # \\max(a, b), gcd(12, 18), \\operatorname{lcm}(4, 6)
+_WORDS = sorted(list(FUNCS) + ["sqrt", "pi", "infty", "inf"] + list(_OPERATORS), key=len, reverse=True)
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?|\.\d+)|(\\[a-zA-Z]+|\\.)|(" + "|".join(_WORDS) + r")(?![a-zA-Z])|(\*\*|.))")
 
 
@@ -107,7 +108,23 @@ def safe_binomial(n, k):
     return sp.binomial(n, k)
 
 
-IMPLICIT_CMDS = set(FUNCS) | set(CONSTANTS) | {"frac", "dfrac", "tfrac", "sqrt", "left", "alpha", "beta", "binom",
+def _operator(name: str, args: list):
+    """max/min of any expressions; gcd/lcm of integers (or polynomials)."""
+    if len(args) < 2 and name in ("gcd", "lcm"):
+        raise ParseError(f"{name} of one argument")
+    if name == "max":
+        return sp.Max(*args)
+    if name == "min":
+        return sp.Min(*args)
+    if any(_digits(a) > 100 for a in args):
+        raise TooLarge(f"{name} of huge numbers")
+    value = args[0]
+    for a in args[1:]:
+        value = sp.gcd(value, a) if name == "gcd" else sp.lcm(value, a)
+    return value
+
+
+IMPLICIT_CMDS = set(FUNCS) | set(_OPERATORS) | set(CONSTANTS) | {"frac", "dfrac", "tfrac", "sqrt", "left", "alpha", "beta", "binom",
                                                "dbinom", "tbinom",
                                                "theta", "lambda", "mu", "phi"}
 OPEN = {"(": ")", "[": "]", "{": "}"}
@@ -116,6 +133,7 @@ OPEN = {"(": ")", "[": "]", "{": "}"}
 class Parser:
     def __init__(self, tokens):
         self.t, self.i, self.depth = tokens, 0, 0
+        self.abs_depth = 0  # inside |...|: a '|' closes it rather than opening another
 
     def peek(self, k=0):
         j = self.i + k
@@ -174,7 +192,7 @@ class Parser:
                 self.take()
                 value = value / self.parse_unary()
             elif kind == "num" or (kind == "cmd" and v in IMPLICIT_CMDS) or v == "(" or (
-                    kind == "op" and v.isalpha()):
+                    kind == "op" and v.isalpha()) or (v == "|" and self.abs_depth == 0):
                 value = value * self.parse_unary()  # implicit multiplication: 2x, 3\sqrt{2}, 2(x+1)
             else:
                 return value
@@ -267,6 +285,16 @@ class Parser:
                 if len(items) == 1 and close == closer:
                     return items[0]
                 return Bracketed(v, items, close)
+            if v == "|" and self.abs_depth == 0:  # |x|: the absolute value
+                self.abs_depth += 1
+                value = self.parse_sum()
+                self.abs_depth -= 1
+                self.expect("|")
+                return sp.Abs(value)
+            if kind == "cmd" and v in ("lfloor", "lceil"):  # \\lfloor x \\rfloor, \\lceil x \\rceil
+                value = self.parse_sum()
+                self.expect("rfloor" if v == "lfloor" else "rceil")
+                return sp.floor(value) if v == "lfloor" else sp.ceiling(value)
             if kind == "cmd":
                 return self.parse_command(v)
             raise ParseError(f"unexpected {v!r}")
@@ -303,6 +331,11 @@ class Parser:
                 return _INVERSE[name](arg)
             value = FUNCS[name](arg)
             return safe_pow(value, power) if power is not None else value
+        if name in _OPERATORS:
+            self.expect("(")
+            args = self.parse_list([")"])
+            self.expect(")")
+            return _operator(name, args)
         if name == "left":
             return self.parse_atom()
         if name == "{":  # \{ a, b \}

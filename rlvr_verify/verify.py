@@ -117,6 +117,11 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = re.sub(r"\\\\(?=[a-zA-Z])", r"\\", s)  # '\\\\dfrac' typed for '\\dfrac' (not a matrix row break)
         s = s.replace("&", "")  # align's '&=' outside a matrix
     s = re.sub(r"(?<=\d)\\+\s*$", "", s)  # '185\\': a stray trailing backslash
+    s = re.sub(r"\\[lr]?vert(?![a-zA-Z])", "|", s)
+    s = s.replace("⌊", "\\lfloor ").replace("⌋", "\\rfloor ").replace("⌈", "\\lceil ").replace("⌉", "\\rceil ")
+    qualifier = _FOR_ALL.search(s)
+    if qualifier and "=" in s[:qualifier.start()]:  # 'f(x) = x \\text{ for all } x': the equation is the answer
+        s = s[:qualifier.start()]
     s = _TEXT_UNIT.sub("", s)  # '100\\text{ km/h}', '4\\textnormal{ m}', '9.8\\,\\mathrm{m/s}^2': a unit after a value
     s = re.sub(r"\\(?:text|textbf|textnormal|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}",
                lambda m: " " + m.group(1) + " ", s)
@@ -138,7 +143,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     for pat, rep in _RELATIONS:
         s = re.sub(pat, rep, s)
-    s = re.sub(r"\\pmod\s*\{[^{}]*\}|\\(?:bmod|mod)\s*\{?\d+\}?", " ", s).replace("\\equiv", "=")  # 24 \equiv 3 (mod 7)
+    s = re.sub(r"\\pmod\s*(?:\{[^{}]*\}|\d+)|\(\s*\\?mod\s*\{?\d+\}?\s*\)|\\(?:bmod|mod)\s*\{?\d+\}?", " ",
+               s).replace("\\equiv", "=")  # 24 \equiv 3 \pmod 7, (mod 7), \pmod{7}: the residue is the answer
     s = _number_formats(s)
     s = s.replace("\\!", "").replace("{,}", ",")
     for pat in _DROP:
@@ -161,6 +167,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     return s.strip().rstrip(".,;").strip()
 
 
+_FOR_ALL = re.compile(r"\s*,?\s*(?:\\(?:text|textnormal|mbox|textrm)\s*\{\s*(?:for all|for every|for any|for each)\b"
+                      r"|\\forall(?![a-zA-Z])|\bfor all\b)", re.IGNORECASE)
 # A unit written in a text command after a value, at the end of the answer: '100\\text{ km/h}', '4\\textnormal{ m}',
 # '9.8 \\, \\text{m/s}^2', '5\\,\\mathrm{cm}^2'. Not 'i', 'e' or 'j' alone (\\mathrm{i} is the imaginary unit).
 _TEXT_UNIT = re.compile(r"(?<=[\d})])(?:\s|\\[,;: !])*\\(?:text|textnormal|textrm|mathrm|mbox|rm)\s*"

@@ -386,3 +386,33 @@ def test_issue21_units_set_builder_neq_names_prose(response, gold, expected):
 ])
 def test_issue21_binomials_vectors_times(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # |x|, floor and ceiling, max/min, gcd/lcm
+    ("\\boxed{\\left|x\\right|}", "$|x|$", True), ("\\boxed{|{-3}|}", "3", True), ("\\boxed{\\lvert -3 \\rvert}", "-3", False),
+    ("\\boxed{2|x|}", "2|x|", True), ("\\boxed{|x-1|+|x+1|}", "|x+1|+|x-1|", True), ("\\boxed{|x-1|+|x+1|}", "|x+1|+|x-2|", False),
+    ("\\boxed{\\left\\lfloor \\frac{n}{2} \\right\\rfloor}", "$\\lfloor n/2 \\rfloor$", True),
+    ("\\boxed{\\lfloor \\frac{n}{2} \\rfloor}", "$\\lceil n/2 \\rceil$", False), ("\\boxed{\\lfloor 3.7 \\rfloor}", "3", True),
+    ("\\boxed{\\lceil 3.2 \\rceil}", "3", False), ("\\boxed{\\max(a,b)}", "$\\max(a, b)$", True), ("\\boxed{\\max(3,5)}", "3", False),
+    ("\\boxed{\\gcd(12,18)}", "6", True), ("\\boxed{\\gcd(12,18)}", "4", False), ("\\boxed{\\operatorname{lcm}(4,6)}", "12", True),
+    # a qualifier after an equation ('for all x') is not part of the answer
+    ("\\boxed{f(x) = x}", "$f(x)=x \\text{ for all } x \\in \\mathbb{R}$", True),
+    ("\\boxed{f(x) = 2x}", "$f(x)=x \\text{ for all } x$", False),
+    # residues: '5 \\pmod 7', '5 (mod 7)' are the residue 5
+    ("\\boxed{5}", "$5 \\pmod 7$", True), ("\\boxed{5}", "5 (mod 7)", True), ("\\boxed{6}", "5 \\pmod{7}", False),
+])
+def test_issue21_abs_floor_operators_qualifiers_residues(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("text", [
+    "\\boxed{" + "|" * 3000 + "}", "\\boxed{" + "|x" * 1500 + "}", "\\boxed{" + "\\lfloor " * 500 + "1" + "\\rfloor " * 500 + "}",
+    "\\boxed{" + "\\gcd(" * 40 + "1" + ", 2)" * 40 + "}", "\\boxed{\\binom{10^{100}}{3}}", "\\boxed{\\gcd(10^{500}+1, 3)}",
+    "\\boxed{\\begin{vmatrix}" + " \\\\ ".join([" & ".join(["x"] * 40)] * 40) + "\\end{vmatrix}}",
+    "\\boxed{\\{x \\mid " + "x > 1, " * 500 + "\\}}", "Final Answer: The value is " + "1, " * 3000 + "2. I hope it is correct.",
+])
+def test_new_constructs_stay_bounded_and_never_pass(text):
+    """Inputs built from this session's constructs (|.|, floor, gcd, binom, vmatrix, set-builder, prose) return a
+    verdict (refused or unequal), never an exception or a pass."""
+    assert verify(text, "7").correct is False
