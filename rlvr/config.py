@@ -112,6 +112,9 @@ class RolloutConfig:
 class TrainerConfig:
     steps: int = 60
     seed: int = 0
+    seed_scope: str = "sampling"     # sampling: the seed draws rollouts and mini-batch orders only (model init, warm
+                                     # start, prompt stream and held-out problems shared by every seed) | run: it
+                                     # also sets model.seed, model.warm_start.seed and data.seed (seed variance)
     eval_every: int = 10
     eval_size: int = 200
     eval_samples: int = 0            # > 0: at the start and the end, also sample this many responses per held-out
@@ -262,6 +265,14 @@ class ExtrapolateConfig:
     num_texts: int = 8                # linearity: sequences sampled from the first checkpoint when texts is None
     data: str = "math500"             # linearity: benchmark whose questions prompt those samples (or a .jsonl path)
     template: str = "qwen_boxed"      # linearity: prompt template (rlvr.data.eval_sets.TEMPLATES)
+
+
+def apply_seed_scope(cfg) -> None:
+    """trainer.seed_scope=run: the run's seed also draws the embedded model's init, its warm start, the prompt
+    stream and the held-out problems, so runs with different seeds differ in all that varies between real runs."""
+    if cfg.trainer.seed_scope == "run":
+        seed = cfg.trainer.seed
+        cfg.model.seed = cfg.model.warm_start.seed = cfg.data.seed = seed
 
 
 TRAIN_GROUPS = ("model", "data", "reward", "rollout", "trainer", "optim", "learner", "logger", "cluster")

@@ -48,6 +48,10 @@ def check_run_config(cfg) -> None:
     if mini is not None and not 1 <= mini <= cfg.rollout.prompts_per_step:
         raise ConfigError(f"learner.mini_batch_prompts={mini}: must be between 1 and rollout.prompts_per_step="
                           f"{cfg.rollout.prompts_per_step} (or null: one optimizer step per rollout batch)")
+    scope = OmegaConf.select(cfg, "trainer.seed_scope")
+    if scope not in (None, "sampling", "run"):
+        raise ConfigError(f"trainer.seed_scope={scope}: choose sampling (the seed draws rollouts only) or run (also "
+                          f"the model's init, warm start, prompt stream and held-out problems)")
     check_model_path(cfg.model.get("path"))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from rlvr.algorithms import Objective, build_objective
+from rlvr.config import apply_seed_scope
 from rlvr.config_checks import ConfigError, check_run_config, check_run_dir
 from rlvr.data.prompts import build_prompt_source
 from rlvr.heldout import mean_accuracy, score_heldout
@@ -43,6 +44,7 @@ def check_reward_fits_objective(objective: Objective, reward_signal, reward_name
 class Trainer:
     def __init__(self, cfg: DictConfig, run_dir: str | Path, log=print):
         check_run_config(cfg)  # one line per unworkable value, before the warm start, Ray or any engine
+        apply_seed_scope(cfg)
         self.cfg = cfg
         self.run_dir = check_run_dir(run_dir)
         from rlvr.infra.run_logging import RunLog

@@ -56,6 +56,7 @@ CASES = {  # name -> (overrides, expected fragment); "{data}" is replaced by a b
     "prompts_per_step=0": (["rollout.prompts_per_step=0"], "rollout.prompts_per_step=0: must be >= 1"),
     "lr < 0": (["optim.lr=-0.001"], "optim.lr=-0.001: must be >= 0"),
     "mini-batch above the batch": (["learner.mini_batch_prompts=99"], "learner.mini_batch_prompts=99"),
+    "unknown seed scope": (["trainer.seed_scope=everything"], "trainer.seed_scope=everything: choose sampling"),
 }
 
 

@@ -50,7 +50,10 @@ def test_report_groups_seeds_and_writes_curves_and_table(sweep, tmp_path):
     text = report.read_text()
     for metric in ["heldout_accuracy", "reward_mean", "accuracy", "entropy", "response_length"]:
         assert (tmp_path / "out" / f"{metric}.png").stat().st_size > 5000, metric
-    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
+    rows: dict[str, str] = {}
+    for line in text.splitlines():  # the summary table's row (the differences table below repeats the label)
+        if line.startswith("| "):
+            rows.setdefault(line.split("|")[1].strip(), line)
     assert "55.0 ± 7.1% (50.0-60.0)" in rows["verified"] and "| 2 | 4 | 30.0% |" in rows["verified"]
     assert "15.0 ± 7.1% (10.0-20.0)" in rows["random"]
     assert "![heldout_accuracy](heldout_accuracy.png)" in text
@@ -162,3 +165,22 @@ def test_passk_command_evaluates_the_runs_own_problems_at_the_chosen_protocol(sw
     assert not any(a.startswith(("data=", "template=", "level=")) for a in cmd)
     default = passk_command(run, PasskProtocol(n=8))
     assert f"temperature={run.config.get('rollout.temperature', 1.0)}" in default and "k=[1,2,4,8]" in default
+
+
+def test_bootstrap_difference_by_hand_and_against_an_enumeration():
+    """Constant groups: the interval is the point. Two runs a side: every resample is one of 4 x 4 equally likely
+    pairs of (mean of b's draw) - (mean of a's draw); the bootstrap's quantiles match that exact distribution."""
+    import itertools
+
+    from rlvr.tools.report import bootstrap_difference
+
+    assert bootstrap_difference([0.5] * 3, [0.6] * 3) == pytest.approx((0.1, 0.1, 0.1))
+    a, b = [0.2, 0.4], [0.5, 0.9]
+    diff, lo, hi = bootstrap_difference(a, b, reps=40_000)
+    exact = sorted(sum(y) / 2 - sum(x) / 2 for x in itertools.product(a, repeat=2) for y in itertools.product(b, repeat=2))
+    assert diff == pytest.approx(0.4) and lo == pytest.approx(exact[0]) and hi == pytest.approx(exact[-1])
+
+
+def test_report_states_differences_with_an_interval(sweep, tmp_path):
+    text = write_report([sweep], tmp_path / "out", by=["reward"]).read_text()
+    assert "minus `verified`'s" in text and "| random | -40.0 |" in text and "| yes |" in text

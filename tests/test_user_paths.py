@@ -231,3 +231,22 @@ def test_non_editable_install_ships_the_config_tree(tmp_path):
     evaluate = subprocess.run([sys.executable, "-m", "rlvr.evaluate", "--help"], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=300)
     assert evaluate.returncode == 0 and "usage: python -m rlvr.evaluate" in evaluate.stdout, evaluate.stderr[-2000:]
+
+
+def test_seed_scope_run_draws_model_warm_start_and_prompts_from_the_seed():
+    """trainer.seed_scope=run: different seeds get different model inits, warm starts, prompt streams and held-out
+    problems; the default (sampling) keeps them shared, as the committed studies were measured."""
+    from rlvr.config import apply_seed_scope
+    from rlvr.data.prompts import build_prompt_source
+
+    shared = compose(["trainer.seed=3"])
+    apply_seed_scope(shared)
+    assert (shared.model.seed, shared.model.warm_start.seed, shared.data.seed) == (0, 0, 0)
+    sources = []
+    for seed in (1, 2):
+        cfg = compose([f"trainer.seed={seed}", "trainer.seed_scope=run"])
+        apply_seed_scope(cfg)
+        assert (cfg.model.seed, cfg.model.warm_start.seed, cfg.data.seed) == (seed, seed, seed)
+        sources.append(build_prompt_source(cfg.data, heldout_size=20))
+    assert [it.prompt for it in sources[0].batch(0, 8)] != [it.prompt for it in sources[1].batch(0, 8)]
+    assert [it.prompt for it in sources[0].heldout] != [it.prompt for it in sources[1].heldout]
