@@ -58,11 +58,23 @@ class Node:
         self.kill()
 
     def kill(self) -> None:
-        """The node is lost: every process of its group gets SIGKILL at once (no draining, no goodbye to the GCS)."""
+        """The node is lost: all its processes get SIGKILL at once (no draining, no goodbye to the GCS): its process
+        group and every descendant (Ray's worker processes leave the group)."""
+        import psutil
+
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # whatever `ray start --block` left behind in its group
+            procs = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            procs = []
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        for p in procs:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
         self.proc.wait()
 
     def log_tail(self, n: int = 3000) -> str:
@@ -80,7 +92,7 @@ class LocalCluster:
         self.system_env = dict(system_env or {})
         self.gcs_port, self.dashboard_port = free_ports(2)
         self.address = f"{LOOPBACK}:{self.gcs_port}"
-        self.job_server = f"http://{LOOPBACK}:{self.dashboard_port}"
+        self.job_server = f"http://127.0.0.1:{self.dashboard_port}"  # ray_head.sh's DASHBOARD_HOST default
         client, = free_ports(1)
         self._start("head", ["launch/ray_head.sh", f"--ray-client-server-port={client}"], head_cpus,
                     head_resources or {}, RAY_PORT=str(self.gcs_port), DASHBOARD_PORT=str(self.dashboard_port))
@@ -135,9 +147,14 @@ class LocalCluster:
                                                                  for k in names) else None)(self.alive_nodes()),
                              f"nodes offering {names} did not join", timeout_s)
 
-    def node_of(self, resource: str, nodes: list[dict]) -> str:
-        (node_id,) = [n["node_id"] for n in nodes if resource in n["resources"]]
-        return node_id
+    def job_server_up(self) -> bool:
+        probe = ("import sys; from ray.job_submission import JobSubmissionClient as C\n"
+                 "try: C(sys.argv[1]).list_jobs()\nexcept Exception: sys.exit(1)")
+        return subprocess.run([sys.executable, "-c", probe, self.job_server], env=script_env(),
+                              capture_output=True, timeout=120).returncode == 0
+
+    def wait_for_job_server(self, timeout_s: float = 180.0) -> None:
+        self.wait_for(self.job_server_up, f"the job server at {self.job_server} did not answer", timeout_s, 2.0)
 
     def stop(self) -> None:
         for name in [n for n in self.nodes if n != "head"] + ["head"]:

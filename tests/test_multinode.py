@@ -166,12 +166,13 @@ def _node_ids() -> dict[str, str]:
             if k in ("learner", "rollout", "verifier")}
 
 
-def _actor_nodes(handles) -> list[str]:
-    """Where Ray's state API says each actor runs."""
+def _actor_nodes(cluster, handles) -> list[str]:
+    """Where Ray's state API (the head's) says each actor runs."""
     from ray.util.state import list_actors
 
     ids = [h._actor_id.hex() for h in handles]
-    where = {a.actor_id: a.node_id for a in list_actors(filters=[("state", "=", "ALIVE")], limit=10_000)}
+    where = {a.actor_id: a.node_id for a in list_actors(address=cluster.address, filters=[("state", "=", "ALIVE")],
+                                                               limit=10_000)}
     return [where.get(i) for i in ids]
 
 
@@ -199,12 +200,62 @@ def test_roles_run_where_configured_and_collective_sync_holds_across_nodes(clust
         trainer.run(close=False)
         nodes = _node_ids()
         assert nodes["learner"] != nodes["rollout"]
-        assert _actor_nodes(trainer.learner.actors.actors) == [nodes["learner"]] * 2
-        assert _actor_nodes(trainer.workers) == [nodes["rollout"]] * 2
-        assert _actor_nodes([trainer.parts.verifier.actor]) == [nodes["verifier"]]
+        assert _actor_nodes(cluster, trainer.learner.actors.actors) == [nodes["learner"]] * 2
+        assert _actor_nodes(cluster, trainer.workers) == [nodes["rollout"]] * 2
+        assert _actor_nodes(cluster, [trainer.parts.verifier.actor]) == [nodes["verifier"]]
         steps = _steps(tmp_path)
         assert [r["step"] for r in steps] == [1, 2]
         assert all(r["sync_max_logprob_error"] <= 1e-4 for r in steps), steps
         assert any(r.get("grad_norm", 0) > 0 for r in steps)  # weights moved, and the engines followed
+    finally:
+        trainer.close()
+
+
+def test_ray_job_submit_to_the_head_with_cluster_local(cluster, tmp_path, tiny_model_dir):
+    """launch/submit.sh to the simulated head's job server, cluster=local as on a laptop: the job's driver joins the
+    cluster it runs in (RAY_ADDRESS), places the roles across its nodes and syncs over collective."""
+    cluster.wait_for_job_server()
+    overrides = ["cluster=local", *SMALL, f"model.cache_dir={tiny_model_dir.parent.parent}", *PLACED,
+                 "reward.verifier.use_ray_actor=false", "trainer.weight_sync=collective", "trainer.steps=2"]
+    out = subprocess.run(["bash", "launch/submit.sh", *overrides], cwd=ROOT, capture_output=True, text=True,
+                         timeout=600, env=script_env(RAY_ADDRESS=cluster.job_server, WAIT="1",
+                                                     RUNS_DIR=str(tmp_path / "runs")))
+    log = out.stdout + out.stderr
+    assert out.returncode == 0 and "succeeded" in log, log[-4000:]
+    assert f"joining the cluster at {cluster.address}" in log and "(RAY_ADDRESS)" in log, log[-4000:]
+    (metrics,) = (tmp_path / "runs" / "debug_cpu").glob("*/metrics.jsonl")
+    steps = _steps(metrics.parent)
+    assert [r["step"] for r in steps] == [1, 2] and all(r["sync_max_logprob_error"] <= 1e-4 for r in steps)
+
+
+def test_a_lost_rollout_node_is_replaced_by_a_joining_node_and_the_run_continues(cluster, driver, tmp_path,
+                                                                                tiny_model_dir, monkeypatch):
+    """The rollout node dies (every process of it SIGKILLed) before step 2. Ray restarts the rollout worker where the
+    resource it asks for is offered again: a node that joins. The run waits for it, re-syncs its weights (the
+    collective group is rebuilt with the new member), retries the shard and finishes, every sync check passing."""
+    from rlvr.loop import Trainer
+
+    trainer = _trainer(tmp_path, cluster, tiny_model_dir.parent.parent, "trainer.weight_sync=collective",
+                       "trainer.steps=3", "reward=random", "reward.verifier.use_ray_actor=false")
+    real_step, where = Trainer.train_step, {}
+
+    def step(self, i):
+        if i == 1:
+            where["before"] = _actor_nodes(cluster, self.workers)[0]
+            old = next(n for n in cluster.nodes.values() if "rollout" in n.resources and n.proc.poll() is None)
+            old.kill()
+            cluster.add_node("spare", {"rollout": 2, "verifier": 1}, num_cpus=3)
+        return real_step(self, i)
+
+    monkeypatch.setattr(Trainer, "train_step", step)
+    try:
+        trainer.run(close=False)
+        nodes = _node_ids()
+        where["after"] = _actor_nodes(cluster, trainer.workers)[0]
+        assert where["before"] != where["after"] == nodes["rollout"], (where, nodes)
+        assert trainer.counters["worker_restarts"] >= 1
+        steps = _steps(tmp_path)
+        assert [r["step"] for r in steps] == [1, 2, 3]
+        assert all(r["sync_max_logprob_error"] <= 1e-4 for r in steps), steps
     finally:
         trainer.close()
