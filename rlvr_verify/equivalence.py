@@ -95,6 +95,8 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
             return False
         return (equal(pred.difference, gold.difference, rel_tol) or equal(pred.difference, -gold.difference, rel_tol)
                 or proportional(pred.difference, gold.difference, rel_tol))
+    if isinstance(pred, Bracketed) and pred.open == "{" and not isinstance(gold, (list, Bracketed)):
+        pred, gold = gold, pred  # a set of one element against a value: as symmetric as the other way round
     if isinstance(gold, list) or (isinstance(gold, Bracketed) and gold.open == "{"):
         g_items = gold if isinstance(gold, list) else gold.items
         if isinstance(pred, list):

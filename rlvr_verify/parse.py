@@ -278,7 +278,7 @@ class Parser:
                 if self.peek()[1] == "_":  # v_0, r_{0}, a_{12}: one named symbol
                     return sp.Symbol(f"{v}_{self.subscript()}")
                 return sp.E if v == "e" else sp.I if v == "i" else sp.Symbol(v)  # i: the imaginary unit
-            if v in OPEN:
+            if v in OPEN and kind == "op":  # '\\{' (a set, even of one element) is a command
                 closer = OPEN[v]
                 items = self.parse_list([closer] + ([")", "]"] if v in "([" else []))
                 close = self.take()[1]

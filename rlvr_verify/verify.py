@@ -145,6 +145,7 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = re.sub(pat, rep, s)
     s = re.sub(r"\\pmod\s*(?:\{[^{}]*\}|\d+)|\(\s*\\?mod\s*\{?\d+\}?\s*\)|\\(?:bmod|mod)\s*\{?\d+\}?", " ",
                s).replace("\\equiv", "=")  # 24 \equiv 3 \pmod 7, (mod 7), \pmod{7}: the residue is the answer
+    s = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([+-]?\d{1,3})(?![\w.])", r"(\1\\times 10^{\2})", s)  # 1.2e3
     s = _number_formats(s)
     s = s.replace("\\!", "").replace("{,}", ",")
     for pat in _DROP:
@@ -171,8 +172,8 @@ _FOR_ALL = re.compile(r"\s*,?\s*(?:\\(?:text|textnormal|mbox|textrm)\s*\{\s*(?:f
                       r"|\\forall(?![a-zA-Z])|\bfor all\b)", re.IGNORECASE)
 # A unit written in a text command after a value, at the end of the answer: '100\\text{ km/h}', '4\\textnormal{ m}',
 # '9.8 \\, \\text{m/s}^2', '5\\,\\mathrm{cm}^2'. Not 'i', 'e' or 'j' alone (\\mathrm{i} is the imaginary unit).
-_TEXT_UNIT = re.compile(r"(?<=[\d})])(?:\s|\\[,;: !])*\\(?:text|textnormal|textrm|mathrm|mbox|rm)\s*"
-                        r"\{\s*(?![ije]\s*\})[A-Za-z][A-Za-z/.\s]{0,20}(?:\^\s*\{?-?\d\}?)?\s*\}"
+_TEXT_UNIT = re.compile(r"(?<=[\w})])(?:\s|~|\\[,;: !])*\\(?:text|textnormal|textrm|mathrm|mbox|rm)\s*"
+                        r"\{\s*~?\s*(?![ije]\s*\})[A-Za-z][A-Za-z/.\s]{0,20}(?:\^\s*\{?-?\d\}?)?\s*\}"
                         r"(?:\s*\^\s*\{?-?\d\}?)?\s*$")
 # Set-builder notation: '\\{x \\mid x > 2\\}', '\\{x | x > 2\\}', '\\{x : 1 <= x < 3\\}', '\\{x \\in R \\mid ...\\}'
 # -> the relation it is built from (compared as the set that relation describes).
@@ -292,6 +293,25 @@ def _abs_relation(terms: list[str], ops: list[str]):
     return None
 
 
+def _is_interval(x) -> bool:
+    return isinstance(x, Bracketed) and x.open in "([" and x.close in ")]" and len(x.items) == 2
+
+
+def _minus_points(interval: Bracketed, points: list):
+    """An interval less finitely many real points -> the open-ended pieces that remain (a list: a union), or the
+    interval itself when no point lies inside it. Raises TypeError for a point that is not a real number."""
+    lo, hi = interval.items
+    if not all(isinstance(p, sp.Basic) and p.is_number and p.is_real for p in points):
+        raise TypeError("a removed point is not a real number")
+    inside = sorted({p for p in points if lo < p < hi}, key=lambda p: float(p))
+    lo_closed = interval.open == "[" and not any(p == lo for p in points)
+    hi_closed = interval.close == "]" and not any(p == hi for p in points)
+    ends = [(lo, lo_closed)] + [(p, False) for p in inside for _ in (0, 1)] + [(hi, hi_closed)]
+    if not inside:
+        return _interval(lo, lo_closed, hi, hi_closed)
+    return [_interval(ends[i][0], ends[i][1], ends[i + 1][0], ends[i + 1][1]) for i in range(0, len(ends), 2)]
+
+
 def _intersect(a: Bracketed, b: Bracketed):
     """Two intervals with numeric ends -> their intersection (for 'x > 1 and x < 3')."""
     (alo, ahi), (blo, bhi) = a.items, b.items
@@ -348,20 +368,32 @@ def parse_normalized(text: str):
     (relations joined by 'and' their intersection); a relation its interval; 'x != a' a not-equal relation; an
     equation an Equation; everything else is one parse."""
     text = _pm_expand(text)
+    if text.count("\\setminus") == 1:  # R \ {a, b}: an interval less finitely many points
+        whole, removed = (parse_normalized(t.strip()) for t in text.split("\\setminus"))
+        points = removed.items if isinstance(removed, Bracketed) and removed.open == "{" else None
+        if _is_interval(whole) and points is not None:
+            return _minus_points(whole, points)
     if "\\cup" in text:
-        return _flatten([parse_normalized(part) for part in text.split("\\cup")])
+        parts = _flatten([parse_normalized(part) for part in text.split("\\cup")])
+        if all(isinstance(p, Bracketed) and p.open == "{" for p in parts):  # {1} U {2, 3} is {1, 2, 3}
+            return Bracketed("{", [x for p in parts for x in p.items], "}")
+        return parts
     joined = _JOIN.split(text)
     if len(joined) > 1:
         parts, joiners = [p.strip(" ,") for p in joined[0::2]], joined[1::2]
         if all(parts):
             objs = [parse_normalized(p) for p in parts]
-            if (all(isinstance(o, Bracketed) and o.open in "([" and len(o.items) == 2 for o in objs)
-                    and any(j.strip() in ("and", "\\land", "\\wedge") for j in joiners)
+            conjunction = any(j.strip() in ("and", "\\land", "\\wedge") for j in joiners)
+            if (all(_is_interval(o) for o in objs) and conjunction
                     and all(("<" in p or ">" in p) for p in parts)):
                 out = objs[0]
                 for o in objs[1:]:
                     out = _intersect(out, o)
                 return out
+            intervals = [o for o in objs if _is_interval(o)]
+            points = [o.items[0] for o in objs if isinstance(o, Bracketed) and o.open == "≠"]
+            if conjunction and len(intervals) == 1 and len(intervals) + len(points) == len(objs):
+                return _minus_points(intervals[0], points)  # 'x > -1 and x != 2'
             return _flatten(objs)
     if "≠" in text:
         sides = [t.strip() for t in text.split("≠")]
@@ -431,6 +463,12 @@ def _choice(text: str):
     return m.group(1) or m.group(2), m.group(3).strip()
 
 
+def _options(text: str) -> set | None:
+    """'A, C', 'AC', '(A) and (C)' -> {'A', 'C'}: the lettered options chosen; None when the answer is not that."""
+    plain = _plain(text).strip().rstrip(".")
+    return set(re.findall(r"[A-E]", plain)) if _LETTERS.fullmatch(plain) else None
+
+
 def _letter(text: str):
     m = _LETTER.match(_plain(text))
     return m.group(1) if m else None
@@ -444,6 +482,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         time.sleep(_test_sleep)  # test-only hook: lets pool tests simulate a hanging item
     if isinstance(response, bytes):
         response = response.decode("utf-8", errors="replace")
+    if "\u2212" in (response or "") or "\u2212" in gold:  # the Unicode minus sign
+        response, gold = (response or "").replace("\u2212", "-"), gold.replace("\u2212", "-")
     found = extract_answer(response or "", extract)
     if found.text is None and mode == "exact" and extract == "any":
         found = short_text_answer(response or "", gold)
@@ -479,6 +519,10 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
 def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip") -> Verdict:
     """Two extracted answers. Lettered options compare by letter (or the value against a bare value); an
     approximation 'a \\approx b' matches either side; the rest is _compare_values."""
+    p_options, g_options = _options(pred), _options(gold)
+    if p_options and g_options and max(len(p_options), len(g_options)) > 1:  # options chosen: 'A, C' is 'AC'
+        ok = p_options == g_options
+        return Verdict(ok, float(ok), pred, "equal" if ok else "not_equal")
     p_choice, g_choice = _choice(pred), _choice(gold)
     if p_choice or g_choice:
         p_letter = p_choice[0] if p_choice else _letter(pred)
@@ -497,6 +541,7 @@ def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip")
     return first
 
 
+_LETTERS = re.compile(r"\(?[A-E]\)?(?:\s*(?:,|and|\s)?\s*\(?[A-E]\)?)*")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:([ap])\.?\s*m\.?)?", re.IGNORECASE)
 
 

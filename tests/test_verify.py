@@ -416,3 +416,24 @@ def test_new_constructs_stay_bounded_and_never_pass(text):
     """Inputs built from this session's constructs (|.|, floor, gcd, binom, vmatrix, set-builder, prose) return a
     verdict (refused or unequal), never an exception or a pass."""
     assert verify(text, "7").correct is False
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # unions of sets, one-element sets, set differences and 'and x != a'
+    ("\\boxed{\\{1\\} \\cup \\{2,3\\}}", "\\{1,2,3\\}", True), ("\\boxed{\\{1\\} \\cup \\{2,4\\}}", "\\{1,2,3\\}", False),
+    ("\\boxed{\\{5\\}}", "5", True), ("\\boxed{5}", "\\{5\\}", True), ("\\boxed{\\{5\\}}", "6", False),
+    ("\\boxed{\\mathbb{R} \\setminus \\{-1\\}}", "x \\neq -1", True),
+    ("\\boxed{\\mathbb{R} \\setminus \\{-1\\}}", "(-\\infty,-1)\\cup(-1,\\infty)", True),
+    ("\\boxed{\\mathbb{R} \\setminus \\{1\\}}", "x \\neq -1", False), ("\\boxed{[1,3] \\setminus \\{1\\}}", "(1,3]", True),
+    ("\\boxed{x > -1 \\text{ and } x \\neq 2}", "(-1,2)\\cup(2,\\infty)", True),
+    ("\\boxed{x > -1 \\text{ and } x \\neq 2}", "(-1,\\infty)", False),
+    # units: after any value (2\\pi cm^2), with a '~' (\\mathrm{~cm})
+    ("\\boxed{5\\mathrm{~cm}}", "5", True), ("\\boxed{2\\pi \\text{ cm}^2}", "2\\pi", True), ("\\boxed{\\pi \\text{ m}}", "2\\pi", False),
+    # the Unicode minus sign, e-notation
+    ("\\boxed{\u22125}", "-5", True), ("The answer is \u22125.", "-5", True), ("\\boxed{\u22125}", "5", False),
+    ("\\boxed{1.2e3}", "1200", True), ("\\boxed{1.2E-3}", "0.0012", True), ("\\boxed{1.2e3}", "120", False),
+    # several options chosen
+    ("\\boxed{A, C}", "AC", True), ("\\boxed{AC}", "A, C", True), ("\\boxed{A, C}", "A, D", False), ("\\boxed{(A) and (C)}", "AC", True),
+])
+def test_issue21_set_operations_units_minus_options(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
