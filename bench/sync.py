@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import time
 
+from bench.learner_memory import QWEN25
 from rlvr.weight_sync import ReceivesWeights, SendsWeights
 
 SHAPES = {
     # Qwen2.5-0.5B (the shape of the weight-sync target).
-    "0.5b": dict(hidden_size=896, num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2,
-                 intermediate_size=4864, vocab_size=151936, tie_word_embeddings=True),
+    "0.5b": QWEN25["Qwen2.5-0.5B"],
     # Seconds on 2 CPU cores.
     "cpu": dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2,
                 intermediate_size=1024, vocab_size=8192, tie_word_embeddings=True),

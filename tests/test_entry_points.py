@@ -21,7 +21,6 @@ ENTRY_POINTS = {
                             "usage: python -m bench gpu-step"),
     "rlvr_verify": ([sys.executable, "-m", "rlvr_verify", "--help"], "usage: python -m rlvr_verify"),
     "data_gen": ([sys.executable, "-m", "data_gen", "--help"], "usage: python -m data_gen"),
-    "launch/sweep.py": ([sys.executable, "launch/sweep.py", "--help"], "usage: sweep.py"),
 }
 
 

@@ -97,6 +97,26 @@ def test_checkpoint_cli_writes_loadable_model(tmp_path):
     assert torch.allclose(load_state_dict(fitted)[k], 3 * sd_b[k] - 2 * sd_a[k], atol=1e-5)
 
 
+def test_large_weights_are_written_in_shards_that_load_back(tmp_path):
+    """save_model_dir shards like save_pretrained (a 7B fp32 extrapolation is not one 28 GB file): with a small
+    shard size the tiny model is several files plus an index, and both transformers and our reader get every
+    tensor back exactly."""
+    from transformers import AutoModelForCausalLM
+
+    from rlvr.infra.hf_weights import save_model_dir
+
+    b = _tiny_ckpt(tmp_path, "b", 2)
+    state = load_state_dict(b)
+    out = save_model_dir(state, b, tmp_path / "sharded", max_shard_size="200KB")
+    shards = sorted(p.name for p in out.glob("*.safetensors"))
+    assert len(shards) > 1 and (out / "model.safetensors.index.json").is_file(), shards
+    assert all(torch.equal(v, state[k]) for k, v in load_state_dict(out).items())
+    model = AutoModelForCausalLM.from_pretrained(out)
+    assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
+    single = save_model_dir(state, b, tmp_path / "single")
+    assert [p.name for p in single.glob("*.safetensors")] == ["model.safetensors"]
+
+
 def test_missing_step_is_reported_with_the_flag(tmp_path, capsys):
     a, b = _tiny_ckpt(tmp_path, "a", 1), _tiny_ckpt(tmp_path, "b", 2)
     assert main(["mode=weights", f"a={a}", f"b={b}", "target_step=5", f"out={tmp_path / 'o'}"]) == 2

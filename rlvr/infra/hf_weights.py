@@ -65,13 +65,16 @@ def read_step(ckpt: str | Path, override: int | None, flag: str) -> int:
         raise CheckpointError(f"{state}: expected {{\"step\": N}} ({e!r}); fix the file or pass {flag} N") from e
 
 
-def save_model_dir(state: Mapping[str, torch.Tensor], template_dir: str | Path, out_dir: str | Path) -> Path:
-    """Write an HF-loadable dir: tensors in model.safetensors, config/tokenizer files copied from template_dir.
+def save_model_dir(state: Mapping[str, torch.Tensor], template_dir: str | Path, out_dir: str | Path,
+                   max_shard_size: int | str = "5GB") -> Path:
+    """Write an HF-loadable dir: tensors in safetensors shards of at most `max_shard_size` (model.safetensors when
+    one is enough, else model-0000i-of-0000n.safetensors and their index, as save_pretrained writes them: a 7B fp32
+    extrapolation is not one 28 GB file), config/tokenizer files copied from template_dir.
 
     With tied embeddings the lm_head copy is dropped (transformers re-ties it on load), unless it differs from the
     embedding, in which case tying is switched off in the written config so the distinct lm_head is honoured.
     """
-    from safetensors.torch import save_file
+    from huggingface_hub import save_torch_state_dict
 
     src, out = Path(template_dir), Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -88,5 +91,5 @@ def save_model_dir(state: Mapping[str, torch.Tensor], template_dir: str | Path, 
             cfg = json.loads((out / "config.json").read_text())
             cfg["tie_word_embeddings"] = False
             (out / "config.json").write_text(json.dumps(cfg, indent=2))
-    save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})
+    save_torch_state_dict(tensors, out, max_shard_size=max_shard_size, metadata={"format": "pt"})
     return out
