@@ -15,6 +15,8 @@ USAGE = """usage: python -m bench step [hydra overrides...]
        python -m bench memory [--shape 0.5b] [--responses 500,3000] [--configs ...] [--ranks 1 2] [--cap-gib G]
        python -m bench real-loop [--shape 0.5b] [--steps N] [--prompts P] [--n N] [--max-tokens T] [--sync ipc]
        python -m bench learning [--model-seeds S ...] [--threads N ...] [--kernels native|default|avx2|avx512 ...]
+       python -m bench peer-trl [--seeds 0 1 2] [--steps N] [--eval-every K] [--eval-size E] [--algorithm A]
+                                [--model-dir DIR] [--from-results]
 
 step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
 learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
@@ -28,12 +30,14 @@ gpu-step rlvr's whole step (HF engine) beside TRL's GRPOTrainer, same model, bat
 real-loop the whole loop (rollout, verify, learn, weight sync + its log-prob check) for a few steps on a random
          model of a real shape and vocabulary with the char tokenizer: each step's phase times
 learning warm start + GRPO over model seeds, thread counts and forced CPU kernels: does the learning claim hold on
-         another machine's kernels (the sign test of tests/test_learning.py per cell)"""
+         another machine's kernels (the sign test of tests/test_learning.py per cell)
+peer-trl time to held-out accuracy: rlvr's GRPO beside TRL's GRPOTrainer from the same warm start, same prompts,
+         reward and settings, several seeds; writes docs/peer_trl.md with two plots (needs the `peer` extra)"""
 
 # name -> the module whose main(argv) runs it
 COMMANDS = {"step": "bench.step", "learner": "bench.learner", "sync": "bench.sync", "engine": "bench.engine",
             "gpu-step": "bench.gpu_step", "learning": "bench.learning",
-            "memory": "bench.memory", "real-loop": "bench.real_loop"}
+            "memory": "bench.memory", "real-loop": "bench.real_loop", "peer-trl": "bench.peer_trl"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,7 +54,34 @@ def prompt_rows(model_dir: str, count: int) -> list[dict]:
     from rlvr.data.prompts import build_prompt_source
 
     source = build_prompt_source(compose([]).data, model_path=model_dir)
-    return [{"prompt": it.prompt, "answer": it.gold} for it in source.batch(0, count)]
+    return data_rows(source.batch(0, count))
+
+
+def data_rows(items) -> list[dict]:
+    """TRL dataset rows of rlvr prompt items: the prompt as rlvr renders it and its gold answer (`answer`)."""
+    return [{"prompt": it.prompt, "answer": it.gold} for it in items]
+
+
+def verified_reward(prompts, completions, answer, **_) -> list[float]:
+    """TRL reward function: rlvr's verifier on each completion against its row's gold, 1.0 right and 0.0 wrong
+    (rlvr's `verified` reward signal; verify_batch is the function the verifier service's workers run)."""
+    from rlvr_verify import verify_batch
+
+    return [float(v.correct) for v in verify_batch(list(completions), list(answer))]
+
+
+def trl_config(output_dir: str, run: dict, steps: int, cuda: bool, lr: float = 1e-6, seed: int = 0, **extra):
+    """GRPOConfig for `run` (prompts x n samples x tokens): one generation batch per optimizer step (the whole
+    batch at once, no accumulation), no reference model (beta 0), no checkpoints or reporting; `extra` overrides."""
+    from trl import GRPOConfig
+
+    kwargs = dict(output_dir=output_dir, per_device_train_batch_size=run["prompts"] * run["n"],
+                  num_generations=run["n"], max_completion_length=run["tokens"], temperature=1.0,
+                  learning_rate=lr, max_steps=steps, logging_steps=1, report_to=[], save_strategy="no",
+                  bf16=cuda, use_cpu=not cuda, beta=0.0, seed=seed, gradient_checkpointing=False,
+                  dataloader_num_workers=0)
+    kwargs.update(extra)
+    return GRPOConfig(**kwargs)
 
 
 def trl_steps(model_dir: str, run: dict, steps: int, warmup: int, cuda: bool) -> dict | str:
@@ -62,13 +89,9 @@ def trl_steps(model_dir: str, run: dict, steps: int, warmup: int, cuda: bool) ->
     try:
         from datasets import Dataset
         from transformers import TrainerCallback
-        from trl import GRPOConfig, GRPOTrainer
+        from trl import GRPOTrainer
     except ImportError as e:
         return f"skipped: TRL is not importable ({e}); pip install trl (or WITH_TRL=1 ../shared/tools/gpu-wheels.sh)"
-    from rlvr_verify import verify
-
-    def reward(prompts, completions, answer, **_):
-        return [float(verify(c, a).correct) for c, a in zip(completions, answer)]
 
     class StepClock(TrainerCallback):
         def __init__(self):
@@ -85,15 +108,10 @@ def trl_steps(model_dir: str, run: dict, steps: int, warmup: int, cuda: bool) ->
                 torch.cuda.synchronize()
             self.times.append(time.perf_counter() - self.t0)
 
-    batch = run["prompts"] * run["n"]
-    args = GRPOConfig(output_dir=tempfile.mkdtemp(prefix="trl-bench-"), per_device_train_batch_size=batch,
-                      num_generations=run["n"], max_completion_length=run["tokens"], temperature=1.0,
-                      learning_rate=1e-6, max_steps=warmup + steps, logging_steps=1, report_to=[],
-                      save_strategy="no", bf16=cuda, use_cpu=not cuda, beta=0.0, seed=0,
-                      gradient_checkpointing=False, dataloader_num_workers=0)
+    args = trl_config(tempfile.mkdtemp(prefix="trl-bench-"), run, warmup + steps, cuda)
     clock = StepClock()
     data = Dataset.from_list(prompt_rows(model_dir, 64))
-    trainer = GRPOTrainer(model=model_dir, reward_funcs=reward, args=args, train_dataset=data, callbacks=[clock])
+    trainer = GRPOTrainer(model=model_dir, reward_funcs=verified_reward, args=args, train_dataset=data, callbacks=[clock])
     trainer.train()
     return {"step_s": statistics.median(clock.times[warmup:])}
 
