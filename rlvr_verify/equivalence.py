@@ -127,8 +127,9 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
     if isinstance(pred, sp.Basic) and isinstance(gold, sp.Basic):
         if expressions_equal(pred, gold, rel_tol):
             return True
-        # \\sqrt[3]{x^2} and x^{2/3} differ only on the principal branch for x < 0: compare them for x > 0.
-        if (_has_fractional_power(pred) or _has_fractional_power(gold)) and not (pred.has(sp.Abs) or gold.has(sp.Abs)):
+        # \\sqrt[3]{x^2} and x^{2/3} differ only on the principal branch for x < 0: compare them for x > 0 (both
+        # sides with fractional powers: \\sqrt{x^2} is |x|, not x).
+        if (_has_fractional_power(pred) and _has_fractional_power(gold)) and not (pred.has(sp.Abs) or gold.has(sp.Abs)):
             return expressions_equal(pred, gold, rel_tol, positive=True)
         return False
     return False

@@ -434,6 +434,8 @@ def test_new_constructs_stay_bounded_and_never_pass(text):
     ("\\boxed{1.2e3}", "1200", True), ("\\boxed{1.2E-3}", "0.0012", True), ("\\boxed{1.2e3}", "120", False),
     # several options chosen
     ("\\boxed{A, C}", "AC", True), ("\\boxed{AC}", "A, C", True), ("\\boxed{A, C}", "A, D", False), ("\\boxed{(A) and (C)}", "AC", True),
+    # x > 0 is assumed only between two sides with fractional powers: \\sqrt{x^2} is |x|, not x
+    ("\\boxed{\\sqrt{x^2}}", "x", False), ("\\boxed{\\sqrt{x^2}}", "|x|", True), ("\\boxed{x^{-1/2}}", "\\frac{1}{\\sqrt{x}}", True),
 ])
 def test_issue21_set_operations_units_minus_options(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
