@@ -2,9 +2,13 @@
 # Submit a training run to a running Ray cluster through its job server (launch/ray_head.sh starts it).
 #   launch/submit.sh experiment=qwen_math_1.5b_grpo model.path=/models/Qwen2.5-Math-1.5B
 # RAY_ADDRESS: the job server (default http://127.0.0.1:8265, the local head's). cluster=ray_gpu unless a cluster=
-# override is given. The run directory defaults to RUNS_DIR/<name>/<time> (RUNS_DIR default: ./runs of this
-# checkout, which the head must see, e.g. a shared file system) rather than inside Ray's copy of the working dir.
+# override is given; cluster=local works too (the job's driver joins the cluster it runs in, whatever cluster.address
+# says). The run directory defaults to RUNS_DIR/<name>/<time> (RUNS_DIR default: ./runs of this checkout, which the
+# head must see, e.g. a shared file system) rather than inside Ray's copy of the working dir.
 # SUBMISSION_ID names the job; WAIT=1 streams its logs and returns when it ends (default: return at once).
+# What it exposes: nothing; it is a client of the head's job server (HTTP) and uploads this checkout (less what
+# .gitignore leaves out) to the cluster as the job's working dir. Authentication: Ray's token, sent when
+# RAY_AUTH_MODE=token or, as below, when a token exists here; without a token on the head, none.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RAY_ADDRESS="${RAY_ADDRESS:-http://127.0.0.1:8265}"
