@@ -3,8 +3,9 @@ import json
 import pytest
 import torch
 
-from rlvr.algorithms.extrapolation import alpha_for, extrapolate_state_dicts, least_squares_extrapolate
-from rlvr.tools.extrapolate import CheckpointError, extrapolate_checkpoints, fit_checkpoints, load_state_dict, main
+from rlvr.algorithms.extrapolation import (MismatchedCheckpoints, alpha_for, extrapolate_state_dicts,
+                                          least_squares_extrapolate)
+from rlvr.tools.extrapolate import extrapolate_checkpoints, fit_checkpoints, load_state_dict, main
 
 
 def _sd(seed, dtype=torch.float32):
@@ -40,7 +41,7 @@ def test_alpha_formula_and_norm_policy():
     n = "model.norm.weight"
     assert torch.allclose(ext[n], a[n] + 1.5 * (b[n] - a[n]), atol=1e-6)
     assert alpha_for(200, 1400, 2000) == pytest.approx(1.5)
-    with pytest.raises(CheckpointError, match="shape"):
+    with pytest.raises(MismatchedCheckpoints, match="shape"):
         extrapolate_state_dicts({w: torch.zeros(2)}, {w: torch.zeros(3)}, 1.0)
 
 

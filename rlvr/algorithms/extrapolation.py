@@ -9,7 +9,9 @@ from typing import Iterable, Mapping
 
 import torch
 
-from rlvr.infra.hf_weights import CheckpointError
+
+class MismatchedCheckpoints(ValueError):
+    """The checkpoints do not come from one architecture (a tensor missing or of another shape)."""
 
 NORM_MARKERS = ("norm", "ln_")  # covers layernorm / rmsnorm / input_layernorm / ln_f
 NORM_FROM = ("b", "extrapolate")
@@ -36,13 +38,13 @@ def extrapolate_state_dicts(sd_a: Mapping[str, torch.Tensor], sd_b: Mapping[str,
         raise ValueError(f"norm_from={norm_from!r}: choose one of {list(NORM_FROM)}")
     missing = [k for k in sd_b if k not in sd_a]
     if missing:
-        raise CheckpointError(f"checkpoint A lacks {len(missing)} tensors that B has (first: {missing[0]!r}); "
+        raise MismatchedCheckpoints(f"checkpoint A lacks {len(missing)} tensors that B has (first: {missing[0]!r}); "
                               "both checkpoints must come from the same architecture")
     out = {}
     for name, b in sd_b.items():
         a = sd_a[name]
         if a.shape != b.shape:
-            raise CheckpointError(f"tensor {name!r} has shape {tuple(a.shape)} in A but {tuple(b.shape)} in B")
+            raise MismatchedCheckpoints(f"tensor {name!r} has shape {tuple(a.shape)} in A but {tuple(b.shape)} in B")
         if not _extrapolated(name, b, norm_from):
             out[name] = b.clone()
             continue
