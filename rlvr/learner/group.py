@@ -15,11 +15,30 @@ from rlvr.infra.lazy_ray import lazy_ray
 
 
 def free_tcp_address() -> str:
-    """tcp://this-host:free-port for the ranks' rendezvous (the ranks run on the driver's node)."""
+    """tcp://this-host:free-port for the ranks' rendezvous, on the node this runs on."""
     from rlvr.infra.net import free_port, node_address
 
     host = node_address()
     return f"tcp://{host}:{free_port(host)}"
+
+
+def _rendezvous_here() -> tuple[str, str]:
+    import ray
+
+    return ray.get_runtime_context().get_node_id(), free_tcp_address()
+
+
+def rendezvous_on_learner_node(options: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """The ranks' rendezvous address on a node that can hold a rank (`options`: one rank's Ray options, e.g. with
+    cluster.learner_resources), and the options that put every rank on that node. On a cluster the learner's node
+    need not be the driver's, and rank 0 must listen where the others connect."""
+    ray = lazy_ray()
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    probe = {k: v for k, v in (options or {}).items() if k in ("num_cpus", "num_gpus", "resources")}
+    node_id, address = ray.get(ray.remote(_rendezvous_here).options(**probe).remote())
+    return address, {**(options or {}),
+                     "scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=node_id, soft=False)}
 
 
 class _Method:
@@ -38,7 +57,9 @@ class LearnerGroup:
         from rlvr.infra.actor_group import ActorGroup
         from rlvr.learner.actor import LearnerActor
 
-        address = settings.dist_init_method or free_tcp_address()
+        address = settings.dist_init_method
+        if not address:
+            address, options = rendezvous_on_learner_node(options)
 
         def make_args(rank: int):
             ranked = dataclasses.replace(settings, rank=rank, world_size=world_size, dist_init_method=address)
