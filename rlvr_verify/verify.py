@@ -427,6 +427,7 @@ _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?
 _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")
 _DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})")
 _LONG_DECIMAL = re.compile(r"\s*-?\d*\.(\d{6,})\s*")
+_ANSWER_WORDS = re.compile(r"answer\s*(?:is\b|:)", re.IGNORECASE)
 _YES_NO = re.compile(r"\s*(yes|no|true|false)\s*[,;:!.]", re.IGNORECASE)
 _WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[ '-][A-Za-z]+)*")
 
@@ -485,6 +486,10 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
     if "\u2212" in (response or "") or "\u2212" in gold:  # the Unicode minus sign
         response, gold = (response or "").replace("\u2212", "-"), gold.replace("\u2212", "-")
     found = extract_answer(response or "", extract)
+    if found.rule == "boxed" and len(found.text) <= 300 and _ANSWER_WORDS.search(found.text):
+        inner = extract_answer(_plain(found.text), "boxed_or_marker")  # \\boxed{\\text{The answer is } 42}
+        if inner.text:
+            found = Extraction(inner.text, "boxed")
     if found.text is None and mode == "exact" and extract == "any":
         found = short_text_answer(response or "", gold)
     if found.text is None:

@@ -383,6 +383,8 @@ def test_issue21_units_set_builder_neq_names_prose(response, gold, expected):
     # a yes/no answer followed by its reason
     ("\\boxed{\\text{Yes, it is possible}}", "Yes", True), ("\\boxed{\\text{No, it is not}}", "Yes", False),
     ("Answer: True. Because x > 0", "true", True), ("Answer: False, since 3 > 2", "true", False),
+    # a box holding a sentence with the answer in it
+    ("\\boxed{\\text{The answer is } 42}", "42", True), ("\\boxed{\\text{The answer is } 42}", "41", False),
 ])
 def test_issue21_binomials_vectors_times(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
