@@ -1,9 +1,10 @@
-"""A Ray cluster of several "nodes" on this machine, started the way a real one is: launch/ray_head.sh for the head (with
-its job server), launch/ray_worker.sh for each other node, each a `ray start --block` with its own temp dir, its own
-ports, custom resources to tell the nodes apart, and one loopback NODE_IP so that their traffic stays on this machine.
+"""A Ray cluster of several "nodes" on this machine, started the way a real one is: launch/ray_head.sh for the head
+(with its job server), launch/ray_worker.sh for each other node, each a `ray start --block` with its own temp dir, its
+own ports, custom resources to tell the nodes apart, and one loopback NODE_IP so that their traffic stays on this
+machine.
 
-Each node is one process group; stopping a node ends that group (SIGTERM: `ray start --block` stops what it started;
-SIGKILL: the node is lost). `ray stop` is never used: it would end every Ray instance on the machine.
+Stopping a node: SIGTERM to its `ray start --block` (it drains the node and stops what it started); losing a node:
+SIGKILL to its process group and every descendant. `ray stop` is never used: it would end every Ray instance on the machine.
 """
 from __future__ import annotations
 

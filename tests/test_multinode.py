@@ -31,6 +31,8 @@ SMALL = ["model.warm_start.enabled=false", "rollout.engine=hf", "rollout.prompts
          "rollout.max_tokens=4", "trainer.eval_size=2", "trainer.eval_every=100", "trainer.checkpoint_every=100",
          "logger.wandb_mode=disabled", "reward.verifier.num_workers=0"]
 LOOPBACK_IPS = {"127.0.0.1", "::1", "::ffff:127.0.0.1"}
+# The simulated nodes share 127.0.0.2 (all of 127/8 is loopback on Linux only) and the watchdog reads /proc.
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux loopback and /proc")
 
 
 # ------------------------------------------------------------------------------ placement checks (no Ray needed)
@@ -72,9 +74,10 @@ def _descendants(pid):
         return []
 
 
+@linux_only
 def test_local_run_listens_on_loopback_only_and_leaves_no_orphans(tmp_path, tiny_model_dir):
-    """`python -m rlvr.train` with cluster=local: every TCP listener of the driver and of the Ray processes it started is
-    on 127.0.0.1; after a kill -9 of the driver, all of them are gone within seconds (Ray alone leaves its two agents
+    """`python -m rlvr.train` with cluster=local: every TCP listener of the driver and of the Ray processes it started
+    is on 127.0.0.1; after a kill -9 of the driver, all of them are gone within seconds (Ray alone leaves its two agents
     for about a minute)."""
     psutil = pytest.importorskip("psutil")
     args = [*SMALL, f"model.cache_dir={tiny_model_dir.parent.parent}", "trainer.steps=10000",
@@ -181,6 +184,7 @@ def _steps(run_dir: Path) -> list[dict]:
     return [r for r in rows if r.get("step", 0) > 0]
 
 
+@linux_only
 def test_ipc_across_nodes_is_refused_before_any_actor_starts(cluster, driver, tmp_path, tiny_model_dir):
     trainer = _trainer(tmp_path, cluster, tiny_model_dir.parent.parent, "trainer.weight_sync=ipc", "trainer.steps=2")
     with pytest.raises(ConfigError, match="weight_sync=collective") as e:
@@ -188,6 +192,7 @@ def test_ipc_across_nodes_is_refused_before_any_actor_starts(cluster, driver, tm
     assert "\n" not in str(e.value) and trainer.learner is None and not (tmp_path / "metrics.jsonl").exists()
 
 
+@linux_only
 def test_roles_run_where_configured_and_collective_sync_holds_across_nodes(cluster, driver, tmp_path,
                                                                           tiny_model_dir):
     """Both FSDP learner ranks on the learner node, both rollout workers and the verifier on the other node; two
@@ -211,6 +216,7 @@ def test_roles_run_where_configured_and_collective_sync_holds_across_nodes(clust
         trainer.close()
 
 
+@linux_only
 def test_ray_job_submit_to_the_head_with_cluster_local(cluster, tmp_path, tiny_model_dir):
     """launch/submit.sh to the simulated head's job server, cluster=local as on a laptop: the job's driver joins the
     cluster it runs in (RAY_ADDRESS), places the roles across its nodes and syncs over collective."""
@@ -228,6 +234,7 @@ def test_ray_job_submit_to_the_head_with_cluster_local(cluster, tmp_path, tiny_m
     assert [r["step"] for r in steps] == [1, 2] and all(r["sync_max_logprob_error"] <= 1e-4 for r in steps)
 
 
+@linux_only
 def test_a_lost_rollout_node_is_replaced_by_a_joining_node_and_the_run_continues(cluster, driver, tmp_path,
                                                                                 tiny_model_dir, monkeypatch):
     """The rollout node dies (every process of it SIGKILLed) before step 2. Ray restarts the rollout worker where the
@@ -236,7 +243,8 @@ def test_a_lost_rollout_node_is_replaced_by_a_joining_node_and_the_run_continues
     the same metrics as an uninterrupted run."""
     from rlvr.loop import Trainer
 
-    config = ["trainer.weight_sync=collective", "trainer.steps=3", "reward=random", "reward.verifier.use_ray_actor=false"]
+    config = ["trainer.weight_sync=collective", "trainer.steps=3", "reward=random",
+              "reward.verifier.use_ray_actor=false"]
     _trainer(tmp_path / "whole", cluster, tiny_model_dir.parent.parent, *config).run()
     trainer = _trainer(tmp_path / "lost", cluster, tiny_model_dir.parent.parent, *config)
     real_step, where = Trainer.train_step, {}
