@@ -4,7 +4,8 @@ own ports, custom resources to tell the nodes apart, and one loopback NODE_IP so
 machine.
 
 Stopping a node: SIGTERM to its `ray start --block` (it drains the node and stops what it started); losing a node:
-SIGKILL to its process group and every descendant. `ray stop` is never used: it would end every Ray instance on the machine.
+SIGKILL to its process group and every descendant. `ray stop` is never used: it would end every Ray instance on the
+machine.
 """
 from __future__ import annotations
 
