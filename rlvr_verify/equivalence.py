@@ -1,4 +1,5 @@
 """Is a parsed answer equal to a parsed gold? Exact first, then bounded numeric checks."""
+import cmath
 import random
 
 import sympy as sp
@@ -13,15 +14,21 @@ def _is_plain_number(x) -> bool:
 def numbers_equal(a, b, rel_tol: float) -> bool:
     if a.is_infinite or b.is_infinite or a.has(sp.zoo, sp.nan) or b.has(sp.zoo, sp.nan):
         return a == b  # tolerance would call -oo and oo equal
-    if a.is_Rational and b.is_Rational:
+    if a.is_Rational and b.is_Rational:  # exact: two integers must be equal; other rationals within rel_tol
         if a == b:
             return True
-        if rel_tol <= 0:
+        if rel_tol <= 0 or (a.is_Integer and b.is_Integer):
             return False
+        return bool(abs(a - b) <= sp.Rational(rel_tol) * max(abs(a), abs(b)))
     try:
         va, vb = complex(sp.N(a, 30)), complex(sp.N(b, 30))
     except (TypeError, ValueError, OverflowError):
         return sp.simplify(a - b) == 0
+    if not (cmath.isfinite(va) and cmath.isfinite(vb)):  # beyond a float (2^1300): compare in mpmath's range,
+        try:                                             # never as inf against inf
+            return abs(complex(sp.N((a - b) / (sp.Abs(a) + sp.Abs(b)), 30))) <= rel_tol
+        except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+            return False
     if va == vb:
         return True
     return abs(va - vb) <= rel_tol * max(abs(va), abs(vb), 1e-300)

@@ -68,6 +68,9 @@ def _digits(x) -> float:
     try:
         if x.is_Integer or x.is_Rational:
             p, q = abs(int(x.p)), abs(int(x.q))
+            big = max(p, q)
+            if big.bit_length() > 3000:  # str() of an int over 4,300 digits raises; estimate from its bit length
+                return big.bit_length() * 0.30103 + 1
             return max(len(str(p)), len(str(q)))
         if x.is_number and not x.free_symbols:
             v = abs(complex(sp.N(x, 15)))
@@ -134,6 +137,7 @@ class Parser:
     def __init__(self, tokens):
         self.t, self.i, self.depth = tokens, 0, 0
         self.abs_depth = 0  # inside |...|: a '|' closes it rather than opening another
+        self.bound = set()  # index letters of a sum or product being read ('i' there is not the imaginary unit)
 
     def peek(self, k=0):
         j = self.i + k
@@ -277,6 +281,8 @@ class Parser:
             if kind == "op" and v.isalpha():
                 if self.peek()[1] == "_":  # v_0, r_{0}, a_{12}: one named symbol
                     return sp.Symbol(f"{v}_{self.subscript()}")
+                if v in self.bound:
+                    return sp.Symbol(v)
                 return sp.E if v == "e" else sp.I if v == "i" else sp.Symbol(v)  # i: the imaginary unit
             if v in OPEN and kind == "op":  # '\\{' (a set, even of one element) is a command
                 closer = OPEN[v]
@@ -331,6 +337,8 @@ class Parser:
                 return _INVERSE[name](arg)
             value = FUNCS[name](arg)
             return safe_pow(value, power) if power is not None else value
+        if name in ("sum", "prod"):
+            return self.parse_sum_or_product(name)
         if name in _OPERATORS:
             self.expect("(")
             args = self.parse_list([")"])
@@ -347,6 +355,37 @@ class Parser:
         if name in ("alpha", "beta", "theta", "lambda", "mu", "phi"):
             return sp.Symbol(name)
         raise ParseError(f"unsupported command \\{name}")
+
+    def parse_sum_or_product(self, name):
+        """\\sum_{k=a}^{b} body (body: one term, as usual): summed term by term when a and b are integers at most
+        2,000 apart; a polynomial body of degree <= 10 with symbolic bounds is summed in closed form; else refused."""
+        self.expect("_")
+        self.expect("{")
+        kind, var = self.take()
+        if not (kind == "op" and var.isalpha()):
+            raise ParseError("bad index of a sum")
+        self.expect("=")
+        lower = self.parse_sum()
+        self.expect("}")
+        self.expect("^")
+        upper = self.parse_group_or_unary()
+        self.bound.add(var)
+        body = self.parse_term()
+        self.bound.discard(var)
+        k = sp.Symbol(var)
+        if lower.is_Integer and upper.is_Integer and 0 <= int(upper) - int(lower) <= (2000 if name == "sum" else 200):
+            terms = [body.subs(k, i) for i in range(int(lower), int(upper) + 1)]
+            value = sp.Add(*terms) if name == "sum" else sp.Mul(*terms)
+            if _digits(value) > MAX_RESULT_DIGITS:
+                raise TooLarge(f"\\{name} too large")
+            return value
+        if name == "sum" and body.is_polynomial(k) and sp.degree(body, k) <= 10 and not (
+                lower.free_symbols | upper.free_symbols) & {k}:
+            value = sp.expand(sp.summation(body, (k, lower, upper)))
+            if _digits(value) > MAX_RESULT_DIGITS:
+                raise TooLarge("sum too large")
+            return value
+        raise ParseError(f"\\{name} not evaluated")
 
     def parse_matrix(self):
         self.expect("{")

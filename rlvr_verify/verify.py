@@ -323,8 +323,18 @@ def _intersect(a: Bracketed, b: Bracketed):
 
 
 def _equation_sides(text: str) -> list[str]:
-    """Split on top-level '=' (not <=, >=, ==; '2!=2' is a factorial, not 'not equal')."""
-    return re.split(r"(?<![<>=])=(?!=)", text)
+    """Split on '=' outside braces (not <=, >=, ==; '2!=2' is a factorial, not 'not equal'; the '=' of
+    '\\sum_{k=1}' is not an equation)."""
+    if "{" not in text:
+        return re.split(r"(?<![<>=])=(?!=)", text)
+    parts, depth, start = [], 0, 0
+    for m in re.finditer(r"[{}]|(?<![<>=])=(?!=)", text):
+        ch = m.group(0)
+        depth += 1 if ch == "{" else -1 if ch == "}" else 0
+        if ch == "=" and depth <= 0:
+            parts.append(text[start:m.start()])
+            start = m.end()
+    return parts + [text[start:]]
 
 
 def align_equations(pred: str, gold: str) -> tuple[str, str]:

@@ -398,6 +398,14 @@ def test_issue21_binomials_vectors_times(response, gold, expected):
     ("\\boxed{\\lfloor \\frac{n}{2} \\rfloor}", "$\\lceil n/2 \\rceil$", False), ("\\boxed{\\lfloor 3.7 \\rfloor}", "3", True),
     ("\\boxed{\\lceil 3.2 \\rceil}", "3", False), ("\\boxed{\\max(a,b)}", "$\\max(a, b)$", True), ("\\boxed{\\max(3,5)}", "3", False),
     ("\\boxed{\\gcd(12,18)}", "6", True), ("\\boxed{\\gcd(12,18)}", "4", False), ("\\boxed{\\operatorname{lcm}(4,6)}", "12", True),
+    # finite sums and products; polynomial sums in closed form (the index 'i' is not the imaginary unit there)
+    ("\\boxed{\\sum_{k=1}^{n} k}", "$\\frac{n(n+1)}{2}$", True), ("\\boxed{\\sum_{k=1}^{n} k}", "\\frac{n(n-1)}{2}", False),
+    ("\\boxed{\\sum_{i=1}^{10} i}", "55", True), ("\\boxed{\\sum_{i=1}^{10} i}", "56", False),
+    ("\\boxed{\\prod_{i=1}^{5} i}", "120", True), ("\\boxed{\\sum_{k=1}^{n} k^2}", "\\frac{n(n+1)(2n+1)}{6}", True),
+    # numbers beyond a float compare in mpmath's range (were equal to anything: inf against inf), integers exactly
+    ("\\boxed{2^{1300}}", "7", False), ("\\boxed{10^{400}}", "10^{401}", False), ("\\boxed{10^{400}}", "10^{400}", True),
+    ("\\boxed{10^{400}\\sqrt2}", "\\sqrt{2}\\cdot 10^{400}", True), ("\\boxed{10^{-400}}", "0", False),
+    ("\\boxed{1000000001}", "1000000000", False), ("\\boxed{0.333333333333}", "1/3", True),
     # a qualifier after an equation ('for all x') is not part of the answer
     ("\\boxed{f(x) = x}", "$f(x)=x \\text{ for all } x \\in \\mathbb{R}$", True),
     ("\\boxed{f(x) = 2x}", "$f(x)=x \\text{ for all } x$", False),
@@ -412,7 +420,8 @@ def test_issue21_abs_floor_operators_qualifiers_residues(response, gold, expecte
     "\\boxed{" + "|" * 3000 + "}", "\\boxed{" + "|x" * 1500 + "}", "\\boxed{" + "\\lfloor " * 500 + "1" + "\\rfloor " * 500 + "}",
     "\\boxed{" + "\\gcd(" * 40 + "1" + ", 2)" * 40 + "}", "\\boxed{\\binom{10^{100}}{3}}", "\\boxed{\\gcd(10^{500}+1, 3)}",
     "\\boxed{\\begin{vmatrix}" + " \\\\ ".join([" & ".join(["x"] * 40)] * 40) + "\\end{vmatrix}}",
-    "\\boxed{\\{x \\mid " + "x > 1, " * 500 + "\\}}", "Final Answer: The value is " + "1, " * 3000 + "2. I hope it is correct.",
+    "\\boxed{\\{x \\mid " + "x > 1, " * 500 + "\\}}", "\\boxed{\\prod_{i=1}^{200} 10^{20}}",
+    "\\boxed{\\sum_{k=1}^{10^{1000}} k^{10}}", "\\boxed{\\sum_{k=1}^{n} 2^{k}}", "\\boxed{\\sum_{k=1}^{10^{9}} k!}", "Final Answer: The value is " + "1, " * 3000 + "2. I hope it is correct.",
 ])
 def test_new_constructs_stay_bounded_and_never_pass(text):
     """Inputs built from this session's constructs (|.|, floor, gcd, binom, vmatrix, set-builder, prose) return a
