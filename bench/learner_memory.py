@@ -131,3 +131,20 @@ def project_update_peak(shape: dict, micro_batches: list[tuple[int, int]], compu
                     else "optimizer step")
     out["total_gib"] = sum(x for x in terms.values()) / GIB
     return out
+
+
+def gpu_fit_table(budgets: list[int], prompt: int = 200, response: int = 3000, gpu_gib: float = 80.0,
+                  cuda_context_gib: float = 0.5) -> list[dict]:
+    """Each QWEN25 model's projected peak on one GPU at the memory plan's settings (bf16 compute over fp32 masters,
+    activation checkpointing, 1,024-token log-prob chunks, padding-free micro-batches) for each token budget, at its
+    worst micro-batch: as many of the longest sequences (prompt + response tokens) as the budget packs (at least
+    one). The number of sequences per step does not enter: micro-batches accumulate gradients."""
+    rows = []
+    for name, shape in QWEN25.items():
+        for budget in budgets:
+            k = max(1, budget // (prompt + response))
+            peak = project_update_peak(shape, [(k * (prompt + response), k * response)], compute_bytes=2,
+                                       runtime_gib=cuda_context_gib)
+            rows.append({"model": name, "budget": budget, "sequences": k, "projected_gib": peak["total_gib"],
+                         "fits": peak["total_gib"] <= gpu_gib})
+    return rows

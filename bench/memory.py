@@ -182,9 +182,10 @@ def run_config(model_dir: str, shape_name: str, responses: list[int], config: st
 
 
 def measure(shape_name: str, prompt: int, responses: list[int], configs: list[str], budget: int, steps: int,
-            world_sizes: list[int], cap_gib: float, model_dir: str | None = None, device: str = "cpu"
-            ) -> list[dict]:
-    """Every (configuration, world size) row: measured peaks, projection, tokens/s."""
+            world_sizes: list[int], cap_gib: float, model_dir: str | None = None, device: str = "cpu",
+            json_path: str | None = None) -> list[dict]:
+    """Every (configuration, world size) row: measured peaks, projection, tokens/s (written to json_path after each
+    configuration, so a long run that is stopped keeps what it measured)."""
     from bench.learner import SHAPES
     from bench.random_model import random_model_dir
 
@@ -209,17 +210,20 @@ def measure(shape_name: str, prompt: int, responses: list[int], configs: list[st
                     row["peak_gib"] = max(s[key] for s in r["steps"])
                     row["tokens_per_s"] = tokens / r["steps"][-1]["seconds"]
                 rows.append(row)
+            if json_path:
+                with open(json_path, "w") as f:
+                    json.dump(rows, f, indent=1)
             print(f"[bench memory] {config}, {world_size} rank(s): {time.perf_counter() - t0:.0f} s", file=sys.stderr,
                   flush=True)
     return rows
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"{'configuration':<30}{'ranks':>6}{'rank':>5}{'runtime':>9}{'load':>7}{'peak':>7}{'projected':>10}"
+    print(f"{'configuration':<34}{'ranks':>6}{'rank':>5}{'runtime':>9}{'load':>7}{'peak':>7}{'projected':>10}"
           f"{'error':>8}{'tokens/s':>10}  projected peak moment; micro-batches (tokens, response tokens)")
     for r in rows:
         p = r["projection"]
-        head = f"{r['config']:<30}{r['world_size']:>6}{r['rank']:>5}"
+        head = f"{r['config']:<34}{r['world_size']:>6}{r['rank']:>5}"
         if "error" in r:
             print(f"{head}{r.get('runtime_gib', float('nan')):>9.2f}{'':>14}{p['total_gib']:>10.2f}  "
                   f"{r['error']} (sampled {r['sampled_peak_gib']:.2f} GiB)")
@@ -259,9 +263,6 @@ def main(argv: list[str]) -> int:
         return 0
     responses = [int(x) for x in a.responses.split(",")]
     rows = measure(a.shape, a.prompt, responses, a.configs, a.budget, a.steps, a.ranks, a.cap_gib, a.model_dir,
-                   a.device)
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(rows, f, indent=1)
+                   a.device, a.json)
     print_table(rows)
     return 0
