@@ -55,8 +55,8 @@ def _critic_weights(learner):
     if learner.critic is None:
         return {}
     if learner.dist.active:
-        return distributed.full_state_dict(learner.critic, prefix="")  # rank 0's; the others get {}
-    return {k: v.detach().clone() for k, v in learner.critic.state_dict().items()}
+        return distributed.full_state_dict(learner.critic.model, prefix="")  # rank 0's; the others get {}
+    return {k: v.detach().clone() for k, v in learner.critic.model.state_dict().items()}
 
 
 def _run(learner, run_dir=None):
