@@ -117,8 +117,9 @@ def test_the_projection_moves_the_way_each_memory_feature_does():
     base = peak()
     states = param_count(REAL) * 16 / 2 ** 30
     assert states < base < states + 5
-    # Unchunked: 5 [tokens, V] fp32 copies of 3,000 tokens instead of 1,024.
-    assert peak(chunk_tokens=None) - base == pytest.approx(5 * (3000 - 1024) * REAL["vocab_size"] * 4 / 2 ** 30)
+    # Unchunked: 5 [tokens, V] fp32 copies of 3,000 tokens instead of 1,024, and no second chunk's lm_head gradient.
+    V, H = REAL["vocab_size"], REAL["hidden_size"]
+    assert peak(chunk_tokens=None) - base == pytest.approx((5 * (3000 - 1024) * V * 4 - 4 * V * H) / 2 ** 30)
     assert peak(checkpointing=False) > base + 5          # 24 layers' activations of 3,200 tokens
     assert peak([(6400, 3500)]) > base                   # no token budget, padded: one micro-batch of both rows
     # 16 B/parameter halved (3.7 GiB), less the gathered root (embedding + its unsharded gradient, 1.1 GiB).
@@ -151,3 +152,14 @@ def test_bench_memory_measures_a_configuration_in_its_own_process(tmp_path):
     assert 0 < row["runtime_gib"] <= row["load_gib"] <= row["peak_gib"] + 0.05
     assert row["tokens_per_s"] > 0 and row["projection"]["total_gib"] > row["runtime_gib"]
     assert row["micro_batches"] == [(56, 40), (32, 16)]
+
+
+def test_the_80gb_projection_fits_3b_and_never_7b():
+    """docs/real_shape.md's answer, from the corrected projection: 7B's fp32 states alone (16 B/parameter, 113 GiB)
+    exceed one 80 GiB GPU at any batch; 3B fits at the experiment's lengths with a 16k-token budget."""
+    from bench.learner_memory import gpu_fit_table
+
+    rows = {(r["model"], r["budget"]): r for r in gpu_fit_table([3200, 16384])}
+    assert rows[("Qwen2.5-3B", 16384)]["fits"] and rows[("Qwen2.5-1.5B", 16384)]["fits"]
+    assert not rows[("Qwen2.5-7B", 3200)]["fits"]
+    assert rows[("Qwen2.5-7B", 3200)]["projected_gib"] > param_count(QWEN25["Qwen2.5-7B"]) * 16 / 2 ** 30
