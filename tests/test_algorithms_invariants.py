@@ -50,6 +50,8 @@ def prepare(name, b):
                       global_seqs=float(len(b["mask"])), old_logprobs=old_lp, advantages=adv, ref_logprobs=ref_lp,
                       logits=b["old_logits"], ref_logits=b["ref_logits"], positive=b["correct"], group_accuracy=acc)
     obj.on_rollout(full)
+    if obj.wants_rollout_statistic():  # SIREN's anchor, as the learner's scoring pass measures it
+        obj.on_rollout_statistic(*obj.statistic_part(full.logits, full.mask))
     return obj, full, ret
 
 
@@ -57,6 +59,8 @@ def run_loss(obj, full, ret, logits, rows, mask=None, tokens=None):
     """Loss and grads for the micro-batch `rows` with the whole batch's denominators."""
     logits = logits.detach().clone().requires_grad_()
     mask = full.mask if mask is None else mask
+    if obj.needs.minibatch_statistic:  # measured over the whole mini-batch first, as the learner does
+        obj.begin_minibatch(*obj.statistic_part(logits.detach(), mask))
 
     def pick(x):
         return None if x is None else x[rows]
@@ -77,12 +81,8 @@ def test_micro_batch_split_sums_to_full_batch(name):
     logits = b["old_logits"] + 0.3 * b["logits"]  # off-policy, so clipping paths are exercised
     all_rows = torch.arange(6)
     loss_full, grad_full, metrics = run_loss(obj, full, ret, logits, all_rows, tokens=b["tokens"])
+    # SIREN's squared mini-batch statistic included: measured over the mini-batch first, it splits exactly.
     parts = [run_loss(obj, full, ret, logits, r, tokens=b["tokens"]) for r in (torch.arange(0, 2), torch.arange(2, 6))]
-    if name == "siren":  # the squared entropy statistic is per micro-batch by design; check the policy part only
-        obj.alpha = 0.0
-        loss_full, grad_full, _ = run_loss(obj, full, ret, logits, all_rows, tokens=b["tokens"])
-        parts = [run_loss(obj, full, ret, logits, r, tokens=b["tokens"])
-                 for r in (torch.arange(0, 2), torch.arange(2, 6))]
     assert torch.isfinite(loss_full) and loss_full.abs() > 0
     assert sum(p[0] for p in parts).item() == pytest.approx(loss_full.item(), rel=1e-5, abs=1e-7)
     assert torch.allclose(parts[0][1] + parts[1][1], grad_full, atol=1e-7, rtol=1e-5)
@@ -165,6 +165,9 @@ def test_losses_and_grads_finite_on_extreme_inputs(name, lp_vals, old_vals, equa
                     positive=correct, group_accuracy=acc)
     obj.on_rollout(LossInputs(logprobs=old, mask=mask, global_tokens=li.global_tokens, global_seqs=4.0,
                               logits=logits.detach()))
+    if obj.needs.minibatch_statistic:
+        obj.on_rollout_statistic(*obj.statistic_part(logits.detach(), mask))
+        obj.begin_minibatch(*obj.statistic_part(logits.detach(), mask))
     loss, metrics = obj.loss(li)
     loss.backward()
     assert torch.isfinite(loss)

@@ -313,25 +313,27 @@ def test_siren_peak_mask_selection_and_anchor():
     logits = torch.randn(2, 4, 6, generator=torch.Generator().manual_seed(0)) * 2
     m = torch.ones(2, 4)
     lp = torch.log_softmax(logits, -1)[..., 0]
-    li = on_policy(lp, m, torch.zeros(2, 4), logits=logits)
-    obj.on_rollout(li)
+    assert obj.wants_rollout_statistic()
+    obj.on_rollout_statistic(*obj.statistic_part(logits, m))  # the learner's scoring pass, summed over micro-batches
     anchor = obj.anchor
     e = top_p_entropy(logits)
     want, _ = selected_entropy(e, peak_entropy_mask(e, m))
-    assert anchor == pytest.approx(want.item())
-    obj.on_rollout(on_policy(lp, m, torch.zeros(2, 4), logits=logits * 3))
+    assert anchor == pytest.approx(want.item()) and not obj.wants_rollout_statistic()
+    obj.on_rollout_statistic(*obj.statistic_part(logits * 3, m))
     assert obj.anchor == anchor  # fixed after the first rollout step
     shifted = on_policy(lp, m, torch.zeros(2, 4), logits=logits * 0.5)
+    with pytest.raises(RuntimeError, match="begin_minibatch"):
+        obj.loss(shifted)
+    obj.begin_minibatch(*obj.statistic_part(logits * 0.5, m))  # the whole mini-batch's H_sel
     loss, met = obj.loss(shifted)
     e2 = top_p_entropy(logits * 0.5)
-    h2, _ = selected_entropy(e2, peak_entropy_mask(e2, m))
+    h2, n2 = selected_entropy(e2, peak_entropy_mask(e2, m))
     assert loss.item() == pytest.approx(0.5 * (h2.item() - anchor) ** 2, rel=1e-5)
-    # on a micro-batch, the penalty is weighted by the micro-batch's share of the mini-batch's sequences
+    # a micro-batch carries its sequences' share of the mini-batch's penalty (the mini-batch's H_sel, not its own)
     half = LossInputs(logprobs=lp[:1], mask=m[:1], global_tokens=8.0, global_seqs=2.0, old_logprobs=lp[:1],
                       advantages=torch.zeros(1, 4), logits=logits[:1] * 0.5)
-    e3 = top_p_entropy(logits[:1] * 0.5)
-    h3, _ = selected_entropy(e3, peak_entropy_mask(e3, m[:1]))
-    assert obj.loss(half)[0].item() == pytest.approx(0.5 * 0.5 * (h3.item() - anchor) ** 2, rel=1e-5)
+    _, n_half = selected_entropy(e2[:1], peak_entropy_mask(e2[:1], m[:1]))
+    assert obj.loss(half)[0].item() == pytest.approx(0.5 * (h2.item() - anchor) ** 2 * n_half / n2, rel=1e-5)
     other = build_objective("siren", max_response_length=4)
     other.load_state_dict(obj.state_dict())
     assert other.anchor == anchor

@@ -87,9 +87,11 @@ def test_ipc_refuses_engines_away_from_the_learner():
     from rlvr.weight_sync.ipc import check_colocated
 
     check_colocated(("node-a", None), [("node-a", None), ("node-a", None)])
-    with pytest.raises(RuntimeError, match=r"rollout worker 1 is on Ray node node-b.*weight_sync=collective"):
+    from rlvr.config_checks import ConfigError
+
+    with pytest.raises(ConfigError, match=r"rollout worker 1 is on Ray node node-b.*weight_sync=collective"):
         check_colocated(("node-a", None), [("node-a", None), ("node-b", None)])
-    with pytest.raises(RuntimeError, match=r"rollout worker 0 is on GPU GPU-2.*learner_num_gpus=0.5"):
+    with pytest.raises(ConfigError, match=r"rollout worker 0 is on GPU GPU-2.*learner_num_gpus=0.5"):
         check_colocated(("node-a", "GPU-1"), [("node-a", "GPU-2")])
 
 

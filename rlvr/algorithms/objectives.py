@@ -276,10 +276,6 @@ class SIREN(DrGRPO):
         ent = top_p_entropy(logits, self.entropy_top_p, self.entropy_top_k, self.entropy_softmax_over)
         return selected_entropy_sum(ent, peak_entropy_mask(ent, mask, self.mask_ratio))
 
-    def selected(self, logits: Tensor, mask: Tensor) -> tuple[Tensor, int]:
-        total, n = self.selected_sum(logits, mask)
-        return (total / n if n else total * 0.0), n
-
     def statistic_part(self, logits: Tensor, mask: Tensor) -> tuple[float, int]:
         total, n = self.selected_sum(logits, mask)
         return float(total), n
@@ -294,27 +290,21 @@ class SIREN(DrGRPO):
         if self.anchor is None:
             self.anchor = total / count if count else 0.0
 
-    def on_rollout(self, inp: LossInputs) -> None:
-        """A caller holding the whole batch's logits (tests, a lone loss) may set the anchor from them directly."""
-        if self.anchor is None and inp.logits is not None:
-            with torch.no_grad():
-                self.on_rollout_statistic(*self.statistic_part(inp.logits, inp.mask))
-
     def loss(self, inp: LossInputs) -> tuple[Tensor, dict[str, float]]:
         loss, metrics = super().loss(inp)
         if self.anchor is None:
-            raise RuntimeError("siren: the entropy anchor is unset; the loop must call on_rollout before loss")
+            raise RuntimeError("siren: the entropy anchor is unset; the learner's scoring pass sets it "
+                               "(on_rollout_statistic) before the first update")
         logits = require(inp.logits, "logits", self.name)
-        if self.minibatch is None:  # no mini-batch pass: this micro-batch stands for the mini-batch
-            h_sel, _ = self.selected(logits, inp.mask)
-            share = inp.mask.shape[0] / max(float(inp.global_seqs), 1.0)
-            penalty = share * (h_sel - self.anchor) ** 2
-            h_value = float(h_sel.detach())
-        else:
-            h_value, n = self.minibatch
-            part, n_mb = self.selected_sum(logits, inp.mask)
-            gap = h_value - self.anchor
-            penalty = (gap ** 2 * n_mb / n + 2.0 * gap * (part - part.detach()) / n) if n else part * 0.0
+        if self.minibatch is None:
+            raise RuntimeError("siren: the mini-batch's selected entropy is unset; the learner measures it "
+                               "(begin_minibatch) before the micro-batch losses")
+        h_value, n = self.minibatch
+        part, n_mb = self.selected_sum(logits, inp.mask)
+        gap = h_value - self.anchor
+        # The value of alpha * (H_sel - anchor)^2 shared out by each micro-batch's sequences, and its exact gradient
+        # 2 * gap * dH_sel (H_sel = sum of per-sequence parts / n), so micro-batches add up to the mini-batch's.
+        penalty = (gap ** 2 * n_mb / n + 2.0 * gap * (part - part.detach()) / n) if n else part * 0.0
         loss = loss + self.alpha * penalty
         metrics.update({"entropy_selected": h_value, "entropy_anchor": self.anchor})
         return loss, metrics

@@ -168,14 +168,17 @@ def placement() -> tuple[str, str | None]:
 
 
 def check_colocated(learner_at: tuple[str, str | None], engines_at: list[tuple[str, str | None]]) -> None:
-    """ipc needs every engine on the learner's node, and on its GPU when there is one."""
+    """ipc needs every engine on the learner's node, and on its GPU when there is one: otherwise a configuration
+    error (one line from the command line, at the first sync, before any step)."""
+    from rlvr.config_checks import ConfigError
+
     for i, (node, gpu) in enumerate(engines_at):
         if node != learner_at[0]:
-            raise RuntimeError(f"trainer.weight_sync=ipc: rollout worker {i} is on Ray node {node}, the learner on "
+            raise ConfigError(f"trainer.weight_sync=ipc: rollout worker {i} is on Ray node {node}, the learner on "
                                f"{learner_at[0]}; shared memory and CUDA IPC only reach processes of one node. Use "
                                f"trainer.weight_sync=collective (NCCL) for engines on other nodes.")
         if gpu != learner_at[1]:
-            raise RuntimeError(f"trainer.weight_sync=ipc: rollout worker {i} is on GPU {gpu}, the learner on "
+            raise ConfigError(f"trainer.weight_sync=ipc: rollout worker {i} is on GPU {gpu}, the learner on "
                                f"{learner_at[1]}; ipc is for an engine colocated on the learner's GPU (give both "
                                f"fractional GPUs, e.g. cluster.learner_num_gpus=0.5 rollout.num_gpus=0.5). Use "
                                f"trainer.weight_sync=collective for engines on their own GPUs.")
