@@ -81,7 +81,7 @@ def test_the_learners_backward_leaves_no_chunk_logits_alive(real_vocab_model):
     """ResponseScorer's entropy is a metric off the graph: after the backward of the log-probs, while the outputs
     are still held (as the learner holds them until the next micro-batch), no [chunk, V] logits survive. With the
     entropy on the graph, the checkpoint recomputed its never-run branch's tensors and kept 3 per chunk alive
-    (the 0.5B bench: +3.3 GiB at a 3,000-token response)."""
+    (1.8 GiB after the backward of a 2,000-token response at this vocabulary)."""
     import gc
 
     from rlvr.learner.logprobs import ResponseScorer
