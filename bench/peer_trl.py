@@ -519,9 +519,9 @@ def render(results: Path, report: Path) -> str:
     curves = {s: curve(runs[s]) for s in SYSTEMS}
     rel = os.path.relpath(results, report.parent)
     plot(curves, results / "accuracy_vs_samples.png", results / "accuracy_vs_time.png",
-         f"{meta['algorithm']}, {len(meta['seeds'])} seeds, mean and min-max")
+         f"{meta['algorithm']}, {min(len(runs[s]) for s in SYSTEMS)} seeds, mean and min-max")
     v = verdict(curves, runs)
-    n_seeds = len(meta["seeds"])
+    n_seeds = min(len(runs[s]) for s in SYSTEMS)  # the runs present (a run still going has no file yet)
     L = [f"# rlvr beside TRL's GRPOTrainer: time to held-out accuracy (issue 26)", "",
          f"Measured {meta['date']} on {meta['machine']}; commit {meta['commit']}; TRL {meta['versions']['trl']}, "
          f"transformers {meta['versions']['transformers']}, torch {meta['versions']['torch']}.", "",
