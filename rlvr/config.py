@@ -214,6 +214,11 @@ class EvaluateConfig:
     run: Optional[str] = None         # a training run directory: its held-out problems, prompted exactly as in
                                       # training (its whole data node and template; data= and template= are not
                                       # used), trainer.eval_size of them; model= defaults to its newest checkpoint
+    train_data: Optional[str] = None  # a training data group (conf/data/NAME.yaml: random_calculation_easy, jsonl,
+                                      # hf, ...): its held-out problems, count= of them, prompted as training
+                                      # prompts them (data= and template= are not used)
+    train_data_keys: dict[str, Any] = field(default_factory=dict)  # that group's keys, as training's data.KEY=...:
+                                      # +train_data_keys.path=train.jsonl "+train_data_keys.template='Q: {problem}'"
     model_a: Optional[str] = None     # engine=logits: the earlier checkpoint A
     alpha: float = 1.0                # engine=logits: logits of A + alpha * (B - A)
     data: str = "math500"             # math500 | gsm8k | aime24 | amc23 | random_calculation | a .jsonl path

@@ -279,3 +279,38 @@ def test_vllm_context_is_capped_at_the_models_own(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"max_position_embeddings": 512}))
     assert model_context(str(tmp_path), 4096) == 512 and model_context(str(tmp_path), 256) == 256
     assert model_context(str(tmp_path / "absent"), 4096) == 4096
+
+
+def test_train_data_evaluates_a_training_data_group_with_its_template(tmp_path, monkeypatch, tiny_model_dir):
+    """train_data=jsonl train_data_keys={...}: the held-out problems and prompts that `python -m rlvr.train
+    data=jsonl data.path=... data.template=...` would evaluate on (hf's group builds on jsonl's, as in training)."""
+    import rlvr.tools.evaluate as ev
+    from rlvr.config import compose
+    from rlvr.data.prompts import build_prompt_source
+
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps({"problem": f"{i}*3", "answer": str(3 * i)}) + "\n" for i in range(40)))
+    expected = build_prompt_source(compose(["data=jsonl", f"data.path={data}", "data.template='Q: {problem} A:'"]).data,
+                                   heldout_size=4, model_path=str(tiny_model_dir)).heldout
+    seen = []
+
+    class Echo:
+        tokenizer = None
+
+        def generate(self, prompts, *, n=1, **kw):
+            seen.extend(prompts)
+            return [[Sample(token_ids=[1], text="\\boxed{0}", logprobs=[-1.0], finish_reason="stop")] * n
+                    for _ in prompts]
+
+    monkeypatch.setattr(ev, "build_eval_engine", lambda cfg: Echo())
+    monkeypatch.setattr(ev, "default_verifier", lambda: boxed_verify)
+    assert ev.main([f"model={tiny_model_dir}", "train_data=jsonl", "count=4", "n=1", "k=[1]",
+                    f"+train_data_keys.path={data}", "+train_data_keys.template='Q: {problem} A:'",
+                    f"out={tmp_path / 'e'}"]) == 0
+    assert seen == [it.prompt for it in expected] and seen[0].endswith(" A:")
+    assert ev.training_data_node("hf", {"path": str(data)}).source == "hf"
+    assert ev.training_data_node("random_calculation_easy", {"operators": "*"}).operators == "*"
+    with pytest.raises(EvalError, match="train_data=nope: no conf/data/nope.yaml"):
+        ev.training_data_node("nope")
+    with pytest.raises(EvalError, match="train_data_keys.pathz"):
+        ev.training_data_node("jsonl", {"pathz": "x"})

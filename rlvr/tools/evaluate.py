@@ -265,6 +265,31 @@ def run_heldout_problems(run_dir: str | Path, model_path: str | None = None) -> 
     return [Problem(id=it.id, question=it.prompt, answer=it.gold) for it in source.heldout]
 
 
+def training_data_node(name: str, keys: dict | None = None):
+    """The `data` node that `python -m rlvr.train data=NAME data.KEY=VALUE ...` composes: conf/data/NAME.yaml over
+    the groups its defaults list names, typed by rlvr.config.DataConfig, then the keys."""
+    from omegaconf import OmegaConf
+
+    from rlvr.config import CONF_DIR, DataConfig
+
+    def layers(group: str) -> list:
+        path = CONF_DIR / "data" / f"{group}.yaml"
+        if not path.is_file():
+            known = sorted(p.stem for p in (CONF_DIR / "data").glob("*.yaml"))
+            raise EvalError(f"train_data={group}: no conf/data/{group}.yaml; choose one of {known}")
+        node = OmegaConf.load(path)
+        parents = [d for d in node.pop("defaults", []) if isinstance(d, str) and d not in ("data_schema", "_self_")]
+        return [layer for parent in parents for layer in layers(parent)] + [node]
+
+    data = OmegaConf.merge(OmegaConf.structured(DataConfig), *layers(name))
+    for key, value in (keys or {}).items():
+        try:
+            OmegaConf.update(data, key, value, merge=False)
+        except Exception as e:  # omegaconf names the key
+            raise EvalError(f"train_data_keys.{key}: {e}") from None
+    return data
+
+
 def _with_run_defaults(cfg):
     """run=DIR: model= defaults to the run's newest complete checkpoint; the prompts are the run's own."""
     if not cfg.run:
@@ -286,6 +311,13 @@ def evaluate(cfg) -> dict:
     settings = settings_from(cfg)
     if cfg.run:
         problems = run_heldout_problems(cfg.run, cfg.model)
+    elif cfg.train_data:
+        from rlvr.data.prompts import build_prompt_source
+
+        cfg.template = "plain"  # the prompts below are formatted already, as training formats them
+        source = build_prompt_source(training_data_node(cfg.train_data, cfg.train_data_keys),
+                                     heldout_size=int(cfg.count), model_path=cfg.model)
+        problems = [Problem(id=it.id, question=it.prompt, answer=it.gold) for it in source.heldout]
     else:
         options = ({"level": int(cfg.level), "family": cfg.family, "split": cfg.split, "count": int(cfg.count),
                     "seed": int(cfg.seed)} if cfg.data == "random_calculation" else {})
@@ -299,6 +331,8 @@ def evaluate(cfg) -> dict:
                                                                      "template")}
     if cfg.run:
         run_info["run"] = str(cfg.run)
+    if cfg.train_data:
+        run_info["train_data"] = f"{cfg.train_data} {dict(cfg.train_data_keys)}"
     out = str(cfg.out)
     summary = run_evaluation(engine, problems, settings, verify, cfg.template, out, run_info)
     print(json.dumps({"overall": summary["overall"], "truncated_fraction": summary["truncated_fraction"]},
