@@ -206,6 +206,23 @@ def test_vllm_engine_from_the_command_line(tmp_path, monkeypatch):
         check_device(other)
 
 
+def _record_prompts(monkeypatch, ev) -> list[str]:
+    """Replace the evaluator's engine by one that records the prompts it is given (and answers 0)."""
+    seen: list[str] = []
+
+    class Recorder:
+        tokenizer = None
+
+        def generate(self, prompts, *, n=1, **kw):
+            seen.extend(prompts)
+            return [[Sample(token_ids=[1], text="\\boxed{0}", logprobs=[-1.0], finish_reason="stop")] * n
+                    for _ in prompts]
+
+    monkeypatch.setattr(ev, "build_eval_engine", lambda cfg: Recorder())
+    monkeypatch.setattr(ev, "default_verifier", lambda: boxed_verify)
+    return seen
+
+
 def _saved_run(tmp_path, overrides):
     """A training run directory as far as evaluation is concerned: its composed config.yaml."""
     from omegaconf import OmegaConf
@@ -235,18 +252,7 @@ def test_run_evaluates_the_runs_own_heldout_problems_with_its_template(tmp_path,
     assert [(p.id, p.question, p.answer) for p in problems] == [(it.id, it.prompt, it.gold) for it in expected]
     assert problems[0].question.endswith("Q: 3+3 A:")  # the custom template
 
-    seen = []
-
-    class Echo:
-        tokenizer = None
-
-        def generate(self, prompts, *, n=1, **kw):
-            seen.extend(prompts)
-            return [[Sample(token_ids=[1], text="\\boxed{0}", logprobs=[-1.0], finish_reason="stop")] * n
-                    for _ in prompts]
-
-    monkeypatch.setattr(ev, "build_eval_engine", lambda cfg: Echo())
-    monkeypatch.setattr(ev, "default_verifier", lambda: boxed_verify)
+    seen = _record_prompts(monkeypatch, ev)
     assert ev.main([f"run={run}", f"model={tiny_model_dir}", "n=1", "k=[1]", f"out={tmp_path / 'e'}"]) == 0
     assert seen == [p.question for p in problems]  # template=plain: the run's prompts, untouched
     assert json.loads((tmp_path / "e" / "summary.json").read_text())["run"]["run"] == str(run)
@@ -292,18 +298,7 @@ def test_train_data_evaluates_a_training_data_group_with_its_template(tmp_path, 
     data.write_text("".join(json.dumps({"problem": f"{i}*3", "answer": str(3 * i)}) + "\n" for i in range(40)))
     expected = build_prompt_source(compose(["data=jsonl", f"data.path={data}", "data.template='Q: {problem} A:'"]).data,
                                    heldout_size=4, model_path=str(tiny_model_dir)).heldout
-    seen = []
-
-    class Echo:
-        tokenizer = None
-
-        def generate(self, prompts, *, n=1, **kw):
-            seen.extend(prompts)
-            return [[Sample(token_ids=[1], text="\\boxed{0}", logprobs=[-1.0], finish_reason="stop")] * n
-                    for _ in prompts]
-
-    monkeypatch.setattr(ev, "build_eval_engine", lambda cfg: Echo())
-    monkeypatch.setattr(ev, "default_verifier", lambda: boxed_verify)
+    seen = _record_prompts(monkeypatch, ev)
     assert ev.main([f"model={tiny_model_dir}", "train_data=jsonl", "count=4", "n=1", "k=[1]",
                     f"+train_data_keys.path={data}", "+train_data_keys.template='Q: {problem} A:'",
                     f"out={tmp_path / 'e'}"]) == 0
