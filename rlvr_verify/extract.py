@@ -4,8 +4,9 @@ The cascade for extract='any' (first rule that finds something wins):
   boxed         the last \\boxed{...}/\\fbox{...}; several boxes written together at the end are joined with ', '
   answer_heading  a '# Answer' heading line (PRM800K style): the next non-empty line
   gsm8k         '#### 42'
+  answer_before a closing 'and that is our (final) answer': the answer stated just before it
   final_answer  'final answer is ...'
-  answer_is     'the answer is ...'
+  answer_is     'the answer is ...' (not the verb: 'he did not answer is ...'), '答案是 ...'
   answer_colon  'Answer: ...'
   last_math     the last $$...$$, \\[...\\], \\(...\\) or $...$
   whole         a short one-line response that is only math ('\\frac{3}{5}', 'x = 548')
@@ -119,9 +120,21 @@ def math_spans(s: str) -> list[tuple[str, int, int]]:
             if opener == "$" and "\n\n" in content:  # not math: restart at this $
                 open_at, open_end = m.start(), m.end()
                 continue
-            spans.append((content.strip(), open_at, m.end()))
+            spans.append((_unwrap_aligned(content.strip()), open_at, m.end()))
             opener = None
     return spans
+
+
+_ALIGNED = re.compile(r"\\begin\{(aligned|split|gathered)\}(?:\[[tcb]\])?(.*)\\end\{\1\}", re.DOTALL)
+
+
+def _unwrap_aligned(content: str) -> str:
+    """'\\[\\begin{aligned} x &= 1+2 \\\\ &= 3 \\end{aligned}\\]': the display's rows, read like an align environment."""
+    if content.startswith("\\begin{") and content.endswith("}"):
+        m = _ALIGNED.fullmatch(content)
+        if m and "\\begin{" + m.group(1) + "}" not in m.group(2):
+            return m.group(2).strip()
+    return content
 
 
 def _lone_inline_variable(s: str, span) -> bool:
@@ -167,7 +180,7 @@ def extract_last_number(s: str) -> str | None:
 def _sentence(rest: str) -> str:
     """Text up to the end of the line or sentence (a '.' followed by a space or the end; not a decimal point)."""
     line = rest.split("\n", 1)[0]
-    return re.split(r"\.(?=\s|$)", line, maxsplit=1)[0].strip()
+    return re.split(r"\.(?=\s|$)|。", line, maxsplit=1)[0].strip()
 
 
 def _answer_at_start(rest: str) -> str | None:
@@ -251,6 +264,43 @@ def _after_marker(s: str, pattern: str) -> str | None:
     return _answer_at_start(s[last.end():]) if last else None
 
 
+# 'answer' used as a verb before 'is' ('the number of questions he did not answer is 100 - 80') is not a marker.
+_ANSWER_IS = re.compile(r"(?<!\bnot )(?<!n't )(?<!\bto )(?<!\bdid )(?<!\bwe )(?<!\bthey )(?<!\bhe )(?<!\bshe )"
+                        r"(?<!\bI )(?<!\byou )\banswer is\b|答案(?:是|为|：|:)", re.IGNORECASE)
+
+
+def _after_answer_is(s: str) -> str | None:
+    last = None
+    for last in _ANSWER_IS.finditer(s):
+        pass
+    return _answer_at_start(s[last.end():]) if last else None
+
+
+# A closing sentence that points back at the answer stated just before it: 'So $m+n=29$. And that is our final
+# answer.', '..., and that is our final answer.', '$1440$ is the larger number, so that must be the answer'.
+_BACK_REFERENCE = re.compile(r"(?:\b(?:that|this|which|it)(?:'s|\s+is|\s+was|\s+must\s+be|\s+will\s+be)|\bis)\s+"
+                             r"(?:our|the|my)\s+(?:final\s+)?answer\s*[.!]*\s*$", re.IGNORECASE)
+
+
+def extract_answer_before(s: str) -> str | None:
+    """The answer stated just before a closing back-reference ('So $m+n=29$.\\nAnd that is our final answer.'): the
+    math, or else the number, of the text before the phrase on its line, or of the line before it when the phrase
+    opens its line."""
+    tail = s.rstrip()[-MAX_MARKER_ANSWER_CHARS * 2:]
+    m = _BACK_REFERENCE.search(tail)
+    if not m:
+        return None
+    lines = tail[:m.start()].rstrip().split("\n")
+    segment = lines[-1]
+    if not re.search(r"[\d$\\]", segment) and len(lines) > 1:
+        segment = lines[-2]
+    segment = segment.strip()
+    if not segment or len(segment) > MAX_MARKER_ANSWER_CHARS:
+        return None
+    return (extract_last_math(segment) or extract_whole(segment.rstrip(",.; ")) or _prose_answer(segment)
+            or extract_last_number(segment))
+
+
 def extract_answer_heading(s: str) -> str | None:
     """PRM800K-style '# Answer' heading: the answer is the next non-empty line."""
     last = None
@@ -273,7 +323,8 @@ RULES = {
     "answer_heading": extract_answer_heading,
     "gsm8k": lambda s: _after_marker(s, r"####"),
     "final_answer": lambda s: _after_marker(s, r"final answer is\b"),
-    "answer_is": lambda s: _after_marker(s, r"\banswer is\b"),
+    "answer_before": extract_answer_before,
+    "answer_is": _after_answer_is,
     "answer_colon": lambda s: _after_marker(s, r"\banswer\s*:"),
     "last_math": extract_last_math,
     "whole": extract_whole,
@@ -281,8 +332,10 @@ RULES = {
 }
 STRICTNESS = {
     "boxed": ["boxed"],
-    "boxed_or_marker": ["boxed", "answer_heading", "gsm8k", "final_answer", "answer_is", "answer_colon"],
-    "any": ["boxed", "answer_heading", "gsm8k", "final_answer", "answer_is", "answer_colon", "last_math", "whole",
+    "boxed_or_marker": ["boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is",
+                        "answer_colon"],
+    "any": ["boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is", "answer_colon",
+            "last_math", "whole",
             "last_number"],
 }
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from rlvr_verify.equivalence import equal
-from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_spans,
-                                 unwrap_math)
+from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_number,
+                                 extract_last_spans, unwrap_math)
 from rlvr_verify.parse import (CONSTANTS, FUNCS, MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge,
                                parse_math)
 
@@ -485,6 +485,9 @@ def _letter(text: str):
     return m.group(1) if m else None
 
 
+_MARKER_RULES = ("final_answer", "answer_is", "answer_colon")
+
+
 def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9, percent: str = "strip",
            mode: str = "exact", _test_sleep: float = 0.0) -> Verdict:
     """Score one response against one gold answer; never runs model text as code."""
@@ -516,8 +519,18 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         return Verdict(False, 0.0, found.text[:200], "too_large")
     try:
         verdict = compare(found.text, gold, rel_tol, percent)
+        if verdict.reason == "parse_error" and found.rule in _MARKER_RULES:
+            # 'So the answer is C(5,4) times C(10,8), which is ..., where ! means factorial.' and the value worked
+            # out on the lines after it: words that do not read as an answer leave the later number to speak
+            at = response.rfind(found.text)
+            later = extract_last_number(response[at + len(found.text):]) if at >= 0 else None
+            if later:
+                again = compare(later, gold, rel_tol, percent)
+                if again.reason != "parse_error":
+                    return again
         if not verdict.correct and found.rule in ("boxed", "last_math"):  # a gold of n parts, each part boxed
-            parts = len(_top_level_split(normalize(gold, percent)))          # (or in math) where it was found
+            parts = len(_top_level_split(_pm_expand(normalize(gold, percent))))  # (or in math) where it was found;
+            # a gold 'a \\pm b' is two answers: '$1 + \\sqrt{19}$ and $1 - \\sqrt{19}$' gives each in its own span
             several = None if not 1 < parts <= 8 else (
                 extract_last_boxes(response, parts) if found.rule == "boxed" else extract_last_spans(response, parts))
             if several and several != found.text and len(several) <= MAX_ANSWER_CHARS:
@@ -617,6 +630,8 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
     if _relation_equations(pred, gold, percent, rel_tol):  # 2x+4y-3=0 vs y=-x/2+3/4
         return Verdict(True, 1.0, shown, "equal")
     pred_text, gold_text = align_equations(pred_text, gold_text)
+    if pred_text == gold_text:  # '555_{10} = 4210_5' against '4210_5': the right-hand side is the gold as written
+        return Verdict(True, 1.0, shown, "equal")
     try:
         gold_obj = parse_normalized(gold_text)
     except TooLarge:

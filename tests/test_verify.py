@@ -209,13 +209,16 @@ def test_issue21_classes(response, gold, expected):
 
 
 def test_devset_floor():
-    """The development set (other people's labelled cases) stays at or above the accuracy measured after the
-    issue-21 fixes; the misses are other graders' policies (tolerances, ordered lists, units without a space)."""
+    """The development set (other people's labelled cases and labelled real completions) stays at or above the
+    accuracy measured after the last round of fixes (96.9% on 803 cases); the misses are other graders' policies
+    (tolerances, ordered lists) and real completions whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import load_devset
     cases = load_devset()
-    assert len(cases) >= 200 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 800 and len({c["source"] for c in cases}) >= 8
     hits = sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in cases)
-    assert hits / len(cases) >= 0.96
+    assert hits / len(cases) >= 0.965
+    completions = [c for c in cases if c["source_key"] in ("gsm8k_completions", "mr_math", "prm800k_reference")]
+    assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.955
 
 
 @pytest.mark.parametrize("response,gold,expected", [
@@ -450,3 +453,69 @@ def test_new_constructs_stay_bounded_and_never_pass(text):
 ])
 def test_issue21_set_operations_units_minus_options(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # a closing back-reference ('And that is our final answer.') points at the answer stated just before it, and
+    # wins over an earlier 'the answer is <the unknown>' that the solution went on to compute
+    ("Since $a_9=a_1$, the answer is $(a_1)^9$.\nWe solve for $a_1$ and get $a_1 = -1$.\n"
+     "So $(a_1)^9=-1$, and that is our final answer.", "-1", True),
+    ("Since $a_9=a_1$, the answer is $(a_1)^9$.\nSo $(a_1)^9=1$, and that is our final answer.", "-1", False),
+    ("So, our answer is $p_F=\\frac{5}{24}$.\nBut we need $m+n$.\nSo, $m+n=29$.\nAnd that is our final answer.", "29", True),
+    ("So, our answer is $p_F=\\frac{5}{24}$.\nBut we need $m+n$.\nSo, $m+n=28$.\nAnd that is our final answer.", "29", False),
+    ("We get 1440 and 960.\n$1440$ is the larger number, so that must be the answer", "1440", True),
+    ("The final answer is 42. That is our answer.", "42", True), ("The final answer is 41. That is our answer.", "42", False),
+    # 'answer' as a verb is not a marker: 'the questions he did not answer is 100 - 80, which is 20'
+    ("The number of questions he did not answer is 100 - 80, which is 20.\nThen 7x = 392, so\n\nx = 56", "56", True),
+    ("The number of questions he did not answer is 100 - 80, which is 20.\nThen 7x = 392, so\n\nx = 56", "20", False),
+    ("The answer is 20.", "20", True), ("Answer is 20.", "20", True),
+    # Chinese answer markers
+    ("所以，答案是x^2", "x^2", True), ("所以，答案是x^3", "x^2", False), ("因此答案为 12。", "12", True),
+    # a marker followed by words that do not read as an answer: the value worked out after it speaks
+    ("So the answer is C(5,4) times C(10,8), where ! means factorial.\nI get 5 times 45, which is equal to 225.", "225", True),
+    ("So the answer is C(5,4) times C(10,8), where ! means factorial.\nI get 5 times 45, which is equal to 226.", "225", False),
+    ("The answer is 5 apples and 3 oranges.\nThen 225.", "225", False),
+])
+def test_real_completion_answer_markers(response, gold, expected):
+    """Kinds from real completions with human labels (the dev set's prm800k_reference and trinity sources)."""
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # a gold 'a \\pm b' is two answers; a response that gives each in its own math span matches it
+    ("So the real roots of the equation are $1 + \\sqrt{19}$ and $1 - \\sqrt{19}$", "1 \\pm \\sqrt{19}", True),
+    ("So the two solutions are $x = \\frac{1}{2\\sqrt{2} + 3}$ and $x = 2\\sqrt{2} + 3$.", "3 \\pm 2 \\sqrt{2}", True),
+    ("So the real roots of the equation are $1 + \\sqrt{19}$ and $1 + \\sqrt{19}$", "1 \\pm \\sqrt{19}", False),
+    ("So the real roots of the equation are $1 + \\sqrt{19}$ and $-1 - \\sqrt{19}$", "1 \\pm \\sqrt{19}", False),
+    ("So the root is $1 - \\sqrt{19}$", "1 \\pm \\sqrt{19}", False),
+    ("The roots are \\boxed{1 + \\sqrt{19}} and \\boxed{1 - \\sqrt{19}}.", "1 \\pm \\sqrt{19}", True),
+    # a conversion written as an equation whose right-hand side is the gold in another base
+    ("So $555_{10} = 4210_5$.", "4210_{5}", True), ("Yes. $555_{10}=4210_{5}$.", "4210_{5}", True),
+    ("$10101001110_{2} = 2516_{8}$", "2516_8", True), ("So $555_{10} = 4211_5$.", "4210_{5}", False),
+    ("So $4210_{5} = 555_{10}$.", "4210_{5}", False),
+    # an aligned display's rows read like an align environment: the chain's last right-hand side
+    ("we get\n\\[\\begin{aligned}\nx &= 1+2 \\\\\n&= 3\n\\end{aligned}\\]", "3", True),
+    ("we get\n\\[\\begin{aligned}\nx &= 1+2 \\\\\n&= 4\n\\end{aligned}\\]", "3", False),
+    ("\\[\\begin{aligned} A v &= \\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix} + \\begin{pmatrix} 0 \\\\ 1 \\end{pmatrix} \\\\ "
+     "&= \\begin{pmatrix} 1 \\\\ 3 \\end{pmatrix} \\end{aligned}\\]", "\\begin{pmatrix} 1 \\\\ 3 \\end{pmatrix}", True),
+    ("\\[\\begin{aligned} A v &= \\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix} + \\begin{pmatrix} 0 \\\\ 1 \\end{pmatrix} \\\\ "
+     "&= \\begin{pmatrix} 1 \\\\ 3 \\end{pmatrix} \\end{aligned}\\]", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", False),
+])
+def test_real_completion_answer_forms(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("text", [
+    "did not answer is " * 20_000 + "7", "And that is our final answer. " * 20_000,
+    "$x$, and that is our final answer" + " " * 100_000 + ".",
+    "\\[\\begin{aligned}" * 3000 + "7" + "\\end{aligned}\\]" * 3000,
+    "\\[\\begin{aligned}" + "x &= 7 \\\\ " * 20_000 + "\\end{aligned}\\]",
+    "The answer is " + "C(5,4) times " * 20_000 + "where ! means factorial.\n" + "7 " * 20_000,
+    "答案是" * 30_000,
+])
+def test_real_completion_rules_stay_linear(text):
+    """The back-reference, aligned-display and marker rules on long inputs return within a second, and never raise."""
+    import time
+    start = time.perf_counter()
+    verify(text, "8")
+    assert time.perf_counter() - start < 1.0
