@@ -6,7 +6,7 @@ The cascade for extract='any' (first rule that finds something wins):
   gsm8k         '#### 42'
   answer_before a closing 'and that is our (final) answer': the answer stated just before it
   final_answer  'final answer is ...'
-  answer_is     'the answer is ...' (not the verb: 'he did not answer is ...'), '答案是 ...'
+  answer_is     'the answer is ...' (not the verb: 'he did not answer is ...'), 'the answers are ...', '答案是 ...'
   answer_colon  'Answer: ...'
   last_math     the last $$...$$, \\[...\\], \\(...\\) or $...$
   whole         a short one-line response that is only math ('\\frac{3}{5}', 'x = 548')
@@ -205,14 +205,14 @@ def _answer_at_start(rest: str) -> str | None:
             return sentence
         if not tail or re.match(r"[A-Za-z]{2,}|I\b|[!?,;]", tail):  # words after a number: units or chatter
             return number.group(0)
-    return _prose_answer(sentence) or sentence.strip("$ ").rstrip(".").strip() or None
+    return prose_answer(sentence) or sentence.strip("$ ").rstrip(".").strip() or None
 
 
 _MORE_NUMBERS = re.compile(r"(?:\s*(?:,|;|\band\b)\s*-?\d+(?:\.\d+)?(?:\s*/\s*\d+)?)+")
 _VERB = re.compile(r"(?:\s(?:is|are|equals|was|were|be|gives|makes)|=|:)\s+", re.IGNORECASE)
 
 
-def _prose_answer(sentence: str) -> str | None:
+def prose_answer(sentence: str) -> str | None:
     """A final answer written as a sentence of words ('The probability is 0.25', 'The value is \\frac{1}{4}',
     'There are 5 red and 7 blue, so 12 in all'): the math after its last 'is'/'='/':' when that is all math (or a
     number and its unit), else its last number. None for a sentence with no number (a text answer stays whole)."""
@@ -266,7 +266,8 @@ def _after_marker(s: str, pattern: str) -> str | None:
 
 # 'answer' used as a verb before 'is' ('the number of questions he did not answer is 100 - 80') is not a marker.
 _ANSWER_IS = re.compile(r"(?<!\bnot )(?<!n't )(?<!\bto )(?<!\bdid )(?<!\bwe )(?<!\bthey )(?<!\bhe )(?<!\bshe )"
-                        r"(?<!\bI )(?<!\byou )\banswer is\b|答案(?:是|为|：|:)", re.IGNORECASE)
+                        r"(?<!\bI )(?<!\byou )\banswer is\b|\b(?:the|our|my|final) answers are\b|答案(?:是|为|：|:)",
+                        re.IGNORECASE)
 
 
 def _after_answer_is(s: str) -> str | None:
@@ -297,7 +298,7 @@ def extract_answer_before(s: str) -> str | None:
     segment = segment.strip()
     if not segment or len(segment) > MAX_MARKER_ANSWER_CHARS:
         return None
-    return (extract_last_math(segment) or extract_whole(segment.rstrip(",.; ")) or _prose_answer(segment)
+    return (extract_last_math(segment) or extract_whole(segment.rstrip(",.; ")) or prose_answer(segment)
             or extract_last_number(segment))
 
 

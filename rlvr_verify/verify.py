@@ -7,7 +7,7 @@ import sympy as sp
 
 from rlvr_verify.equivalence import equal
 from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_number,
-                                 extract_last_spans, unwrap_math)
+                                 extract_last_spans, prose_answer, unwrap_math)
 from rlvr_verify.parse import (CONSTANTS, FUNCS, MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge,
                                parse_math)
 
@@ -429,7 +429,8 @@ def parse_answer(s: str, percent: str = "strip"):
 
 # A gold that is prose or a worked solution ('The final answer is (B) 1', a solution ending in \\boxed{}) is read
 # the way a response is: its own final answer.
-_GOLD_PROSE = re.compile(r"final answer|answer is|answer\s*:|####|\\boxed|\\fbox", re.IGNORECASE)
+_GOLD_PROSE = re.compile(r"final answer|answer is|answers are|answer\s*:|####|\\boxed|\\fbox", re.IGNORECASE)
+_GOLD_SENTENCE = re.compile(r"[A-Za-z]{2,}\s[^\n]{3,300}")
 _CHOICE = re.compile(r"^\s*(?:\(([A-E])\)|([A-E])[.:)])\s*(\S.*)$", re.S)
 _LETTER = re.compile(r"^\s*\(?([A-E])\)?[.:]?\s*$")
 _APPROX = re.compile(r"\\approx(?![a-zA-Z])|≈")
@@ -449,6 +450,8 @@ def gold_answer(gold: str) -> str:
         found = extract_answer(gold, "any")
         if found.text:
             return found.text
+    if _GOLD_SENTENCE.fullmatch(gold.strip()) and "\\" not in gold:  # 'The number is 4.': a sentence, read for its value
+        return prose_answer(gold.strip()) or gold
     return gold
 
 

@@ -519,3 +519,16 @@ def test_real_completion_rules_stay_linear(text):
     start = time.perf_counter()
     verify(text, "8")
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # a gold that is a sentence is read for its value, like a response ('The number is 4.')
+    ("It is 4.", "The number is 4.", True), ("It is 5.", "The number is 4.", False), ("\\boxed{4}", "The number is 4.", True),
+    ("\\boxed{no solution}", "no solution", True), ("\\boxed{5}", "five apples", False),
+    # 'the answers are a and b' is a list, in a response and in a gold
+    ("The answers are 4 and 12.", "The answers are $\\boxed{4}$ and $\\boxed{12}$.", True),
+    ("The answers are 4 and 12.", "The answers are 4, 12, and 5.", False),
+    ("The answers are 4 and 13.", "4, 12", False),
+])
+def test_sentence_golds_and_plural_answers(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
