@@ -72,7 +72,7 @@ def micro_batch_tokens(lengths: list[int], responses: list[int], settings: dict,
 
 
 def projection(shape: dict, prompt: int, responses: list[int], settings: dict, runtime_gib: float,
-               world_size: int = 1, rank: int = 0) -> dict:
+               world_size: int = 1, rank: int = 0, device: str = "cpu") -> dict:
     from bench.learner_memory import project_update_peak
 
     lengths = [prompt + r for r in responses]
@@ -80,12 +80,81 @@ def projection(shape: dict, prompt: int, responses: list[int], settings: dict, r
     return project_update_peak(shape, micro_batch_tokens(lengths, responses, settings, world_size, rank),
                                compute_bytes=2 if settings["dtype"] == "bfloat16" else 4,
                                checkpointing=settings["gradient_checkpointing"], chunk_tokens=chunk,
-                               world_size=world_size, runtime_gib=runtime_gib)
+                               world_size=world_size, runtime_gib=runtime_gib, host=device == "cpu",
+                               fused_adamw=device == "cuda")
 
 
 # ------------------------------------------------------------------------------------------------ the child process
-def run_child(model_dir: str, shape_name: str, responses: list[int], settings: dict, steps: int) -> dict:
-    """One configuration (one rank) in this process: runtime, load and per-update peaks (GiB), seconds per update."""
+def _malloc_gib() -> dict:
+    """glibc's own accounts (mallinfo2): bytes handed out from the heap arenas, bytes free inside them (slack the
+    resident set keeps), bytes in separately mmap'd blocks (every allocation above the mmap threshold)."""
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [(k, ctypes.c_size_t) for k in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                    "fsmblks", "uordblks", "fordblks", "keepcost")]
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = MallInfo2
+        m = libc.mallinfo2()
+    except (OSError, AttributeError):
+        return {}
+    return {"heap_used": m.uordblks / 2 ** 30, "heap_free": m.fordblks / 2 ** 30, "mmapped": m.hblkhd / 2 ** 30}
+
+
+class PhaseProbe:
+    """Each phase's peak resident set inside one update: the high-water mark is read and reset at the end of every
+    forward, backward, gradient clipping and optimizer step (hooks on the learner's own calls), with the resident
+    set, its anonymous / file-backed split and glibc's accounts at that moment."""
+
+    def __init__(self, learner):
+        import torch
+
+        self.rows: list[dict] = []
+        learner.scorer.register_forward_hook(lambda *a: self.mark("forward"))
+        backward, clip, step = torch.autograd.backward, torch.nn.utils.clip_grad_norm_, learner.optimizer.step
+
+        def backward_(*a, **k):
+            out = backward(*a, **k)
+            self.mark("backward")
+            return out
+
+        def clip_(*a, **k):
+            out = clip(*a, **k)
+            self.mark("clip grad norm")
+            return out
+
+        def step_(*a, **k):
+            out = step(*a, **k)
+            self.mark("optimizer step")
+            return out
+        torch.autograd.backward, torch.nn.utils.clip_grad_norm_, learner.optimizer.step = backward_, clip_, step_
+        # Inside the backward: a mark each time a decoder layer's (or the embedding's) gradient lands (one rank;
+        # FSDP2 assigns its sharded gradients after the reduce-scatter, so no mark there).
+        for name, p in learner.scorer.named_parameters():
+            if type(p) is torch.nn.Parameter:
+                part = name.split(".layers.")[1].split(".")[0] if ".layers." in name else name.split(".")[-2]
+                p.register_post_accumulate_grad_hook(lambda t, part=part: self.mark(f"grads of {part}"))
+
+    def mark(self, phase: str) -> None:
+        row = {"phase": phase, "peak_gib": _status_gib("VmHWM"), "rss_gib": _status_gib("VmRSS"),
+               "anon_gib": _status_gib("RssAnon"), "file_gib": _status_gib("RssFile"), **_malloc_gib()}
+        if self.rows and self.rows[-1]["phase"] == phase:  # one row for a layer's several gradients
+            row["peak_gib"] = max(row["peak_gib"], self.rows[-1]["peak_gib"])
+            self.rows[-1] = row
+        else:
+            self.rows.append(row)
+        _reset_peak()
+
+    def take(self) -> list[dict]:
+        rows, self.rows = self.rows, []
+        return rows
+
+
+def run_child(model_dir: str, shape_name: str, responses: list[int], settings: dict, steps: int,
+              phases: bool = False) -> dict:
+    """One configuration (one rank) in this process: runtime, load and per-update peaks (GiB), seconds per update;
+    with `phases`, each update's peak per phase (PhaseProbe)."""
     runtime = _status_gib("VmRSS")
     import torch
 
@@ -100,6 +169,10 @@ def run_child(model_dir: str, shape_name: str, responses: list[int], settings: d
     learner = Learner(model_dir, build_objective("grpo", max_response_length=max(responses)),
                       LearnerSettings(**settings))
     out = {"runtime_gib": runtime, "load_gib": _status_gib("VmHWM"), "steps": []}
+    if phases:
+        out["after_load"] = {"rss_gib": _status_gib("VmRSS"), "anon_gib": _status_gib("RssAnon"),
+                             "file_gib": _status_gib("RssFile"), **_malloc_gib()}
+    probe = PhaseProbe(learner) if phases else None
     batch = random_batch(shape, lengths=responses)
     for step in range(steps):
         _reset_peak()
@@ -109,6 +182,9 @@ def run_child(model_dir: str, shape_name: str, responses: list[int], settings: d
         metrics = learner.update(batch, step)
         seconds = time.perf_counter() - t0
         row = {"seconds": seconds, "peak_gib": _status_gib("VmHWM"), "loss": metrics["loss"]}
+        if probe is not None:
+            row["phases"] = probe.take()
+            row["peak_gib"] = max([row["peak_gib"], *(p["peak_gib"] for p in row["phases"])])
         if cuda:
             row["cuda_peak_gib"] = torch.cuda.max_memory_allocated() / 2 ** 30
         out["steps"].append(row)
@@ -142,7 +218,7 @@ def _watch(procs: list[subprocess.Popen], cap_gib: float, peaks: list[float], ki
 
 
 def run_config(model_dir: str, shape_name: str, responses: list[int], config: str, budget: int, steps: int,
-               world_size: int, cap_gib: float, device: str = "cpu") -> list[dict]:
+               world_size: int, cap_gib: float, device: str = "cpu", phases: bool = False) -> list[dict]:
     """One configuration in fresh subprocesses (one per rank): each rank's measurement, or its error."""
     init = None
     if world_size > 1:
@@ -158,7 +234,7 @@ def run_config(model_dir: str, shape_name: str, responses: list[int], config: st
         settings["device"] = device
         args = [sys.executable, "-m", "bench", "memory", "--child", json.dumps(
             {"model_dir": model_dir, "shape": shape_name, "responses": responses, "settings": settings,
-             "steps": steps})]
+             "steps": steps, "phases": phases})]
         procs.append(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     peaks = [0.0] * world_size
@@ -183,13 +259,16 @@ def run_config(model_dir: str, shape_name: str, responses: list[int], config: st
 
 def measure(shape_name: str, prompt: int, responses: list[int], configs: list[str], budget: int, steps: int,
             world_sizes: list[int], cap_gib: float, model_dir: str | None = None, device: str = "cpu",
-            json_path: str | None = None) -> list[dict]:
+            json_path: str | None = None, layers: int | None = None, phases: bool = False) -> list[dict]:
     """Every (configuration, world size) row: measured peaks, projection, tokens/s (written to json_path after each
-    configuration, so a long run that is stopped keeps what it measured)."""
+    configuration, so a long run that is stopped keeps what it measured). layers: the shape cut to that many decoder
+    layers (same width and vocabulary; a given model_dir must have them). phases: each update's peak per phase."""
     from bench.learner import SHAPES
     from bench.random_model import random_model_dir
 
     shape = dict(SHAPES[shape_name], prompt=prompt)
+    if layers is not None:
+        shape["num_hidden_layers"] = layers
     if model_dir is None:
         model_dir = random_model_dir(shape, tempfile.mkdtemp(prefix="rlvr-bench-memory-"))
     tokens = sum(prompt + r for r in responses)
@@ -197,11 +276,12 @@ def measure(shape_name: str, prompt: int, responses: list[int], configs: list[st
     for world_size in world_sizes:
         for config in configs:
             t0 = time.perf_counter()
-            ranks = run_config(model_dir, shape_name, responses, config, budget, steps, world_size, cap_gib, device)
+            ranks = run_config(model_dir, shape_name, responses, config, budget, steps, world_size, cap_gib, device,
+                               phases)
             for rank, r in enumerate(ranks):
                 settings = settings_for(config, budget, world_size, rank)
                 runtime = r.get("runtime_gib", 0.0) if device == "cpu" else 0.0
-                proj = projection(shape, prompt, responses, settings, runtime, world_size, rank)
+                proj = projection(shape, prompt, responses, settings, runtime, world_size, rank, device)
                 row = {"config": config, "world_size": world_size, "rank": rank, "projection": proj,
                        "micro_batches": micro_batch_tokens([prompt + x for x in responses], responses, settings,
                                                            world_size, rank), **r}
@@ -231,6 +311,11 @@ def print_table(rows: list[dict]) -> None:
         err = (p["total_gib"] - r["peak_gib"]) / r["peak_gib"]
         print(f"{head}{r['runtime_gib']:>9.2f}{r['load_gib']:>7.2f}{r['peak_gib']:>7.2f}{p['total_gib']:>10.2f}"
               f"{err:>+8.1%}{r['tokens_per_s']:>10.1f}  {p['which']}; {r['micro_batches']}")
+        for i, step in enumerate(r["steps"]):
+            for ph in step.get("phases", []):
+                print(f"    update {i + 1} {ph['phase']:<16} peak {ph['peak_gib']:6.2f}  then rss {ph['rss_gib']:6.2f} "
+                      f"(file {ph['file_gib']:.2f}); malloc heap used {ph.get('heap_used', 0):.2f} free "
+                      f"{ph.get('heap_free', 0):.2f}, mmapped {ph.get('mmapped', 0):.2f}")
 
 
 def _args(argv: list[str]):
@@ -250,6 +335,10 @@ def _args(argv: list[str]):
     p.add_argument("--cap-gib", type=float, default=17.0, help="kill a configuration whose ranks pass this RSS")
     p.add_argument("--model-dir", default=None, help="a saved random model of the shape (default: build one)")
     p.add_argument("--json", default=None, help="also write the rows here")
+    p.add_argument("--layers", type=int, default=None,
+                   help="cut the shape to this many decoder layers (same width and vocabulary: quicker runs)")
+    p.add_argument("--phases", action="store_true",
+                   help="also each update's peak per phase (forward, backward, clipping, optimizer step)")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -259,10 +348,10 @@ def main(argv: list[str]) -> int:
     if a.child:
         spec = json.loads(a.child)
         print(json.dumps(run_child(spec["model_dir"], spec["shape"], spec["responses"], spec["settings"],
-                                   spec["steps"])))
+                                   spec["steps"], spec.get("phases", False))))
         return 0
     responses = [int(x) for x in a.responses.split(",")]
     rows = measure(a.shape, a.prompt, responses, a.configs, a.budget, a.steps, a.ranks, a.cap_gib, a.model_dir,
-                   a.device, a.json)
+                   a.device, a.json, a.layers, a.phases)
     print_table(rows)
     return 0

@@ -128,6 +128,71 @@ def test_the_projection_moves_the_way_each_memory_feature_does():
     assert peak(runtime_gib=0.5) == pytest.approx(base + 0.5)
 
 
+def test_a_cpu_learner_keeps_the_freed_gradients_under_the_mmap_threshold_resident():
+    """On CPU the previous step's gradients, freed by zero_grad(set_to_none=True), stay resident when they came from
+    glibc's heap (tensors under 32 MiB): every 0.5B decoder-layer weight, not the [V, H] embedding. FSDP2's sharded
+    gradients are one reduce-scatter output per layer. Larger models' MLP weights are their own mmaps."""
+    from bench.learner_memory import HOST_MMAP_THRESHOLD, host_retained_grad_bytes
+
+    h, i, L = REAL["hidden_size"], REAL["intermediate_size"], REAL["num_hidden_layers"]
+    kv = h // REAL["num_attention_heads"] * REAL["num_key_value_heads"]
+    layer = 2 * h * h + 2 * kv * h + 3 * h * i + h + 2 * kv + 2 * h
+    assert 4 * h * i < HOST_MMAP_THRESHOLD < 4 * REAL["vocab_size"] * h
+    assert host_retained_grad_bytes(REAL) == 4 * (L * layer + h)                  # 1.33 GiB of 1.84
+    assert host_retained_grad_bytes(REAL) / 2 ** 30 == pytest.approx(1.334, abs=1e-3)
+    assert host_retained_grad_bytes(REAL, world_size=2) == L * (4 * layer // 2)
+    big = QWEN25["Qwen2.5-1.5B"]                                                      # gate/up/down: 55 MB each
+    h2, i2 = big["hidden_size"], big["intermediate_size"]
+    assert 4 * h2 * i2 > HOST_MMAP_THRESHOLD
+    assert host_retained_grad_bytes(big) < big["num_hidden_layers"] * 4 * 3 * h2 * i2 / 3
+    peak = lambda **kw: project_update_peak(REAL, [(1400, 1000)], runtime_gib=0.39, **kw)  # noqa: E731
+    on_cpu, on_gpu = peak(host=True, fused_adamw=True), peak()
+    assert on_cpu["freed gradients kept resident"] * 2 ** 30 == host_retained_grad_bytes(REAL)
+    assert on_cpu["total_gib"] - on_gpu["total_gib"] >= host_retained_grad_bytes(REAL) / 2 ** 30 - 1e-9
+
+
+def test_the_projections_moments_term_by_term():
+    """The three moments as measured per phase at the real width and vocabulary: the lm_head chunk's backward holds
+    5 [chunk, V] fp32 and no [V, H] gradient with one chunk (one [V, H] more with several); the end of the backward
+    holds every layer gradient and, tied, 3 [V, H] fp32 (the lm_head's gradient waiting for the embedding's dense
+    one, and their sum); unfused AdamW two [V, H] temporaries (sqrt(v) and its quotient)."""
+    V, H, L = REAL["vocab_size"], REAL["hidden_size"], REAL["num_hidden_layers"]
+    E, GiB = V * H, 2 ** 30
+    moments = lambda mb, **kw: project_update_peak(REAL, mb, **kw)["moments"]  # noqa: E731
+    one, two = moments([(1400, 1000)]), moments([(1400, 2000)])
+    hidden = lambda t, r: (2 * t * H * 4 + 2 * r * H * 4) / GiB  # noqa: E731
+    assert one["start of backward"] == pytest.approx((1400 * H * 4 * L + 5 * 1000 * V * 4) / GiB + hidden(1400, 1000))
+    assert two["start of backward"] == pytest.approx((1400 * H * 4 * L + 5 * 1024 * V * 4 + 4 * E) / GiB
+                                                     + hidden(1400, 2000))
+    n = param_count(REAL)
+    layer_grads = 4 * (n - E - H)
+    assert one["end of backward"] > (layer_grads + 3 * 4 * E) / GiB
+    assert one["end of backward"] - (layer_grads + 3 * 4 * E) / GiB < 0.2  # + the last layer's recompute
+    assert moments([(1400, 1000)], fused_adamw=False)["optimizer step"] == pytest.approx((4 * n + 8 * E) / GiB)
+    assert one["optimizer step"] == pytest.approx(4 * n / GiB)  # fused (the GPU default): no temporaries
+    # FSDP2, 2 ranks: sharded gradients, the gathered root given back before the step.
+    fsdp = moments([(700, 500)], world_size=2, fused_adamw=False)
+    assert fsdp["optimizer step"] == pytest.approx((4 * n / 2 - 4 * E + 8 * E / 2) / GiB)
+
+
+# Peaks measured by `python -m bench memory --phases` on the 2-core machine (fp32, all memory features on, 2 updates,
+# Qwen2.5-0.5B's width and vocabulary cut to L layers; docs/real_shape.md): (ranks, layers, response lengths) ->
+# per-rank peak GiB, and the runtime measured before the model loaded (0.39 GiB).
+MEASURED = {(1, 2, (500, 500)): 5.38, (1, 4, (500, 500)): 5.84, (1, 24, (500, 500)): 10.50,
+            (2, 2, (500, 500)): 3.77, (2, 8, (500, 500)): 4.64, (2, 24, (500, 500)): 7.02}
+
+
+@pytest.mark.parametrize("ranks,layers,responses", list(MEASURED))
+def test_the_projection_is_within_15_percent_of_each_measured_peak(ranks, layers, responses):
+    from bench.learner import SHAPES
+    from bench.memory import projection, settings_for
+
+    shape = dict(SHAPES["0.5b"], num_hidden_layers=layers)
+    p = projection(shape, 200, list(responses), settings_for("all on", 3300, ranks, 0), 0.39, ranks, 0, "cpu")
+    measured = MEASURED[(ranks, layers, responses)]
+    assert abs(p["total_gib"] - measured) / measured < 0.15, (p["total_gib"], measured)
+
+
 def test_a_big_vocabulary_model_dir_with_the_char_tokenizer_decodes_what_it_generates():
     """The real-shape loop runs the char tokenizer beside a 151,936-token vocabulary: ids beyond the tokenizer's
     100 decode to nothing instead of failing (the verifier then sees no answer)."""
