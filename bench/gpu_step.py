@@ -22,10 +22,8 @@ SPLIT = ("time/generate_s", "time/verify_s", "time/learn_s", "time/sync_s")
 
 
 def rlvr_steps(model_dir: str, run: dict, steps: int, warmup: int, cuda: bool, sync: str = "ipc") -> dict:
-    import ray
-
     from rlvr.config import compose
-    from rlvr.loop import Trainer
+    from rlvr.run import build_run
 
     overrides = [f"model.path={model_dir}", "model.warm_start.enabled=false", "rollout=hf", "logger=none",
                  f"rollout.prompts_per_step={run['prompts']}", f"rollout.n={run['n']}",
@@ -36,13 +34,9 @@ def rlvr_steps(model_dir: str, run: dict, steps: int, warmup: int, cuda: bool, s
         overrides += ["cluster.num_gpus=1", "cluster.device=cuda", "cluster.learner_num_gpus=0.5",
                       "rollout.num_gpus=0.5", "learner.dtype=bfloat16", "rollout.dtype=bfloat16"]
     cfg = compose(overrides)
-    trainer = Trainer(cfg, tempfile.mkdtemp(prefix="rlvr-bench-gpu-step-"))
-    try:
-        trainer.setup()
-        trainer.sync_weights()
-        rows = [trainer.train_step(s) for s in range(warmup + steps)][warmup:]
-    finally:
-        ray.shutdown()
+    with build_run(cfg, tempfile.mkdtemp(prefix="rlvr-bench-gpu-step-")) as run:
+        run.sync()
+        rows = [run.step(s) for s in range(warmup + steps)][warmup:]
     out = {"step_s": statistics.median(r["time/step_s"] for r in rows)}
     out.update({k.split("/")[1]: statistics.median(r.get(k, 0.0) for r in rows) for k in SPLIT})
     return out

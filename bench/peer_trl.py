@@ -205,30 +205,28 @@ def run_rlvr(cfg, model_dir: str, steps: int, eval_every: int) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from rlvr.loop import Trainer
+    from rlvr.run import build_run
 
     torch.set_num_threads(2)
     t0 = time.perf_counter()
     source = heldout_items(cfg, model_dir)
     evaluator = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     tok = AutoTokenizer.from_pretrained(model_dir)
-    trainer = Trainer(cfg, tempfile.mkdtemp(prefix="peer-trl-rlvr-"), log=lambda *_: None)
     evals, step_rows = [], []
-    try:
-        trainer.setup()
-        trainer.sync_weights()
+    with build_run(cfg, tempfile.mkdtemp(prefix="peer-trl-rlvr-"), log=lambda *_: None) as run:
+        run.sync()
         setup_s = time.perf_counter() - t0
-        own_initial = trainer.heldout_accuracy()
+        own_initial = run.heldout()[0]
 
         def evaluate(step: int, train_s: float):
-            evaluator.load_state_dict(ray.get(trainer.learner.named_weights.remote()), strict=False)
+            evaluator.load_state_dict(ray.get(run.learner.named_weights.remote()), strict=False)
             acc, correct = score_weights(evaluator, tok, source.heldout, int(cfg.rollout.max_tokens))
             evals.append({"step": step, "train_s": train_s, "accuracy": acc, "correct": correct})
 
         evaluate(0, 0.0)
         clock, train_s = Clock(), 0.0
         for step in range(steps):
-            m = trainer.train_step(step)
+            m = run.step(step)
             dt = clock.mark()
             train_s += dt
             step_rows.append({"step": step + 1, "wall_s": dt, "reward": m.get("reward_mean"),
@@ -239,10 +237,7 @@ def run_rlvr(cfg, model_dir: str, steps: int, eval_every: int) -> dict:
                 clock.pause()
                 evaluate(step + 1, train_s)
                 clock.resume()
-        own_final = trainer.heldout_accuracy()
-    finally:
-        trainer.close()
-        ray.shutdown()
+        own_final = run.heldout()[0]
     return {"setup_s": setup_s, "train_s": train_s, "evals": evals, "steps": step_rows,
             "own_heldout": {"initial": own_initial, "final": own_final, "engine": cfg.rollout.engine}}
 

@@ -15,20 +15,16 @@ KEYS = ["time/generate_s", "time/verify_s", "time/learn_s", "time/sync_s", "time
 
 
 def bench_step(overrides: list[str], steps: int = 4, warmup: int = 1) -> dict[str, dict[str, float]]:
-    import ray
-
     from rlvr.config import compose
-    from rlvr.loop import Trainer
+    from rlvr.run import build_run
 
     results = {}
     for engine in ("vllm", "hf"):
         cfg = compose(["model.warm_start.enabled=false", f"rollout.engine={engine}", *overrides])
-        trainer = Trainer(cfg, tempfile.mkdtemp(prefix=f"rlvr-bench-{engine}-"))
-        trainer.setup()
-        trainer.sync_weights()
-        rows = [trainer.train_step(s) for s in range(warmup + steps)][warmup:]
+        with build_run(cfg, tempfile.mkdtemp(prefix=f"rlvr-bench-{engine}-")) as run:
+            run.sync()
+            rows = [run.step(s) for s in range(warmup + steps)][warmup:]
         results[engine] = {k: sum(r.get(k, 0.0) for r in rows) / len(rows) for k in KEYS}
-        ray.shutdown()
     return results
 
 

@@ -25,8 +25,8 @@ def mean_accuracy(counts: Sequence[int], k: int = 1) -> float:
 
 def paired_sign_test(before, after) -> dict:
     """Did `after` get more of the same problems right than `before`? Each is one score per held-out problem, in
-    the same order: a 0/1 string (Trainer.heldout_correct, greedy) or a list of counts of k samples right
-    (Trainer.heldout_sampled). Only the problems whose score changed carry evidence: `gained` went up, `lost` went
+    the same order: a 0/1 string (rlvr.run.Run.heldout, greedy) or a list of counts of k samples right
+    (Run.heldout_sampled). Only the problems whose score changed carry evidence: `gained` went up, `lost` went
     down. Under "no change in skill" each change is a fair coin, so the exact one-sided p-value is P(X >= gained)
     for X ~ Binomial(gained + lost, 1/2) (the sign test; McNemar's exact test for 0/1 scores). A learning claim
     stated this way does not depend on where the start happened to land, only on the evidence of the changes."""

@@ -6,7 +6,7 @@
 
 What differs between objectives is declared by the objective's `needs` (rollouts with rewards, rollouts without,
 demonstrations; reference model, critic, group filtering, binary labels); this module never branches on a name.
-The outer loop (rlvr.loop) keeps the cadence: eval, checkpoints, logging, resume.
+The outer loop (rlvr.loop.train, around rlvr.run.Run) keeps the cadence: eval, checkpoints, logging, resume.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class StaleWeightsError(RuntimeError):
 
 @dataclass
 class StepParts:
-    """Everything one step touches, built once by rlvr.loop.Trainer.setup."""
+    """Everything one step touches, built once by rlvr.run.Run.start."""
     cfg: Any
     objective: Objective
     learner: Any                  # LearnerActor handle

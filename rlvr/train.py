@@ -28,9 +28,10 @@ register_configs()
 
 
 def run(cfg: DictConfig, run_dir: str) -> dict:
-    from rlvr.loop import Trainer
+    from rlvr.loop import train
+    from rlvr.run import Run
 
-    summary = Trainer(cfg, run_dir).run()
+    summary = train(Run(cfg, run_dir))
     print_summary(summary)
     return summary
 

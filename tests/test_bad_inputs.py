@@ -66,7 +66,7 @@ def test_bad_input_is_one_line_before_anything_starts(name, tmp_path, tiny_model
 
     from rlvr.config_checks import ConfigError
     from rlvr.data.prompts import DataError
-    from rlvr.loop import Trainer
+    from rlvr.run import build_run
 
     overrides, expected = CASES[name]
     if expected is None:
@@ -75,7 +75,7 @@ def test_bad_input_is_one_line_before_anything_starts(name, tmp_path, tiny_model
     overrides = [o.replace("{tmp}", str(tmp_path)) for o in overrides]
     cfg = compose([*BASE, f"model.cache_dir={tiny_model_dir.parent.parent}", *overrides])
     with pytest.raises((ConfigError, DataError)) as err:
-        Trainer(cfg, tmp_path / "run").setup()
+        build_run(cfg, tmp_path / "run")
     message = str(err.value)
     assert expected in message and "\n" not in message, message
     assert not ray.is_initialized()  # nothing expensive started
@@ -83,11 +83,11 @@ def test_bad_input_is_one_line_before_anything_starts(name, tmp_path, tiny_model
 
 def test_an_output_dir_under_a_file_is_one_line(tmp_path):
     from rlvr.config_checks import ConfigError
-    from rlvr.loop import Trainer
+    from rlvr.run import Run
 
     (tmp_path / "afile").write_text("x")
     with pytest.raises(ConfigError, match=r"run directory .*afile/run: cannot write there"):
-        Trainer(compose(BASE), tmp_path / "afile" / "run")
+        Run(compose(BASE), tmp_path / "afile" / "run")
 
 
 def test_a_dataset_too_small_to_split_is_evaluated_on_its_training_problems(tmp_path, tiny_model_dir):

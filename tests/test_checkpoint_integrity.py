@@ -331,31 +331,32 @@ class _SetupReached(Exception):
     pass
 
 
-def _trainer_run(run_dir, resume, cache, monkeypatch):
-    """Trainer.run up to setup(), which would start the warm start, Ray and engines: resume is resolved before."""
+def _train_until_start(run_dir, resume, cache, monkeypatch):
+    """rlvr.loop.train up to Run.start(), which would start the warm start, Ray and engines: resume is resolved
+    before."""
     from rlvr.config import compose
-    from rlvr.loop import Trainer
+    from rlvr.loop import train
+    from rlvr.run import Run
 
     cfg = compose(["model.warm_start.enabled=false", "logger.wandb_mode=disabled", f"model.cache_dir={cache}",
                    f"trainer.resume={resume}"])
-    monkeypatch.setattr(Trainer, "setup", lambda self: (_ for _ in ()).throw(_SetupReached()))
-    trainer = Trainer(cfg, run_dir, log=lambda line: None)
-    trainer.run(close=False)
+    monkeypatch.setattr(Run, "start", lambda self: (_ for _ in ()).throw(_SetupReached()))
+    train(Run(cfg, run_dir, log=lambda line: None), close=False)
 
 
-def test_trainer_refuses_a_resume_typo_before_anything_starts(tmp_path, tiny_model_dir, monkeypatch):
+def test_train_refuses_a_resume_typo_before_anything_starts(tmp_path, tiny_model_dir, monkeypatch):
     typo = tmp_path / "run" / "checkponts" / "step_000002"
     with pytest.raises(CheckpointError, match="no such directory"):
-        _trainer_run(tmp_path / "run", str(typo), tiny_model_dir.parent.parent, monkeypatch)
+        _train_until_start(tmp_path / "run", str(typo), tiny_model_dir.parent.parent, monkeypatch)
     assert not (tmp_path / "run" / "config.yaml").exists()  # nothing of the run was touched
 
 
-def test_trainer_auto_resume_falls_back_and_cleans_up_before_setup(run, tiny_model_dir, monkeypatch):
+def test_train_auto_resume_falls_back_and_cleans_up_before_setup(run, tiny_model_dir, monkeypatch):
     run_dir, ck1, ck2 = run
     flip_bytes(ck2)
     (run_dir / "checkpoints" / ".step_000003.tmp-dead").mkdir()
     with pytest.raises(_SetupReached):
-        _trainer_run(run_dir, "auto", tiny_model_dir.parent.parent, monkeypatch)
+        _train_until_start(run_dir, "auto", tiny_model_dir.parent.parent, monkeypatch)
     log = (run_dir / "train.log").read_text()
     assert "model.safetensors" in log and "falling back to step 1" in log
     assert not (run_dir / "checkpoints" / ".step_000003.tmp-dead").exists()

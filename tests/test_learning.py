@@ -23,13 +23,14 @@ _runs: dict = {}
 
 
 def _run(tmp_path_factory, cache, seed=0, async_steps=0, reward="verified"):
-    from rlvr.loop import Trainer
+    from rlvr.loop import train
+    from rlvr.run import Run
 
     key = (seed, async_steps, reward)
     if key not in _runs:
         cfg = compose([f"model.cache_dir={cache}", f"trainer.seed={seed}", f"rollout.async_steps={async_steps}",
                        f"reward={reward}", *RECIPE])
-        summary = Trainer(cfg, tmp_path_factory.mktemp(f"learn_{seed}_{async_steps}_{reward}")).run()
+        summary = train(Run(cfg, tmp_path_factory.mktemp(f"learn_{seed}_{async_steps}_{reward}")))
         print(f"{key}: held-out greedy {summary['initial_heldout_accuracy']:.3f} -> "
               f"{summary['final_heldout_accuracy']:.3f}")
         _runs[key] = summary

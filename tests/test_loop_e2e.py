@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from rlvr.config import compose
+from rlvr.loop import train
 
 pytestmark = pytest.mark.e2e
 
@@ -24,19 +25,19 @@ OBJECTIVES = ["grpo", "dr_grpo", "dapo", "ppo", "psr", "nsr", "w_reinforce", "nf
               "siren"]
 
 
-def _trainer(tmp_path, overrides, cache):
-    from rlvr.loop import Trainer
+def _run(tmp_path, overrides, cache):
+    from rlvr.run import Run
 
     cfg = compose([*SMALL, f"model.cache_dir={cache}", *overrides])
-    return Trainer(cfg, tmp_path)
+    return Run(cfg, tmp_path)
 
 
 # GRPO's smoke run stays in the fast tier (make test); the other objectives run in make test-all.
 @pytest.mark.parametrize("objective", [o if o == "grpo" else pytest.param(o, marks=pytest.mark.slow) for o in OBJECTIVES])
 def test_every_objective_runs_three_steps(objective, tmp_path, ray_cluster, tiny_model_dir):
-    trainer = _trainer(tmp_path, [f"algorithm={objective}", "trainer.steps=3", "trainer.eval_samples=2"],
+    run = _run(tmp_path, [f"algorithm={objective}", "trainer.steps=3", "trainer.eval_samples=2"],
                        tiny_model_dir.parent.parent)
-    summary = trainer.run()
+    summary = train(run)
     # Held-out evaluation, problem by problem: greedy 0/1 and, with trainer.eval_samples=2, right samples of 2.
     for key, top in (("heldout_correct", 1), ("heldout_sampled", 2)):
         before, after = summary[f"initial_{key}"], summary[f"final_{key}"]
@@ -57,21 +58,21 @@ def test_every_objective_runs_three_steps(objective, tmp_path, ray_cluster, tiny
 def test_stale_weights_abort_the_run(tmp_path, ray_cluster, tiny_model_dir):
     import ray
 
-    from rlvr.loop import StaleWeightsError
+    from rlvr.step import StaleWeightsError
 
-    trainer = _trainer(tmp_path, ["trainer.steps=1"], tiny_model_dir.parent.parent)
-    trainer.setup()
-    trainer.sync_weights()  # in sync: passes
+    run = _run(tmp_path, ["trainer.steps=1"], tiny_model_dir.parent.parent)
+    run.start()
+    run.sync()  # in sync: passes
     # Corrupt the learner's weights without telling the workers: the engine now serves stale weights.
-    weights = ray.get(trainer.learner.named_weights.remote())
+    weights = ray.get(run.learner.named_weights.remote())
     weights["model.norm.weight"] = weights["model.norm.weight"] * 1.5
-    ray.get(trainer.learner.load_weights.remote(weights))
-    ref = ray.get(trainer.learner.score.remote([trainer.sync_probe]))[0]
-    got = ray.get(trainer.workers[0].score.remote([trainer.sync_probe]))[0]
+    ray.get(run.learner.load_weights.remote(weights))
+    ref = ray.get(run.learner.score.remote([run.parts.sync_probe]))[0]
+    got = ray.get(run.workers[0].score.remote([run.parts.sync_probe]))[0]
     assert max(abs(a - b) for a, b in zip(ref, got)) > 1e-3
     with pytest.raises(StaleWeightsError, match="stale"):
-        trainer.check_sync()
-    trainer.close()
+        run.check_sync()
+    run.close()
 
 
 @pytest.mark.slow
@@ -82,15 +83,15 @@ def test_resume_reproduces_uninterrupted_run(tmp_path, ray_cluster, tiny_model_d
     # reward=random gives every group a signal from step 1 (the untrained model is never right), and exercises
     # the resumability of the reward's own randomness.
     common = ["trainer.steps=4", "trainer.checkpoint_every=2", "trainer.eval_every=2", "algorithm=grpo", "reward=random"]
-    full = _trainer(tmp_path / "full", common, cache)
-    full.run(close=False)
+    full = _run(tmp_path / "full", common, cache)
+    train(full, close=False)
     w_full = ray.get(full.learner.named_weights.remote())
     full.close()
 
-    part = _trainer(tmp_path / "part", [*common, "trainer.steps=2"], cache)
-    part.run()
-    resumed = _trainer(tmp_path / "part", common, cache)
-    resumed.run(close=False)
+    part = _run(tmp_path / "part", [*common, "trainer.steps=2"], cache)
+    train(part)
+    resumed = _run(tmp_path / "part", common, cache)
+    train(resumed, close=False)
     w_res = ray.get(resumed.learner.named_weights.remote())
     resumed.close()
     for k in w_full:
@@ -113,27 +114,27 @@ def test_resume_reproduces_uninterrupted_run(tmp_path, ray_cluster, tiny_model_d
 @pytest.mark.slow
 def test_ctrl_c_writes_a_final_checkpoint(tmp_path, ray_cluster, tiny_model_dir, monkeypatch):
     from rlvr.infra.checkpoint import latest_checkpoint
-    from rlvr.loop import Trainer
+    from rlvr.run import Run
 
-    trainer = _trainer(tmp_path, ["trainer.steps=5", "reward=random"], tiny_model_dir.parent.parent)
-    real_step = Trainer.train_step
+    run = _run(tmp_path, ["trainer.steps=5", "reward=random"], tiny_model_dir.parent.parent)
+    real_step = Run.step
 
     def interrupted(self, step):
         if step == 2:
             raise KeyboardInterrupt
         return real_step(self, step)
 
-    monkeypatch.setattr(Trainer, "train_step", interrupted)
+    monkeypatch.setattr(Run, "step", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        trainer.run()
+        train(run)
     assert latest_checkpoint(tmp_path).name == "step_000002"  # the two completed steps are kept
 
 
 @pytest.mark.slow
 def test_rl_extra_extrapolates_every_m_steps(tmp_path, ray_cluster, tiny_model_dir):
-    trainer = _trainer(tmp_path, ["trainer.steps=4", "trainer.extrapolate_every=2", "reward=random"],
+    run = _run(tmp_path, ["trainer.steps=4", "trainer.extrapolate_every=2", "reward=random"],
                        tiny_model_dir.parent.parent)
-    trainer.run()
+    train(run)
     rows = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     applied = [r["step"] for r in rows if r.get("rl_extra_applied")]
     assert applied == [2, 4]
@@ -144,24 +145,24 @@ def test_rl_extra_extrapolates_every_m_steps(tmp_path, ray_cluster, tiny_model_d
 def test_a_dead_rollout_worker_is_restarted_resynced_and_its_shard_retried(tmp_path, ray_cluster, tiny_model_dir):
     import ray
 
-    trainer = _trainer(tmp_path, ["trainer.steps=1", "reward=random"], tiny_model_dir.parent.parent)
-    trainer.setup()
-    trainer.train_step(0)  # the learner has moved away from the initial weights the restarted worker will load
-    ray.kill(trainer.workers[0], no_restart=False)
-    groups = trainer.generate(["12 + 3=", "7 - 1="], n=2, temperature=1.0, seed=0)
-    assert trainer.counters["worker_restarts"] == 1
+    run = _run(tmp_path, ["trainer.steps=1", "reward=random"], tiny_model_dir.parent.parent)
+    run.start()
+    run.step(0)  # the learner has moved away from the initial weights the restarted worker will load
+    ray.kill(run.workers[0], no_restart=False)
+    groups = run.generate(["12 + 3=", "7 - 1="], n=2, temperature=1.0, seed=0)
+    assert run.counters["worker_restarts"] == 1
     assert all(len(g) == 2 for g in groups)
-    trainer.check_sync()  # the restarted worker serves the learner's current weights, not the initial ones
-    trainer.close()
+    run.check_sync()  # the restarted worker serves the learner's current weights, not the initial ones
+    run.close()
 
 
 @pytest.mark.slow
 def test_async_one_step_off_policy_overlaps_and_corrects(tmp_path, ray_cluster, tiny_model_dir):
     """rollout.async_steps=1: every batch after the first was sampled one policy version back, its importance
     weights are logged, and each sync still leaves the engines equal to the learner."""
-    trainer = _trainer(tmp_path, ["trainer.steps=3", "rollout.async_steps=1", "reward=random"],
+    run = _run(tmp_path, ["trainer.steps=3", "rollout.async_steps=1", "reward=random"],
                        tiny_model_dir.parent.parent)
-    trainer.run()
+    train(run)
     rows = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     steps = [r for r in rows if r.get("step", 0) > 0]
     assert [r["staleness"] for r in steps] == [0.0, 1.0, 1.0]
@@ -179,10 +180,10 @@ def test_weight_sync_leaves_engines_equal_to_the_learner(sync, engine, tmp_path,
 
     if engine == "vllm" and not vllm_available():
         pytest.skip("vllm is not installed")
-    trainer = _trainer(tmp_path, ["trainer.steps=2", f"trainer.weight_sync={sync}", f"rollout.engine={engine}",
+    run = _run(tmp_path, ["trainer.steps=2", f"trainer.weight_sync={sync}", f"rollout.engine={engine}",
                                   "rollout.num_workers=2", "rollout.num_cpus=0.5", "reward=random"],
                        tiny_model_dir.parent.parent)
-    trainer.run()
+    train(run)
     rows = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     steps = [r for r in rows if r.get("step", 0) > 0]
     assert len(steps) == 2 and all(r["sync_max_logprob_error"] <= 1e-4 for r in steps)
@@ -195,9 +196,9 @@ def test_two_data_parallel_learner_ranks_in_the_loop(tmp_path, ray_cluster, tiny
     transport leaves the engine equal to the gathered weights."""
     for sync in ("object_store", "collective", "ipc"):
         run_dir = tmp_path / sync
-        trainer = _trainer(run_dir, ["trainer.steps=2", "cluster.learner_world_size=2", "cluster.learner_num_cpus=0.5",
+        run = _run(run_dir, ["trainer.steps=2", "cluster.learner_world_size=2", "cluster.learner_num_cpus=0.5",
                                      f"trainer.weight_sync={sync}", "reward=random"], tiny_model_dir.parent.parent)
-        trainer.run()
+        train(run)
         rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
         steps = [r for r in rows if r.get("step", 0) > 0]
         assert len(steps) == 2 and all(r["sync_max_logprob_error"] <= 1e-4 for r in steps), sync
@@ -210,8 +211,8 @@ def test_sleeping_engines_release_memory_and_change_nothing_else(tmp_path, ray_c
     runs = {}
     for level in (0, 2):
         run_dir = tmp_path / f"sleep{level}"
-        _trainer(run_dir, ["trainer.steps=2", f"rollout.sleep_level={level}", "rollout.hf_decode=static"],
-                 tiny_model_dir.parent.parent).run()
+        train(_run(run_dir, ["trainer.steps=2", f"rollout.sleep_level={level}", "rollout.hf_decode=static"],
+                 tiny_model_dir.parent.parent))
         rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
         runs[level] = [r for r in rows if r.get("step", 0) > 0]
     for awake, asleep in zip(runs[0], runs[2], strict=True):
@@ -223,6 +224,6 @@ def test_sleeping_engines_release_memory_and_change_nothing_else(tmp_path, ray_c
 
 def test_sleep_level_is_refused_before_any_actor_starts_where_it_cannot_work(tmp_path, tiny_model_dir):
     with pytest.raises(ValueError, match="rollout.sleep_level=1 needs rollout.async_steps=0"):
-        _trainer(tmp_path, ["rollout.sleep_level=1", "rollout.async_steps=1"], tiny_model_dir.parent.parent).setup()
+        _run(tmp_path, ["rollout.sleep_level=1", "rollout.async_steps=1"], tiny_model_dir.parent.parent).start()
     with pytest.raises(ValueError, match="rollout.sleep_level=2 is implemented for rollout.engine=hf only"):
-        _trainer(tmp_path, ["rollout.sleep_level=2", "rollout.engine=vllm"], tiny_model_dir.parent.parent).setup()
+        _run(tmp_path, ["rollout.sleep_level=2", "rollout.engine=vllm"], tiny_model_dir.parent.parent).start()

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from rlvr.config import compose
+from rlvr.loop import train
 from rlvr.config_checks import ConfigError
 from rlvr.infra.ray_start import check_placement, role_options
 from tests.multinode import ROOT, LocalCluster, script_env
@@ -154,10 +155,10 @@ def driver(monkeypatch):
 PLACED = ["+cluster.learner_resources.learner=1", "+cluster.rollout_resources.rollout=1"]
 
 
-def _trainer(run_dir, cluster, cache, *overrides):
-    from rlvr.loop import Trainer
+def _run(run_dir, cluster, cache, *overrides):
+    from rlvr.run import Run
 
-    return Trainer(compose([*SMALL, f"model.cache_dir={cache}", f"cluster.address={cluster.address}",
+    return Run(compose([*SMALL, f"model.cache_dir={cache}", f"cluster.address={cluster.address}",
                             "cluster.num_cpus=1", *PLACED, *overrides]), run_dir)
 
 
@@ -186,10 +187,10 @@ def _steps(run_dir: Path) -> list[dict]:
 
 @linux_only
 def test_ipc_across_nodes_is_refused_before_any_actor_starts(cluster, driver, tmp_path, tiny_model_dir):
-    trainer = _trainer(tmp_path, cluster, tiny_model_dir.parent.parent, "trainer.weight_sync=ipc", "trainer.steps=2")
+    run = _run(tmp_path, cluster, tiny_model_dir.parent.parent, "trainer.weight_sync=ipc", "trainer.steps=2")
     with pytest.raises(ConfigError, match="weight_sync=collective") as e:
-        trainer.run()
-    assert "\n" not in str(e.value) and trainer.learner is None and not (tmp_path / "metrics.jsonl").exists()
+        train(run)
+    assert "\n" not in str(e.value) and run.learner is None and not (tmp_path / "metrics.jsonl").exists()
 
 
 @linux_only
@@ -197,23 +198,23 @@ def test_roles_run_where_configured_and_collective_sync_holds_across_nodes(clust
                                                                           tiny_model_dir):
     """Both FSDP learner ranks on the learner node, both rollout workers and the verifier on the other node; two
     steps with weight_sync=collective, each sync's log-prob check passing."""
-    trainer = _trainer(tmp_path, cluster, tiny_model_dir.parent.parent, "cluster.learner_world_size=2",
+    run = _run(tmp_path, cluster, tiny_model_dir.parent.parent, "cluster.learner_world_size=2",
                        "rollout.num_workers=2", "reward.verifier.use_ray_actor=true",
                        "+cluster.verifier_resources.verifier=1", "trainer.weight_sync=collective", "trainer.steps=2",
                        "reward=random")
     try:
-        trainer.run(close=False)
+        train(run, close=False)
         nodes = _node_ids()
         assert nodes["learner"] != nodes["rollout"]
-        assert _actor_nodes(cluster, trainer.learner.actors.actors) == [nodes["learner"]] * 2
-        assert _actor_nodes(cluster, trainer.workers) == [nodes["rollout"]] * 2
-        assert _actor_nodes(cluster, [trainer.parts.verifier.actor]) == [nodes["verifier"]]
+        assert _actor_nodes(cluster, run.learner.actors.actors) == [nodes["learner"]] * 2
+        assert _actor_nodes(cluster, run.workers) == [nodes["rollout"]] * 2
+        assert _actor_nodes(cluster, [run.parts.verifier.actor]) == [nodes["verifier"]]
         steps = _steps(tmp_path)
         assert [r["step"] for r in steps] == [1, 2]
         assert all(r["sync_max_logprob_error"] <= 1e-4 for r in steps), steps
         assert any(r.get("grad_norm", 0) > 0 for r in steps)  # weights moved, and the engines followed
     finally:
-        trainer.close()
+        run.close()
 
 
 @linux_only
@@ -241,13 +242,13 @@ def test_a_lost_rollout_node_is_replaced_by_a_joining_node_and_the_run_continues
     resource it asks for is offered again: a node that joins. The run waits for it, re-syncs its weights (the
     collective group is rebuilt with the new member), retries the shard and finishes, every sync check passing, with
     the same metrics as an uninterrupted run."""
-    from rlvr.loop import Trainer
+    from rlvr.run import Run
 
     config = ["trainer.weight_sync=collective", "trainer.steps=3", "reward=random",
               "reward.verifier.use_ray_actor=false"]
-    _trainer(tmp_path / "whole", cluster, tiny_model_dir.parent.parent, *config).run()
-    trainer = _trainer(tmp_path / "lost", cluster, tiny_model_dir.parent.parent, *config)
-    real_step, where = Trainer.train_step, {}
+    train(_run(tmp_path / "whole", cluster, tiny_model_dir.parent.parent, *config))
+    run = _run(tmp_path / "lost", cluster, tiny_model_dir.parent.parent, *config)
+    real_step, where = Run.step, {}
 
     def step(self, i):
         if i == 1:
@@ -257,13 +258,13 @@ def test_a_lost_rollout_node_is_replaced_by_a_joining_node_and_the_run_continues
             cluster.add_node("spare", {"rollout": 2, "verifier": 1}, num_cpus=3)
         return real_step(self, i)
 
-    monkeypatch.setattr(Trainer, "train_step", step)
+    monkeypatch.setattr(Run, "step", step)
     try:
-        trainer.run(close=False)
+        train(run, close=False)
         nodes = _node_ids()
-        where["after"] = _actor_nodes(cluster, trainer.workers)[0]
+        where["after"] = _actor_nodes(cluster, run.workers)[0]
         assert where["before"] != where["after"] == nodes["rollout"], (where, nodes)
-        assert trainer.counters["worker_restarts"] >= 1
+        assert run.counters["worker_restarts"] >= 1
         steps = _steps(tmp_path / "lost")
         assert [r["step"] for r in steps] == [1, 2, 3]
         assert all(r["sync_max_logprob_error"] <= 1e-4 for r in steps), steps
@@ -274,4 +275,4 @@ def test_a_lost_rollout_node_is_replaced_by_a_joining_node_and_the_run_continues
 
         assert same(steps) == same(_steps(tmp_path / "whole"))
     finally:
-        trainer.close()
+        run.close()

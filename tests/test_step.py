@@ -15,7 +15,7 @@ from rlvr.algorithms import AdvantageInputs, build_objective
 from rlvr.batch import TrainBatch
 from rlvr.data.prompts import PromptItem
 from rlvr.infra.actor_group import ActorGroup
-from rlvr.loop import check_reward_fits_objective
+from rlvr.run import check_reward_fits_objective
 from rlvr.reward.signals import RewardInputs, build_reward_signal
 from rlvr.rollout.engine import Sample
 from rlvr.step import StaleWeightsError, StepParts, StepRunner, finish_batch

@@ -31,13 +31,14 @@ def _write_jsonl(path: Path, rows: list[dict]) -> Path:
 
 
 def _one_step(tmp_path, tiny_model_dir, overrides):
-    from rlvr.loop import Trainer
+    from rlvr.loop import train
+    from rlvr.run import Run
 
     cfg = compose([*ONE_STEP, f"model.cache_dir={tiny_model_dir.parent.parent}", *overrides])
-    trainer = Trainer(cfg, tmp_path / "run")
-    summary = trainer.run()
+    run = Run(cfg, tmp_path / "run")
+    summary = train(run)
     assert summary["steps"] == 1
-    return trainer
+    return run
 
 
 def _data_option_overrides(option: str, tmp_path) -> list[str]:

@@ -39,6 +39,41 @@ def _member(rank, port, state, meta, queue):
         queue.put({k: (v.tolist(), str(v.dtype)) for k, v in receive_state(group, meta, 40, "cpu")})
 
 
+def test_nccl_groups_are_vllm_stateless_groups_with_a_pynccl_communicator(monkeypatch):
+    """On GPUs the group is vLLM's StatelessProcessGroup at the sender's rendezvous address with a PyNccl
+    communicator on the process's current GPU, and each bucket is broadcast on the current stream. (NCCL needs one
+    GPU per member, so the transfer itself runs only on a machine with two or more GPUs.)"""
+    import vllm.distributed.device_communicators.pynccl as pynccl
+    import vllm.distributed.utils as vllm_utils
+
+    from rlvr.weight_sync.collective import NcclGroup, join_group, send_state
+    from rlvr.weight_sync.packing import tensor_meta
+
+    calls = []
+
+    class FakeComm:
+        def __init__(self, group, device):
+            calls.append(("comm", group, device))
+
+        def broadcast(self, tensor, src, stream=None):
+            calls.append(("broadcast", tensor.numel(), src, stream))
+
+    monkeypatch.setattr(vllm_utils.StatelessProcessGroup, "create",
+                        staticmethod(lambda **kw: calls.append(("create", kw)) or "the group"))
+    monkeypatch.setattr(pynccl, "PyNcclCommunicator", FakeComm)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 3)
+    monkeypatch.setattr(torch.cuda, "current_stream", lambda: "the stream")
+    group = join_group("10.0.0.1", 29500, 1, 3, "nccl", timeout_s=60)
+    assert isinstance(group, NcclGroup)
+    assert calls == [("create", {"host": "10.0.0.1", "port": 29500, "rank": 1, "world_size": 3,
+                                 "store_timeout": 60}), ("comm", "the group", 3)]
+    state = {"a": torch.ones(6), "b": torch.ones(4)}
+    send_state(group, state, tensor_meta(state, "float32"), bucket_bytes=24)
+    assert calls[2:] == [("broadcast", 6, 0, "the stream"), ("broadcast", 4, 0, "the stream")]
+    with pytest.raises(ValueError, match="use nccl"):
+        join_group("10.0.0.1", 29500, 0, 2, "mpi")
+
+
 def test_ipc_buckets_are_shared_not_copied_between_two_processes():
     """ipc's pieces: the learner packs buckets in the rollout dtype into shared memory, only the handles travel (a few
     hundred bytes, not the weights), and another process (not a child's inherited memory: spawned, handed the

@@ -54,8 +54,24 @@ def start_ray(cfg: Any, log: Callable[[str], None] = print) -> None:
         with single_machine():
             ray.init(address="local", num_cpus=c.num_cpus, num_gpus=c.num_gpus, include_dashboard=False,
                      log_to_driver=False, runtime_env=runtime_env)
-        watch_driver(exclude=before)
+        global _watchdog
+        _watchdog = watch_driver(exclude=before)
     check_placement(cfg, alive_node_resources(), log)
+
+
+_watchdog: subprocess.Popen | None = None
+
+
+def stop_ray() -> None:
+    """Shut down what start_ray started (Ray and its watchdog); the process can start another run after."""
+    global _watchdog
+    ray = lazy_ray()
+    if ray.is_initialized():
+        ray.shutdown()
+    if _watchdog is not None:
+        _watchdog.terminate()
+        _watchdog.wait()
+        _watchdog = None
 
 
 @contextmanager

@@ -1,5 +1,5 @@
-"""N learner ranks behind the interface of one learner actor handle, so that the driver (rlvr.step, rlvr.loop, the
-weight sync) keeps calling `learner.update.remote(...)`, `learner.named_weights.remote()`, ... unchanged.
+"""The learner's ranks (one or more) behind the interface of one learner actor handle, so that the driver (rlvr.run,
+rlvr.step, the weight sync) keeps calling `learner.update.remote(...)`, `learner.named_weights.remote()`, ... unchanged.
 
 Every method of the learner is a collective across the ranks (FSDP2 gathers and reduces inside update, scoring,
 weight export and checkpoints), so each call goes to every rank with the same arguments; the caller gets rank 0's
@@ -50,7 +50,8 @@ class _Method:
 
 
 class LearnerGroup:
-    """`world_size` LearnerActor ranks forming one torch.distributed group (see rlvr.learner.distributed)."""
+    """`world_size` LearnerActor ranks forming one torch.distributed group (see rlvr.learner.distributed); the run's
+    learner even with one rank, so the driver has one kind of learner handle."""
 
     def __init__(self, model_path: str, objective: Any, settings: Any, world_size: int,
                  options: dict[str, Any] | None = None):
@@ -58,7 +59,7 @@ class LearnerGroup:
         from rlvr.learner.actor import LearnerActor
 
         address = settings.dist_init_method
-        if not address:
+        if not address and world_size > 1:  # one rank forms no process group, so needs no rendezvous
             address, options = rendezvous_on_learner_node(options)
 
         def make_args(rank: int):

@@ -21,15 +21,16 @@ from typing import Any
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from rlvr.algorithms import LossInputs, Objective
+from rlvr.algorithms import Objective
 from rlvr.batch import PaddedBatch, TrainBatch, pad_batch
 from rlvr.infra.hf_weights import with_lm_head
 from rlvr.learner import distributed
 from rlvr.learner.logprobs import ResponseScorer
 from rlvr.learner.micro_batches import minibatches, rank_plan
+from rlvr.learner.rollout_scoring import minibatch_statistic, score_rollouts
 from rlvr.learner.schedule import lr_lambda
 from rlvr.learner.settings import LearnerSettings
-from rlvr.learner.tensor_batch import MicroBatch, TensorBatch, trim_rows
+from rlvr.learner.tensor_batch import MicroBatch, TensorBatch
 from rlvr.learner.update_metrics import UpdateMetrics
 from rlvr.rollout.engine import teacher_forced_logprobs
 
@@ -102,7 +103,7 @@ class Learner:
         got = {}
         for packed in (False, True):
             self.scorer.padding_free = packed
-            got[packed] = self._forward(self.scorer, pb, want_logits=False)["logprobs"]
+            got[packed] = self.forward(self.scorer, pb, want_logits=False)["logprobs"]
         self.scorer.padding_free = True
         self.scorer.train()
         err = float((got[True] - got[False]).abs().max())
@@ -115,17 +116,17 @@ class Learner:
                 f"learner.padding_free=false, or use attn_implementation flash_attention_2 / sdpa with a "
                 f"transformers version that reads packed position ids.")
 
-    def _autocast(self):
+    def autocast(self):
         """bf16 compute over fp32 master weights on one rank (FSDP's policy casts instead on several)."""
         if self.dtype == self.master_dtype or self.dist.active:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=self.dtype)
 
     # ----------------------------------------------------------------------------------------------- forward passes
-    def _forward(self, scorer, pb: PaddedBatch, want_logits: bool, want_entropy: bool = False) -> dict:
+    def forward(self, scorer, pb: PaddedBatch, want_logits: bool, want_entropy: bool = False) -> dict:
         """[b, T] log-probs at the training temperature (0 at padding), by the chunked path; optionally entropy and
         the [b, T, V] fp32 logits (only objectives with Needs.full_logits ask for those)."""
-        with self._autocast():
+        with self.autocast():
             return scorer(pb.input_ids, pb.attention_mask, pb.positions, pb.response_ids, pb.mask,
                           temperature=self.train_temperature, chunk_tokens=self.settings.logprob_chunk_tokens,
                           want_entropy=want_entropy, full_logits=want_logits)
@@ -174,61 +175,13 @@ class Learner:
         self.model.load_state_dict({k: v.to(own[k].dtype) for k, v in state.items() if k in own})
 
     # ------------------------------------------------------------------------------------- the no-grad scoring pass
-    @torch.no_grad()
     def score_rollouts(self, batch: TrainBatch, objective: Objective | None = None) -> dict[str, Any]:
-        """Old-policy and reference log-probs and critic values [B, T] (on CPU), in micro-batches, for the driver's
-        advantage estimation; also runs the objective's on_rollout hook and returns its state.
+        """Old-policy and reference log-probs and critic values for the driver's advantages (rlvr.learner.
+        rollout_scoring)."""
+        return score_rollouts(self, batch, objective or self.objective)
 
-        Several ranks split the rows and gather the results (every rank returns the whole batch)."""
-        objective = objective or self.objective
-        # Logits only for a rollout statistic the objective still wants (SIREN's anchor, once), one micro-batch at a
-        # time: the statistic is a (sum, count) that adds up over micro-batches and ranks.
-        want_statistic = objective.wants_rollout_statistic()
-        statistic = [0.0, 0.0]
-        pb = pad_batch(batch, self.pad_id).to(self.device)
-        B, T = pb.mask.shape
-        out = {"old_logprobs": pb.mask.new_zeros(B, T)}
-        if self.reference is not None:
-            out["ref_logprobs"] = pb.mask.new_zeros(B, T)
-        if self.critic is not None:
-            out["values"] = pb.mask.new_zeros(B, T)
-        self.scorer.eval()
-        for rows in self._plan(list(range(B)), batch):
-            mi = torch.tensor(rows or [0], device=self.device)
-            mpb = trim_rows(pb, mi)
-            t = mpb.mask.shape[1]
-            got = {"old_logprobs": self._forward(self.scorer, mpb, want_logits=want_statistic)}
-            if self.reference is not None:
-                got["ref_logprobs"] = self._forward(self.reference, mpb, want_logits=False)
-            values = None
-            if self.critic is not None:
-                with self._autocast():
-                    values = self.critic.values(mpb)
-            if not rows:  # a rank short of micro-batches keeps FSDP's collectives in step; result unused
-                continue
-            if want_statistic:
-                part, count = objective.statistic_part(got["old_logprobs"]["logits"], mpb.mask)
-                statistic = [statistic[0] + part, statistic[1] + count]
-            for k, v in got.items():
-                out[k][mi, :t] = v["logprobs"]
-            if values is not None:
-                out["values"][mi, :t] = values
-        self.scorer.train()
-        if self.dist.active:  # each rank filled its own rows (zeros elsewhere): the sum is the whole batch
-            for v in out.values():
-                torch.distributed.all_reduce(v)
-        if want_statistic:
-            total, count = self.dist.sum(statistic)
-            objective.on_rollout_statistic(total, int(count))
-        objective.on_rollout(LossInputs(
-            logprobs=out["old_logprobs"], mask=pb.mask, global_tokens=float(pb.mask.sum()),
-            global_seqs=float(len(batch)), old_logprobs=out["old_logprobs"],
-            ref_logprobs=out.get("ref_logprobs"), values=out.get("values")))
-        out = {k: v.cpu() for k, v in out.items()}
-        out["objective_state"] = objective.state_dict()
-        return out
-
-    def _plan(self, rows: list[int], batch: TrainBatch) -> list[list[int]]:
+    def plan(self, rows: list[int], batch: TrainBatch) -> list[list[int]]:
+        """This rank's micro-batches of `rows` (rlvr.learner.micro_batches.rank_plan)."""
         s = self.settings
         lengths = [len(p) + len(r) for p, r in zip(batch.prompt_ids, batch.response_ids)]
         return rank_plan(rows, lengths, self.dist.rank, self.dist.world_size, s.micro_batch_size,
@@ -248,9 +201,9 @@ class Learner:
         generator = torch.Generator().manual_seed(s.seed * 1_000_003 + step)
         for rows in minibatches(batch.group_ids, s.mini_batch_prompts, s.epochs, generator):
             global_tokens, global_seqs = tb.normalisers(rows)
-            plan = self._plan(rows, batch)
+            plan = self.plan(rows, batch)
             if objective.needs.minibatch_statistic:
-                objective.begin_minibatch(*self._minibatch_statistic(objective, tb.padded, plan))
+                objective.begin_minibatch(*minibatch_statistic(self, objective, tb.padded, plan))
             self.optimizer.zero_grad(set_to_none=True)
             if self.critic is not None:
                 self.critic.zero_grad()
@@ -277,38 +230,22 @@ class Learner:
                   weight: float) -> tuple[float, dict, torch.Tensor]:
         """The objective's loss (and the critic's) on one micro-batch, backpropagated with `weight`."""
         full_logits = objective.needs.full_logits
-        out = self._forward(self.scorer, micro.padded, want_logits=full_logits, want_entropy=True)
+        out = self.forward(self.scorer, micro.padded, want_logits=full_logits, want_entropy=True)
         ref = None
         if self.reference is not None and full_logits:
             with torch.no_grad():  # full reference logits only per micro-batch (ASFT's KL)
-                ref = self._forward(self.reference, micro.padded, want_logits=True)
+                ref = self.forward(self.reference, micro.padded, want_logits=True)
         li = micro.loss_inputs(out, ref, global_tokens, global_seqs)
         loss, metrics = objective.loss(li)
         (loss * weight).backward()
         if self.critic is not None:
-            with self._autocast():
+            with self.autocast():
                 li.values = self.critic.values(micro.padded)
             li.old_values, li.returns = micro.fields["values"], micro.fields["returns"]
             closs, critic_metrics = objective.critic_loss(li)
             (closs * weight).backward()
             metrics = {**metrics, **critic_metrics, "critic_loss": float(closs.detach())}
         return float(loss.detach()), metrics, out["entropy"]
-
-    @torch.no_grad()
-    def _minibatch_statistic(self, objective: Objective, pb: PaddedBatch, plan: list[list[int]]
-                             ) -> tuple[float, int]:
-        """The objective's statistic over the whole mini-batch at the current weights (SIREN's selected entropy),
-        measured in a no-grad pass before the micro-batches' losses so that they can add it exactly (summed over
-        ranks)."""
-        total, count = 0.0, 0
-        for mb in plan:
-            mpb = trim_rows(pb, torch.tensor(mb or [0], device=self.device))
-            logits = self._forward(self.scorer, mpb, want_logits=True)["logits"]
-            if mb:
-                part, n = objective.statistic_part(logits, mpb.mask)
-                total, count = total + part, count + n
-        total, count = self.dist.sum([total, count])
-        return total, int(count)
 
     # ------------------------------------------------------------------------------------- checkpoint/resume state
     def training_state(self) -> dict[str, Any]:

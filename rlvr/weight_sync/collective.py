@@ -1,5 +1,5 @@
 """`trainer.weight_sync=collective`: the learner (rank 0) and the engines form a torch.distributed group of their
-own (NCCL when they are on GPUs, gloo on CPU) and the learner broadcasts the weights in flat buckets, cast to the
+own (NCCL through vLLM's PyNccl when they are on GPUs, gloo on CPU) and the learner broadcasts the weights in flat buckets, cast to the
 rollout dtype; on GPU nothing goes through the host or the object store. Works across nodes.
 
 The group is built on first use and rebuilt when an engine was restarted (a gloo/NCCL group does not survive a dead
@@ -85,21 +85,47 @@ class Receiver:
 
 
 def join_group(host: str, port: int, rank: int, world_size: int, backend: str, timeout_s: float = 300.0):
-    """A process group of exactly these members, apart from any default group the process has (vLLM's)."""
-    import torch.distributed as dist
-
-    store = dist.TCPStore(host, port, world_size, is_master=rank == 0, timeout=timedelta(seconds=timeout_s))
+    """A group of exactly these members, apart from any default group the process has (vLLM's own): on GPUs vLLM's
+    StatelessProcessGroup with its PyNccl communicator (what verl and OpenRLHF use), on CPU a gloo group on a
+    TCPStore. Either has `broadcast(tensor, src)`, which returns once the tensor may be used."""
     if backend == "nccl":
-        return dist.ProcessGroupNCCL(store, rank, world_size)
+        return NcclGroup(host, port, rank, world_size, timeout_s)
     if backend == "gloo":
-        return dist.ProcessGroupGloo(store, rank, world_size)
+        return GlooGroup(host, port, rank, world_size, timeout_s)
     raise ValueError(f"weight-sync backend {backend!r}: use nccl (GPUs) or gloo (CPU)")
+
+
+class GlooGroup:
+    def __init__(self, host: str, port: int, rank: int, world_size: int, timeout_s: float):
+        import torch.distributed as dist
+
+        store = dist.TCPStore(host, port, world_size, is_master=rank == 0, timeout=timedelta(seconds=timeout_s))
+        self.group = dist.ProcessGroupGloo(store, rank, world_size)
+
+    def broadcast(self, tensor: torch.Tensor, src: int) -> None:
+        self.group.broadcast(tensor, src).wait()
+
+
+class NcclGroup:
+    """NCCL through vLLM's PyNcclCommunicator on this process's current GPU. Its broadcast is enqueued on the
+    current stream, so the copies into the engine's parameters that follow on that stream see the whole bucket."""
+
+    def __init__(self, host: str, port: int, rank: int, world_size: int, timeout_s: float):
+        from vllm.distributed.device_communicators.pynccl import PyNcclCommunicator
+        from vllm.distributed.utils import StatelessProcessGroup
+
+        group = StatelessProcessGroup.create(host=host, port=port, rank=rank, world_size=world_size,
+                                             store_timeout=int(timeout_s))
+        self.comm = PyNcclCommunicator(group, device=torch.cuda.current_device())
+
+    def broadcast(self, tensor: torch.Tensor, src: int) -> None:
+        self.comm.broadcast(tensor, src=src, stream=torch.cuda.current_stream())
 
 
 def send_state(group, state: dict[str, torch.Tensor], meta, bucket_bytes: int) -> None:
     """Rank 0: broadcast every tensor of `state` (cast as `meta` says) bucket by bucket."""
     for bucket in buckets(meta, bucket_bytes):
-        group.broadcast(flatten(state, [meta[i] for i in bucket]), 0).wait()
+        group.broadcast(flatten(state, [meta[i] for i in bucket]), 0)
 
 
 def receive_state(group, meta, bucket_bytes: int, device) -> list[tuple[str, torch.Tensor]]:
@@ -109,6 +135,6 @@ def receive_state(group, meta, bucket_bytes: int, device) -> list[tuple[str, tor
         entries = [meta[i] for i in bucket]
         flat = torch.empty(sum(numel(shape) for _, shape, _ in entries), dtype=getattr(torch, entries[0][2]),
                            device=device)
-        group.broadcast(flat, 0).wait()
+        group.broadcast(flat, 0)
         out += unflatten(flat, entries)
     return out
