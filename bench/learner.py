@@ -16,16 +16,11 @@ from rlvr.infra.env import apply_engine_env
 apply_engine_env()
 
 SHAPES = {
-    # Qwen2.5-Math-1.5B (config.json of the hub checkpoint), the experiment's batch.
-    "1.5b": dict(hidden_size=1536, num_hidden_layers=28, num_attention_heads=12, num_key_value_heads=2,
-                 intermediate_size=8960, vocab_size=151936, max_position_embeddings=4096, tie_word_embeddings=True,
-                 batch=64, prompt=200, response=(500, 3000), max_tokens_per_micro_batch=16384),
-    # Qwen2.5-0.5B at the same lengths: the shape `python -m bench memory` measures on CPU.
-    "0.5b": dict(QWEN25["Qwen2.5-0.5B"], max_position_embeddings=4096, batch=64, prompt=200, response=(500, 3000),
-                 max_tokens_per_micro_batch=16384),
-    # The next sizes up, at the same batch: with --budget-gib, does the learner fit an 80 GB GPU?
+    # Qwen2.5-Math-1.5B (its config.json is Qwen2.5-1.5B's with a 4,096-token context) at the 1.5B experiment's
+    # batch; 0.5B at the same lengths is the shape `python -m bench memory` measures on CPU; with --budget-gib, do
+    # 3B and 7B fit an 80 GB GPU?
     **{name: dict(QWEN25[f"Qwen2.5-{name.upper()}"], max_position_embeddings=4096, batch=64, prompt=200,
-                  response=(500, 3000), max_tokens_per_micro_batch=16384) for name in ("3b", "7b")},
+                  response=(500, 3000), max_tokens_per_micro_batch=16384) for name in ("1.5b", "0.5b", "3b", "7b")},
     # Small enough for 2 CPU cores in seconds.
     "cpu": dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                 intermediate_size=512, vocab_size=4096, max_position_embeddings=512, tie_word_embeddings=True,
