@@ -151,10 +151,24 @@ class PhaseProbe:
         return rows
 
 
+def _trim_after_zero_grad(optimizer) -> None:
+    """After each zero_grad, hand glibc's free heap pages back to the kernel (malloc_trim): the freed gradients then
+    stop counting in the resident set (an experiment on the learner's behalf, not something the learner does)."""
+    import ctypes
+
+    libc, zero_grad = ctypes.CDLL("libc.so.6"), optimizer.zero_grad
+
+    def zero_grad_(*a, **k):
+        zero_grad(*a, **k)
+        libc.malloc_trim(0)
+    optimizer.zero_grad = zero_grad_
+
+
 def run_child(model_dir: str, shape_name: str, responses: list[int], settings: dict, steps: int,
-              phases: bool = False) -> dict:
+              phases: bool = False, malloc_trim: bool = False) -> dict:
     """One configuration (one rank) in this process: runtime, load and per-update peaks (GiB), seconds per update;
-    with `phases`, each update's peak per phase (PhaseProbe)."""
+    with `phases`, each update's peak per phase (PhaseProbe); with `malloc_trim`, glibc's free pages are given back
+    after each zero_grad."""
     runtime = _status_gib("VmRSS")
     import torch
 
@@ -173,6 +187,8 @@ def run_child(model_dir: str, shape_name: str, responses: list[int], settings: d
         out["after_load"] = {"rss_gib": _status_gib("VmRSS"), "anon_gib": _status_gib("RssAnon"),
                              "file_gib": _status_gib("RssFile"), **_malloc_gib()}
     probe = PhaseProbe(learner) if phases else None
+    if malloc_trim:
+        _trim_after_zero_grad(learner.optimizer)
     batch = random_batch(shape, lengths=responses)
     for step in range(steps):
         _reset_peak()
@@ -218,7 +234,8 @@ def _watch(procs: list[subprocess.Popen], cap_gib: float, peaks: list[float], ki
 
 
 def run_config(model_dir: str, shape_name: str, responses: list[int], config: str, budget: int, steps: int,
-               world_size: int, cap_gib: float, device: str = "cpu", phases: bool = False) -> list[dict]:
+               world_size: int, cap_gib: float, device: str = "cpu", phases: bool = False,
+               malloc_trim: bool = False) -> list[dict]:
     """One configuration in fresh subprocesses (one per rank): each rank's measurement, or its error."""
     init = None
     if world_size > 1:
@@ -234,7 +251,7 @@ def run_config(model_dir: str, shape_name: str, responses: list[int], config: st
         settings["device"] = device
         args = [sys.executable, "-m", "bench", "memory", "--child", json.dumps(
             {"model_dir": model_dir, "shape": shape_name, "responses": responses, "settings": settings,
-             "steps": steps, "phases": phases})]
+             "steps": steps, "phases": phases, "malloc_trim": malloc_trim})]
         procs.append(subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     peaks = [0.0] * world_size
@@ -259,10 +276,12 @@ def run_config(model_dir: str, shape_name: str, responses: list[int], config: st
 
 def measure(shape_name: str, prompt: int, responses: list[int], configs: list[str], budget: int, steps: int,
             world_sizes: list[int], cap_gib: float, model_dir: str | None = None, device: str = "cpu",
-            json_path: str | None = None, layers: int | None = None, phases: bool = False) -> list[dict]:
+            json_path: str | None = None, layers: int | None = None, phases: bool = False,
+            malloc_trim: bool = False) -> list[dict]:
     """Every (configuration, world size) row: measured peaks, projection, tokens/s (written to json_path after each
     configuration, so a long run that is stopped keeps what it measured). layers: the shape cut to that many decoder
-    layers (same width and vocabulary; a given model_dir must have them). phases: each update's peak per phase."""
+    layers (same width and vocabulary; a given model_dir must have them). phases: each update's peak per phase.
+    malloc_trim: glibc's free pages given back after each zero_grad (run_child)."""
     from bench.learner import SHAPES
     from bench.random_model import random_model_dir
 
@@ -277,7 +296,7 @@ def measure(shape_name: str, prompt: int, responses: list[int], configs: list[st
         for config in configs:
             t0 = time.perf_counter()
             ranks = run_config(model_dir, shape_name, responses, config, budget, steps, world_size, cap_gib, device,
-                               phases)
+                               phases, malloc_trim)
             for rank, r in enumerate(ranks):
                 settings = settings_for(config, budget, world_size, rank)
                 runtime = r.get("runtime_gib", 0.0) if device == "cpu" else 0.0
@@ -339,6 +358,8 @@ def _args(argv: list[str]):
                    help="cut the shape to this many decoder layers (same width and vocabulary: quicker runs)")
     p.add_argument("--phases", action="store_true",
                    help="also each update's peak per phase (forward, backward, clipping, optimizer step)")
+    p.add_argument("--malloc-trim", action="store_true",
+                   help="give glibc's free heap pages back after each zero_grad (does the learner need it?)")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -348,10 +369,10 @@ def main(argv: list[str]) -> int:
     if a.child:
         spec = json.loads(a.child)
         print(json.dumps(run_child(spec["model_dir"], spec["shape"], spec["responses"], spec["settings"],
-                                   spec["steps"], spec.get("phases", False))))
+                                   spec["steps"], spec.get("phases", False), spec.get("malloc_trim", False))))
         return 0
     responses = [int(x) for x in a.responses.split(",")]
     rows = measure(a.shape, a.prompt, responses, a.configs, a.budget, a.steps, a.ranks, a.cap_gib, a.model_dir,
-                   a.device, a.json, a.layers, a.phases)
+                   a.device, a.json, a.layers, a.phases, a.malloc_trim)
     print_table(rows)
     return 0
