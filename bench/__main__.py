@@ -17,6 +17,7 @@ USAGE = """usage: python -m bench step [hydra overrides...]
        python -m bench learning [--model-seeds S ...] [--threads N ...] [--kernels native|default|avx2|avx512 ...]
        python -m bench peer-trl [--seeds 0 1 2] [--steps N] [--eval-every K] [--eval-size E] [--algorithm A]
                                 [--model-dir DIR] [--from-results]
+       python -m bench calibrate [--experiment harder_miniature] [--seeds 0 1 2] [--n 256] [overrides...]
 
 step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
 learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
@@ -32,12 +33,15 @@ real-loop the whole loop (rollout, verify, learn, weight sync + its log-prob che
 learning warm start + GRPO over model seeds, thread counts and forced CPU kernels: does the learning claim hold on
          another machine's kernels (the sign test of tests/test_learning.py per cell)
 peer-trl time to held-out accuracy: rlvr's GRPO beside TRL's GRPOTrainer from the same warm start, same prompts,
-         reward and settings, several seeds; writes docs/peer_trl.md with two plots (needs the `peer` extra)"""
+         reward and settings, several seeds; writes docs/peer_trl.md with two plots (needs the `peer` extra)
+calibrate where a study's warm start sits before RL: pass@1..256 at T=0.6, top-p 0.95 on each seed's held-out
+         problems (the NSR paper's protocol), per seed"""
 
 # name -> the module whose main(argv) runs it
 COMMANDS = {"step": "bench.step", "learner": "bench.learner", "sync": "bench.sync", "engine": "bench.engine",
             "gpu-step": "bench.gpu_step", "learning": "bench.learning",
-            "memory": "bench.memory", "real-loop": "bench.real_loop", "peer-trl": "bench.peer_trl"}
+            "memory": "bench.memory", "real-loop": "bench.real_loop", "peer-trl": "bench.peer_trl",
+            "calibrate": "bench.calibrate"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,33 @@
+"""`python -m bench calibrate`: the warm start a seed's run starts from, sampled on that run's own held-out problems."""
+import json
+
+from bench.calibrate import calibrate_seed, format_rows, heldout_problems, main, run_config
+
+
+def test_the_seed_draws_model_warm_start_and_data_as_in_a_seed_scope_run():
+    cfg = run_config("harder_miniature", 2, [])
+    assert cfg.trainer.seed_scope == "run"
+    assert cfg.model.seed == cfg.model.warm_start.seed == cfg.data.seed == 2
+    assert list(cfg.data.levels) == [1] and cfg.model.warm_start.target_accuracy == 0.15
+
+
+def test_held_out_problems_follow_the_seed_and_the_runs_eval_size(tiny_model_dir):
+    a = heldout_problems(run_config("harder_miniature", 0, ["trainer.eval_size=20"]), tiny_model_dir)
+    b = heldout_problems(run_config("harder_miniature", 1, ["trainer.eval_size=20"]), tiny_model_dir)
+    assert len(a) == len(b) == 20
+    assert [p.question for p in a] != [p.question for p in b]
+    assert all(p.question.endswith("=") for p in a)
+
+
+def test_calibrate_writes_pass_at_k_per_seed(tmp_path, tiny_model_dir):
+    cache = tiny_model_dir.parent.parent  # the session's model cache: no second build
+    overrides = [f"model.cache_dir={cache}", "model.warm_start.enabled=false", "trainer.eval_size=3"]
+    row = calibrate_seed(run_config("harder_miniature", 0, overrides), n=4, temperature=0.6, top_p=0.95,
+                         out=tmp_path / "seed0")
+    assert row["problems"] == 3 and row["n"] == 4 and sorted(row["pass_at"]) == [1, 2, 4]
+    assert 0.0 <= row["pass_at"][1] <= row["pass_at"][4] <= 1.0
+    assert (tmp_path / "seed0" / "samples.jsonl").read_text().count("\n") == 12
+    assert "p@4" in format_rows([row])
+    assert main(["--seeds", "0", "--n", "2", "--out", str(tmp_path / "all"), *overrides]) == 0
+    saved = json.loads((tmp_path / "all" / "calibration.json").read_text())
+    assert saved["experiment"] == "harder_miniature" and len(saved["rows"]) == 1
