@@ -18,6 +18,7 @@ USAGE = """usage: python -m bench step [hydra overrides...]
        python -m bench peer-trl [--seeds 0 1 2] [--steps N] [--eval-every K] [--eval-size E] [--algorithm A]
                                 [--model-dir DIR] [--from-results]
        python -m bench calibrate [--experiment harder_miniature] [--seeds 0 1 2] [--n 256] [overrides...]
+       python -m bench study-runs SWEEP_DIR OUT_DIR
 
 step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
 learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
@@ -35,13 +36,15 @@ learning warm start + GRPO over model seeds, thread counts and forced CPU kernel
 peer-trl time to held-out accuracy: rlvr's GRPO beside TRL's GRPOTrainer from the same warm start, same prompts,
          reward and settings, several seeds; writes docs/peer_trl.md with two plots (needs the `peer` extra)
 calibrate where a study's warm start sits before RL: pass@1..256 at T=0.6, top-p 0.95 on each seed's held-out
-         problems (the NSR paper's protocol), per seed"""
+         problems (the NSR paper's protocol), per seed
+study-runs copy a sweep's small per-run files (config, overrides, metrics, summary, pass@k summary) into a folder
+         from which `python -m rlvr.report` rebuilds the study's report"""
 
 # name -> the module whose main(argv) runs it
 COMMANDS = {"step": "bench.step", "learner": "bench.learner", "sync": "bench.sync", "engine": "bench.engine",
             "gpu-step": "bench.gpu_step", "learning": "bench.learning",
             "memory": "bench.memory", "real-loop": "bench.real_loop", "peer-trl": "bench.peer_trl",
-            "calibrate": "bench.calibrate"}
+            "calibrate": "bench.calibrate", "study-runs": "bench.study_runs"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,3 +31,30 @@ def test_calibrate_writes_pass_at_k_per_seed(tmp_path, tiny_model_dir):
     assert main(["--seeds", "0", "--n", "2", "--out", str(tmp_path / "all"), *overrides]) == 0
     saved = json.loads((tmp_path / "all" / "calibration.json").read_text())
     assert saved["experiment"] == "harder_miniature" and len(saved["rows"]) == 1
+
+
+def test_study_runs_keeps_what_the_report_reads_and_nothing_else(tmp_path):
+    from bench.study_runs import copy_runs
+    from rlvr.tools.report import write_report
+
+    sweep = tmp_path / "sweep"
+    for job, (algo, acc) in enumerate([("grpo", 0.2), ("nsr", 0.3)]):
+        run = sweep / str(job)
+        (run / ".hydra").mkdir(parents=True)
+        (run / "checkpoints").mkdir()
+        (run / "checkpoints" / "model.safetensors").write_bytes(b"x")
+        (run / "passk").mkdir()
+        (run / "passk" / "samples.jsonl").write_text("{}\n")
+        (run / "passk" / "summary.json").write_text(json.dumps({"overall": {"pass@1": acc, "pass@4": acc + 0.1}}))
+        (run / "config.yaml").write_text(f"algorithm:\n  name: {algo}\ntrainer:\n  seed: 0\n")
+        (run / ".hydra" / "overrides.yaml").write_text(f"- algorithm={algo}\n- trainer.seed=0\n")
+        (run / "metrics.jsonl").write_text("".join(json.dumps({"step": s, "heldout_accuracy": acc}) + "\n"
+                                                   for s in (0, 10)))
+        (run / "summary.json").write_text(json.dumps({"train_s": 5.0}))
+    out = tmp_path / "kept"
+    assert [p.name for p in copy_runs(sweep, out)] == ["0", "1"]
+    kept = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert kept == sorted(f"{j}/{f}" for j in "01" for f in ("config.yaml", ".hydra/overrides.yaml", "metrics.jsonl",
+                                                              "summary.json", "passk/summary.json"))
+    report = write_report([out], tmp_path / "report").read_text()
+    assert "grpo" in report and "nsr" in report and "pass@4" in report
