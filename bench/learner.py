@@ -97,6 +97,47 @@ def bench_learner_update(model_dir: str, batch, shape: dict, device: str, steps:
     return {"seconds": seconds / steps, "peak_gib": peak}
 
 
+def bench_scoring_pass(model_dir: str, batch, shape: dict, device: str, steps: int) -> dict[str, dict]:
+    """What a GRPO step costs the learner with its no-grad scoring pass first and without it (one optimizer step
+    per rollout: the update's own forward gives the old log-probs, learner.reuse_update_forward), two learners
+    stepped alternately so that a noisy machine slows both alike; median seconds of each (FLOP figures in the table
+    count the update's 6N per token only)."""
+    import dataclasses
+    import statistics
+
+    import torch
+
+    from rlvr.algorithms import build_objective
+    from rlvr.learner.learner import Learner, LearnerSettings
+
+    cuda = device == "cuda"
+    settings = LearnerSettings(lr=1e-6, device=device, dtype="bfloat16" if cuda else "float32",
+                               micro_batch_size=len(batch), gradient_checkpointing=cuda,
+                               max_tokens_per_micro_batch=shape["max_tokens_per_micro_batch"])
+    objective = build_objective("grpo", max_response_length=shape["response"][1])
+    learners = {"rlvr scoring pass + update": Learner(model_dir, objective, settings),
+                "rlvr update, own old log-probs": Learner(model_dir, objective, settings)}
+    times: dict[str, list[float]] = {name: [] for name in learners}
+    peaks: dict[str, float] = {}
+    for step in range(steps + 1):  # step 0 warms up
+        for name, learner in learners.items():
+            b = dataclasses.replace(batch, old_logprobs=None)
+
+            def one(learner=learner, b=b, score=name.startswith("rlvr scoring")):
+                if score:
+                    b.old_logprobs = learner.score_rollouts(b)["old_logprobs"].to(device)
+                learner.update(b, step)
+
+            seconds, peak = _timed(one, device)
+            if step:
+                times[name].append(seconds)
+                peaks[name] = max(peaks.get(name, peak), peak)  # NaN on CPU (not measured)
+    del learners
+    if cuda:
+        torch.cuda.empty_cache()
+    return {name: {"seconds": statistics.median(t), "peak_gib": peaks[name]} for name, t in times.items()}
+
+
 def bench_plain_update(model_dir: str, batch, shape: dict, device: str, steps: int, compile_: bool) -> dict:
     """The baseline: a bf16 (GPU) HF model, its own cross-entropy loss, the same token-budget micro-batches."""
     import torch
@@ -172,6 +213,7 @@ def bench_learner(shape_name: str | None = None, steps: int = 2, peak_tflops: fl
     runs = {"rlvr Learner.update": _or_oom(lambda: bench_learner_update(model_dir, batch, shape, device, steps)),
             "rlvr, padding-free": _or_oom(lambda: bench_learner_update(model_dir, batch, shape, device, steps,
                                                                        padding_free=True))}
+    runs.update(_or_oom(lambda: bench_scoring_pass(model_dir, batch, shape, device, steps)))
     if compile_:  # model.compile=true: each decoder layer compiled, as the baseline is
         runs["rlvr, compiled layers"] = _or_oom(lambda: bench_learner_update(model_dir, batch, shape, device, steps,
                                                                              compile_=True))

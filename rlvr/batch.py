@@ -61,12 +61,31 @@ def group_positive_rate(group_ids: list[int], positive: list[bool]) -> torch.Ten
     return torch.tensor([rate[g] for g in group_ids], dtype=torch.float32)
 
 
+def response_columns(batch: TrainBatch) -> int:
+    """T of the batch's [B, T] response tensors: the longest response (at least 1)."""
+    return max(1, max(len(r) for r in batch.response_ids))
+
+
+def padded_sampling_logprobs(batch: TrainBatch, width: int | None = None) -> torch.Tensor | None:
+    """The sampler's log-prob of each response token as [B, T] (0 at padding); None for a batch without them. One
+    per token, or the importance weights against the learner's would be misaligned."""
+    if not batch.sampling_logprobs:
+        return None
+    out = torch.zeros(len(batch), width or response_columns(batch))
+    for b, lp in enumerate(batch.sampling_logprobs):
+        if len(lp) != len(batch.response_ids[b]):
+            raise ValueError(f"rollout {b}: the engine returned {len(lp)} sampling log-probs for a "
+                             f"{len(batch.response_ids[b])}-token response; importance weights need one per token")
+        out[b, :len(lp)] = torch.tensor(lp, dtype=out.dtype)
+    return out
+
+
 def pad_batch(batch: TrainBatch, pad_id: int, response_width: int | None = None) -> PaddedBatch:
     """Right-pad prompt+response sequences; response tensors are [B, T] with T = longest response (or given)."""
     B = len(batch)
     seqs = [p + r for p, r in zip(batch.prompt_ids, batch.response_ids)]
     L = max(len(s) for s in seqs)
-    T = response_width or max(1, max(len(r) for r in batch.response_ids))
+    T = response_width or response_columns(batch)
     input_ids = torch.full((B, L), pad_id, dtype=torch.long)
     attention = torch.zeros((B, L), dtype=torch.long)
     positions = torch.zeros((B, T), dtype=torch.long)

@@ -161,6 +161,9 @@ class LearnerConfig:
     master_dtype: str = "float32"              # parameters and AdamW state (fp32: a 1e-6 step is not rounded away)
     gradient_checkpointing: bool = False       # recompute decoder layers in the backward (activation memory)
     compile: bool = False                      # torch.compile each decoder layer
+    reuse_update_forward: bool = True          # one optimizer step per rollout batch and no reference, critic or
+                                               # rollout statistic: the old log-probs (and importance weights)
+                                               # come from the update's own forward, not a no-grad pass first
 
 
 @dataclass

@@ -21,7 +21,7 @@ from rlvr.algorithms import AdvantageInputs, Objective
 from rlvr.algorithms.aggregation import masked_mean
 from rlvr.algorithms.kl import k3
 from rlvr.algorithms.policy_loss import truncated_importance_weights
-from rlvr.batch import TrainBatch, group_positive_rate
+from rlvr.batch import TrainBatch, group_positive_rate, padded_sampling_logprobs, response_columns
 from rlvr.config_checks import ConfigError
 from rlvr.data.prompts import PromptItem
 from rlvr.infra.lazy_ray import lazy_ray
@@ -218,8 +218,11 @@ class StepRunner:
 
     # ---------------------------------------------------------------------------------------------- advantages
     def add_advantages(self, batch: TrainBatch) -> dict[str, float]:
-        """The learner's no-grad pass (old/reference log-probs, values), then the advantages, here on the driver."""
-        scores = lazy_ray().get(self.p.learner.score_rollouts.remote(batch, self.p.objective))
+        """The learner's no-grad pass (old/reference log-probs, values) where the update cannot do without it, then
+        the advantages, here on the driver."""
+        scores = {}
+        if scoring_pass_needed(self.p.objective, self.p.cfg):
+            scores = lazy_ray().get(self.p.learner.score_rollouts.remote(batch, self.p.objective))
         return finish_batch(batch, self.p.objective, scores, self.p.cfg.trainer.is_cap)
 
     # ---------------------------------------------------------------------------------------------------- sync
@@ -284,34 +287,39 @@ class StepRunner:
         return {k: v for k, v in metrics.items() if not (isinstance(v, float) and math.isnan(v))}
 
 
+def scoring_pass_needed(objective: Objective, cfg) -> bool:
+    """Whether the learner scores the rollouts in a pass of its own before the update. Not when the update is one
+    optimizer step (one mini-batch, one epoch) and nothing reads the old policy before it (a reference, a critic, a
+    rollout statistic or hook): its own forward then runs the same weights on the same micro-batches, so its
+    detached log-probs are the old ones bit for bit (TRL's num_iterations=1 path; learner.reuse_update_forward)."""
+    learner, needs = cfg.learner, objective.needs
+    one_step = learner.epochs == 1 and (not learner.mini_batch_prompts
+                                        or learner.mini_batch_prompts >= cfg.rollout.prompts_per_step)
+    return not (learner.reuse_update_forward and one_step and not needs.reference_model and not needs.critic
+                and not objective.wants_rollout_statistic()
+                and type(objective).on_rollout is Objective.on_rollout)
+
+
 def finish_batch(batch: TrainBatch, objective: Objective, scores: dict[str, Any],
                  is_cap: float | None = None) -> dict[str, float]:
     """Fill a rollout batch for the update from the learner's scoring pass (Learner.score_rollouts): old/reference
     log-probs, values, then the objective's advantages and returns, computed once, on the driver. The objective's
     state (PPO's KL controller, SIREN's anchor) lives in this one copy. With is_cap, truncated importance weights
-    between the learner's and the sampler's log-probs (trainer.is_cap). Returns the rollout-side metrics."""
+    between the learner's and the sampler's log-probs (trainer.is_cap). Returns the rollout-side metrics.
+
+    Without a scoring pass (`scores` empty: scoring_pass_needed), only the advantages: the update takes the old
+    log-probs from its own forward and computes the importance weights and their metrics there."""
+    if not scores:
+        _advantages(batch, objective)
+        return {}
     objective.load_state_dict(scores["objective_state"])
     batch.old_logprobs = scores["old_logprobs"]
     batch.ref_logprobs = scores.get("ref_logprobs")
     batch.values = scores.get("values")
-    lengths = torch.tensor([len(r) for r in batch.response_ids])
-    mask = (torch.arange(batch.old_logprobs.shape[1])[None, :] < lengths[:, None]).float()
-    batch.advantages, batch.returns = objective.compute_advantages(AdvantageInputs(
-        rewards=torch.tensor(batch.rewards, dtype=torch.float32),
-        positive=torch.tensor(batch.positive, dtype=torch.bool) if batch.positive else None,
-        group_ids=torch.tensor(batch.group_ids, dtype=torch.long), mask=mask, response_lengths=lengths,
-        truncated=torch.tensor(batch.truncated or [False] * len(batch), dtype=torch.bool),
-        old_logprobs=batch.old_logprobs, ref_logprobs=batch.ref_logprobs, values=batch.values))
-    if batch.positive:
-        batch.group_accuracy = group_positive_rate(batch.group_ids, batch.positive)
+    mask = _advantages(batch, objective)
     metrics = {}
-    if batch.sampling_logprobs:
-        sampled = torch.zeros_like(batch.old_logprobs)
-        for b, lp in enumerate(batch.sampling_logprobs):
-            if len(lp) != len(batch.response_ids[b]):
-                raise ValueError(f"rollout {b}: the engine returned {len(lp)} sampling log-probs for a "
-                                 f"{len(batch.response_ids[b])}-token response; importance weights need one per token")
-            sampled[b, :len(lp)] = torch.tensor(lp, dtype=sampled.dtype)
+    sampled = padded_sampling_logprobs(batch, batch.old_logprobs.shape[1])
+    if sampled is not None:
         metrics["rollout_learner_logprob_diff"] = float(masked_mean((sampled - batch.old_logprobs).abs(), mask))
         if is_cap and objective.importance_weighted:
             batch.is_weights = truncated_importance_weights(batch.old_logprobs, sampled, is_cap) * mask
@@ -320,3 +328,18 @@ def finish_batch(batch: TrainBatch, objective: Objective, scores: dict[str, Any]
     if batch.ref_logprobs is not None:
         metrics["kl_ref_k3"] = float(masked_mean(k3(batch.old_logprobs, batch.ref_logprobs), mask))
     return metrics
+
+
+def _advantages(batch: TrainBatch, objective: Objective) -> torch.Tensor:
+    """The objective's advantages and returns (and NFT's group rate) into `batch`; the response mask back."""
+    lengths = torch.tensor([len(r) for r in batch.response_ids])
+    mask = (torch.arange(response_columns(batch))[None, :] < lengths[:, None]).float()
+    batch.advantages, batch.returns = objective.compute_advantages(AdvantageInputs(
+        rewards=torch.tensor(batch.rewards, dtype=torch.float32),
+        positive=torch.tensor(batch.positive, dtype=torch.bool) if batch.positive else None,
+        group_ids=torch.tensor(batch.group_ids, dtype=torch.long), mask=mask, response_lengths=lengths,
+        truncated=torch.tensor(batch.truncated or [False] * len(batch), dtype=torch.bool),
+        old_logprobs=batch.old_logprobs, ref_logprobs=batch.ref_logprobs, values=batch.values))
+    if batch.positive:
+        batch.group_accuracy = group_positive_rate(batch.group_ids, batch.positive)
+    return mask

@@ -43,6 +43,45 @@ def test_micro_batch_accumulation_equals_full_batch(tiny_model_dir, algorithm):
         assert torch.allclose(pa.grad, pb.grad, atol=1e-6, rtol=1e-4), k
 
 
+@pytest.mark.parametrize("padding_free", [False, True])
+@pytest.mark.parametrize("algorithm", ["grpo", "dr_grpo", "nft", "w_reinforce"])
+def test_a_one_step_update_takes_the_old_logprobs_from_its_own_forward_bit_for_bit(tiny_model_dir, algorithm,
+                                                                                  padding_free):
+    """Without the scoring pass (rlvr.step.scoring_pass_needed says it is redundant), the update's own forward
+    gives the old log-probs and the importance weights: the same weights after the step as scoring first, and the
+    same importance-weight metrics, with sampler log-probs far enough off that some weights are capped."""
+    kw = dict(micro_batch_size=3, padding_free=padding_free, is_cap=1.5)
+    scored, fused = _learner(tiny_model_dir, algorithm, **kw), _learner(tiny_model_dir, algorithm, **kw)
+    own = scored.score_rollouts(_batch())["old_logprobs"]
+    batches = _batch(), _batch()
+    for batch in batches:
+        batch.sampling_logprobs = [(own[i, :len(r)] - 0.9 * (i % 3 == 0) + 0.05 * i).tolist()
+                                   for i, r in enumerate(batch.response_ids)]
+    a, b = batches
+    before = finish_batch(a, scored.objective, scored.score_rollouts(a), is_cap=1.5)
+    got_a = {**before, **scored.update(a, 0)}
+    assert finish_batch(b, fused.objective, {}, is_cap=1.5) == {} and b.old_logprobs is None
+    got_b = fused.update(b, 0)
+    for (k, pa), pb in zip(scored.model.named_parameters(), fused.model.parameters()):
+        assert torch.equal(pa, pb), k
+    keys = ["loss", "grad_norm", "rollout_learner_logprob_diff"]
+    if scored.objective.importance_weighted:
+        keys += ["is_weight_mean", "is_weight_capped_fraction"]
+        assert 0 < got_a["is_weight_capped_fraction"] < 1
+    else:
+        assert "is_weight_mean" not in got_b
+    for key in keys:
+        assert got_b[key] == pytest.approx(got_a[key], rel=1e-6, abs=1e-9), key
+
+
+def test_an_update_of_several_steps_refuses_a_batch_without_old_logprobs(tiny_model_dir):
+    learner = _learner(tiny_model_dir, mini_batch_prompts=1)
+    batch = _batch()
+    finish_batch(batch, learner.objective, {})
+    with pytest.raises(ValueError, match="several optimizer steps"):
+        learner.update(batch, 0)
+
+
 def test_mini_batches_make_several_optimizer_steps(tiny_model_dir):
     learner = _learner(tiny_model_dir, mini_batch_prompts=1, epochs=2)
     metrics = update(learner, _batch())

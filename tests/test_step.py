@@ -215,3 +215,23 @@ def test_async_prefetch_starts_the_next_steps_first_round_from_the_current_weigh
     assert batch.policy_version == 7 and len(batch) == 4
     runner.prefetch(10)  # past trainer.steps: nothing to start
     assert runner.prefetched == {}
+
+
+@pytest.mark.parametrize("overrides,needed", [
+    ([], False),                                                    # GRPO, one step per rollout: the update scores
+    (["algorithm=nft"], False),
+    (["algorithm=ppo"], True),                                      # the critic's values feed GAE
+    (["algorithm.kl_loss_coef=0.1"], True),                         # reference log-probs
+    (["algorithm=siren"], True),                                    # its rollout statistic (the entropy anchor)
+    (["learner.epochs=2"], True),                                   # several optimizer steps: the ratio moves
+    (["learner.mini_batch_prompts=4"], True),
+    (["learner.mini_batch_prompts=16"], False),                     # one mini-batch of all 16 prompts
+    (["learner.reuse_update_forward=false"], True),
+])
+def test_the_scoring_pass_runs_only_where_the_update_cannot_do_without_it(overrides, needed):
+    from rlvr.config import compose
+    from rlvr.run import build_run_objective
+    from rlvr.step import scoring_pass_needed
+
+    cfg = compose(overrides)
+    assert scoring_pass_needed(build_run_objective(cfg), cfg) is needed

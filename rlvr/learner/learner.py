@@ -30,7 +30,7 @@ from rlvr.learner.micro_batches import minibatches, rank_plan
 from rlvr.learner.rollout_scoring import minibatch_statistic, score_rollouts
 from rlvr.learner.schedule import lr_lambda
 from rlvr.learner.settings import LearnerSettings
-from rlvr.learner.tensor_batch import MicroBatch, TensorBatch
+from rlvr.learner.tensor_batch import MicroBatch, TensorBatch, check_finished
 from rlvr.learner.update_metrics import UpdateMetrics
 from rlvr.rollout.engine import teacher_forced_logprobs
 
@@ -190,14 +190,19 @@ class Learner:
     # ------------------------------------------------------------------------------------------------- the update
     def update(self, batch: TrainBatch, step: int, objective: Objective | None = None) -> dict[str, float]:
         """One rollout step's worth of optimizer steps (mini-batches x epochs, micro-batch accumulation) on a batch
-        the driver finished: old log-probs and advantages present for rollouts (see score_rollouts).
+        the driver finished: advantages present for rollouts, and old log-probs unless the update is one optimizer
+        step, whose own forward then gives them (rlvr.step.scoring_pass_needed).
 
         With several ranks, every rank gets the whole batch and takes its share of each mini-batch."""
         objective = objective or self.objective
-        _check_finished(batch, objective)
         s = self.settings
+        own_old = check_finished(batch, objective, s.reuse_update_forward and s.epochs == 1, s.mini_batch_prompts)
+        is_cap = s.is_cap if objective.importance_weighted else None
         tb = TensorBatch(batch, self.pad_id, self.device)
         report = UpdateMetrics(self.dist)
+        if own_old:  # every rank reports the same metrics, even one short of rows
+            for name in tb.old_logprob_metrics(is_cap):
+                report.add_token_sum(name, 0.0, 0.0)
         generator = torch.Generator().manual_seed(s.seed * 1_000_003 + step)
         for rows in minibatches(batch.group_ids, s.mini_batch_prompts, s.epochs, generator):
             global_tokens, global_seqs = tb.normalisers(rows)
@@ -212,7 +217,9 @@ class Learner:
                 # A rank short of micro-batches runs a zero-weight one (FSDP's collectives stay in step).
                 micro = tb.rows(mb or rows[:1])
                 loss, metrics, entropy = self._backward(objective, micro, global_tokens, global_seqs,
-                                                        weight=1.0 if mb else 0.0)
+                                                        weight=1.0 if mb else 0.0,
+                                                        own_old=own_old, is_cap=is_cap,
+                                                        report=report if mb else None)
                 if mb:
                     report.add_micro_batch(metrics, entropy, micro.padded.mask)
                     minibatch_loss += loss  # micro-batch losses are partial sums of the mini-batch loss
@@ -227,10 +234,16 @@ class Learner:
         return report.result(lr=self.scheduler.get_last_lr()[0])
 
     def _backward(self, objective: Objective, micro: MicroBatch, global_tokens: float, global_seqs: float,
-                  weight: float) -> tuple[float, dict, torch.Tensor]:
-        """The objective's loss (and the critic's) on one micro-batch, backpropagated with `weight`."""
+                  weight: float, own_old: bool = False, is_cap: float | None = None,
+                  report: UpdateMetrics | None = None) -> tuple[float, dict, torch.Tensor]:
+        """The objective's loss (and the critic's) on one micro-batch, backpropagated with `weight`. With `own_old`,
+        the old log-probs (and importance weights capped at `is_cap`) come from this forward."""
         full_logits = objective.needs.full_logits
         out = self.forward(self.scorer, micro.padded, want_logits=full_logits, want_entropy=True)
+        if own_old:
+            for name, (total, tokens) in micro.old_logprobs_from(out["logprobs"], is_cap).items():
+                if report is not None:
+                    report.add_token_sum(name, total, tokens)
         ref = None
         if self.reference is not None and full_logits:
             with torch.no_grad():  # full reference logits only per micro-batch (ASFT's KL)
@@ -266,14 +279,3 @@ class Learner:
         self.scheduler.load_state_dict(state["scheduler"])
         if self.critic is not None and "critic" in state:
             self.critic.load_state_dict(state)
-
-
-def _check_finished(batch: TrainBatch, objective: Objective) -> None:
-    """A rollout batch reaches the update scored and with advantages (objectives whose loss uses labels, not
-    advantages, such as NFT, need none)."""
-    if objective.needs.data == "demonstrations":
-        return
-    advantage_free = type(objective).compute_advantages is Objective.compute_advantages
-    if batch.old_logprobs is None or batch.advantages is None and not advantage_free:
-        raise ValueError("Learner.update got a rollout batch without old_logprobs/advantages: score it with "
-                         "score_rollouts and compute the advantages on the driver first (rlvr.step)")

@@ -30,6 +30,8 @@ class LearnerSettings:
     logprob_chunk_tokens: int = 1024        # tokens per lm_head chunk in the log-prob/entropy path
     gradient_checkpointing: bool = False    # recompute decoder layers in the backward
     compile: bool = False                   # torch.compile each decoder layer
+    reuse_update_forward: bool = True       # a batch without old log-probs takes them from the update's forward
+    is_cap: float | None = None             # trainer.is_cap, for the importance weights computed in the update
     fused_adamw: bool | None = None         # None = fused on CUDA, plain elsewhere
     world_size: int = 1                     # data-parallel learner ranks (FSDP2)
     rank: int = 0
@@ -46,4 +48,5 @@ class LearnerSettings:
         return cls(**{**optim, "betas": tuple(optim["betas"])}, **learner, total_steps=cfg.trainer.steps,
                    seed=cfg.trainer.seed, rollout_temperature=rollout_temperature, device=cfg.cluster.device,
                    num_threads=int(cfg.cluster.num_cpus) if cfg.cluster.num_cpus else None,
-                   export_dtype=cfg.rollout.dtype, world_size=cfg.cluster.learner_world_size, **overrides)
+                   export_dtype=cfg.rollout.dtype, world_size=cfg.cluster.learner_world_size,
+                   is_cap=cfg.trainer.is_cap, **overrides)

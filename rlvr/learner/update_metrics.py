@@ -15,6 +15,7 @@ class UpdateMetrics:
         self.losses: list[float] = []
         self.grad_norms: list[float] = []
         self.entropy_sum = self.entropy_tokens = 0.0
+        self.token_sums: dict[str, list[float]] = {}  # name -> [sum over tokens, tokens]
 
     def add_micro_batch(self, metrics: dict, entropy: torch.Tensor, mask: torch.Tensor) -> None:
         for k, v in metrics.items():
@@ -25,6 +26,13 @@ class UpdateMetrics:
                 self.counts[k] = self.counts.get(k, 0) + 1
         self.entropy_sum += float((entropy.detach() * mask).sum())
         self.entropy_tokens += float(mask.sum())
+
+    def add_token_sum(self, name: str, total: torch.Tensor, tokens: torch.Tensor) -> None:
+        """A per-token quantity reported as its mean over every token of the update (all micro-batches, all
+        ranks), not as a mean of micro-batch means."""
+        acc = self.token_sums.setdefault(name, [0.0, 0.0])
+        acc[0] += float(total)
+        acc[1] += float(tokens)
 
     def add_optimizer_step(self, loss: float, grad_norm: torch.Tensor) -> None:
         """`loss`: this rank's sum of the mini-batch's micro-batch losses (partial sums of the mini-batch loss)."""
@@ -40,6 +48,10 @@ class UpdateMetrics:
                 merged_sums[k] = merged_sums.get(k, 0.0) + v
                 merged_counts[k] = merged_counts.get(k, 0) + c[k]
         out = {k: v / merged_counts[k] for k, v in merged_sums.items()}
+        names = sorted(self.token_sums)
+        if names:  # every rank reports the same names: the same objective and batch fields
+            sums = self.dist.sum([x for n in names for x in self.token_sums[n]])
+            out.update({n: sums[2 * i] / max(1.0, sums[2 * i + 1]) for i, n in enumerate(names)})
         entropy_sum, entropy_tokens = self.dist.sum([self.entropy_sum, self.entropy_tokens])
         out.update(entropy=entropy_sum / max(1.0, entropy_tokens), loss=sum(self.losses) / max(1, len(self.losses)),
                    grad_norm=sum(self.grad_norms) / max(1, len(self.grad_norms)),
