@@ -184,3 +184,14 @@ def test_bootstrap_difference_by_hand_and_against_an_enumeration():
 def test_report_states_differences_with_an_interval(sweep, tmp_path):
     text = write_report([sweep], tmp_path / "out", by=["reward"]).read_text()
     assert "minus `verified`'s" in text and "| random | -40.0 |" in text and "| yes |" in text
+
+
+def test_report_states_pass_at_k_differences_at_the_smallest_and_largest_k(sweep, tmp_path):
+    for job, run_dir in enumerate(find_run_dirs([sweep])):  # jobs 0-1 verified, 2-3 random
+        (run_dir / "passk").mkdir()
+        overall = {f"pass@{k}": 0.1 * job + 0.05 * k ** 0.5 for k in (1, 4, 64)}
+        (run_dir / "passk" / "summary.json").write_text(json.dumps({"overall": overall}))
+    text = write_report([sweep], tmp_path / "out", by=["reward"]).read_text()
+    assert "pass@1 minus `verified`'s" in text and "pass@64 minus `verified`'s" in text
+    assert "pass@4 minus" not in text
+    assert text.count("| random | +20.0 |") == 2

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from data_gen.io import read_records
 
@@ -239,16 +239,18 @@ def bootstrap_difference(a: Sequence[float], b: Sequence[float], reps: int = 10_
     return statistics.fmean(b) - statistics.fmean(a), lo, hi
 
 
-def differences_table(summaries: Sequence[GroupSummary]) -> str:
-    """Each group's final held-out accuracy minus the first group's, with a 95% bootstrap interval over runs."""
+def differences_table(summaries: Sequence[GroupSummary], metric: str = "Final held-out accuracy",
+                      values: Callable[[GroupSummary], list[float]] = lambda s: s.final) -> str:
+    """Each group's `metric` (by default its final held-out accuracy; `values` gives a group's per-run values) minus
+    the first group's, with a 95% bootstrap interval over runs."""
     base = summaries[0] if summaries else None
-    rows = [s for s in summaries[1:] if len(s.final) >= 2] if base and len(base.final) >= 2 else []
+    rows = [s for s in summaries[1:] if len(values(s)) >= 2] if base and len(values(base)) >= 2 else []
     if not rows:
         return ""
-    lines = [f"Final held-out accuracy minus `{base.label}`'s (points; 95% bootstrap interval over runs):\n",
+    lines = [f"{metric} minus `{base.label}`'s (points; 95% bootstrap interval over runs):\n",
              "| group | difference | 95% interval | interval excludes 0 |", "|---|---|---|---|"]
     for s in rows:
-        diff, lo, hi = bootstrap_difference(base.final, s.final)
+        diff, lo, hi = bootstrap_difference(values(base), values(s))
         lines.append(f"| {s.label} | {100 * diff:+.1f} | [{100 * lo:+.1f}, {100 * hi:+.1f}] | "
                      f"{'yes' if lo > 0 or hi < 0 else 'no'} |")
     return "\n".join(lines) + "\n"
@@ -360,6 +362,10 @@ def write_report(paths: Sequence[str | Path], out_dir: str | Path, by: Sequence[
     text.append(markdown_table(summaries, by))
     if differences := differences_table(summaries):
         text.append(differences)
+    ks = sorted({k for s in summaries for k in s.passk})
+    for k in sorted({ks[0], ks[-1]}) if ks else []:
+        if differences := differences_table(summaries, f"pass@{k}", lambda s, k=k: s.passk.get(k, [])):
+            text.append(differences)
     text.extend(f"![{p.stem}]({p.name})\n" for p in pngs)
     text.append("Runs:\n\n" + "".join(f"- `{r.path}`\n" for r in runs))
     report = out / "report.md"
