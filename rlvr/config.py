@@ -125,6 +125,8 @@ class TrainerConfig:
     resume: str = "auto"             # auto (latest in run_dir) | never | a checkpoint dir
     run_dir: Optional[str] = None    # default: Hydra's output dir
     sync_check: bool = True          # after each weight sync, rollout logprobs must equal learner logprobs
+    sync_check_every: int = 1        # check every Nth sync only (the run's first is always checked): at small scale
+                                     # the check's two scoring calls are a visible share of a step
     sync_tolerance: float = 1e-4
     weight_sync: str = "object_store"  # how weights reach the engines: a module of rlvr/weight_sync/
     is_cap: Optional[float] = 2.0    # truncated importance weight pi_learner/pi_sampler cap (None/0: off)

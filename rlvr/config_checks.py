@@ -31,6 +31,7 @@ MINIMUMS = [
     ("learner.micro_batch_size", 1, "sequences per forward/backward"),
     ("learner.epochs", 1, "passes over each rollout batch"),
     ("trainer.eval_every", 1, "steps between held-out evaluations"),
+    ("trainer.sync_check_every", 1, "weight syncs between log-prob checks"),
     ("trainer.eval_size", 1, "held-out problems"),
     ("trainer.checkpoint_every", 1, "steps between checkpoints"),
     ("trainer.keep_checkpoints", 0, "checkpoints kept (0 = all)"),

@@ -78,6 +78,7 @@ class StepRunner:
         self.rollout_temperature = rollout_temperature(cfg)
         self.async_steps = int(cfg.rollout.get("async_steps", 0))
         self.prefetched: dict[int, Any] = {}  # step -> its first rollout round, started early (async mode)
+        self.syncs = 0                        # weight syncs this process has made (sync_check_every counts them)
         self.sleep_level = check_sleep_level(cfg.rollout)
 
     def prefetch(self, next_step: int) -> None:
@@ -227,9 +228,13 @@ class StepRunner:
 
     # ---------------------------------------------------------------------------------------------------- sync
     def sync_weights(self) -> float:
-        """Push the learner's weights to every engine as the current policy_version, then prove they arrived."""
+        """Push the learner's weights to every engine as the current policy_version, then prove they arrived (on
+        the run's first sync and every trainer.sync_check_every-th after it; NaN when not checked)."""
+        t = self.p.cfg.trainer
         self.p.weight_sync.push(self.p.learner, self.p.engines, self.p.policy_version)
-        return self.check_sync() if self.p.cfg.trainer.sync_check else float("nan")
+        self.syncs += 1
+        due = self.syncs == 1 or (self.syncs - 1) % t.sync_check_every == 0
+        return self.check_sync() if t.sync_check and due else float("nan")
 
     def check_sync(self) -> float:
         """Log-probs of a fixed sequence from every engine must equal the learner's; returns the worst error."""

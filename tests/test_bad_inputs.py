@@ -57,6 +57,7 @@ CASES = {  # name -> (overrides, expected fragment); "{data}" is replaced by a b
     "lr < 0": (["optim.lr=-0.001"], "optim.lr=-0.001: must be >= 0"),
     "mini-batch above the batch": (["learner.mini_batch_prompts=99"], "learner.mini_batch_prompts=99"),
     "unknown seed scope": (["trainer.seed_scope=everything"], "trainer.seed_scope=everything: choose sampling"),
+    "sync check every 0": (["trainer.sync_check_every=0"], "trainer.sync_check_every=0: must be >= 1"),
 }
 
 

@@ -121,7 +121,8 @@ def _runner(algorithm: str, reward: str, answers, versions=(7,), **reward_params
     cfg = OmegaConf.create({
         "algorithm": {"name": algorithm, **algo}, "rollout": {"n": len(answers), "prompts_per_step": 2, "temperature": 1.0,
                                                       "top_p": 1.0, "max_tokens": 4},
-        "trainer": {"seed": 0, "max_dynamic_sampling_rounds": 2, "sync_check": True, "sync_tolerance": 1e-4,
+        "trainer": {"seed": 0, "max_dynamic_sampling_rounds": 2, "sync_check": True, "sync_check_every": 1,
+                    "sync_tolerance": 1e-4,
                     "steps": 10, "is_cap": 2.0}})
     parts = StepParts(cfg=cfg, objective=build_objective(algorithm, **algo), learner=None,
                       engines=FakeEngines(answers, versions), weight_sync=None, verifier=FakeVerifier(),
@@ -235,3 +236,15 @@ def test_the_scoring_pass_runs_only_where_the_update_cannot_do_without_it(overri
 
     cfg = compose(overrides)
     assert scoring_pass_needed(build_run_objective(cfg), cfg) is needed
+
+
+@pytest.mark.parametrize("every,checked", [(1, [1, 2, 3, 4, 5]), (2, [1, 3, 5]), (3, [1, 4])])
+def test_the_sync_check_runs_on_the_first_sync_and_every_nth_after(every, checked):
+    runner = _runner("grpo", "verified", ["1", "2"])
+    runner.p.cfg.trainer.sync_check_every = every
+    pushed, calls = [], []
+    runner.p.weight_sync = type("Sync", (), {"push": lambda self, learner, engines, version: pushed.append(version)})()
+    runner.check_sync = lambda: calls.append(runner.syncs) or 0.0
+    errors = [runner.sync_weights() for _ in range(5)]
+    assert len(pushed) == 5 and calls == checked
+    assert [e == 0.0 for e in errors] == [i + 1 in checked for i in range(5)]  # NaN (dropped from metrics) otherwise
