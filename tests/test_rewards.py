@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from rlvr.reward.signals import RewardInputs, build_reward_signal, majority_vote_relabel
+from rlvr.reward.signals import RewardInputs, build_reward_signal
 from rlvr_verify.extract import extract_boxed as last_boxed_content
 
 
@@ -90,15 +90,7 @@ def test_last_boxed_content_nested_and_unbalanced():
     assert last_boxed_content("\\boxed{1") is None and last_boxed_content("none") is None
 
 
-def test_offline_relabel():
-    labels, ok = majority_vote_relabel([["\\boxed{4}", "\\boxed{4}", "\\boxed{3}"], ["x"]], ["3", "1"],
-                                       fake_verify, last_boxed_content)
-    assert labels == ["4", None] and ok == [False, False]
-
-
-def test_relabel_default_extractor_and_metrics():
-    labels, ok = majority_vote_relabel([["\\boxed{5}", "\\boxed{5}", "\\boxed{2}"]], ["2"], fake_verify)
-    assert labels == ["5"] and ok == [False]
+def test_incorrect_reward_reports_its_wrong_label_fraction():
     verdicts = fake_verify(RESPONSES, GOLDS)
     inp = RewardInputs(RESPONSES, GOLDS, GROUPS, [False] * 8, verdicts, step=0, verify_fn=fake_verify)
     # group 0: majority "4" vs gold "3" -> wrong label; group 1: majority "7" == gold -> right label.

@@ -12,8 +12,8 @@
 | incorrect     | 1 iff it equals its group's majority answer AND that answer is wrong (mv-incorrect)       |
 
 Deviation, named: the Spurious-Rewards paper labels each question once, offline, with the majority of 64 samples from
-the pre-RL model; here `majority_vote` and `incorrect` use the current group's samples (TTRL-style, online). Use
-`majority_vote_relabel` to build the offline labels and train with reward=verified on the relabelled file.
+the pre-RL model; here `majority_vote` and `incorrect` use the current group's samples (TTRL-style, online). The
+paper's offline form is a data file (data=jsonl) whose answers are those labels, trained with reward=verified.
 """
 from __future__ import annotations
 
@@ -187,16 +187,6 @@ class Incorrect(RewardSignal):
         self.last_metrics = {"wrong_label_group_frac": sum(lab is not None for lab in wrong_labels.values())
                              / max(len(labels), 1)}
         return _matches_label(inp, wrong_labels)
-
-
-def majority_vote_relabel(samples_by_prompt: list[list[str]], golds: list[str], verify_fn, extract_fn=None
-                          ) -> tuple[list[str | None], list[bool]]:
-    """Offline relabelling (Spurious Rewards): each prompt's label is the majority extracted answer of its samples
-    from the pre-RL model. Returns (labels, label_is_correct) so the 'incorrect' subset can be selected."""
-    extract_fn = extract_fn or extract_boxed
-    labels = [majority_answer([a for a in (extract_fn(s) for s in samples) if a]) for samples in samples_by_prompt]
-    checks = verify_fn([f"\\boxed{{{lab}}}" if lab else "" for lab in labels], golds)
-    return labels, [bool(lab is not None and v.correct) for lab, v in zip(labels, checks)]
 
 
 def build_reward_signal(name: str, **params) -> RewardSignal:
