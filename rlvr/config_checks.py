@@ -53,6 +53,13 @@ def check_run_config(cfg) -> None:
     if scope not in (None, "sampling", "run"):
         raise ConfigError(f"trainer.seed_scope={scope}: choose sampling (the seed draws rollouts only) or run (also "
                           f"the model's init, warm start, prompt stream and held-out problems)")
+    backend = OmegaConf.select(cfg, "reward.verifier.backend")
+    if backend in ("math_verify", "cascade"):
+        from rlvr_verify.mv_backend import math_verify_missing
+
+        missing = math_verify_missing(f"reward.verifier.backend={backend}")
+        if missing:
+            raise ConfigError(missing)
     check_model_path(cfg.model.get("path"))
 
 

@@ -75,6 +75,12 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.cmd == "bench":
         from rlvr_verify.dev.bench import run_bench
+        from rlvr_verify.mv_backend import math_verify_missing
+
+        missing = math_verify_missing("python -m rlvr_verify bench (math-verify is its reference column)")
+        if missing:
+            print(f"rlvr_verify: error: {missing}", file=sys.stderr)
+            return 2
         run_bench(args.n, args.seed, args.workers, args.mv_cache, args.triage, not args.no_tables,
                   not args.no_adversarial, not args.no_devset, args.devset_misses)
     else:
@@ -82,4 +88,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -13,6 +13,17 @@ def _require_pool_worker() -> None:
                            "(reward.verifier.num_workers >= 1); it parses model text with sympy and must be killable")
 
 
+def math_verify_missing(needed_by: str) -> str | None:
+    """One line saying why math-verify cannot run here (not installed in this interpreter), else None: checked
+    before work starts, since inside the pool every item would only come back as an error."""
+    import importlib.util
+
+    if importlib.util.find_spec("math_verify") is not None:
+        return None
+    return (f"{needed_by} needs math-verify, which this interpreter ({__import__('sys').executable}) does not have: "
+            f"pip install 'math-verify[antlr4_9_3]>=0.7' (in the project's dev extra), or use the project's .venv")
+
+
 def gold_text(gold: str) -> str:
     """math-verify reads answers from math mode; a bare gold such as '\\frac{1}{3}' is put into $...$."""
     return gold if ("$" in gold or "\\boxed" in gold or "\\(" in gold or "\\[" in gold) else f"${gold}$"

@@ -133,3 +133,21 @@ def test_a_four_problem_dataset_trains(tmp_path, tiny_model_dir):
                  "reward.verifier.use_ray_actor=false"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "too few to hold some out" in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_a_math_verify_backend_without_math_verify_is_one_line_before_anything_starts(monkeypatch, capsys):
+    """Inside the verifier pool a missing math-verify would only turn every item into an error verdict: the run and
+    the verifier bench refuse it first, naming the key (or the command) and the install."""
+    import importlib.util
+
+    from rlvr.config_checks import ConfigError, check_run_config
+    from rlvr_verify.__main__ import main as verify_cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "math_verify" else real(name, *a))
+    check_run_config(compose([*BASE, "reward.verifier.backend=rlvr"]))  # ours needs nothing more
+    with pytest.raises(ConfigError, match=r"reward.verifier.backend=cascade needs math-verify.*pip install") as e:
+        check_run_config(compose([*BASE, "reward.verifier.backend=cascade"]))
+    assert "\n" not in str(e.value)
+    assert verify_cli(["bench", "--n", "0"]) == 2
+    assert "needs math-verify" in capsys.readouterr().err
