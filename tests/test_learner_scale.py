@@ -164,13 +164,16 @@ def test_a_micro_batch_of_empty_responses_still_runs_its_backward(tiny_model_dir
 
 
 def test_bench_learner_runs_on_cpu_beside_the_plain_baseline():
-    """`python -m bench learner` at the CPU shape: both runs produce figures (speed is never asserted)."""
+    """`python -m bench learner` at the CPU shape: every run produces figures (speed is never asserted), the
+    update with and without the scoring pass first among them."""
     from bench.learner import bench_learner
 
-    ours, packed, plain, info = bench_learner("cpu", steps=1)
+    *rows, info = bench_learner("cpu", steps=1)
+    runs = {r["run"]: r for r in rows}
     assert info["device"] in ("cpu", "cuda") and info["tokens_per_step"] > 0
-    assert ours["tokens_per_s"] > 0 and packed["tokens_per_s"] > 0 and plain["tokens_per_s"] > 0
-    assert ours["tflops"] > 0
+    assert list(runs) == ["rlvr Learner.update", "rlvr, padding-free", "rlvr scoring pass + update",
+                          "rlvr update, own old log-probs", "plain HF fwd+bwd+AdamW"]
+    assert all(r["tokens_per_s"] > 0 for r in rows) and runs["rlvr Learner.update"]["tflops"] > 0
 
 
 def test_packed_plan_budgets_the_sum_of_lengths():
@@ -243,4 +246,5 @@ def test_bench_learner_reports_a_run_that_runs_out_of_memory_instead_of_dying(mo
     bench.print_learner_table(rows)
     out = capsys.readouterr().out
     assert "plain HF fwd+bwd+AdamW  " in out and "out of GPU memory" in out
-    assert rows[0]["tokens_per_s"] > 0 and rows[2]["peak_gib"] == float("inf")
+    runs = {r["run"]: r for r in rows[:-1]}
+    assert rows[0]["tokens_per_s"] > 0 and runs["plain HF fwd+bwd+AdamW"]["peak_gib"] == float("inf")
