@@ -1,7 +1,8 @@
 """`python -m bench study-runs SWEEP_DIR OUT_DIR`: keep the small per-run files a study's report is built from.
 
 Copies, for each run of a sweep (multirun/<name>/<time>/<job>/), its config.yaml, .hydra/overrides.yaml,
-metrics.jsonl, summary.json and passk/summary.json (not checkpoints, samples or wandb) into OUT_DIR/<job>/, so that
+metrics.jsonl, summary.json and passk/summary.json (not checkpoints, samples or wandb) into OUT_DIR/<job>/, and
+the sweep's multirun.yaml (the report's header names the command from it), so that
 
     python -m rlvr.report OUT_DIR --by KEY --out DIR
 
@@ -28,6 +29,9 @@ def copy_runs(sweep_dir: str | Path, out_dir: str | Path) -> list[Path]:
                 (target / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(run / name, target / name)
         copied.append(target)
+    if (sweep / "multirun.yaml").is_file():
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sweep / "multirun.yaml", out / "multirun.yaml")
     return copied
 
 

@@ -51,10 +51,11 @@ def test_study_runs_keeps_what_the_report_reads_and_nothing_else(tmp_path):
         (run / "metrics.jsonl").write_text("".join(json.dumps({"step": s, "heldout_accuracy": acc}) + "\n"
                                                    for s in (0, 10)))
         (run / "summary.json").write_text(json.dumps({"train_s": 5.0}))
+    (sweep / "multirun.yaml").write_text("hydra:\n  overrides:\n    task: [experiment=study_x]\n")
     out = tmp_path / "kept"
     assert [p.name for p in copy_runs(sweep, out)] == ["0", "1"]
     kept = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert kept == sorted(f"{j}/{f}" for j in "01" for f in ("config.yaml", ".hydra/overrides.yaml", "metrics.jsonl",
-                                                              "summary.json", "passk/summary.json"))
+                                                              "summary.json", "passk/summary.json")) + ["multirun.yaml"]
     report = write_report([out], tmp_path / "report").read_text()
     assert "grpo" in report and "nsr" in report and "pass@4" in report
