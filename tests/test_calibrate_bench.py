@@ -59,3 +59,18 @@ def test_study_runs_keeps_what_the_report_reads_and_nothing_else(tmp_path):
                                                               "summary.json", "passk/summary.json")) + ["multirun.yaml"]
     report = write_report([out], tmp_path / "report").read_text()
     assert "grpo" in report and "nsr" in report and "pass@4" in report
+
+
+def test_the_harder_miniature_studies_compose_with_their_protocols():
+    from omegaconf import OmegaConf
+
+    from rlvr.config import CONF_DIR, compose
+
+    for name in ("study_psr_nsr_hard", "study_spurious_clipping"):
+        cfg = compose([f"experiment={name}"])
+        assert cfg.name == name and cfg.trainer.seed_scope == "run" and cfg.model.warm_start.target_accuracy == 0.15
+    sweep = OmegaConf.load(CONF_DIR / "experiment" / "study_psr_nsr_hard.yaml").hydra
+    assert (sweep.callbacks.report.passk_n, sweep.callbacks.report.passk_temperature,
+            sweep.callbacks.report.passk_top_p) == (256, 0.6, 0.95)
+    assert OmegaConf.load(CONF_DIR / "experiment" / "study_spurious_clipping.yaml").hydra.sweeper.params[
+        "learner.mini_batch_prompts"] == "16,4"
