@@ -517,7 +517,7 @@ def render(results: Path, report: Path) -> str:
          f"{meta['algorithm']}, {min(len(runs[s]) for s in SYSTEMS)} seeds, mean and min-max")
     v = verdict(curves, runs)
     n_seeds = min(len(runs[s]) for s in SYSTEMS)  # the runs present (a run still going has no file yet)
-    L = [f"# rlvr beside TRL's GRPOTrainer: time to held-out accuracy (issue 26)", "",
+    L = [f"# rlvr beside TRL's GRPOTrainer: time to held-out accuracy", "",
          f"Measured {meta['date']} on {meta['machine']}; commit {meta['commit']}; TRL {meta['versions']['trl']}, "
          f"transformers {meta['versions']['transformers']}, torch {meta['versions']['torch']}.", "",
          "```", meta["command"], "```", "",
