@@ -318,10 +318,10 @@ def run_trl(cfg, model_dir: str, steps: int, eval_every: int) -> dict:
 
 
 def run_one(system: str, seed: int, steps: int, eval_every: int, eval_size: int, algorithm: str, model_dir: str,
-            out: Path) -> dict:
+            out: Path, rlvr_set: list[str] = ()) -> dict:
     from rlvr.config import compose
 
-    cfg = compose(rlvr_overrides(algorithm, seed, steps, eval_size, model_dir))
+    cfg = compose(rlvr_overrides(algorithm, seed, steps, eval_size, model_dir, rlvr_set))
     started = time.perf_counter()
     result = (run_rlvr if system == "rlvr" else run_trl)(cfg, model_dir, steps, eval_every)
     P, G = int(cfg.rollout.prompts_per_step), int(cfg.rollout.n)
@@ -377,7 +377,7 @@ def run_all(a) -> int:
     from rlvr.config import compose
 
     model_dir, how = resolve_model(a.model_dir)
-    cfg = compose(rlvr_overrides(a.algorithm, a.seeds[0], a.steps, a.eval_size, model_dir))
+    cfg = compose(rlvr_overrides(a.algorithm, a.seeds[0], a.steps, a.eval_size, model_dir, a.rlvr_set))
     _, rows = map_settings(cfg)
     import trl
     import transformers
@@ -391,7 +391,7 @@ def run_all(a) -> int:
             "model_sha256": file_sha256(Path(model_dir) / "model.safetensors"),
             "versions": {"trl": trl.__version__, "transformers": transformers.__version__, "torch": torch.__version__},
             "algorithm": a.algorithm, "steps": a.steps, "eval_every": a.eval_every, "eval_size": a.eval_size,
-            "seeds": a.seeds, "order": [], "settings": rows, "load": []}
+            "seeds": a.seeds, "order": [], "settings": rows, "load": [], "rlvr_set": a.rlvr_set}
     for seed in a.seeds:
         for system in a.systems:
             meta["order"].append(f"{system} seed {seed}")
@@ -401,7 +401,8 @@ def run_all(a) -> int:
             print(f"peer-trl: {system} seed {seed}, {a.steps} steps ...", flush=True)
             cmd = [sys.executable, "-m", "bench", "peer-trl", "--worker", system, "--seeds", str(seed), "--steps",
                    str(a.steps), "--eval-every", str(a.eval_every), "--eval-size", str(a.eval_size), "--algorithm",
-                   a.algorithm, "--model-dir", model_dir, "--out", str(target)]
+                   a.algorithm, "--model-dir", model_dir, "--out", str(target),
+                   *[x for kv in a.rlvr_set for x in ("--rlvr-set", kv)]]
             # Ray's memory monitor kills actors when the whole (shared) machine runs low, whoever holds the memory:
             # off for these runs, so that another user's job does not end ours.
             env = {**os.environ, "RAY_memory_monitor_refresh_ms": "0"}
@@ -622,6 +623,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--out", default=str(RESULTS), help="where the per-run JSON files and the plots go")
     p.add_argument("--report", default=str(REPORT))
     p.add_argument("--from-results", action="store_true", help="only render the report from --out's files")
+    p.add_argument("--rlvr-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="an extra Hydra override of the rlvr side (repeatable), e.g. rollout.engine=hf; the settings "
+                        "map shows its effect")
     p.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     a.argv = argv
@@ -633,6 +637,7 @@ def main(argv: list[str]) -> int:
         print(SKIP_NOTE.format(err=err))
         return 0
     if a.worker:
-        run_one(a.worker, a.seeds[0], a.steps, a.eval_every, a.eval_size, a.algorithm, a.model_dir, Path(a.out))
+        run_one(a.worker, a.seeds[0], a.steps, a.eval_every, a.eval_size, a.algorithm, a.model_dir, Path(a.out),
+                a.rlvr_set)
         return 0
     return run_all(a)

@@ -115,3 +115,15 @@ def test_one_step_of_both_systems_runs_and_scores_the_same_heldout(tmp_path):
         assert len(r["evals"][0]["correct"]) == 8
     first = [json.loads((tmp_path / f"{s}_seed0.json").read_text())["evals"][0]["correct"] for s in ("rlvr", "trl")]
     assert first[0] == first[1]  # the same start scored by the same code
+
+
+def test_rlvr_side_overrides_reach_its_config_and_the_settings_map():
+    """`--rlvr-set KEY=VALUE` (e.g. a colocated HF engine) changes the rlvr side's config, and the settings map
+    shows it; TRL's side is unchanged."""
+    from bench.peer_trl import main, map_settings
+
+    kw, rows = map_settings(composed("grpo", "rollout.engine=hf", "trainer.sync_check_every=10"))
+    engine = next(r for r in rows if r[0] == "rollout engine")
+    assert "hf" in engine[1] and kw == map_settings(composed("grpo"))[0]
+    with pytest.raises(SystemExit):
+        main(["--rlvr-set"])  # a value is required
