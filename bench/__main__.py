@@ -19,6 +19,7 @@ USAGE = """usage: python -m bench step [hydra overrides...]
                                 [--model-dir DIR] [--from-results]
        python -m bench calibrate [--experiment harder_miniature] [--seeds 0 1 2] [--n 256] [overrides...]
        python -m bench study-runs SWEEP_DIR OUT_DIR
+       python -m bench extrapolation SWEEP_DIR [--deltas 10 20] [--out DIR]
 
 step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
 learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
@@ -38,13 +39,16 @@ peer-trl time to held-out accuracy: rlvr's GRPO beside TRL's GRPOTrainer from th
 calibrate where a study's warm start sits before RL: pass@1..256 at T=0.6, top-p 0.95 on each seed's held-out
          problems (the NSR paper's protocol), per seed
 study-runs copy a sweep's small per-run files (config, overrides, metrics, summary, pass@k summary) into a folder
-         from which `python -m rlvr.report` rebuilds the study's report"""
+         from which `python -m rlvr.report` rebuilds the study's report
+extrapolation from each run's checkpoints at t and t+d, extrapolate the weights to t+2d and score them beside the
+         real checkpoint at t+2d (greedy, the run's held-out problems): the extrapolation study's table and plot"""
 
 # name -> the module whose main(argv) runs it
 COMMANDS = {"step": "bench.step", "learner": "bench.learner", "sync": "bench.sync", "engine": "bench.engine",
             "gpu-step": "bench.gpu_step", "learning": "bench.learning",
             "memory": "bench.memory", "real-loop": "bench.real_loop", "peer-trl": "bench.peer_trl",
-            "calibrate": "bench.calibrate", "study-runs": "bench.study_runs"}
+            "calibrate": "bench.calibrate", "study-runs": "bench.study_runs",
+            "extrapolation": "bench.extrapolation"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,6 +64,9 @@ class DataConfig:
     max_operand: Optional[int] = None    # None = the family's default (easy 0-99, paper 0-100)
     operators: Optional[str] = None       # None = the family's default (easy "+-", paper "+-*/")
     seed: int = 0
+    train_problems: int = 0               # > 0: train on only the first N problems of the training stream, cycled in
+                                          # seeded epochs (one-shot RLVR: 1); 0 = all of them. The held-out set is
+                                          # unchanged
     template: str = "{problem_text}="     # {field} placeholders; other braces (\\boxed{}) are literal
     system_prompt: Optional[str] = None   # chat models: the system turn; plain prompts: a first paragraph
     chat_template: str = "auto"           # auto (the tokenizer's chat template when it has one) | always | never

@@ -35,6 +35,7 @@ MINIMUMS = [
     ("trainer.eval_size", 1, "held-out problems"),
     ("trainer.checkpoint_every", 1, "steps between checkpoints"),
     ("trainer.keep_checkpoints", 0, "checkpoints kept (0 = all)"),
+    ("data.train_problems", 0, "training problems (0 = all)"),
     ("cluster.learner_world_size", 1, "learner ranks"),
 ]
 

@@ -201,6 +201,11 @@ class StepRunner:
         metrics = {"reward_mean": sum(rewards) / n, "accuracy": sum(correct) / n,
                    "response_length": sum(len(s.token_ids) for s in samples) / n,
                    "truncated_fraction": sum(truncated) / n, "policy_version": float(version)}
+        # Dr. GRPO's length bias shows in the wrong responses' length (only steps that have some are logged).
+        for name, want in (("response_length_correct", True), ("response_length_incorrect", False)):
+            lengths = [len(s.token_ids) for s, c in zip(samples, correct) if c == want]
+            if lengths:
+                metrics[name] = sum(lengths) / len(lengths)
         reward_metrics: dict[str, list[float]] = {}
         for _, _, _, (out, _) in kept:
             for k, v in out.metrics.items():

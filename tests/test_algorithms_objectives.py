@@ -347,10 +347,11 @@ def test_every_algorithm_yaml_composes_and_builds():
     from rlvr.algorithms import OBJECTIVES
     from rlvr.config import compose
     names = sorted(p.stem for p in (pathlib.Path(__file__).parents[1] / "conf" / "algorithm").glob("*.yaml"))
-    assert set(names) == set(OBJECTIVES)
-    for name in names:
-        node = OmegaConf.to_container(compose([f"algorithm={name}"]).algorithm, resolve=True)
-        assert node.pop("name") == name
+    assert set(OBJECTIVES) <= set(names)   # every objective has its yaml; other yamls are variants of one
+    for option in names:
+        node = OmegaConf.to_container(compose([f"algorithm={option}"]).algorithm, resolve=True)
+        name = node.pop("name")
+        assert name == option or (name in OBJECTIVES and option.startswith(name + "_")), option
         obj = build_objective(name, **node)
         assert set(node) <= set(obj.defaults) | {"rollout_temperature", "critic_lr"}
     assert build_objective("osft", **{"rollout_temperature": 0.6}).rollout_temperature == 0.6

@@ -65,3 +65,33 @@ def test_missing_field_and_bad_template_name_the_field(tmp_path):
         build_prompt_source(_cfg(path))
     with pytest.raises(DataError, match="data.template"):
         build_prompt_source(_cfg(path, prompt_key="q", template="{nope}"))
+
+
+def _rc_cfg(**kw):
+    base = dict(source="random_calculation", family="easy", levels=[1], max_operand=99, operators="+-", seed=3,
+                template="{problem_text}=", solution_format="answer")
+    base.update(kw)
+    return OmegaConf.create(base)
+
+
+def test_train_problems_limits_every_round_to_the_streams_first_problems():
+    """data.train_problems=N (one-shot RLVR: 1): every step and every refill round draws from the first N problems of
+    the full stream; the held-out set is the full stream's."""
+    full = build_prompt_source(_rc_cfg(), heldout_size=20)
+    first = [x.id for x in full.batch(0, 4)]
+    for n in (1, 4):
+        few = build_prompt_source(_rc_cfg(train_problems=n), heldout_size=20)
+        drawn = [x.id for step in range(6) for round_ in (0, 2) for x in few.batch(step, 16, round_)]
+        assert set(drawn) == set(first[:n])
+        assert [x.id for x in few.heldout] == [x.id for x in full.heldout]
+    # every problem of the pool is drawn equally often over whole epochs
+    four = build_prompt_source(_rc_cfg(train_problems=4), heldout_size=20)
+    ids = [x.id for x in four.batch(0, 40)]
+    assert sorted(ids.count(i) for i in set(ids)) == [10, 10, 10, 10]
+
+
+def test_train_problems_limits_a_file_source(tmp_path):
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(json.dumps({"question": f"{i}+1", "answer": str(i + 1)}) + "\n" for i in range(20)))
+    one = build_prompt_source(_cfg(path, train_problems=1))
+    assert len({x.id for s in range(10) for x in one.batch(s, 4)}) == 1

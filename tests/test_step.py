@@ -86,16 +86,17 @@ def test_random_rewards_of_refill_rounds_are_independent():
 class FakeEngines:
     """Stands in for an ActorGroup of RolloutWorkers: every prompt's i-th sample answers answers[i]."""
 
-    def __init__(self, answers, versions=(7,)):
+    def __init__(self, answers, versions=(7,), repeat=None):
         self.answers, self.versions = answers, versions
+        self.repeat = repeat or [1] * len(answers)   # sample i has 2 * repeat[i] tokens
 
     def submit_shards(self, method, items, kwargs_of=None):
         shards = ActorGroup.shards(len(items), len(self.versions))
         out = []
         for rank, shard in enumerate(shards):
             n = kwargs_of(rank)["n"]
-            groups = [[Sample([5, 6], f"\\boxed{{{self.answers[i]}}}", [-0.5, -0.25], "stop", [1, 2])
-                       for i in range(n)] for _ in shard]
+            groups = [[Sample([5, 6] * self.repeat[i], f"\\boxed{{{self.answers[i]}}}", [-0.5, -0.25] * self.repeat[i],
+                              "stop", [1, 2]) for i in range(n)] for _ in shard]
             out.append((rank, shard, {"groups": groups, "policy_version": self.versions[rank]}))
         return out
 
@@ -138,6 +139,16 @@ def test_rollout_batch_carries_rewards_labels_verdicts_and_policy_version():
     assert batch.rewards == [0.0, 0.0, 1.0, 1.0] * 2 and batch.positive == [False, False, True, True] * 2
     assert metrics["accuracy"] == 0.5 and metrics["reward/agreement_with_correct"] == 0.0
     assert len(batch.sampling_logprobs) == 8 and stats["kept_groups"] == 2
+
+
+def test_response_length_is_logged_apart_for_correct_and_incorrect_samples():
+    runner = _runner("grpo", "verified", ["1", "1", "2", "3"])
+    runner.p.engines.repeat = [1, 2, 3, 5]   # 2, 4 tokens right; 6, 10 wrong
+    _, metrics, _ = runner.collect(step=0)
+    assert metrics["response_length"] == 5.5
+    assert metrics["response_length_correct"] == 3.0 and metrics["response_length_incorrect"] == 8.0
+    _, metrics, _ = _runner("grpo", "verified", ["1", "1"]).collect(step=0)
+    assert "response_length_incorrect" not in metrics   # no wrong sample: nothing to average
 
 
 def test_group_filter_keeps_groups_whose_rewards_differ_even_when_verdicts_agree():

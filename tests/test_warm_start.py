@@ -34,3 +34,20 @@ def test_a_dft_warm_start_takes_its_first_steps_with_the_sft_objective(tiny_mode
     model, _, report = train_warm_start(tiny_model_dir, cfg.model.warm_start, cfg.data, "cpu", log=lambda *_: None)
     assert used == ["sft", "sft", "dft", "dft"]
     assert report["steps"] == 4 and 0.0 <= report["accuracy"] <= 1.0
+
+
+def test_one_shot_runs_share_the_full_data_warm_start(tmp_path, monkeypatch):
+    """data.train_problems limits RL's prompts, not the warm start's: same cache key, same demonstrations."""
+    key = lambda *o: warm_start_key(tmp_path, compose(list(o)).model.warm_start, compose(list(o)).data)
+    assert key("data.train_problems=1") == key() and "train_problems" not in key()["data"]
+    import rlvr.data.prompts as prompts
+
+    seen = []
+    monkeypatch.setattr(prompts, "build_prompt_source", lambda data, **kw: seen.append(data) or (_ for _ in ()).throw(
+        RuntimeError("stop")))
+    cfg = compose(["data.train_problems=1"])
+    try:
+        train_warm_start(tmp_path, cfg.model.warm_start, cfg.data, "cpu", print)
+    except RuntimeError:
+        pass
+    assert seen and "train_problems" not in seen[0]

@@ -155,15 +155,21 @@ def _random_calculation_source(cfg, heldout_size: int, formatter: PromptFormatte
                1: stream_problems(cfg.seed + 1_000_003, levels, rc, split="train")}
     pools: dict[int, list[PromptItem]] = {0: [], 1: []}
     exhausted: dict[int, bool] = {0: False, 1: False}
+    limit = int(cfg.get("train_problems") or 0)
 
     def item(which: int, k: int) -> PromptItem:
         """Position k of an endless stream: fresh unique problems while the family has them, then epochs over
-        the finite pool in a seeded order (small families, e.g. easy level 1, have ~14k train problems)."""
+        the finite pool in a seeded order (small families, e.g. easy level 1, have ~14k train problems).
+        data.train_problems=N makes the pool the stream's first N problems, for refills too."""
+        if limit:
+            which = 0
         pool = pools[which]
         while not exhausted[which] and len(pool) <= k:
             try:
                 pool.append(to_item(next(streams[which])))
             except (RuntimeError, StopIteration):
+                exhausted[which] = True
+            if limit and len(pool) >= limit:
                 exhausted[which] = True
         if k < len(pool):
             return pool[k]
@@ -307,6 +313,8 @@ def _file_source(cfg, heldout_size: int, formatter: PromptFormatter) -> PromptSo
     if not train:
         raise DataError(f"data.path={cfg.path!r} has {len(items)} problems: too few for a training split "
                         f"(add problems, or give the held-out set separately with data.val_path=)")
+    if int(cfg.get("train_problems") or 0):
+        train = train[:int(cfg.train_problems)]
 
     def items_for(step: int, size: int, round_: int) -> list[PromptItem]:
         # Epoch e is a seeded permutation; position k of the endless stream is (e, k mod len). Dynamic-sampling

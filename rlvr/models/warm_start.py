@@ -22,8 +22,16 @@ from rlvr.models.tiny import COMPLETE_MARKER, is_complete
 WARM_FORMAT = 1
 
 
-def warm_start_key(base_dir: Path, warm_cfg, data_cfg) -> dict:
+def warm_start_data(data_cfg) -> dict:
+    """The data node the warm start trains on: the run's, but always the whole training stream. data.train_problems
+    limits RL only (one-shot RLVR starts from the usual warm start), and leaving it out keeps the cache keys."""
     data = OmegaConf.to_container(data_cfg, resolve=True) if OmegaConf.is_config(data_cfg) else dict(data_cfg)
+    data.pop("train_problems", None)
+    return data
+
+
+def warm_start_key(base_dir: Path, warm_cfg, data_cfg) -> dict:
+    data = warm_start_data(data_cfg)
     warm = OmegaConf.to_container(warm_cfg, resolve=True) if OmegaConf.is_config(warm_cfg) else dict(warm_cfg)
     if not warm.get("sft_steps_first") or warm.get("objective") == "sft":
         # It changes nothing then: the keys (and caches) of SFT and earlier warm starts stay valid.
@@ -65,7 +73,7 @@ def train_warm_start(base_dir: Path, warm_cfg, data_cfg, device: str, log):
     from rlvr.algorithms import build_objective
     from rlvr.learner.learner import Learner, LearnerSettings
 
-    source = build_prompt_source(data_cfg, heldout_size=warm_cfg.eval_size)
+    source = build_prompt_source(OmegaConf.create(warm_start_data(data_cfg)), heldout_size=warm_cfg.eval_size)
     settings = LearnerSettings(lr=warm_cfg.lr, warmup_steps=warm_cfg.warmup_steps, total_steps=warm_cfg.steps,
                                schedule=warm_cfg.get("schedule", "constant"),
                                micro_batch_size=warm_cfg.batch_size, seed=warm_cfg.seed, device=device,

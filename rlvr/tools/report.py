@@ -30,6 +30,7 @@ CURVES = (
     ("accuracy", "true accuracy of the samples (verifier)"),
     ("entropy", "policy entropy per token"),
     ("response_length", "response length (tokens)"),
+    ("response_length_incorrect", "length of the incorrect responses (tokens)"),
 )
 PASSK_DIR = "passk"   # <run>/passk/summary.json: `python -m rlvr.evaluate` of the run's last checkpoint
 PASSK_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -135,7 +136,12 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
 
 # -------------------------------------------------------------------------------------------------------- grouping
 def config_value(run: Run, key: str) -> Any:
-    """`reward` names the group `reward.name`: config groups are compared by the option that was picked."""
+    """`reward` names the group `reward.name`: config groups are compared by the option that was picked (the option's
+    file name where the command line picked one: `algorithm=dr_grpo_entropy_bonus` is a Dr. GRPO of its own)."""
+    if "." not in key:
+        for o in run.overrides:
+            if o.lstrip("+~").partition("=")[0] == key:
+                return o.partition("=")[2]
     for k in (key, f"{key}.name"):
         if k in run.config:
             return run.config[k]
