@@ -1,6 +1,11 @@
 """Answer extraction: find the final answer in a model response and say which rule found it.
 
+A reasoning trace ('<think> ... </think> answer', Sky-T1's '<|end_of_thought|>') is read from after its last
+end-of-thinking tag first: the candidates tried along the way inside the thinking are not the answer; only when
+nothing after the tag reads as an answer (or there is no tag: an unfinished trace) is the whole text read.
+
 The cascade for extract='any' (first rule that finds something wins):
+  answer_tag    the last '<answer>...</answer>' (R1-zero format), its contents read by the same rules
   boxed         the last \\boxed{...}/\\fbox{...}; several boxes written together at the end are joined with ', '
   answer_heading  a '# Answer' heading line (PRM800K style): the next non-empty line
   gsm8k         '#### 42'
@@ -165,9 +170,18 @@ _DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})(?!\d)")
 _PROSE_DECIMAL_COMMA = re.compile(r"(?<![\d,.])-?\d+,(?:\d{1,2}|\d{4,})(?![\d,])")
 
 
+def _cut_off_inside_brackets(s: str, number) -> bool:
+    """The text ends with this number inside a bracket it never closes ('... - ky + (1/2'): a response cut off in
+    the middle of an expression, whose last number is a fragment, not an answer."""
+    if s[number.end():].strip():
+        return False
+    line = s[s.rfind("\n", 0, number.start()) + 1:number.start()]
+    return line.count("(") > line.count(")") or line.count("[") > line.count("]")
+
+
 def extract_last_number(s: str) -> str | None:
     found = list(_NUMBER.finditer(s))
-    if not found:
+    if not found or _cut_off_inside_brackets(s, found[-1]):
         return None
     comma = None
     for comma in _PROSE_DECIMAL_COMMA.finditer(s, max(0, found[-1].start() - 40)):
@@ -212,13 +226,16 @@ _MORE_NUMBERS = re.compile(r"(?:\s*(?:,|;|\band\b)\s*-?\d+(?:\.\d+)?(?:\s*/\s*\d
 _VERB = re.compile(r"(?:\s(?:is|are|equals|was|were|be|gives|makes)|=|:)\s+", re.IGNORECASE)
 
 
-def prose_answer(sentence: str) -> str | None:
+def prose_answer(sentence: str, number_words: bool = True) -> str | None:
     """A final answer written as a sentence of words ('The probability is 0.25', 'The value is \\frac{1}{4}',
     'There are 5 red and 7 blue, so 12 in all'): the math after its last 'is'/'='/':' when that is all math (or a
-    number and its unit), else its last number. None for a sentence with no number (a text answer stays whole)."""
+    number and its unit), else its last number. A sentence with no digit gives the one number word it names ('three
+    boxes contain neither'), or None (a text answer stays whole); number_words=False: None (a gold's words)."""
     words = [w for w in _WORD.findall(sentence) if w.lower() not in _MATH_WORDS]
-    if len(words) < 2 or not re.match(r"[A-Za-z]{2,}\b", sentence) or not re.search(r"\d", sentence):
+    if len(words) < 2 or not re.match(r"[A-Za-z]{2,}\b", sentence):
         return None
+    if not re.search(r"\d", sentence):
+        return number_word(sentence) if number_words else None
     verb = None
     for verb in _VERB.finditer(sentence):
         pass
@@ -233,6 +250,30 @@ def prose_answer(sentence: str) -> str | None:
 
 
 _WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_NUMBER_WORD_VALUE = {w: i for i, w in enumerate(_UNITS)}
+_NUMBER_WORD_VALUE.update({w: 20 + 10 * i for i, w in enumerate(_TENS)})
+_NUMBER_WORD = re.compile(r"(?<![\w\\-])(?:(" + "|".join(_TENS) + r")(?:[- ](" + "|".join(_UNITS[1:10]) + r"))?|("
+                          + "|".join(_UNITS) + r"))(?![\w-])", re.IGNORECASE)
+_NOT_A_COUNT = re.compile(r"\bno one\b|\bone (?:of|another|by one)\b|\bthe one\b|\bthis one\b|\bthat one\b",
+                          re.IGNORECASE)
+
+
+def number_word(sentence: str) -> str | None:
+    """A sentence that states its answer as a number word ('three boxes contain neither pens nor pencils', 'the
+    graph has two $y$-intercepts') -> '3', '2'. Only when it names exactly one number: 'two or three' and 'one of
+    the two roots' say nothing; 'one of', 'no one' are not counts."""
+    if len(sentence) > MAX_MARKER_ANSWER_CHARS or _NOT_A_COUNT.search(sentence):
+        return None
+    found = list(_NUMBER_WORD.finditer(sentence))
+    if len(found) != 1:
+        return None
+    tens, unit, alone = found[0].groups()
+    if alone:
+        return str(_NUMBER_WORD_VALUE[alone.lower()])
+    return str(_NUMBER_WORD_VALUE[tens.lower()] + (_NUMBER_WORD_VALUE[unit.lower()] if unit else 0))
 _MATH_WORDS = {"sqrt", "pi", "sin", "cos", "tan", "ln", "log", "exp", "infty", "inf"}
 _ENV_NAME = re.compile(r"\\(?:begin|end)\s*\{[a-zA-Z*]+\}(?:\{[a-z|]*\})?")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textnormal|textit|textrm|mathrm|mathbf|mbox|operatorname)\s*\{[^{}]*\}")
@@ -319,7 +360,26 @@ def extract_answer_heading(s: str) -> str | None:
     return None
 
 
+def extract_answer_tag(s: str) -> str | None:
+    """The contents of the last '<answer>...</answer>' (the R1-zero output format), read by the rules below it:
+    '<answer>42</answer>', '<answer>The answer is $\\frac{1}{2}$.</answer>', '<answer>\\boxed{5}</answer>'."""
+    lower = s.lower()
+    close = lower.rfind("</answer>")  # two searches from the end: linear, however many unclosed tags there are
+    open_ = lower.rfind("<answer>", 0, close) if close >= 0 else -1
+    if open_ < 0 or close - open_ - len("<answer>") > 4 * MAX_MARKER_ANSWER_CHARS:
+        return None
+    inner = s[open_ + len("<answer>"):close].strip()
+    if not inner:
+        return None
+    for rule in STRICTNESS["any"][1:]:
+        text = RULES[rule](inner)
+        if text:
+            return text
+    return None
+
+
 RULES = {
+    "answer_tag": extract_answer_tag,
     "boxed": extract_boxed,
     "answer_heading": extract_answer_heading,
     "gsm8k": lambda s: _after_marker(s, r"####"),
@@ -333,9 +393,9 @@ RULES = {
 }
 STRICTNESS = {
     "boxed": ["boxed"],
-    "boxed_or_marker": ["boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is",
+    "boxed_or_marker": ["answer_tag", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is",
                         "answer_colon"],
-    "any": ["boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is", "answer_colon",
+    "any": ["answer_tag", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is", "answer_colon",
             "last_math", "whole",
             "last_number"],
 }
@@ -346,11 +406,22 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
     if extract not in STRICTNESS:
         raise ValueError(f"extract={extract!r}: choose one of {sorted(STRICTNESS)}")
     s = response[-MAX_RESPONSE_CHARS:]
-    for rule in STRICTNESS[extract]:
-        text = RULES[rule](s)
-        if text:
-            return Extraction(text, rule)
+    end_of_thinking = None
+    for end_of_thinking in _END_OF_THINKING.finditer(s):
+        pass
+    texts = [s[end_of_thinking.end():], s] if end_of_thinking else [s]
+    for text in texts:
+        if not text.strip():
+            continue
+        for rule in STRICTNESS[extract]:
+            found = RULES[rule](text)
+            if found:
+                return Extraction(found, rule)
     return Extraction(None, "none")
+
+
+# The end of a reasoning model's thinking: what follows is its reply, where the final answer is stated.
+_END_OF_THINKING = re.compile(r"</think>|<\|end_of_thought\|>", re.IGNORECASE)
 
 
 def unwrap_math(s: str) -> str:

@@ -7,7 +7,7 @@ import sympy as sp
 
 from rlvr_verify.equivalence import equal
 from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_number,
-                                 extract_last_spans, prose_answer, unwrap_math)
+                                 extract_last_spans, number_word, prose_answer, unwrap_math)
 from rlvr_verify.parse import (CONSTANTS, FUNCS, MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge,
                                parse_math)
 
@@ -451,7 +451,7 @@ def gold_answer(gold: str) -> str:
         if found.text:
             return found.text
     if _GOLD_SENTENCE.fullmatch(gold.strip()) and "\\" not in gold:  # 'The number is 4.': a sentence, read for its value
-        return prose_answer(gold.strip()) or gold
+        return prose_answer(gold.strip(), number_words=False) or gold
     return gold
 
 
@@ -489,6 +489,7 @@ def _letter(text: str):
 
 
 _MARKER_RULES = ("final_answer", "answer_is", "answer_colon")
+_NUMBER_WORD_ANSWER = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?\.?")
 
 
 def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9, percent: str = "strip",
@@ -514,6 +515,10 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         return _random_calculation(found.text, gold)
     if mode != "exact":
         raise ValueError(f"mode={mode!r}: choose 'exact' or 'random_calculation'")
+    if _NUMBER_WORD_ANSWER.fullmatch(_plain(found.text)) and not _WORDS_ONLY.fullmatch(_plain(gold_answer(gold))):
+        # 'The answer is three.' against a numeric gold: the number word is the number (against 'three' it stays text)
+        value = number_word(_plain(found.text))
+        found = Extraction(value, found.rule) if value else found
     if _INTEGER.fullmatch(found.text) and _INTEGER.fullmatch(gold):  # the common \boxed{12} case: no parsing
         ok = int(found.text) == int(gold)
         return Verdict(ok, float(ok), found.text, "equal" if ok else "not_equal")

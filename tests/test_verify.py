@@ -512,6 +512,8 @@ def test_real_completion_answer_forms(response, gold, expected):
     "\\[\\begin{aligned}" + "x &= 7 \\\\ " * 20_000 + "\\end{aligned}\\]",
     "The answer is " + "C(5,4) times " * 20_000 + "where ! means factorial.\n" + "7 " * 20_000,
     "答案是" * 30_000,
+    "<answer>" * 30_000 + "7", "<answer>" * 20_000 + "7" + "</answer>" * 20_000, "</think>" * 30_000 + "7",
+    "<|end_of_thought|>" * 10_000 + "\\boxed{8}", "(" * 150_000 + "1/2", "The answer is " + "one two " * 20_000,
 ])
 def test_real_completion_rules_stay_linear(text):
     """The back-reference, aligned-display and marker rules on long inputs return within a second, and never raise."""
@@ -531,4 +533,36 @@ def test_real_completion_rules_stay_linear(text):
     ("The answers are 4 and 13.", "4, 12", False),
 ])
 def test_sentence_golds_and_plural_answers(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # a reasoning trace is read from after its end-of-thinking tag: candidates tried while thinking are not the answer
+    ("<think>Maybe \\boxed{3}? No: 2+2=4.</think>\nThe answer is 4.", "4", True),
+    ("<think>Maybe \\boxed{3}? No: 2+2=4.</think>\nThe answer is 4.", "3", False),
+    ("<|begin_of_thought|>\nTry 5: \\boxed{5} fails.\n<|end_of_thought|>\n<|begin_of_solution|>\nSo $x = 7$.\n"
+     "<|end_of_solution|>", "7", True),
+    ("<|begin_of_thought|>\nTry 5: \\boxed{5} fails.\n<|end_of_thought|>\n<|begin_of_solution|>\nSo $x = 7$.\n"
+     "<|end_of_solution|>", "5", False),
+    ("<think>so the answer is \\boxed{6}", "6", True),  # no end tag (an unfinished trace): the whole text is read
+    ("<think>so the answer is \\boxed{6}</think>", "6", True),  # nothing after the tag: the whole text is read
+    # '<answer>...</answer>' (R1-zero format) wins over boxes and numbers elsewhere; its contents are read as an answer
+    ("<think>2+2=5</think>\n<answer>4</answer>", "4", True), ("<think>2+2=4</think>\n<answer>5</answer>", "4", False),
+    ("Earlier I wrote \\boxed{3}. <answer>4</answer>", "3", False), ("<answer>\\frac{1}{2}</answer>", "0.5", True),
+    ("<answer>The answer is 12 apples.</answer>", "12", True), ("<answer>The answer is 13.</answer>", "12", False),
+    ("<answer></answer>", "10", False),
+    # a number word is the number it names, in a marker's sentence or as the whole answer
+    ("Therefore, I'm confident that the answer is three boxes contain neither pens nor pencils.", "3", True),
+    ("Therefore, I'm confident that the answer is three boxes contain neither pens nor pencils.", "4", False),
+    ("Therefore, the final answer is that the graph of the parabola has two $y$-intercepts.", "2", True),
+    ("Therefore, the final answer is that the graph of the parabola has two $y$-intercepts.", "1", False),
+    ("The answer is twenty-one.", "21", True), ("The answer is twenty-one.", "20", False),
+    ("Final Answer: seven", "7", True), ("\\boxed{\\text{three}}", "3", True), ("\\boxed{three}", "\\text{three}", True),
+    ("So the answer is two or three.", "2", False), ("So the answer is two or three.", "3", False),
+    ("The answer is one of the two roots.", "1", False), ("The answer is Evelyn.", "\\text{Evelyn}", True),
+    # a response cut off inside an unclosed bracket has no final answer; a closed one still does
+    ("Expanding:\n\nx^2 + y^2 < x^2 + kx + (k^2)/4 + y^2 - ky + (1/2", "1/2", False),
+    ("so x = (1/2)", "1/2", True), ("the ratio is 1/2", "1/2", True),
+])
+def test_reasoning_traces_answer_tags_and_number_words(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
