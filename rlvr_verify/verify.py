@@ -154,7 +154,7 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     if percent == "fraction":
         s = re.sub(r"(\([^()]*\)|\d+(?:\.\d+)?)\s*\\?%", r"(\1/100)", s)  # '(4+1/2)%' too: a mixed percent
     s = s.replace("\\%", "").replace("%", "")
-    s = re.sub(r"_\{(\d+)\}", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text)
+    s = re.sub(r"_\{(\d+)\}(?![\d.])", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text); not \log_{10}2
     s = _SET_BUILDER.sub(r"\2", s)  # '\\{x \\mid x > 2\\}' is the set 'x > 2' describes
     if labels:
         s = _strip_labels(s)

@@ -563,6 +563,9 @@ def test_sentence_golds_and_plural_answers(response, gold, expected):
     # a response cut off inside an unclosed bracket has no final answer; a closed one still does
     ("Expanding:\n\nx^2 + y^2 < x^2 + kx + (k^2)/4 + y^2 - ky + (1/2", "1/2", False),
     ("so x = (1/2)", "1/2", True), ("the ratio is 1/2", "1/2", True),
+    # a braced numeric subscript followed by a digit is a log base, not a number base: \\log_{10}2 is not \\log_{102}
+    ("\\boxed{(4, \\log_{10}(2))}", "(4,\\log_{10}2)", True), ("\\boxed{\\log_{10}(3)}", "\\log_{10}2", False),
+    ("\\boxed{\\log_{10}2}", "\\log_{10}(2)", True), ("\\boxed{4210_{5}}", "4210_5", True), ("\\boxed{4210_{5}}", "421_{5}", False),
 ])
 def test_reasoning_traces_answer_tags_and_number_words(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
