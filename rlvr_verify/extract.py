@@ -150,12 +150,18 @@ def _lone_inline_variable(s: str, span) -> bool:
 
 def extract_last_math(s: str) -> str | None:
     """Contents of the last math environment (the answer written as display or inline math, without a box),
-    unless plain text after it has a number: then that number is the later, likelier answer. A lone lower-case
-    variable ('for a total of $6$ values of $x.$') is prose, not the answer."""
+    unless plain text after it has a number: then that number is the later, likelier answer ('the 7 people', a
+    given quantity referred back to, does not count). A lone lower-case variable ('for a total of $6$ values of
+    $x.$') is prose, not the answer."""
     spans = [sp for sp in math_spans(s) if not _lone_inline_variable(s, sp)]
-    if not spans or _NUMBER.search(s, spans[-1][2]):
+    if not spans or any(not _GIVEN_QUANTITY.search(s, max(0, m.start() - 8), m.start())
+                        for m in _NUMBER.finditer(s, spans[-1][2])):
         return None
     return spans[-1][0] or None
+
+
+# 'the 7 people', 'all 3 boxes': a number that refers back to a quantity given in the problem, not a result.
+_GIVEN_QUANTITY = re.compile(r"\b(?:the|all)\s+$", re.IGNORECASE)
 
 
 # 1,000 / 1 000 / 12.5 / 4 4/9 / 3/4, with an optional percent sign.
@@ -180,7 +186,8 @@ def _cut_off_inside_brackets(s: str, number) -> bool:
 
 
 def extract_last_number(s: str) -> str | None:
-    found = list(_NUMBER.finditer(s))
+    """The last number that is not an exponent or an index in plain-text math ('V = s^3', 'a_1')."""
+    found = [m for m in _NUMBER.finditer(s) if not (m.start() and s[m.start() - 1] in "^_")]
     if not found or _cut_off_inside_brackets(s, found[-1]):
         return None
     comma = None

@@ -569,3 +569,20 @@ def test_sentence_golds_and_plural_answers(response, gold, expected):
 ])
 def test_reasoning_traces_answer_tags_and_number_words(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # a number after the last math that refers back to a given quantity ('the 7 people') does not replace it
+    ("Right. $96+48=144$.\nOk, so there are $144$ ways to seat the 7 people.", "144", True),
+    ("Right. $96+48=144$.\nOk, so there are $144$ ways to seat the 7 people.", "7", False),
+    ("We have $x = 2$, so there are 5 solutions.", "5", True), ("We have $x = 2$, so there are 5 solutions.", "2", False),
+    ("So $x = 3$, for a total of 6 values.", "6", True),
+    # an exponent or an index in plain-text math is not the last number ('V = s^3' after the answer)
+    ("So the volume is 6 times 6 times 6, which is 216 cubic inches.\nAlternatively, I could use the formula "
+     "V = s^3, and get the same answer.", "216", True),
+    ("So the volume is 6 times 6 times 6, which is 216 cubic inches.\nAlternatively, I could use the formula "
+     "V = s^3, and get the same answer.", "3", False),
+    ("the answer is 2^10", "10", False), ("the answer is 2^10", "1024", True),
+])
+def test_closing_remarks_after_the_answer(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
