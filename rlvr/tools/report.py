@@ -31,6 +31,7 @@ CURVES = (
     ("entropy", "policy entropy per token"),
     ("response_length", "response length (tokens)"),
     ("response_length_incorrect", "length of the incorrect responses (tokens)"),
+    ("entropy_selected", "SIREN's selected-token entropy (its anchor: the first step's)"),
 )
 PASSK_DIR = "passk"   # <run>/passk/summary.json: `python -m rlvr.evaluate` of the run's last checkpoint
 PASSK_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
