@@ -210,15 +210,21 @@ def test_issue21_classes(response, gold, expected):
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes (96.9% on 803 cases); the misses are other graders' policies
+    accuracy measured after the last round of fixes, with a margin (98.4% on 1,340 cases; 98.7% on the 1,003 real
+    completions, 404 of them labelled wrong, none of which ours passes); the misses are other graders' policies
     (tolerances, ordered lists) and real completions whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import load_devset
     cases = load_devset()
-    assert len(cases) >= 800 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 1300 and len({c["source"] for c in cases}) >= 8
     hits = sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in cases)
-    assert hits / len(cases) >= 0.965
-    completions = [c for c in cases if c["source_key"] in ("gsm8k_completions", "mr_math", "prm800k_reference")]
-    assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.955
+    assert hits / len(cases) >= 0.975
+    completions = [c for c in cases if c["source_key"] in ("gsm8k_completions", "mr_math", "prm800k_reference",
+                                                            "prm800k_swapped", "mr_gsm8k", "skythought_math500",
+                                                            "skythought_olympiadbench")]
+    assert len(completions) >= 1000
+    assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.98
+    wrong = [c for c in completions if not c["expected"]]  # a verifier that says "correct" too easily fails here
+    assert len(wrong) >= 400 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
 
 
 @pytest.mark.parametrize("response,gold,expected", [
