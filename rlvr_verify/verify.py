@@ -155,6 +155,7 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = re.sub(r"(\([^()]*\)|\d+(?:\.\d+)?)\s*\\?%", r"(\1/100)", s)  # '(4+1/2)%' too: a mixed percent
     s = s.replace("\\%", "").replace("%", "")
     s = re.sub(r"_\{(\d+)\}(?![\d.])", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text); not \log_{10}2
+    s = re.sub(r"(?<![\d.])(\d+(?: \d+)+)(?=_\d)", lambda m: m.group(1).replace(" ", ""), s)  # 2\ 5\ 1\ 6_8 -> 2516_8
     s = _SET_BUILDER.sub(r"\2", s)  # '\\{x \\mid x > 2\\}' is the set 'x > 2' describes
     if labels:
         s = _strip_labels(s)

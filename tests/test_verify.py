@@ -572,6 +572,10 @@ def test_sentence_golds_and_plural_answers(response, gold, expected):
     # a braced numeric subscript followed by a digit is a log base, not a number base: \\log_{10}2 is not \\log_{102}
     ("\\boxed{(4, \\log_{10}(2))}", "(4,\\log_{10}2)", True), ("\\boxed{\\log_{10}(3)}", "\\log_{10}2", False),
     ("\\boxed{\\log_{10}2}", "\\log_{10}(2)", True), ("\\boxed{4210_{5}}", "4210_5", True), ("\\boxed{4210_{5}}", "421_{5}", False),
+    # digits of a number in a base written in spaced groups are one number: '2\\ 5\\ 1\\ 6_{8}' is 2516_8
+    ("$010\\ 101\\ 001\\ 110_{2} = 2\\ 5\\ 1\\ 6_{8}$", "2516_8", True),
+    ("$010\\ 101\\ 001\\ 110_{2} = 2\\ 5\\ 1\\ 7_{8}$", "2516_8", False), ("\\boxed{2\\ 5\\ 1\\ 6_{8}}", "2516_{8}", True),
+    ("\\boxed{2, 5, 1, 6_{8}}", "2516_8", False),
 ])
 def test_reasoning_traces_answer_tags_and_number_words(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
