@@ -13,6 +13,7 @@ The cascade for extract='any' (first rule that finds something wins):
   final_answer  'final answer is ...'
   answer_is     'the answer is ...' (not the verb: 'he did not answer is ...'), 'the answers are ...', '答案是 ...'
   answer_colon  'Answer: ...'
+  closing_count a last line that states a count in words ('There are two values of $x$ ...'): that number
   last_math     the last $$...$$, \\[...\\], \\(...\\) or $...$
   whole         a short one-line response that is only math ('\\frac{3}{5}', 'x = 548')
   last_number   the last number in the text (a mixed number '4 4/9' and '1,000' stay whole)
@@ -385,6 +386,20 @@ def extract_answer_tag(s: str) -> str | None:
     return None
 
 
+_THERE_ARE = re.compile(r"\bthere\s+(?:are|is|were|was)\s+(?:exactly\s+|only\s+|just\s+)?", re.IGNORECASE)
+
+
+def extract_closing_count(s: str) -> str | None:
+    """A last line that states a count in words and has no digit ('There are two values of $x$ that make the
+    expression undefined.', 'There are twelve ways.'): the number it names."""
+    line = s.rstrip()[-MAX_MARKER_ANSWER_CHARS:].rsplit("\n", 1)[-1].strip()
+    m = _THERE_ARE.search(line)
+    if not m or re.search(r"\d", line):
+        return None
+    word = _NUMBER_WORD.match(line, m.end())  # the count right after 'there are' ('... the denominator zero' is not)
+    return number_word(word.group(0)) if word and not _NOT_A_COUNT.search(line) else None
+
+
 RULES = {
     "answer_tag": extract_answer_tag,
     "boxed": extract_boxed,
@@ -394,6 +409,7 @@ RULES = {
     "answer_before": extract_answer_before,
     "answer_is": _after_answer_is,
     "answer_colon": lambda s: _after_marker(s, r"\banswer\s*:"),
+    "closing_count": extract_closing_count,
     "last_math": extract_last_math,
     "whole": extract_whole,
     "last_number": extract_last_number,
@@ -403,7 +419,7 @@ STRICTNESS = {
     "boxed_or_marker": ["answer_tag", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is",
                         "answer_colon"],
     "any": ["answer_tag", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is", "answer_colon",
-            "last_math", "whole",
+            "closing_count", "last_math", "whole",
             "last_number"],
 }
 

@@ -520,6 +520,7 @@ def test_real_completion_answer_forms(response, gold, expected):
     "答案是" * 30_000,
     "<answer>" * 30_000 + "7", "<answer>" * 20_000 + "7" + "</answer>" * 20_000, "</think>" * 30_000 + "7",
     "<|end_of_thought|>" * 10_000 + "\\boxed{8}", "(" * 150_000 + "1/2", "The answer is " + "one two " * 20_000,
+    "There are " * 30_000 + "two", "\n".join(["There are two ways"] * 20_000),
 ])
 def test_real_completion_rules_stay_linear(text):
     """The back-reference, aligned-display and marker rules on long inputs return within a second, and never raise."""
@@ -593,6 +594,16 @@ def test_reasoning_traces_answer_tags_and_number_words(response, gold, expected)
     ("So the volume is 6 times 6 times 6, which is 216 cubic inches.\nAlternatively, I could use the formula "
      "V = s^3, and get the same answer.", "3", False),
     ("the answer is 2^10", "10", False), ("the answer is 2^10", "1024", True),
+    # a last line that states a count in words, with no digit, is the answer ('There are two values of $x$ ...')
+    ("So the possible values of $x$ are $3$ and $-3$.\nThere are two values of $x$ that make the expression "
+     "undefined.", "2", True),
+    ("So the possible values of $x$ are $3$ and $-3$.\nThere are two values of $x$ that make the expression "
+     "undefined.", "3", False),
+    ("There are twelve ways to arrange them.", "12", True), ("There are twelve ways to arrange them.", "2", False),
+    ("There are two cases.\nSo $x = 5$.", "5", True), ("$x = 5$. There are two cases to check, but both agree.", "5", True),
+    ("There is one of each, so $x = 5$", "1", False), ("There is no solution.", "0", False),
+    ("There are twelve ways to seat the seven people.", "12", True), ("There are twelve ways to seat the seven people.", "7", False),
+    ("There are two values of $x$ that make the denominator zero.", "0", False),
 ])
 def test_closing_remarks_after_the_answer(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
