@@ -24,6 +24,7 @@ def _args(argv: list[str]):
     p.add_argument("paths", nargs="+", help="sweep dirs or run dirs")
     p.add_argument("--deltas", type=int, nargs="+", default=[10, 20], help="steps between the two points")
     p.add_argument("--out", default=None, help="default: the first path")
+    p.add_argument("--logits", action="store_true", help="also decode from the extrapolated logits, z_A + 2 (z_B - z_A)")
     return p.parse_args(argv)
 
 
@@ -49,7 +50,19 @@ def greedy_scores(model_dir: Path, items, max_tokens: int) -> str:
     return "".join(str(c) for c in score_heldout(generate, verify_batch, items))
 
 
-def analyse_run(run_dir: Path, deltas: list[int], log=print) -> list[dict]:
+def logits_scores(model_a: Path, model_b: Path, alpha: float, items, max_tokens: int) -> str:
+    """The same greedy scoring, decoding from z_A + alpha (z_B - z_A) (logits extrapolation, no new weights)."""
+    from rlvr.heldout import score_heldout
+    from rlvr.rollout.logits_engine import LogitsExtrapolationEngine
+    from rlvr_verify import verify_batch
+
+    engine = LogitsExtrapolationEngine.from_paths(str(model_a), str(model_b), alpha, device="cpu")
+    generate = lambda prompts, n, temperature, seed: engine.generate(prompts, n=1, temperature=0.0,  # noqa: E731
+                                                                     top_p=1.0, max_tokens=max_tokens, seed=0)
+    return "".join(str(c) for c in score_heldout(generate, verify_batch, items))
+
+
+def analyse_run(run_dir: Path, deltas: list[int], log=print, logits: bool = False) -> list[dict]:
     from omegaconf import OmegaConf
 
     from rlvr.config import apply_seed_scope
@@ -80,6 +93,8 @@ def analyse_run(run_dir: Path, deltas: list[int], log=print) -> list[dict]:
                 extrapolated = greedy_scores(model, items, max_tokens)
             row = {"run": str(run_dir), "seed": int(cfg.trainer.seed), "t": t, "delta": d, "target": t + 2 * d,
                    "base": score_real(t + d), "real": score_real(t + 2 * d), "extrapolated": extrapolated}
+            if logits:
+                row["logits"] = logits_scores(ckpts[t], ckpts[t + d], 2.0, items, max_tokens)
             rows.append(row)
             log(f"{run_dir.name} seed {row['seed']}: {t} -> {t + d} -> {t + 2 * d}: "
                 f"base {_acc(row['base']):.1%}, real {_acc(row['real']):.1%}, extrapolated {_acc(extrapolated):.1%}")
@@ -110,6 +125,17 @@ def summary_table(rows: list[dict]) -> str:
         (lr, hr), (lb, hb) = _bootstrap(vs_real), _bootstrap(vs_base)
         lines.append(f"| {d} | {len(rs)} | {mean(base):.1f}% | {mean(ext):.1f}% | {mean(real):.1f}% | "
                      f"{mean(vs_real):+.1f} [{lr:+.1f}, {hr:+.1f}] | {mean(vs_base):+.1f} [{lb:+.1f}, {hb:+.1f}] |")
+    if any("logits" in r for r in rows):
+        lines += ["", "Logits extrapolation (decoding from z_(t+d) + (z_(t+d) - z_t), no new weights):", "",
+                  "| d | pairs | logits-extrapolated | - real t+2d [95%] | - at t+d [95%] |", "|---|---:|---:|---|---|"]
+        for d in sorted({r["delta"] for r in rows if "logits" in r}):
+            rs = [r for r in rows if r["delta"] == d and "logits" in r]
+            lg = [_acc(r["logits"]) * 100 for r in rs]
+            vs_real = [x - _acc(r["real"]) * 100 for x, r in zip(lg, rs)]
+            vs_base = [x - _acc(r["base"]) * 100 for x, r in zip(lg, rs)]
+            (lr, hr), (lb, hb) = _bootstrap(vs_real), _bootstrap(vs_base)
+            lines.append(f"| {d} | {len(rs)} | {sum(lg) / len(lg):.1f}% | {sum(vs_real) / len(rs):+.1f} [{lr:+.1f}, "
+                         f"{hr:+.1f}] | {sum(vs_base) / len(rs):+.1f} [{lb:+.1f}, {hb:+.1f}] |")
     return "\n".join(lines)
 
 
@@ -160,7 +186,7 @@ def main(argv: list[str]) -> int:
     if not runs:
         print("no run without RL-Extra (trainer.extrapolate_every=0) under", a.paths)
         return 2
-    rows = [row for run in runs for row in analyse_run(run, a.deltas)]
+    rows = [row for run in runs for row in analyse_run(run, a.deltas, logits=a.logits)]
     out = Path(a.out or a.paths[0])
     out.mkdir(parents=True, exist_ok=True)
     (out / "extrapolation.json").write_text(json.dumps({"deltas": a.deltas, "rows": rows}, indent=1))

@@ -52,3 +52,15 @@ def test_the_summary_reports_differences_per_delta():
             {"delta": 10, "base": "0001", "extrapolated": "0011", "real": "0011"}]
     table = study.summary_table(rows)
     assert "| 10 | 2 | 37.5% | 62.5% | 75.0% | -12.5" in table
+
+
+def test_logits_extrapolation_is_scored_from_the_same_pair(tmp_path, tiny_model_dir, monkeypatch):
+    monkeypatch.setattr(study, "greedy_scores", lambda model, items, max_tokens: "0011")
+    pairs = []
+    monkeypatch.setattr(study, "logits_scores", lambda a, b, alpha, items, max_tokens: pairs.append(
+        (a.name, b.name, alpha)) or "0111")
+    rows = study.analyse_run(_run_dir(tmp_path, tiny_model_dir, lambda s: s / 10), [20], log=lambda *a: None,
+                             logits=True)
+    assert pairs == [(tiny_model_dir.name, "step_000020", 2.0)]   # 0 -> 20 -> 40 is the only pair with d = 20
+    assert all(r["logits"] == "0111" for r in rows)
+    assert "| 20 | 1 | 75.0% | +25.0" in study.summary_table(rows)
