@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import tempfile
 from pathlib import Path
 
@@ -105,10 +104,11 @@ def _acc(scores: str) -> float:
     return scores.count("1") / max(1, len(scores))
 
 
-def _bootstrap(values: list[float], seed: int = 0, n: int = 10_000) -> tuple[float, float]:
-    rng = random.Random(seed)
-    means = sorted(sum(rng.choice(values) for _ in values) / len(values) for _ in range(n))
-    return means[int(0.025 * n)], means[int(0.975 * n) - 1]
+def _interval(values: list[float]) -> tuple[float, float]:
+    """95% bootstrap interval of the mean of paired differences (the report's resampling, against a constant 0)."""
+    from rlvr.tools.report import bootstrap_difference
+
+    return bootstrap_difference([0.0], values)[1:]
 
 
 def summary_table(rows: list[dict]) -> str:
@@ -122,7 +122,7 @@ def summary_table(rows: list[dict]) -> str:
         vs_real = [e - r for e, r in zip(ext, real)]
         vs_base = [e - b for e, b in zip(ext, base)]
         mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
-        (lr, hr), (lb, hb) = _bootstrap(vs_real), _bootstrap(vs_base)
+        (lr, hr), (lb, hb) = _interval(vs_real), _interval(vs_base)
         lines.append(f"| {d} | {len(rs)} | {mean(base):.1f}% | {mean(ext):.1f}% | {mean(real):.1f}% | "
                      f"{mean(vs_real):+.1f} [{lr:+.1f}, {hr:+.1f}] | {mean(vs_base):+.1f} [{lb:+.1f}, {hb:+.1f}] |")
     if any("logits" in r for r in rows):
@@ -133,7 +133,7 @@ def summary_table(rows: list[dict]) -> str:
             lg = [_acc(r["logits"]) * 100 for r in rs]
             vs_real = [x - _acc(r["real"]) * 100 for x, r in zip(lg, rs)]
             vs_base = [x - _acc(r["base"]) * 100 for x, r in zip(lg, rs)]
-            (lr, hr), (lb, hb) = _bootstrap(vs_real), _bootstrap(vs_base)
+            (lr, hr), (lb, hb) = _interval(vs_real), _interval(vs_base)
             lines.append(f"| {d} | {len(rs)} | {sum(lg) / len(lg):.1f}% | {sum(vs_real) / len(rs):+.1f} [{lr:+.1f}, "
                          f"{hr:+.1f}] | {sum(vs_base) / len(rs):+.1f} [{lb:+.1f}, {hb:+.1f}] |")
     return "\n".join(lines)
