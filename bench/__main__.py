@@ -21,6 +21,7 @@ USAGE = """usage: python -m bench step [hydra overrides...]
        python -m bench study-runs SWEEP_DIR OUT_DIR
        python -m bench extrapolation SWEEP_DIR [--deltas 10 20] [--out DIR]
        python -m bench then-rl SWEEP_DIR [--algorithm grpo] [--steps 60] [overrides...]
+       python -m bench one-shot SWEEP_DIR [--steps 100] [--problems 1] [overrides...]
 
 step     the step-time split (generate / verify / learn / sync), vLLM and HF engines side by side
 learner  the Learner's update (padded and padding-free micro-batches) beside a plain transformers fwd+bwd+AdamW:
@@ -43,14 +44,17 @@ study-runs copy a sweep's small per-run files (config, overrides, metrics, summa
          from which `python -m rlvr.report` rebuilds the study's report
 extrapolation from each run's checkpoints at t and t+d, extrapolate the weights to t+2d and score them beside the
          real checkpoint at t+2d (greedy, the run's held-out problems): the extrapolation study's table and plot
-then-rl  the second stage of a two-stage study: RL from each run's final checkpoint, with that run's overrides"""
+then-rl  the second stage of a two-stage study: RL from each run's final checkpoint, with that run's overrides
+one-shot one-shot RLVR on the problem each run selects: the highest variance of per-step training accuracy in its
+         problems.jsonl (trainer.log_problems), trained alone with that run's overrides"""
 
 # name -> the module whose main(argv) runs it
 COMMANDS = {"step": "bench.step", "learner": "bench.learner", "sync": "bench.sync", "engine": "bench.engine",
             "gpu-step": "bench.gpu_step", "learning": "bench.learning",
             "memory": "bench.memory", "real-loop": "bench.real_loop", "peer-trl": "bench.peer_trl",
             "calibrate": "bench.calibrate", "study-runs": "bench.study_runs",
-            "extrapolation": "bench.extrapolation", "then-rl": "bench.then_rl"}
+            "extrapolation": "bench.extrapolation", "then-rl": "bench.then_rl",
+            "one-shot": "bench.one_shot"}
 
 
 def main(argv: list[str] | None = None) -> int:

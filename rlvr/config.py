@@ -67,6 +67,9 @@ class DataConfig:
     train_problems: int = 0               # > 0: train on only the first N problems of the training stream, cycled in
                                           # seeded epochs (one-shot RLVR: 1); 0 = all of them. The held-out set is
                                           # unchanged
+    train_problem_ids: list[str] = field(default_factory=list)  # non-empty: train on exactly these problems (ids
+                                          # of the training stream or file, in this order; e.g. the one picked by
+                                          # `python -m bench one-shot`); data.train_problems then limits this list
     template: str = "{problem_text}="     # {field} placeholders; other braces (\\boxed{}) are literal
     system_prompt: Optional[str] = None   # chat models: the system turn; plain prompts: a first paragraph
     chat_template: str = "auto"           # auto (the tokenizer's chat template when it has one) | always | never
@@ -136,6 +139,8 @@ class TrainerConfig:
     max_dynamic_sampling_rounds: int = 3  # DAPO/NFT: extra rollout rounds to refill filtered groups
     extrapolate_every: int = 0        # RL-Extra: every M steps, extrapolate forward (0 = off)
     extrapolate_alpha: float = 2.0
+    log_problems: bool = False        # also write problems.jsonl: each step's prompts (id) with their samples' correct
+                                      # count, the per-problem training accuracy one-shot RLVR selects by
 
 
 @dataclass

@@ -168,6 +168,10 @@ class StepRunner:
                 if any(getattr(v, "error", False) for v in verdicts[rows]):  # the verifier gave no verdict for a
                     stats["error_groups"] = stats.get("error_groups", 0) + 1  # sample: its group's statistics would
                     continue                                                  # count a crash as a wrong answer
+                if cfg.trainer.log_problems:  # every verified group, filtered or not: the problem's accuracy
+                    stats.setdefault("problems", []).append(
+                        {"id": it.id, "round": round_, "correct": int(sum(bool(x) for x in out.correct[rows])),
+                         "samples": len(g)})
                 if self.needs.filter_groups and len(set(out.rewards[rows].tolist())) == 1:
                     continue
                 kept.append((it, g, verdicts[rows], (out, rows)))
@@ -271,7 +275,10 @@ class StepRunner:
             self.prefetch(step + 1)
             if batch is None:
                 self.p.log(f"step {step}: every group was filtered (all rewards equal); no update this step")
-                return {"skipped": 1.0, "time/generate_s": gen["generate_s"], "time/verify_s": gen["verify_s"]}
+                return {"skipped": 1.0, "time/generate_s": gen["generate_s"], "time/verify_s": gen["verify_s"],
+                        **({"problems": gen["problems"]} if "problems" in gen else {})}
+            if "problems" in gen:
+                metrics["problems"] = gen["problems"]  # the loop writes it to problems.jsonl, not to the metrics
             metrics.update(rollout_metrics)
             metrics["staleness"] = float(self.p.policy_version - batch.policy_version)
             if metrics["staleness"] > self.async_steps:

@@ -90,6 +90,36 @@ def test_train_problems_limits_every_round_to_the_streams_first_problems():
     assert sorted(ids.count(i) for i in set(ids)) == [10, 10, 10, 10]
 
 
+def test_train_problem_ids_pick_exactly_those_problems_in_order():
+    """data.train_problem_ids (the problem `bench one-shot` selects): every round draws only those, the first
+    positions in the given order; data.train_problems then limits the list; the held-out set is unchanged."""
+    full = build_prompt_source(_rc_cfg(), heldout_size=20)
+    stream = [x.id for x in full.batch(0, 40)]
+    picked = [stream[30], stream[7]]
+    src = build_prompt_source(_rc_cfg(train_problem_ids=picked), heldout_size=20)
+    assert [x.id for x in src.batch(0, 2)] == picked
+    drawn = [x.id for step in range(5) for round_ in (0, 1) for x in src.batch(step, 8, round_)]
+    assert set(drawn) == set(picked)
+    assert [x.id for x in src.heldout] == [x.id for x in full.heldout]
+    one = build_prompt_source(_rc_cfg(train_problem_ids=picked, train_problems=1), heldout_size=20)
+    assert {x.id for x in one.batch(3, 8)} == {picked[0]}
+    by_id = {x.id: x for x in full.batch(0, 40)}
+    assert src.batch(0, 1)[0].gold == by_id[picked[0]].gold
+
+
+def test_train_problem_ids_unknown_id_is_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setattr("rlvr.data.prompts.MAX_ID_SCAN", 300)  # an endless stream is searched this far
+    with pytest.raises(DataError, match=r"train_problem_ids: \['nope'\] not among .* \(searched 300\)"):
+        build_prompt_source(_rc_cfg(levels=[1], train_problem_ids=["nope"]), heldout_size=5)
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(json.dumps({"id": f"p{i}", "question": f"{i}+1", "answer": str(i + 1)}) + "\n"
+                            for i in range(20)))
+    src = build_prompt_source(_cfg(path, train_problem_ids=["p3"]))
+    assert {x.id for s in range(4) for x in src.batch(s, 4)} == {"p3"}
+    with pytest.raises(DataError, match="p99"):
+        build_prompt_source(_cfg(path, train_problem_ids=["p99"]))
+
+
 def test_train_problems_limits_a_file_source(tmp_path):
     path = tmp_path / "train.jsonl"
     path.write_text("".join(json.dumps({"question": f"{i}+1", "answer": str(i + 1)}) + "\n" for i in range(20)))

@@ -73,13 +73,17 @@ def test_checkpoint_is_hf_loadable_and_partial_dirs_are_ignored(tiny_model_dir, 
 def test_logger_drops_lines_past_the_resume_step_and_plots(tmp_path):
     log = RunLogger(tmp_path, wandb_mode="disabled", total_steps=4, console=False)
     for s in range(1, 5):
-        log.log(s, {"reward_mean": s / 10, "nan_is_dropped": float("nan")})
+        log.log(s, {"reward_mean": s / 10, "nan_is_dropped": float("nan"),
+                    "problems": [{"id": f"p{s}", "correct": 1, "samples": 2}]})
     log.close()
     log = RunLogger(tmp_path, wandb_mode="disabled", total_steps=4, resume_step=2, console=False)
-    log.log(3, {"reward_mean": 0.3})
+    log.log(3, {"reward_mean": 0.3, "problems": [{"id": "again", "correct": 0, "samples": 2}]})
     log.close()
     rows = read_metrics(tmp_path / "metrics.jsonl")
     assert [r["step"] for r in rows] == [1, 2, 3] and "nan_is_dropped" not in rows[0]
+    assert not any("problems" in r for r in rows)  # per-problem records go to problems.jsonl, truncated alike
+    problems = read_metrics(tmp_path / "problems.jsonl")
+    assert [(r["step"], r["problems"][0]["id"]) for r in problems] == [(1, "p1"), (2, "p2"), (3, "again")]
     assert plot_metrics(tmp_path / "metrics.jsonl", tmp_path / "c.png").stat().st_size > 1000
 
 

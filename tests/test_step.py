@@ -124,7 +124,7 @@ def _runner(algorithm: str, reward: str, answers, versions=(7,), **reward_params
                                                       "top_p": 1.0, "max_tokens": 4},
         "trainer": {"seed": 0, "max_dynamic_sampling_rounds": 2, "sync_check": True, "sync_check_every": 1,
                     "sync_tolerance": 1e-4,
-                    "steps": 10, "is_cap": 2.0}})
+                    "steps": 10, "is_cap": 2.0, "log_problems": False}})
     parts = StepParts(cfg=cfg, objective=build_objective(algorithm, **algo), learner=None,
                       engines=FakeEngines(answers, versions), weight_sync=None, verifier=FakeVerifier(),
                       reward_signal=build_reward_signal(reward, **reward_params), source=FakeSource(), tokenizer=None,
@@ -149,6 +149,21 @@ def test_response_length_is_logged_apart_for_correct_and_incorrect_samples():
     assert metrics["response_length_correct"] == 3.0 and metrics["response_length_incorrect"] == 8.0
     _, metrics, _ = _runner("grpo", "verified", ["1", "1"]).collect(step=0)
     assert "response_length_incorrect" not in metrics   # no wrong sample: nothing to average
+
+
+def test_log_problems_records_each_verified_groups_correct_count_filtered_groups_too():
+    """trainer.log_problems: each prompt's id with its samples' correct count (one-shot RLVR selects by it), also
+    for groups the filter drops; off by default."""
+    runner = _runner("grpo", "verified", ["1", "1", "2", "3"])
+    assert "problems" not in runner.collect(step=0)[2]
+    runner.p.cfg.trainer.log_problems = True
+    assert runner.collect(step=4)[2]["problems"] == [{"id": "4-0-0", "round": 0, "correct": 2, "samples": 4},
+                                                     {"id": "4-0-1", "round": 0, "correct": 2, "samples": 4}]
+    runner = _runner("dapo", "verified", ["1"] * 8)
+    runner.p.cfg.trainer.log_problems = True
+    batch, _, stats = runner.collect(step=0)
+    assert batch is None and [(p["id"], p["correct"]) for p in stats["problems"]] == [
+        (f"0-{r}-{i}", 8) for r in range(3) for i in range(2)]
 
 
 def test_group_filter_keeps_groups_whose_rewards_differ_even_when_verdicts_agree():

@@ -10,7 +10,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 from data_gen.io import RecordError, read_numbered_records
 
@@ -134,6 +134,33 @@ class PromptFormatter:
         return "\n\n".join(str(m["content"]) for m in messages)
 
 
+MAX_ID_SCAN = 1_000_000  # problems of an endless training stream searched for data.train_problem_ids
+
+
+def select_problems(items: Iterable[PromptItem], ids: Sequence[str], where: str) -> list[PromptItem]:
+    """The problems named by data.train_problem_ids, in that order (read up to MAX_ID_SCAN items of `items`).
+
+    One-shot RLVR trains on problems picked from a training run's record (`python -m bench one-shot`); an id that is
+    not among the training problems is a one-line error before anything starts."""
+    wanted = [str(i) for i in ids]
+    found: dict[str, PromptItem] = {}
+    scanned, items = 0, iter(items)
+    while scanned < MAX_ID_SCAN and len(found) < len(set(wanted)):
+        try:
+            it = next(items)
+        except (StopIteration, RuntimeError):  # RandomCalculation raises RuntimeError once a small family runs out
+            break
+        scanned += 1
+        if it.id in wanted:
+            found.setdefault(it.id, it)
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise DataError(f"data.train_problem_ids: {missing[:3]} not among the training problems of {where} "
+                        f"(searched {scanned:,}); ids come from the "
+                        "training run's problems.jsonl")
+    return [found[i] for i in wanted]
+
+
 def _random_calculation_source(cfg, heldout_size: int, formatter: PromptFormatter) -> PromptSource:
     from data_gen.random_calculation import RandomCalculationConfig, stream_problems
 
@@ -156,6 +183,11 @@ def _random_calculation_source(cfg, heldout_size: int, formatter: PromptFormatte
     pools: dict[int, list[PromptItem]] = {0: [], 1: []}
     exhausted: dict[int, bool] = {0: False, 1: False}
     limit = int(cfg.get("train_problems") or 0)
+    if cfg.get("train_problem_ids"):
+        chosen = select_problems((to_item(p) for p in stream_problems(cfg.seed, levels, rc, split="train")),
+                                 cfg.train_problem_ids, f"RandomCalculation {cfg.family} levels {levels}")
+        pools[0] = chosen[:limit] if limit else chosen
+        exhausted[0], limit = True, len(pools[0])
 
     def item(which: int, k: int) -> PromptItem:
         """Position k of an endless stream: fresh unique problems while the family has them, then epochs over
@@ -313,6 +345,8 @@ def _file_source(cfg, heldout_size: int, formatter: PromptFormatter) -> PromptSo
     if not train:
         raise DataError(f"data.path={cfg.path!r} has {len(items)} problems: too few for a training split "
                         f"(add problems, or give the held-out set separately with data.val_path=)")
+    if cfg.get("train_problem_ids"):
+        train = select_problems(train, cfg.train_problem_ids, f"data.path={cfg.path}")
     if int(cfg.get("train_problems") or 0):
         train = train[:int(cfg.train_problems)]
 

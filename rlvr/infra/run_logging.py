@@ -1,4 +1,5 @@
-"""Where metrics go: metrics.jsonl in the run directory (the source of truth), wandb (offline by default) and a
+"""Where metrics go: metrics.jsonl in the run directory (the source of truth; problems.jsonl beside it with
+per-problem training accuracy when trainer.log_problems), wandb (offline by default) and a
 console progress bar; and the PNG of the curves written at the end of a run."""
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
     return read_records(path)
 
 
+def open_step_file(path: Path, resume_step: int):
+    """A per-step jsonl file opened for appending; on resume, the lines past the checkpoint are dropped first so
+    that the file equals an uninterrupted run's."""
+    kept = [r for r in read_metrics(path) if r.get("step", 0) <= resume_step]
+    path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    return path.open("a")
+
+
 class RunLogger:
     """Appends one JSON line per step to metrics.jsonl and mirrors it to wandb and a progress bar.
 
@@ -54,10 +63,9 @@ class RunLogger:
                  tags: list[str] | None = None):
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / "metrics.jsonl"
-        # On resume, drop lines past the checkpoint so the file equals an uninterrupted run's.
-        kept = [r for r in read_metrics(self.path) if r.get("step", 0) <= resume_step]
-        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
-        self.file = self.path.open("a")
+        self.file = open_step_file(self.path, resume_step)
+        self.problems = None  # problems.jsonl, opened by the first step that has per-problem records
+        self.resume_step = resume_step
         self.wandb = None
         if wandb_mode != "disabled":
             os.environ.setdefault("WANDB_SILENT", "true")
@@ -75,6 +83,12 @@ class RunLogger:
         self.last_step = resume_step
 
     def log(self, step: int, metrics: dict[str, Any]) -> None:
+        problems = metrics.pop("problems", None)
+        if problems is not None:  # trainer.log_problems: per-problem training accuracy, one line per step
+            if self.problems is None:
+                self.problems = open_step_file(self.run_dir / "problems.jsonl", self.resume_step)
+            self.problems.write(json.dumps({"step": step, "problems": problems}) + "\n")
+            self.problems.flush()
         row = {"step": step, **{k: v for k, v in metrics.items() if _jsonable(v)}}
         self.file.write(json.dumps(row) + "\n")
         self.file.flush()
@@ -88,6 +102,8 @@ class RunLogger:
 
     def close(self) -> None:
         self.file.close()
+        if self.problems is not None:
+            self.problems.close()
         if self.bar is not None:
             self.bar.close()
         if self.wandb is not None:

@@ -24,9 +24,11 @@ WARM_FORMAT = 1
 
 def warm_start_data(data_cfg) -> dict:
     """The data node the warm start trains on: the run's, but always the whole training stream. data.train_problems
-    limits RL only (one-shot RLVR starts from the usual warm start), and leaving it out keeps the cache keys."""
+    and data.train_problem_ids limit RL only (one-shot RLVR starts from the usual warm start), and leaving them out
+    keeps the cache keys."""
     data = OmegaConf.to_container(data_cfg, resolve=True) if OmegaConf.is_config(data_cfg) else dict(data_cfg)
     data.pop("train_problems", None)
+    data.pop("train_problem_ids", None)
     return data
 
 
