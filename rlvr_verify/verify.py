@@ -439,6 +439,13 @@ _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?
 _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")
 _DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})")
 _LONG_DECIMAL = re.compile(r"\s*-?\d*\.(\d{6,})\s*")
+# A family of answers indexed by a parameter, qualified at its end: '2k\\pi + \\frac{\\pi}{2}, k \\in \\mathbb{Z}',
+# '[k\\pi - 1, k\\pi + 1] (k \\in Z)', '3k, \\text{where } k \\in \\mathbb{Z}' (and set-builder '\\{x | x = 3k, k \\in Z\\}', which
+# normalizes to '3k, k \\in Z'): the family before it, the parameter's letter and its domain (Z, N, Q). Possessive
+# spacing keeps it linear on long runs of blanks.
+_PARAMETER = re.compile(r"^(?P<family>.*?[^\s,;(])\s*+(?:[,;]\s*+)?(?:\\text\s*+\{\s*+(?:where|for|with)\s*+\}\s*+"
+                        r"|(?:where|for|with)\s++)?(?P<open>\()?\s*+(?P<name>[a-zA-Z])\s*+(?:\\in(?![a-zA-Z])|∈)\s*+"
+                        r"(?:\\mathbb|\\mathbf|\\Bbb)?\s*+\{?\s*+\\?(?P<domain>[ZNQ])\s*+\}?\s*+(?(open)\))\s*+$", re.S)
 _ANSWER_WORDS = re.compile(r"answer\s*(?:is\b|:)", re.IGNORECASE)
 _YES_NO = re.compile(r"\s*(yes|no|true|false)\s*[,;:!.]", re.IGNORECASE)
 _WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[ '-][A-Za-z]+)*")
@@ -618,6 +625,9 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
     pred_text, gold_text = normalize(pred, percent), normalize(gold, percent)
     if pred_text == gold_text:
         return Verdict(True, 1.0, shown, "equal")
+    p_family, g_family = _PARAMETER.match(pred_text), _PARAMETER.match(gold_text)
+    if p_family and g_family:  # '2k\pi + \frac{\pi}{2}, k \in \mathbb{Z}' vs '\frac{\pi}{2}+2k\pi, k\in Z'
+        return _compare_families(p_family, g_family, rel_tol, percent, shown)
     p_clock, g_clock = _clock(pred), _clock(gold)
     if p_clock and g_clock and (p_clock[1] or g_clock[1]):  # '20:34' and '08:34 P.M.', '20:34:00'
         ok = p_clock[0] == g_clock[0]
@@ -666,6 +676,25 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
     except (ParseError, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
         return Verdict(False, 0.0, shown, "parse_error")
     return Verdict(ok, 1.0 if ok else 0.0, shown, "equal" if ok else "not_equal")
+
+
+def _compare_families(p_family, g_family, rel_tol: float, percent: str, shown: str) -> Verdict:
+    """Two answers indexed by a parameter ('3k, k \\in Z'): the same when the parameter ranges over the same domain
+    and the families compare equal as expressions in it (the pred's letter renamed to the gold's: 3n, n \\in Z is
+    3k, k \\in Z). A family written with another offset ('3k + 3') is the same set but is not recognised as such."""
+    p_name, name, family = p_family["name"], g_family["name"], p_family["family"]
+    if p_family["domain"] != g_family["domain"] or not _uses(p_name, family) or not _uses(name, g_family["family"]):
+        return Verdict(False, 0.0, shown, "not_equal")
+    if p_name != name:
+        if _uses(name, family):  # the gold's letter already means something else in the pred
+            return Verdict(False, 0.0, shown, "not_equal")
+        family = re.sub(r"(?<![a-zA-Z\\])%s(?![a-zA-Z])" % p_name, name, family)
+    return _compare_values(family, g_family["family"], rel_tol, percent, shown)
+
+
+def _uses(letter: str, text: str) -> bool:
+    """The single letter appears in text as a variable (not inside a word or a command: k in 2k\\pi, not in \\ker)."""
+    return re.search(r"(?<![a-zA-Z\\])%s(?![a-zA-Z])" % letter, text) is not None
 
 
 def _same_to_stated_places(pred_obj, gold_obj, pred_text: str, gold_text: str) -> bool:

@@ -208,23 +208,58 @@ def test_issue21_classes(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # a family indexed by a parameter: the family compares as an expression, the parameter's domain must match
+    ("\\boxed{\\{x | x = 3k, k \\in \\mathbb{Z}\\}}", "$\\{x|x=3k,k\\in \\mathbb{Z}\\}$", True),
+    ("\\boxed{\\{x \\mid x = 3k+1, k \\in \\mathbb{Z}\\}}", "$\\{x|x=3k,k\\in \\mathbb{Z}\\}$", False),
+    ("\\boxed{\\{x \\mid x = 2k, k \\in \\mathbb{Z}\\}}", "$\\{x|x=3k,k\\in \\mathbb{Z}\\}$", False),
+    ("\\boxed{x = 2k\\pi + \\frac{\\pi}{2}, k \\in \\mathbb{Z}}", "\\frac{\\pi}{2}+2k\\pi, k\\in Z", True),
+    ("\\boxed{x = 2n\\pi + \\frac{\\pi}{2}, n \\in \\mathbb{Z}}", "x=\\frac{\\pi}{2}+2k\\pi,k\\in\\mathbb{Z}", True),
+    ("\\boxed{x = 2k\\pi + \\frac{\\pi}{2}, k \\in \\mathbb{Z}}", "x=\\frac{\\pi}{2}+k\\pi, k\\in \\mathbb{Z}", False),
+    ("\\boxed{x = 2k\\pi + \\frac{\\pi}{2}, k \\in \\mathbb{N}}", "x=\\frac{\\pi}{2}+2k\\pi, k\\in \\mathbb{Z}", False),
+    ("\\boxed{x = 2k\\pi + \\frac{\\pi}{2}}", "x=\\frac{\\pi}{2}+2k\\pi, k\\in \\mathbb{Z}", False),
+    ("\\boxed{3k, \\text{where } k \\in \\mathbb{Z}}", "3k,k\\in\\mathbb{Z}", True),
+    ("\\boxed{3n, k \\in \\mathbb{Z}}", "3k,k\\in\\mathbb{Z}", False),
+    ("\\boxed{[k\\pi - \\frac{\\pi}{3}, k\\pi + \\frac{\\pi}{6}], k \\in \\mathbb{Z}}",
+     "[k\\pi-\\frac{\\pi}{3},k\\pi+\\frac{\\pi}{6}](k\\in\\mathbb{Z})", True),
+    ("\\boxed{(k\\pi - \\frac{\\pi}{3}, k\\pi + \\frac{\\pi}{6}), k \\in \\mathbb{Z}}",
+     "[k\\pi-\\frac{\\pi}{3},k\\pi+\\frac{\\pi}{6}](k\\in\\mathbb{Z})", False),
+    ("\\boxed{[k\\pi - \\frac{\\pi}{3}, k\\pi + \\frac{\\pi}{3}], k \\in \\mathbb{Z}}",
+     "[k\\pi-\\frac{\\pi}{3},k\\pi+\\frac{\\pi}{6}](k\\in\\mathbb{Z})", False),
+])
+def test_answers_indexed_by_a_parameter(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+def test_parameter_family_pattern_stays_linear():
+    """The family qualifier is matched on normalized answers (at most a few thousand characters); its pattern is also
+    linear on long runs of blanks, commas and brackets."""
+    import time
+    from rlvr_verify.verify import _PARAMETER
+    for text in ["a" + " " * 100_000 + "b", "a, " * 30_000 + "b", " ( " * 30_000, "a \\text{where}" * 10_000]:
+        start = time.perf_counter()
+        assert _PARAMETER.match(text) is None
+        assert time.perf_counter() - start < 1.0
+
+
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (98.5% on 1,340 cases; 98.9% on the 1,003 real
-    completions, 404 of them labelled wrong, none of which ours passes); the misses are other graders' policies
+    accuracy measured after the last round of fixes, with a margin (98.8% on 1,725 cases; 99.2% on the 1,388 real
+    completions, 591 of them labelled wrong, none of which ours passes); the misses are other graders' policies
     (tolerances, ordered lists) and real completions whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import load_devset
     cases = load_devset()
-    assert len(cases) >= 1300 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 1700 and len({c["source"] for c in cases}) >= 8
     hits = sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in cases)
-    assert hits / len(cases) >= 0.975
+    assert hits / len(cases) >= 0.98
     completions = [c for c in cases if c["source_key"] in ("gsm8k_completions", "mr_math", "prm800k_reference",
                                                             "prm800k_swapped", "mr_gsm8k", "skythought_math500",
-                                                            "skythought_olympiadbench")]
-    assert len(completions) >= 1000
-    assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.98
+                                                            "skythought_olympiadbench", "prime_gaokao",
+                                                            "prime_olympiadbench")]
+    assert len(completions) >= 1380
+    assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.985
     wrong = [c for c in completions if not c["expected"]]  # a verifier that says "correct" too easily fails here
-    assert len(wrong) >= 400 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
+    assert len(wrong) >= 580 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
 
 
 @pytest.mark.parametrize("response,gold,expected", [
