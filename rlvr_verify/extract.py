@@ -2,7 +2,10 @@
 
 A reasoning trace ('<think> ... </think> answer', Sky-T1's '<|end_of_thought|>') is read from after its last
 end-of-thinking tag first: the candidates tried along the way inside the thinking are not the answer; only when
-nothing after the tag reads as an answer (or there is no tag: an unfinished trace) is the whole text read.
+nothing after the tag reads as an answer (or there is no tag: an unfinished trace) is the whole text read. A trace
+that opened its thinking ('<think>', '<|begin_of_thought|>') and never closed it was cut off while thinking: only the
+rules that find a stated answer (a tag, a box, a heading, a marker) read it, not those that take whatever comes last
+(closing_count, last_math, whole, last_number): its last number is where it stopped ('Similarly, for k=3,').
 
 The cascade for extract='any' (first rule that finds something wins):
   answer_tag    the last '<answer>...</answer>' (R1-zero format), its contents read by the same rules
@@ -433,10 +436,13 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
     for end_of_thinking in _END_OF_THINKING.finditer(s):
         pass
     texts = [s[end_of_thinking.end():], s] if end_of_thinking else [s]
+    rules = STRICTNESS[extract]
+    if end_of_thinking is None and _START_OF_THINKING.search(s):  # cut off while thinking: no last-position answer
+        rules = [rule for rule in rules if rule not in _POSITIONAL]
     for text in texts:
         if not text.strip():
             continue
-        for rule in STRICTNESS[extract]:
+        for rule in rules:
             found = RULES[rule](text)
             if found:
                 return Extraction(found, rule)
@@ -445,6 +451,9 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
 
 # The end of a reasoning model's thinking: what follows is its reply, where the final answer is stated.
 _END_OF_THINKING = re.compile(r"</think>|<\|end_of_thought\|>", re.IGNORECASE)
+_START_OF_THINKING = re.compile(r"<think>|<\|begin_of_thought\|>", re.IGNORECASE)
+# The rules that take whatever an answer-shaped thing comes last, rather than an answer the text states as one.
+_POSITIONAL = frozenset({"closing_count", "last_math", "whole", "last_number"})
 
 
 def unwrap_math(s: str) -> str:

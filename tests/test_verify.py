@@ -231,6 +231,24 @@ def test_answers_indexed_by_a_parameter(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # a trace that opened its thinking and never closed it was cut off: its last number is where it stopped
+    ("<|begin_of_thought|>\n\nFor k=1 it is 1/2. For k=2 it is 1/4.\n\nSimilarly, for k=3,", "3", False),
+    ("<think>\nLet me try x = 2, then x = 3", "3", False),
+    ("<think>\nLet me try $x = 2$, then $x = 3$", "3", False),
+    ("<think>\nThere are three ways", "3", False),
+    # ... but an answer it states as one (a box, a marker) still counts, and a closed trace reads as before
+    ("<think>\nSo far the candidate is \\boxed{3}; let me check k=4", "3", True),
+    ("<think>\nChecking again, the answer is 3. But wait, for k=4", "3", True),
+    ("<think>\nLet me try x = 2, then x = 3</think>\nSo x = 3.", "3", True),
+    ("<|begin_of_thought|>\nk=3 works<|end_of_thought|>\n<|begin_of_solution|>\nIt is $3$.", "3", True),
+    # without any thinking tag nothing says the text was cut off: the last number is read as before
+    ("For k=1 it is 1/2. Similarly, for k=3,", "3", True),
+])
+def test_a_trace_cut_off_while_thinking_has_no_last_number_answer(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 def test_parameter_family_pattern_stays_linear():
     """The family qualifier is matched on normalized answers (at most a few thousand characters); its pattern is also
     linear on long runs of blanks, commas and brackets."""
@@ -244,22 +262,22 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (98.8% on 1,725 cases; 99.2% on the 1,388 real
-    completions, 591 of them labelled wrong, none of which ours passes); the misses are other graders' policies
+    accuracy measured after the last round of fixes, with a margin (98.9% on 1,830 cases; 99.3% on the 1,493 real
+    completions, 646 of them labelled wrong, none of which ours passes); the misses are other graders' policies
     (tolerances, ordered lists) and real completions whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import load_devset
     cases = load_devset()
-    assert len(cases) >= 1700 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 1800 and len({c["source"] for c in cases}) >= 8
     hits = sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in cases)
     assert hits / len(cases) >= 0.98
     completions = [c for c in cases if c["source_key"] in ("gsm8k_completions", "mr_math", "prm800k_reference",
                                                             "prm800k_swapped", "mr_gsm8k", "skythought_math500",
                                                             "skythought_olympiadbench", "prime_gaokao",
-                                                            "prime_olympiadbench")]
-    assert len(completions) >= 1380
+                                                            "prime_olympiadbench", "skythought_aime_amc")]
+    assert len(completions) >= 1480
     assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.985
     wrong = [c for c in completions if not c["expected"]]  # a verifier that says "correct" too easily fails here
-    assert len(wrong) >= 580 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
+    assert len(wrong) >= 640 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
 
 
 @pytest.mark.parametrize("response,gold,expected", [
@@ -555,6 +573,7 @@ def test_real_completion_answer_forms(response, gold, expected):
     "答案是" * 30_000,
     "<answer>" * 30_000 + "7", "<answer>" * 20_000 + "7" + "</answer>" * 20_000, "</think>" * 30_000 + "7",
     "<|end_of_thought|>" * 10_000 + "\\boxed{8}", "(" * 150_000 + "1/2", "The answer is " + "one two " * 20_000,
+    "<think>" * 30_000 + "7", "<|begin_of_thought|>" * 10_000 + "the answer is 8",
     "There are " * 30_000 + "two", "\n".join(["There are two ways"] * 20_000),
 ])
 def test_real_completion_rules_stay_linear(text):
