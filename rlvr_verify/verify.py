@@ -432,8 +432,10 @@ def parse_answer(s: str, percent: str = "strip"):
 # the way a response is: its own final answer.
 _GOLD_PROSE = re.compile(r"final answer|answer is|answers are|answer\s*:|####|\\boxed|\\fbox", re.IGNORECASE)
 _GOLD_SENTENCE = re.compile(r"[A-Za-z]{2,}\s[^\n]{3,300}")
-_CHOICE = re.compile(r"^\s*(?:\(([A-E])\)|([A-E])[.:)])\s*(\S.*)$", re.S)
-_LETTER = re.compile(r"^\s*\(?([A-E])\)?[.:]?\s*$")
+# A lettered option: A-E, and the F, G, H, J, K of tests that letter alternate questions that way (ACT, and the
+# SAT/ACT items of GaoKao 2023 English); I is left out (a Roman numeral, a quadrant).
+_CHOICE = re.compile(r"^\s*(?:\(([A-HJK])\)|([A-HJK])[.:)])\s*(\S.*)$", re.S)
+_LETTER = re.compile(r"^\s*\(?([A-HJK])\)?[.:]?\s*$")
 _APPROX = re.compile(r"\\approx(?![a-zA-Z])|≈")
 _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\s\d+/\d+)\s*\\?%")
 _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")

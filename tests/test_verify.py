@@ -249,6 +249,19 @@ def test_a_trace_cut_off_while_thinking_has_no_last_number_answer(response, gold
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # options lettered F, G, H, J, K (ACT's even-numbered items, GaoKao 2023 English) read like A-E
+    ("so the correct answer is: \\boxed{(H) $\\frac{2(a^{2}-ab+b^{2})}{a^{2}-b^{2}}$}", "H", True),
+    ("\\boxed{(G) $\\frac{2(a^{2}-ab+b^{2})}{a^{2}-b^{2}}$}", "H", False),
+    ("\\boxed{(K) $\\cos (360-A)^{\\circ}$}", "K", True), ("\\boxed{(K) $\\cos (360-A)^{\\circ}$}", "F", False),
+    ("\\boxed{F}", "(F)", True), ("\\boxed{G}", "(F)", False), ("\\boxed{(F) 5}", "5", True), ("\\boxed{(F) 6}", "5", False),
+    # I is a Roman numeral or a quadrant, not an option letter
+    ("\\boxed{(I) 5}", "I", False), ("\\boxed{\\text{I, III, IV}}", "I,II,III,IV", False),
+])
+def test_options_lettered_past_e(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 def test_parameter_family_pattern_stays_linear():
     """The family qualifier is matched on normalized answers (at most a few thousand characters); its pattern is also
     linear on long runs of blanks, commas and brackets."""
