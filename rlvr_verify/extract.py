@@ -247,9 +247,11 @@ def prose_answer(sentence: str, number_words: bool = True) -> str | None:
         return None
     if not re.search(r"\d", sentence):
         return number_word(sentence) if number_words else None
+    inside = [(start, end) for _, start, end in math_spans(sentence)]
     verb = None
-    for verb in _VERB.finditer(sentence):
-        pass
+    for found in _VERB.finditer(sentence):  # the last 'is'/'='/':' of the prose, not an '=' inside its math:
+        if not any(start < found.start() < end for start, end in inside):  # '... is \\(n = 10\\).' reads n = 10
+            verb = found
     if verb:
         rest = sentence[verb.end():].strip().rstrip(".")
         spans = math_spans(rest)

@@ -117,6 +117,7 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = re.sub(r"\\\\(?=[a-zA-Z])", r"\\", s)  # '\\\\dfrac' typed for '\\dfrac' (not a matrix row break)
         s = s.replace("&", "")  # align's '&=' outside a matrix
     s = re.sub(r"(?<=\d)\\+\s*$", "", s)  # '185\\': a stray trailing backslash
+    s = re.sub(r"(?<!\\)\\(?=\d)", "", s)  # '\\15': a backslash before a digit is no command (the '$' of '\\$15' lost)
     s = re.sub(r"\\[lr]?vert(?![a-zA-Z])", "|", s)
     s = s.replace("⌊", "\\lfloor ").replace("⌋", "\\rfloor ").replace("⌈", "\\lceil ").replace("⌉", "\\rceil ")
     qualifier = _FOR_ALL.search(s)
@@ -607,8 +608,12 @@ def _clock(text: str):
 
 def _labelled_values(text: str, percent: str) -> dict[str, str] | None:
     """'a=2, b=3' -> {'a': '2', 'b': '3'}: every item of a list of two or more labelled by its own name; else None."""
-    items = [part for item in _top_level_split(normalize(text, percent, labels=False))
-             for part in _JOIN.split(item)[0::2]]
+    text = normalize(text, percent, labels=False)
+    wrapped = re.fullmatch(r"\s*(?:\((.*)\)|\[(.*)\]|\\\{(.*)\\\})\s*", text, re.S)
+    inner = wrapped and next(g for g in wrapped.groups() if g is not None)
+    if inner and "=" in inner and _balanced(inner):  # '(f(n) = n, g(n) = 1)': the named values in one bracket
+        text = inner
+    items = [part for item in _top_level_split(text) for part in _JOIN.split(item)[0::2]]
     if len(items) < 2:
         return None
     out = {}
@@ -621,6 +626,16 @@ def _labelled_values(text: str, percent: str) -> dict[str, str] | None:
             return None
         out[name] = m.group(1).strip()
     return out
+
+
+def _balanced(text: str) -> bool:
+    """Every bracket in text closes inside it: 'f(n) = n, g(n) = 1' is, 'x=1), (y=2' is not."""
+    depth = 0
+    for ch in text:
+        depth += (ch in "([{") - (ch in ")]}")
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: str) -> Verdict:

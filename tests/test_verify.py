@@ -262,6 +262,25 @@ def test_options_lettered_past_e(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # a sentence's value after its last 'is' of the prose, not after an '=' inside its math
+    ("**Answer:** The smallest value of \\(n\\) such that \\(A_n \\geq K\\) is \\(n = 10\\).", "10", True),
+    ("**Answer:** The smallest value of \\(n\\) such that \\(A_n \\geq K\\) is \\(n = 11\\).", "10", False),
+    ("Answer: The value is $x = 5$.", "5", True), ("Answer: The value is $x = 6$.", "5", False),
+    # named values in one bracket are the named values: order free, each name's value checked
+    ("\\boxed{\\left( f(n) = n, g(n) = 1 \\right)}", "$f(n)=n$, $g(n)=1$", True),
+    ("\\boxed{\\left( f(n) = n, g(n) = 2 \\right)}", "$f(n)=n$, $g(n)=1$", False),
+    ("\\boxed{(y = 2, x = 1)}", "x=1, y=2", True), ("\\boxed{(x = 2, y = 1)}", "x=1, y=2", False),
+    ("\\boxed{(x = 1), (y = 3)}", "x=1, y=2", False),
+    # a backslash before a digit is no command ('\\$15' with its '$' lost); a matrix row break stays one
+    ("The final answer is: \\boxed{\\15}", "15", True), ("\\boxed{\\16}", "15", False),
+    ("\\boxed{\\begin{pmatrix} 1 \\\\ 3 \\end{pmatrix}}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", False),
+    ("\\boxed{\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}}", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", True),
+])
+def test_human_labelled_solution_forms(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 def test_parameter_family_pattern_stays_linear():
     """The family qualifier is matched on normalized answers (at most a few thousand characters); its pattern is also
     linear on long runs of blanks, commas and brackets."""
@@ -275,22 +294,23 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (98.9% on 1,828 cases; 99.3% on the 1,491 real
-    completions, 644 of them labelled wrong, none of which ours passes); the misses are other graders' policies
+    accuracy measured after the last round of fixes, with a margin (99.0% on 2,176 cases; 99.4% on the 1,839 real
+    completions, 817 of them labelled wrong, none of which ours passes); the misses are other graders' policies
     (tolerances, ordered lists) and real completions whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import load_devset
     cases = load_devset()
-    assert len(cases) >= 1800 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 2150 and len({c["source"] for c in cases}) >= 8
     hits = sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in cases)
     assert hits / len(cases) >= 0.98
     completions = [c for c in cases if c["source_key"] in ("gsm8k_completions", "mr_math", "prm800k_reference",
                                                             "prm800k_swapped", "mr_gsm8k", "skythought_math500",
                                                             "skythought_olympiadbench", "prime_gaokao",
-                                                            "prime_olympiadbench", "skythought_aime_amc")]
-    assert len(completions) >= 1480
+                                                            "prime_olympiadbench", "skythought_aime_amc",
+                                                            "processbench")]
+    assert len(completions) >= 1830
     assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.985
     wrong = [c for c in completions if not c["expected"]]  # a verifier that says "correct" too easily fails here
-    assert len(wrong) >= 640 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
+    assert len(wrong) >= 810 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
 
 
 @pytest.mark.parametrize("response,gold,expected", [
