@@ -1,7 +1,7 @@
 """`python -m bench study-runs SWEEP_DIR OUT_DIR`: keep the small per-run files a study's report is built from.
 
 Copies, for each run of a sweep (multirun/<name>/<time>/<job>/), its config.yaml, .hydra/overrides.yaml,
-metrics.jsonl, summary.json and passk/summary.json (not checkpoints, samples or wandb) into OUT_DIR/<job>/, and
+metrics.jsonl, summary.json, passk/summary.json and problems.jsonl (not checkpoints, samples or wandb) into OUT_DIR/<job>/, and
 the sweep's multirun.yaml (the report's header names the command from it), so that
 
     python -m rlvr.report OUT_DIR --by KEY --out DIR
@@ -13,7 +13,8 @@ import shutil
 import sys
 from pathlib import Path
 
-FILES = ("config.yaml", ".hydra/overrides.yaml", "metrics.jsonl", "summary.json", "passk/summary.json")
+FILES = ("config.yaml", ".hydra/overrides.yaml", "metrics.jsonl", "summary.json", "passk/summary.json",
+         "problems.jsonl")
 
 
 def copy_runs(sweep_dir: str | Path, out_dir: str | Path) -> list[Path]:
