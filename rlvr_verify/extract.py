@@ -161,7 +161,15 @@ def extract_last_math(s: str) -> str | None:
     if not spans or any(not _GIVEN_QUANTITY.search(s, max(0, m.start() - 8), m.start())
                         for m in _NUMBER.finditer(s, spans[-1][2])):
         return None
+    if _REJECTED.match(s, spans[-1][2]):  # '... and \\( y = 15 \\) is not a solution.': rejected, not stated
+        return None
     return spans[-1][0] or None
+
+
+# What follows a value that the text rejects rather than states: '$x = 15$ is not a solution', '15 doesn't work'.
+_REJECTED = re.compile(r"\s*+(?:\$+|\\\)|\\\])?\s*+(?:(?:is|are|was|were)\s+(?:not|never)\b|(?:isn't|aren't|wasn't|weren't)\b"
+                       r"|(?:does|do)\s+not\s+(?:work|satisfy|hold)\b|(?:doesn't|don't)\s+(?:work|satisfy|hold)\b)",
+                       re.IGNORECASE)
 
 
 # 'the 7 people', 'all 3 boxes': a number that refers back to a quantity given in the problem, not a result.
@@ -192,7 +200,7 @@ def _cut_off_inside_brackets(s: str, number) -> bool:
 def extract_last_number(s: str) -> str | None:
     """The last number that is not an exponent or an index in plain-text math ('V = s^3', 'a_1')."""
     found = [m for m in _NUMBER.finditer(s) if not (m.start() and s[m.start() - 1] in "^_")]
-    if not found or _cut_off_inside_brackets(s, found[-1]):
+    if not found or _cut_off_inside_brackets(s, found[-1]) or _REJECTED.match(s, found[-1].end()):
         return None
     comma = None
     for comma in _PROSE_DECIMAL_COMMA.finditer(s, max(0, found[-1].start() - 40)):

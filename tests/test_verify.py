@@ -281,6 +281,19 @@ def test_human_labelled_solution_forms(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # a closing value the text rejects ('... is not a solution', 'does not work') is not its answer
+    ("If we let \\( x = 14 \\), then \\( y = 15 \\). So, \\( x = 14 \\) and \\( y = 15 \\) is not a solution.", "15", False),
+    ("We tried 14 and 15. Then $15$ does not work.", "15", False), ("Trying 15: 15 isn't a root.", "15", False),
+    # ... while a value that is stated, or rejected before another is stated, still counts
+    ("So, \\( x = 14 \\) and \\( y = 15 \\) is the solution.", "15", True),
+    ("We tried 14 and 15, and 15 works.", "15", True), ("Checking: 16 is not a solution. So x = 15", "15", True),
+    ("So the answer is 15, which is not prime.", "15", True),
+])
+def test_a_rejected_closing_value_is_not_the_answer(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 def test_parameter_family_pattern_stays_linear():
     """The family qualifier is matched on normalized answers (at most a few thousand characters); its pattern is also
     linear on long runs of blanks, commas and brackets."""
@@ -294,12 +307,12 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (99.0% on 2,176 cases; 99.4% on the 1,839 real
-    completions, 817 of them labelled wrong, none of which ours passes); the misses are other graders' policies
+    accuracy measured after the last round of fixes, with a margin (99.1% on 2,345 cases; 99.4% on the 2,008 real
+    completions, 907 of them labelled wrong, none of which ours passes); the misses are other graders' policies
     (tolerances, ordered lists) and real completions whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import load_devset
     cases = load_devset()
-    assert len(cases) >= 2150 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 2300 and len({c["source"] for c in cases}) >= 8
     hits = sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in cases)
     assert hits / len(cases) >= 0.98
     completions = [c for c in cases if c["source_key"] in ("gsm8k_completions", "mr_math", "prm800k_reference",
@@ -307,10 +320,10 @@ def test_devset_floor():
                                                             "skythought_olympiadbench", "prime_gaokao",
                                                             "prime_olympiadbench", "skythought_aime_amc",
                                                             "processbench")]
-    assert len(completions) >= 1830
+    assert len(completions) >= 2000
     assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.985
     wrong = [c for c in completions if not c["expected"]]  # a verifier that says "correct" too easily fails here
-    assert len(wrong) >= 810 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
+    assert len(wrong) >= 900 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
 
 
 @pytest.mark.parametrize("response,gold,expected", [
@@ -607,6 +620,7 @@ def test_real_completion_answer_forms(response, gold, expected):
     "<answer>" * 30_000 + "7", "<answer>" * 20_000 + "7" + "</answer>" * 20_000, "</think>" * 30_000 + "7",
     "<|end_of_thought|>" * 10_000 + "\\boxed{8}", "(" * 150_000 + "1/2", "The answer is " + "one two " * 20_000,
     "<think>" * 30_000 + "7", "<|begin_of_thought|>" * 10_000 + "the answer is 8",
+    "$5$" + " " * 100_000 + "is not", "5 is not a solution " * 20_000,
     "There are " * 30_000 + "two", "\n".join(["There are two ways"] * 20_000),
 ])
 def test_real_completion_rules_stay_linear(text):
