@@ -143,21 +143,21 @@ def select_problems(items: Iterable[PromptItem], ids: Sequence[str], where: str)
     One-shot RLVR trains on problems picked from a training run's record (`python -m bench one-shot`); an id that is
     not among the training problems is a one-line error before anything starts."""
     wanted = [str(i) for i in ids]
+    wanted_set = set(wanted)
     found: dict[str, PromptItem] = {}
     scanned, items = 0, iter(items)
-    while scanned < MAX_ID_SCAN and len(found) < len(set(wanted)):
+    while scanned < MAX_ID_SCAN and len(found) < len(wanted_set):
         try:
             it = next(items)
         except (StopIteration, RuntimeError):  # RandomCalculation raises RuntimeError once a small family runs out
             break
         scanned += 1
-        if it.id in wanted:
+        if it.id in wanted_set:
             found.setdefault(it.id, it)
     missing = [i for i in wanted if i not in found]
     if missing:
         raise DataError(f"data.train_problem_ids: {missing[:3]} not among the training problems of {where} "
-                        f"(searched {scanned:,}); ids come from the "
-                        "training run's problems.jsonl")
+                        f"(searched {scanned:,}); ids come from the training run's problems.jsonl")
     return [found[i] for i in wanted]
 
 
