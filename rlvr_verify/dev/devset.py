@@ -1,8 +1,9 @@
 """The development set: other people's labelled cases (public graders' test suites), scored per source and per
 answer class, ours beside math-verify and the cascade, in one run.
 
-tests/data/verifier_devset.jsonl holds (response, gold, expected, source, license, class); each case's source is
+tests/data/verifier_devset.jsonl.gz (gzip: its long reasoning traces make it ~7 MB as text) holds (response, gold, expected, source, license, class); each case's source is
 `repo@commit:path` (tests/data/VERIFIER_DEVSET_SOURCES.md). math-verify and the cascade run only in pool workers."""
+import gzip
 import json
 import time
 from collections import defaultdict
@@ -10,11 +11,14 @@ from pathlib import Path
 
 from rlvr_verify.verify import verify
 
-DEVSET = Path(__file__).resolve().parents[2] / "tests" / "data" / "verifier_devset.jsonl"
+DEVSET = Path(__file__).resolve().parents[2] / "tests" / "data" / "verifier_devset.jsonl.gz"
 
 
 def load_devset(path: Path = DEVSET) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    """The cases of a .jsonl or .jsonl.gz file."""
+    path = Path(path)
+    text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def _pool_verdicts(cases, backend: str, workers: int) -> tuple[list[bool], float]:
