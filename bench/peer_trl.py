@@ -97,6 +97,10 @@ def map_settings(cfg) -> tuple[dict, list[tuple[str, str, str, str]]]:
          "one step per batch on both; the PPO ratio is 1 and clipping inactive"),
         ("micro-batches", f"learner.micro_batch_size = {lr_.micro_batch_size}", "the whole batch in one pass",
          "no accumulation on either side at this size"),
+        ("zero-advantage rows", f"learner.skip_zero_advantage = {bool(lr_.get('skip_zero_advantage'))}",
+         "always in the forward and backward",
+         "skipped rows add exactly 0 to the gradient (no KL or entropy term): the same step, less compute"
+         if lr_.get("skip_zero_advantage") else "both run every row"),
         ("learning rate", f"optim.lr = {o.lr:g}", f"learning_rate = {kw['learning_rate']:g}", ""),
         ("schedule", f"optim.schedule = {o.schedule}, optim.warmup_steps = {o.warmup_steps}",
          f"lr_scheduler_type = {kw['lr_scheduler_type']}, warmup_steps = {kw['warmup_steps']}",

@@ -174,6 +174,10 @@ class LearnerConfig:
     reuse_update_forward: bool = True          # one optimizer step per rollout batch and no reference, critic or
                                                # rollout statistic: the old log-probs (and importance weights)
                                                # come from the update's own forward, not a no-grad pass first
+    skip_zero_advantage: bool = False          # leave rows whose advantages are all 0 out of the forward/backward
+                                               # when the objective's loss is inert there (no KL, entropy, critic):
+                                               # the same step for less compute; per-token metrics (entropy,
+                                               # clip fractions) then cover the trained rows only
 
 
 @dataclass

@@ -102,6 +102,11 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
             return False
         return (equal(pred.difference, gold.difference, rel_tol) or equal(pred.difference, -gold.difference, rel_tol)
                 or proportional(pred.difference, gold.difference, rel_tol))
+    if (isinstance(gold, list) and isinstance(pred, Bracketed) and (pred.open, pred.close) in (("(", ")"), ("[", "]"))
+            and len(gold) == len(pred.items) > 1 and not _could_be_interval(pred)):
+        # '(1000, 10)' for the bare list '10^3, 10': a bracketed list that cannot be an interval is the list written
+        # in brackets, read in order; '(1, 2)' for '1, 2' stays unequal (it may be the open interval).
+        return all(equal(p, g, rel_tol) for p, g in zip(pred.items, gold))
     if isinstance(pred, Bracketed) and pred.open == "{" and not isinstance(gold, (list, Bracketed)):
         pred, gold = gold, pred  # a set of one element against a value: as symmetric as the other way round
     if isinstance(gold, list) or (isinstance(gold, Bracketed) and gold.open == "{"):
@@ -140,6 +145,19 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
             return expressions_equal(pred, gold, rel_tol, positive=True)
         return False
     return False
+
+
+def _could_be_interval(b: Bracketed) -> bool:
+    """Two ends that are real numbers (or infinities) in increasing order, or symbols whose order is unknown."""
+    if len(b.items) != 2 or not all(isinstance(x, sp.Basic) and not isinstance(x, sp.MatrixBase) for x in b.items):
+        return False
+    lo, hi = b.items
+    if lo.free_symbols or hi.free_symbols:
+        return True
+    try:
+        return bool(lo.is_extended_real and hi.is_extended_real and (lo < hi) == sp.true)
+    except TypeError:
+        return False
 
 
 def _multiset_equal(p_items, g_items, rel_tol) -> bool:

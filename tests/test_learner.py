@@ -1,5 +1,7 @@
 """The learner: micro-batch accumulation is exact, mini-batches make several optimizer steps, OSFT trains at tau=1,
 weights exported for sync include lm_head, the schedule is what the config says."""
+import copy
+
 import pytest
 import torch
 
@@ -143,3 +145,82 @@ def test_empty_responses_do_not_count_as_sequences(tiny_model_dir):
                          rewards=[1.0, 0.0], positive=[True, False], truncated=[False] * 2))
     for pa, pb in zip(a.model.parameters(), b.model.parameters()):
         assert torch.allclose(pa.grad, pb.grad, atol=1e-6, rtol=1e-4)
+
+
+def _batch_with_equal_groups():
+    """_batch's two mixed groups, plus a group of all-correct and a group of all-wrong samples (zero advantages)."""
+    b = _batch()
+    return TrainBatch(prompt_ids=b.prompt_ids + [[1, 24, 25]] * 4 + [[1, 26]] * 4,
+                      response_ids=b.response_ids + [[37, 2], [38, 39], [40], [41, 42, 2]] * 2,
+                      group_ids=b.group_ids + [2] * 4 + [3] * 4, sampling_logprobs=[], truncated=[False] * 16,
+                      rewards=b.rewards + [1.0] * 4 + [0.0] * 4, correct=b.correct + [True] * 4 + [False] * 4,
+                      positive=b.positive + [True] * 4 + [False] * 4)
+
+
+def _rows_seen(learner) -> list[int]:
+    """Records how many sequences each forward of the policy's backbone sees."""
+    seen: list[int] = []
+    learner.model.get_input_embeddings().register_forward_hook(lambda mod, inp, out: seen.append(out.shape[0]))
+    return seen
+
+
+@pytest.mark.parametrize("own_forward", [False, True])
+@pytest.mark.parametrize("algorithm,cfg,skipped", [("grpo", {}, 8), ("dr_grpo", {}, 8), ("dapo", {}, 8),
+                                                   ("psr", {"entropy_coeff": 0.0}, 9),
+                                                   ("nsr", {"entropy_coeff": 0.0}, 7)])
+def test_skipping_zero_advantage_rows_takes_the_same_step_on_fewer_rows(tiny_model_dir, algorithm, cfg, skipped,
+                                                                         own_forward):
+    """learner.skip_zero_advantage: the gradient is the one of the whole batch (the skipped rows' loss terms are
+    exactly 0 and the normalisers stay the batch's), the backbone sees only the rows with signal, and a step whose
+    rows all have zero advantages moves the weights exactly as the full update does (AdamW's momentum)."""
+    cfg = {"max_response_length": 8, **cfg}
+    full, skip = (Learner(str(tiny_model_dir), build_objective(algorithm, **cfg),
+                          LearnerSettings(lr=1e-3, micro_batch_size=5, skip_zero_advantage=flag))
+                  for flag in (False, True))
+    seen = _rows_seen(skip)
+    results = []
+    for learner in (full, skip):
+        batch = _batch_with_equal_groups()
+        finish_batch(batch, learner.objective, {} if own_forward else learner.score_rollouts(batch))
+        seen.clear()
+        results.append(learner.update(batch, 0))
+    assert sum(seen) == 16 - skipped
+    assert results[1]["skipped_row_fraction"] == skipped / 16 and "skipped_row_fraction" not in results[0]
+    for (k, pa), pb in zip(full.model.named_parameters(), skip.model.parameters()):
+        assert pa.grad.abs().sum() > 0, k
+        assert torch.allclose(pa.grad, pb.grad, atol=1e-7, rtol=1e-5), k
+    # From the same state, a batch with no signal at all: one row runs (a zero gradient), the step is the same.
+    skip.model.load_state_dict(full.model.state_dict())
+    skip.optimizer.load_state_dict(copy.deepcopy(full.optimizer.state_dict()))  # load_state_dict would share
+    for learner in (full, skip):
+        batch = _batch_with_equal_groups()
+        batch.rewards = [1.0] * 16 if algorithm != "psr" else [0.0] * 16
+        batch.positive = batch.correct = [r > 0 for r in batch.rewards]
+        finish_batch(batch, learner.objective, {} if own_forward else learner.score_rollouts(batch))
+        seen.clear()
+        learner.update(batch, 1)
+    assert sum(seen) == 1
+    for pa, pb in zip(full.model.parameters(), skip.model.parameters()):
+        assert torch.equal(pb.grad, torch.zeros_like(pb.grad)) and torch.equal(pa, pb)
+
+
+@pytest.mark.parametrize("algorithm,cfg,inert", [
+    ("grpo", {}, True), ("dapo", {}, True), ("rloo", {}, True), ("psr", {"entropy_coeff": 0.0}, True),
+    ("grpo", {"kl_loss_coef": 0.01}, False), ("grpo", {"entropy_coeff": 0.01}, False), ("psr", {}, False),
+    ("ppo", {}, False), ("siren", {}, False), ("nft", {}, False), ("sft", {}, False)])
+def test_only_objectives_whose_loss_is_advantage_times_ratio_are_inert_at_zero_advantage(algorithm, cfg, inert):
+    """A KL or entropy term, a critic or a full-logit term acts on rows whose advantages are 0: those keep them."""
+    if algorithm in ("grpo", "dapo", "siren"):
+        cfg = {"max_response_length": 8, **cfg}
+    assert build_objective(algorithm, **cfg).inert_at_zero_advantage is inert
+
+
+def test_skip_zero_advantage_keeps_every_row_for_an_objective_that_is_not_inert(tiny_model_dir):
+    learner = Learner(str(tiny_model_dir), build_objective("grpo", max_response_length=8, entropy_coeff=0.01),
+                      LearnerSettings(lr=1e-3, skip_zero_advantage=True))
+    seen = _rows_seen(learner)
+    batch = _batch_with_equal_groups()
+    finish_batch(batch, learner.objective, learner.score_rollouts(batch))
+    seen.clear()
+    assert "skipped_row_fraction" not in learner.update(batch, 0)
+    assert sum(seen) == 16

@@ -2,7 +2,7 @@
 gradient and the same weights after each step, for GRPO (seq-mean-token-mean), W-REINFORCE (token-mean, with a
 KL-to-reference loss so the reference is sharded too), PPO (the critic sharded too: its weights and the values it
 gives the next step's advantages) and SIREN (its entropy anchor summed over ranks' micro-batches, its mini-batch
-statistic likewise), with one rank short of a micro-batch; and a 2-rank run resumed from its sharded checkpoint
+statistic likewise), and GRPO with learner.skip_zero_advantage, with one rank short of a micro-batch; and a 2-rank run resumed from its sharded checkpoint
 (torch.distributed.checkpoint, beside full HF weights; the critic and its AdamW state in it) equals the
 uninterrupted one."""
 import pytest
@@ -19,16 +19,22 @@ from rlvr.step import finish_batch
 
 CASES = {"grpo": {"max_response_length": 8}, "w_reinforce": {"kl_loss_coef": 0.1}, "ppo": {},
          "siren": {"alpha": 0.5, "max_response_length": 8}}
+# learner.skip_zero_advantage on two ranks: group 1 is all wrong in both steps, so its 3 rows are left out and the
+# 4 trained rows split 2 / 2 (one micro-batch a rank); the same steps as one learner that skips nothing.
+SKIP_CASE = "grpo+skip_zero_advantage"
+CASES[SKIP_CASE] = CASES["grpo"]
 
 
-def _batches():
+def _batches(case: str = ""):
     """Two steps; 7 rows in 2 groups so that, at 3 rows per micro-batch, rank 0 runs 2 micro-batches, rank 1 one."""
+    rewards = [1, 0, 0, 1, 0, 0, 0.0] if case == SKIP_CASE else [1, 0, 0, 1, 0, 1, 0.0]
+
     def batch(shift):
         return TrainBatch(prompt_ids=[[1, 20, 21, 22]] * 4 + [[1, 23]] * 3,
                           response_ids=[[30 + shift, 31, 2], [30, 32, 33, 34, 35, 2], [34], [35, 36 - shift],
                                         [37, 2], [38, 39, 40], [41]],
                           group_ids=[0] * 4 + [1] * 3, truncated=[False] * 7,
-                          rewards=[1, 0, 0, 1, 0, 1, 0.0], positive=[True, False, False, True, False, True, False])
+                          rewards=rewards, positive=[r > 0 for r in rewards])
     return [batch(0), batch(1)]
 
 
@@ -39,7 +45,7 @@ def _settings(**kw):
 
 def _step(learner, batch, step):
     finish_batch(batch, learner.objective, learner.score_rollouts(batch))
-    learner.update(batch, step)
+    return learner.update(batch, step)
 
 
 def _full_grads(learner):
@@ -59,11 +65,12 @@ def _critic_weights(learner):
     return {k: v.detach().clone() for k, v in learner.critic.model.state_dict().items()}
 
 
-def _run(learner, run_dir=None):
+def _run(learner, run_dir=None, case=""):
     """Step 0, (checkpoint), step 1: the gradient and weights after each step."""
-    batches = _batches()
-    _step(learner, batches[0], 0)
+    batches = _batches(case)
+    metrics0 = _step(learner, batches[0], 0)
     out = {"grads0": _full_grads(learner), "weights0": _weights(learner),
+           "skipped0": metrics0.get("skipped_row_fraction"),
            "objective_state0": learner.objective.state_dict()}
     if run_dir is not None:
         # The loop keeps the objective's state (SIREN's anchor, PPO's KL) in the trainer state; so does this run.
@@ -76,16 +83,18 @@ def _run(learner, run_dir=None):
 
 def _rank_main(rank, world, model_dir, init_file, out_dir):
     results = {}
-    for algorithm, cfg in CASES.items():
+    for case, cfg in CASES.items():
+        algorithm = case.split("+")[0]
         make = lambda: Learner(model_dir, build_objective(algorithm, **cfg), _settings(  # noqa: E731
-            world_size=world, rank=rank, dist_init_method=f"file://{init_file}"))
-        results[algorithm] = _run(make(), run_dir=f"{out_dir}/run_{algorithm}")
+            world_size=world, rank=rank, dist_init_method=f"file://{init_file}",
+            skip_zero_advantage=case == SKIP_CASE))
+        results[case] = _run(make(), run_dir=f"{out_dir}/run_{case}", case=case)
         resumed = make()
-        state = load_sharded_checkpoint(resumed, results[algorithm]["checkpoint"])
+        state = load_sharded_checkpoint(resumed, results[case]["checkpoint"])
         assert state["data_cursor"] == 7 and state["step"] == 1
         resumed.objective.load_state_dict(state["objective"])
-        _step(resumed, _batches()[1], 1)
-        results[algorithm]["resumed_weights1"] = resumed.named_weights()
+        _step(resumed, _batches(case)[1], 1)
+        results[case]["resumed_weights1"] = resumed.named_weights()
     if rank == 0:
         torch.save(results, f"{out_dir}/results.pt")
 
@@ -109,8 +118,10 @@ def test_two_gloo_ranks_equal_one_learner_and_resume_exactly(tiny_model_dir, tmp
                        nprocs=2, start_method="spawn")
     dp = torch.load(tmp_path / "results.pt", weights_only=False)
     for algorithm, cfg in CASES.items():
-        single = _run(Learner(str(tiny_model_dir), build_objective(algorithm, **cfg), _settings()))
+        single = _run(Learner(str(tiny_model_dir), build_objective(algorithm.split("+")[0], **cfg), _settings()),
+                      case=algorithm)
         got = dp[algorithm]
+        assert got["skipped0"] == (3 / 7 if algorithm == SKIP_CASE else None) and single["skipped0"] is None
         assert single["grads0"].abs().sum() > 0
         assert any(not torch.equal(single["weights1"][k], v) for k, v in single["weights0"].items())
         for step in ("0", "1"):

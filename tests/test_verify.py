@@ -294,6 +294,19 @@ def test_a_rejected_closing_value_is_not_the_answer(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # a bracketed list that cannot be an interval is the gold's bare list written in brackets, read in order
+    ("\\boxed{(1000, 10)}", "$10^{3},10$", True), ("\\boxed{(1, 2, 3)}", "1, 2, 3", True),
+    ("\\boxed{[3, 1]}", "3, 1", True), ("\\boxed{(5, -5)}", "5, -5", True),
+    # ... while a pair that may be an interval stays apart, and order counts once it is bracketed
+    ("\\boxed{(1, 2)}", "1, 2", False), ("\\boxed{(10, 1000)}", "10^3, 10", False),
+    ("\\boxed{(3, 1, 2)}", "1, 2, 3", False), ("\\boxed{(a, b)}", "a, b", False),
+    ("\\boxed{(-\\infty, 2)}", "-\\infty, 2", False), ("\\boxed{(1000, 11)}", "10^3, 10", False),
+])
+def test_a_bracketed_list_that_cannot_be_an_interval(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 def test_parameter_family_pattern_stays_linear():
     """The family qualifier is matched on normalized answers (at most a few thousand characters); its pattern is also
     linear on long runs of blanks, commas and brackets."""

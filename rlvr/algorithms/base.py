@@ -90,6 +90,13 @@ class Objective:
     def needs(self) -> Needs:
         return Needs()
 
+    @property
+    def inert_at_zero_advantage(self) -> bool:
+        """Whether a row whose advantages are all exactly 0 adds exactly nothing to the loss and its gradient (the
+        loss is advantage x f(log-probs) and nothing else), so the learner may leave it out of the forward and
+        backward (learner.skip_zero_advantage) and take the same optimizer step. False unless an objective says so."""
+        return False
+
     def compute_advantages(self, inp: AdvantageInputs) -> tuple[Tensor | None, Tensor | None]:
         return None, None
 

@@ -65,6 +65,14 @@ class PolicyGradientObjective(Objective):
         return Needs(reference_model=self.kl_loss_coef > 0, full_logits=self.entropy_coeff > 0,
                      filter_groups=bool(self.filter_groups))
 
+    @property
+    def inert_at_zero_advantage(self) -> bool:
+        """The clipped surrogate is -A x (clipped) ratio per token: 0 with a 0 gradient at A = 0, importance weights
+        and dual clip included. A KL or entropy term, a critic (PPO) or full-logit terms (SIREN) act on every row."""
+        needs = self.needs
+        return (self.kl_loss_coef == 0 and self.entropy_coeff == 0 and not needs.critic and not needs.full_logits
+                and not needs.reference_model)
+
     def scores(self, inp: AdvantageInputs) -> Tensor:
         raise NotImplementedError
 

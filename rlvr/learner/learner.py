@@ -193,7 +193,10 @@ class Learner:
         the driver finished: advantages present for rollouts, and old log-probs unless the update is one optimizer
         step, whose own forward then gives them (rlvr.step.scoring_pass_needed).
 
-        With several ranks, every rank gets the whole batch and takes its share of each mini-batch."""
+        With several ranks, every rank gets the whole batch and takes its share of each mini-batch.
+        learner.skip_zero_advantage: rows whose advantages are all 0 (all-equal groups in GRPO, the other sign in
+        PSR/NSR) are left out of the forward and backward when the objective is inert there; the normalisers stay the
+        mini-batch's, so the step is the same up to float summation order."""
         objective = objective or self.objective
         s = self.settings
         own_old = check_finished(batch, objective, s.reuse_update_forward and s.epochs == 1, s.mini_batch_prompts)
@@ -204,9 +207,13 @@ class Learner:
             for name in tb.old_logprob_metrics(is_cap):
                 report.add_token_sum(name, 0.0, 0.0)
         generator = torch.Generator().manual_seed(s.seed * 1_000_003 + step)
+        skip = s.skip_zero_advantage and objective.inert_at_zero_advantage
+        rows_total = rows_skipped = 0
         for rows in minibatches(batch.group_ids, s.mini_batch_prompts, s.epochs, generator):
-            global_tokens, global_seqs = tb.normalisers(rows)
-            plan = self.plan(rows, batch)
+            global_tokens, global_seqs = tb.normalisers(rows)  # the whole mini-batch's, skipped rows included
+            trained = tb.rows_with_signal(rows) if skip else rows
+            rows_total, rows_skipped = rows_total + len(rows), rows_skipped + len(rows) - len(trained)
+            plan = self.plan(trained, batch)
             if objective.needs.minibatch_statistic:
                 objective.begin_minibatch(*minibatch_statistic(self, objective, tb.padded, plan))
             self.optimizer.zero_grad(set_to_none=True)
@@ -231,7 +238,10 @@ class Learner:
         self.scheduler.step()
         if objective.needs.minibatch_statistic:
             objective.begin_minibatch(None, 0)
-        return report.result(lr=self.scheduler.get_last_lr()[0])
+        result = report.result(lr=self.scheduler.get_last_lr()[0])
+        if skip:
+            result["skipped_row_fraction"] = rows_skipped / max(1, rows_total)
+        return result
 
     def _backward(self, objective: Objective, micro: MicroBatch, global_tokens: float, global_seqs: float,
                   weight: float, own_old: bool = False, is_cap: float | None = None,

@@ -31,6 +31,7 @@ class LearnerSettings:
     gradient_checkpointing: bool = False    # recompute decoder layers in the backward
     compile: bool = False                   # torch.compile each decoder layer
     reuse_update_forward: bool = True       # a batch without old log-probs takes them from the update's forward
+    skip_zero_advantage: bool = False       # rows with all-zero advantages skip the forward/backward (inert loss)
     is_cap: float | None = None             # trainer.is_cap, for the importance weights computed in the update
     fused_adamw: bool | None = None         # None = fused on CUDA, plain elsewhere
     world_size: int = 1                     # data-parallel learner ranks (FSDP2)

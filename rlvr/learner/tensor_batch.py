@@ -111,6 +111,17 @@ class TensorBatch:
         mask = self.padded.mask[torch.tensor(rows, device=self.device)]
         return float(mask.sum()), float((mask.sum(-1) > 0).sum())
 
+    def rows_with_signal(self, rows: list[int]) -> list[int]:
+        """Those of `rows` with a non-zero advantage on some response token (all of them when the batch has no
+        advantages). Never empty: if no row has one, the first row stays, so the step still runs a backward (every
+        parameter gets its zero gradient and AdamW steps as it would) and every rank's collectives stay in step."""
+        adv = self.fields["advantages"]
+        if adv is None or not rows:
+            return rows
+        idx = torch.tensor(rows, device=self.device)
+        live = ((adv[idx] != 0) & (self.padded.mask[idx] > 0)).any(-1).tolist()
+        return [r for r, keep in zip(rows, live) if keep] or rows[:1]
+
     def rows(self, rows: list[int]) -> MicroBatch:
         idx = torch.tensor(rows, device=self.device)
         padded = trim_rows(self.padded, idx)
