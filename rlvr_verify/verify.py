@@ -442,6 +442,7 @@ _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?
 _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")
 _DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})")
 _LONG_DECIMAL = re.compile(r"\s*-?\d*\.(\d{6,})\s*")
+_GOLD_DECIMAL = re.compile(r"\s*-?(\d*)\.(\d{2,})\s*")
 # A family of answers indexed by a parameter, qualified at its end: '2k\\pi + \\frac{\\pi}{2}, k \\in \\mathbb{Z}',
 # '[k\\pi - 1, k\\pi + 1] (k \\in Z)', '3k, \\text{where } k \\in \\mathbb{Z}' (and set-builder '\\{x | x = 3k, k \\in Z\\}', which
 # normalizes to '3k, k \\in Z'): the family before it, the parameter's letter and its domain (Z, N, Q). Possessive
@@ -685,7 +686,8 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
         if not ok and percent == "strip" and "%" in gold and "%" not in pred:
             ok = equal(pred_obj, parse_answer(gold, "fraction"), rel_tol)  # 0.045 against '4.5%'
         if not ok:
-            ok = _same_to_stated_places(pred_obj, gold_obj, pred_text, gold_text)
+            ok = (_same_to_stated_places(pred_obj, gold_obj, pred_text, gold_text)
+                  or _exact_for_a_rounded_gold(pred_obj, gold_obj, pred_text, gold_text))
         if not ok and _DECIMAL_COMMA.fullmatch(pred_text) and not isinstance(gold_obj, (list, Bracketed)):
             ok = equal(parse_math(pred_text.replace(",", ".")), gold_obj, rel_tol)  # '0,5': a decimal comma
     except TooLarge:
@@ -723,6 +725,28 @@ def _same_to_stated_places(pred_obj, gold_obj, pred_text: str, gold_text: str) -
         return False
     try:
         return abs(float(sp.N(pred_obj - gold_obj, 30))) <= 0.5 * 10.0 ** -min(places) * (1 + 1e-9)
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
+def _exact_for_a_rounded_gold(pred_obj, gold_obj, pred_text: str, gold_text: str) -> bool:
+    """A gold written as a decimal of 2+ places and 3+ significant digits may be the exact value rounded or cut off
+    there: an exact answer (no decimal point: 40\\pi, \\sqrt{3}, \\frac{1}{3}) that rounds or truncates to it at
+    the gold's places matches ('125.663' and 40\\pi = 125.6637..., '1.732' and \\sqrt{3}). A decimal answer must
+    still equal a decimal gold ('2.232' is not '2.23'), and '1.42' is not \\sqrt{2} (1.41 either way)."""
+    m = _GOLD_DECIMAL.fullmatch(gold_text)
+    if (not m or "." in pred_text or not all(isinstance(x, sp.Basic) and x.is_number and x.is_real
+                                             for x in (pred_obj, gold_obj))):
+        return False
+    if len((m.group(1) + m.group(2)).lstrip("0")) < 3:
+        return False
+    places = len(m.group(2))
+    try:
+        scaled = sp.N(abs(pred_obj) * sp.Integer(10) ** places, 40)
+        target = abs(sp.Rational(gold_text.strip())) * sp.Integer(10) ** places
+        if (pred_obj < 0) != (gold_obj < 0) or not scaled.is_finite:
+            return False
+        return target in (sp.floor(scaled), sp.floor(scaled + sp.Rational(1, 2)))
     except (TypeError, ValueError, OverflowError):
         return False
 

@@ -307,6 +307,20 @@ def test_a_bracketed_list_that_cannot_be_an_interval(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # an exact answer for a gold that is its value rounded or cut off at the gold's places (2+ places, 3+ digits)
+    ("\\boxed{40\\pi}", "125.663", True), ("\\boxed{\\sqrt{3}}", "1.732", True), ("\\boxed{\\pi}", "3.1416", True),
+    ("\\boxed{\\frac{2}{3}}", "0.667", True), ("\\boxed{\\frac{2}{3}}", "0.666", True),
+    ("\\boxed{-\\sqrt{3}}", "-1.732", True), ("\\boxed{\\frac{110}{51}}", "2.1569", True),
+    # ... not a neighbour of the rounding, not a short gold, not the other sign, and a decimal answer stays exact
+    ("\\boxed{\\frac{2}{3}}", "0.668", False), ("\\boxed{\\sqrt2}", "1.42", False), ("\\boxed{\\frac13}", "0.33", False),
+    ("\\boxed{\\sqrt{3}}", "-1.732", False), ("\\boxed{126}", "125.663", False), ("\\boxed{125.66}", "125.663", False),
+    ("\\boxed{2.1569}", "\\frac{110}{51}", False), ("\\boxed{x}", "1.732", False),
+])
+def test_an_exact_answer_for_a_rounded_gold(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 def test_parameter_family_pattern_stays_linear():
     """The family qualifier is matched on normalized answers (at most a few thousand characters); its pattern is also
     linear on long runs of blanks, commas and brackets."""
