@@ -141,13 +141,15 @@ def test_settings_from_config_carry_the_scale_keys():
     from rlvr.config import compose
 
     cfg = compose(["learner.max_tokens_per_micro_batch=4096", "model.dtype=bfloat16", "rollout.dtype=bfloat16",
-                   "model.gradient_checkpointing=true", "cluster.learner_world_size=2"])
+                   "model.gradient_checkpointing=true", "cluster.learner_world_size=2",
+                   "learner.skip_zero_advantage=true"])
     s = LearnerSettings.from_config(cfg, rollout_temperature=0.6)
     assert (s.max_tokens_per_micro_batch, s.dtype, s.master_dtype, s.export_dtype) == (4096, "bfloat16", "float32",
                                                                                        "bfloat16")
-    assert s.gradient_checkpointing and s.world_size == 2 and s.rollout_temperature == 0.6
+    assert s.gradient_checkpointing and s.world_size == 2 and s.rollout_temperature == 0.6 and s.skip_zero_advantage
     default = LearnerSettings.from_config(compose([]), rollout_temperature=1.0)
     assert (default.max_tokens_per_micro_batch, default.dtype, default.world_size) == (None, "float32", 1)
+    assert not default.skip_zero_advantage
 
 
 def test_a_micro_batch_of_empty_responses_still_runs_its_backward(tiny_model_dir):
