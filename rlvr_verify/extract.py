@@ -51,7 +51,7 @@ def _boxes(s: str) -> list[tuple[int, int, int, int]]:
     """Every complete \\boxed{...}/\\fbox{...} as index spans (content start, content end, start, end). Linear in
     len(s) in time and memory: ten thousand unclosed '\\boxed{' cost no more than one, and ten thousand nested ones
     are not copied out ten thousand times (slice only what is returned)."""
-    opens = list(re.finditer(r"\\(?:boxed|fbox)\s*\{", s))
+    opens = list(re.finditer(r"\\(?:boxed|fbox|box)\s*\{", s))  # \box{39}: a slip for \boxed
     if not opens:
         return []
     close_of = _matching_braces(s, opens[0].end() - 1)
@@ -455,8 +455,32 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
         for rule in rules:
             found = RULES[rule](text)
             if found:
+                if rule == "boxed":
+                    later = final_answer_after_last_box(text)
+                    if later:
+                        return Extraction(later, "final_answer")
                 return Extraction(found, rule)
     return Extraction(None, "none")
+
+
+_FINAL_ANSWER = re.compile(r"\bfinal\s+answer\s*(?:is\b|:)", re.IGNORECASE)
+
+
+def final_answer_after_last_box(s: str) -> str | None:
+    """A 'final answer is ...' / 'Final answer: ...' stated after the last box, whose value has a digit or math in
+    it, overrides the box ('Candidate: \\boxed{4}. Final answer: 5'). A closing line that restates the boxed
+    value changes nothing; one that points elsewhere ('The final answer is boxed above.') is no value."""
+    boxes = _boxes(s)
+    if not boxes:
+        return None
+    tail = s[max(b[3] for b in boxes):]
+    last = None
+    for last in _FINAL_ANSWER.finditer(tail):
+        pass
+    if last is None:
+        return None
+    found = _answer_at_start(tail[last.end():])
+    return found if found and re.search(r"[\d\\^]", found) else None
 
 
 # The end of a reasoning model's thinking: what follows is its reply, where the final answer is stated.

@@ -120,6 +120,7 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     s = re.sub(r"(?<!\\)\\(?=\d)", "", s)  # '\\15': a backslash before a digit is no command (the '$' of '\\$15' lost)
     s = re.sub(r"\\[lr]?vert(?![a-zA-Z])", "|", s)
     s = s.replace("⌊", "\\lfloor ").replace("⌋", "\\rfloor ").replace("⌈", "\\lceil ").replace("⌉", "\\rceil ")
+    s = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT_DIGITS) + "}", s)  # 'x⁴', '10⁻³'
     qualifier = _FOR_ALL.search(s)
     if qualifier and "=" in s[:qualifier.start()]:  # 'f(x) = x \\text{ for all } x': the equation is the answer
         s = s[:qualifier.start()]
@@ -162,8 +163,10 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = _strip_labels(s)
     s = _whole_thousands(s)
     # units / words after a number: "18 dollars", "5 cm", "\frac{270}{7} degrees", "12 cm^2"
-    m = re.fullmatch(r"(.*?[\d}.)])(?:\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)|(?<=\d)([a-zA-Z]{3,}))\s*(?:\^\s*\{?\d\}?)?",
-                     s.strip())  # '18 dollars', '10weeks' (a unit of 3+ letters may follow the digits directly)
+    m = re.fullmatch(r"(.*?[\d}.)])(?:\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)|(?<=\d)([a-zA-Z]{3,}|" + _GLUED_UNITS + r"))"
+                     r"\s*(?:\^\s*\{?\d\}?)?", s.strip())
+    # '18 dollars', '10weeks', '12cm' (a unit of 3+ letters, or a known two-letter one, may follow the digits directly;
+    # '12ab' stays a product)
     unit = m and (m.group(2) or m.group(3))
     if unit and unit.split()[0] not in FUNCS and unit.split()[0] not in CONSTANTS and unit.split()[0] not in _MATH_TAIL:
         s = m.group(1)  # a unit word, not "2 x" or "3 pi"
@@ -441,6 +444,9 @@ _APPROX = re.compile(r"\\approx(?![a-zA-Z])|≈")
 _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\s\d+/\d+)\s*\\?%")
 _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")
 _DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})")
+_GLUED_UNITS = r"(?:cm|mm|km|kg|mg|ml|mL|ft|yd|hr|lb|oz)(?![a-zA-Z])"
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUPERSCRIPTS = re.compile("[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _LONG_DECIMAL = re.compile(r"\s*-?\d*\.(\d{6,})\s*")
 _GOLD_DECIMAL = re.compile(r"\s*-?(\d*)\.(\d{2,})\s*")
 # A family of answers indexed by a parameter, qualified at its end: '2k\\pi + \\frac{\\pi}{2}, k \\in \\mathbb{Z}',

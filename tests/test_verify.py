@@ -321,6 +321,23 @@ def test_an_exact_answer_for_a_rounded_gold(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # a final-answer statement after the last box is the answer (the box was a candidate)
+    ("The answer is not \\boxed{4}. Final answer: 5", "4", False), ("Candidate: \\boxed{4}. Final answer: 5", "4", False),
+    ("\\boxed{4}. Actually the final answer is 5.", "4", False), ("Candidate: \\boxed{4}. Final answer: 5", "5", True),
+    # ... while one that restates the box, or points at it, or names no value, leaves the box the answer
+    ("\\boxed{5}\n\nFinal Answer: The final answer is $5$. I hope it is correct.", "5", True),
+    ("\\boxed{12}. The final answer is boxed above.", "12", True), ("The final answer is $\\boxed{7}$.", "7", True),
+    ("We box it: \\boxed{2}. Final answer: yes", "2", True),
+    # \\box for \\boxed; Unicode superscripts; a known two-letter unit glued to the number
+    ("\\box{39}", "39", True), ("\\box{38}", "39", False), ("Answer: 162x⁴", "162x^4", True),
+    ("Answer: 162x⁴", "162x^3", False), ("10⁻³", "0.001", True), ("12cm", "12", True), ("\\boxed{5cm^2}", "5", True),
+    ("12cm", "13", False), ("12ab", "12", False),
+])
+def test_final_answer_after_a_box_superscripts_box_alias_glued_units(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 def test_parameter_family_pattern_stays_linear():
     """The family qualifier is matched on normalized answers (at most a few thousand characters); its pattern is also
     linear on long runs of blanks, commas and brackets."""

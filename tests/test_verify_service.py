@@ -207,5 +207,5 @@ def test_cascade_asks_math_verify_only_where_ours_is_unsure():
     from rlvr_verify.pool import VerifierPool
     assert "not_equal" not in mv_backend.UNSURE and {"no_answer", "parse_error"} <= mv_backend.UNSURE
     with VerifierPool(num_workers=1, timeout_s=10.0) as pool:
-        out = pool.verify_batch(["\\boxed{10cm}", "\\boxed{\\frac{1}{2}}"], ["10", "0.5"], backend="cascade")
-    assert [v.correct for v in out] == [False, True]  # math-verify alone says 10cm = 10; ours' "not equal" stands
+        out = pool.verify_batch(["\\boxed{12ab}", "\\boxed{\\frac{1}{2}}"], ["12", "0.5"], backend="cascade")
+    assert [v.correct for v in out] == [False, True]  # math-verify alone says 12ab = 12; ours' "not equal" stands
