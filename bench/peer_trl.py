@@ -77,6 +77,7 @@ def map_settings(cfg) -> tuple[dict, list[tuple[str, str, str, str]]]:
               max_completion_length=int(r.max_tokens), loss_type=loss_type,
               scale_rewards="group" if std else "none", epsilon=float(a.clip_ratio_low),
               epsilon_high=float(a.clip_ratio_high), beta=float(a.kl_loss_coef), entropy_coef=float(a.entropy_coeff),
+              use_bias_correction_kl=False,
               mask_truncated_completions=False, shuffle_dataset=False, use_vllm=False, seed=int(cfg.trainer.seed),
               bf16=False, use_cpu=True, gradient_checkpointing=False)
     mini = lr_.mini_batch_prompts
@@ -124,7 +125,11 @@ def map_settings(cfg) -> tuple[dict, list[tuple[str, str, str, str]]]:
          f"epsilon = {a.clip_ratio_low:g}, epsilon_high = {a.clip_ratio_high:g}", "inactive at ratio 1"),
         ("dual clip", f"clip_ratio_c = {a.clip_ratio_c}", "no equivalent (TRL's `delta` caps the ratio itself)",
          "cannot be expressed; inactive at ratio 1 anyway"),
-        ("KL to a reference", f"kl_loss_coef = {a.kl_loss_coef:g}", f"beta = {kw['beta']:g}", "no reference model"),
+        ("KL to a reference", f"kl_loss_coef = {a.kl_loss_coef:g}" + (f", kl_loss_type = {a.kl_loss_type}"
+                                                                       if a.kl_loss_coef else ""),
+         f"beta = {kw['beta']:g}, use_bias_correction_kl = False",
+         "TRL's default multiplies k3 by the importance ratio; rlvr's k3 (verl's) does not"
+         if a.kl_loss_coef else "no reference model"),
         ("entropy bonus", f"entropy_coeff = {a.entropy_coeff:g}", f"entropy_coef = {kw['entropy_coef']:g}", ""),
         ("sampler/learner correction", f"trainer.is_cap = {cfg.trainer.is_cap} (truncated IS, vLLM vs learner "
                                        "log-probs)",
