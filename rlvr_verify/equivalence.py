@@ -42,7 +42,14 @@ def expressions_equal(a, b, rel_tol: float, points: int = 6, positive: bool = Fa
         lo = 0 if positive else -30
         subs = {s: sp.Rational(rng.randint(lo, 30), rng.randint(1, 7)) + sp.Rational(1, 97) for s in symbols}
         try:
-            va, vb = complex(sp.N(a.subs(subs), 30)), complex(sp.N(b.subs(subs), 30))
+            na, nb = sp.N(a.subs(subs), 30), sp.N(b.subs(subs), 30)
+            va, vb = complex(na), complex(nb)
+            if not (cmath.isfinite(va) and cmath.isfinite(vb)):  # past a float (C(4025, 2013)): in sympy's range,
+                if not (na.is_finite and nb.is_finite):            # never inf against anything
+                    return False
+                if abs(na - nb) > max(rel_tol, 1e-12) * sp.Max(abs(na), abs(nb), 1):
+                    return False
+                continue
         except (TypeError, ValueError, ZeroDivisionError, OverflowError):
             return False
         if abs(va - vb) > max(rel_tol, 1e-12) * max(abs(va), abs(vb), 1.0):
@@ -62,6 +69,8 @@ def proportional(a, b, rel_tol: float, points: int = 6) -> bool:
         try:
             va, vb = complex(sp.N(a.subs(subs), 30)), complex(sp.N(b.subs(subs), 30))
         except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return False
+        if not (cmath.isfinite(va) and cmath.isfinite(vb)):
             return False
         if abs(vb) < 1e-12 or abs(va) < 1e-12:
             if max(abs(va), abs(vb)) > 1e-9:

@@ -402,12 +402,21 @@ def extract_answer_tag(s: str) -> str | None:
 _THERE_ARE = re.compile(r"\bthere\s+(?:are|is|were|was)\s+(?:exactly\s+|only\s+|just\s+)?", re.IGNORECASE)
 
 
+_COUNT_DIGITS = re.compile(r"[*_]*(\d{1,3}(?:,\d{3})+|\d+)(?![\d.,/^]|\s*[%\\^])")
+
+
 def extract_closing_count(s: str) -> str | None:
-    """A last line that states a count in words and has no digit ('There are two values of $x$ that make the
-    expression undefined.', 'There are twelve ways.'): the number it names."""
+    """A last line that states a count: in words with no digit anywhere ('There are two values of $x$ that make the
+    expression undefined.', 'There are twelve ways.'), or in digits right after 'there are' ('Thus, there are **19**
+    integers from 1 to 100 ...', 'There are 1164 times ...'): the number it names."""
     line = s.rstrip()[-MAX_MARKER_ANSWER_CHARS:].rsplit("\n", 1)[-1].strip()
     m = _THERE_ARE.search(line)
-    if not m or re.search(r"\d", line):
+    if not m:
+        return None
+    count = _COUNT_DIGITS.match(line, m.end())
+    if count:
+        return count.group(1)
+    if re.search(r"\d", line):
         return None
     word = _NUMBER_WORD.match(line, m.end())  # the count right after 'there are' ('... the denominator zero' is not)
     return number_word(word.group(0)) if word and not _NOT_A_COUNT.search(line) else None

@@ -647,8 +647,8 @@ def _balanced(text: str) -> bool:
 
 def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: str) -> Verdict:
     pred_text, gold_text = normalize(pred, percent), normalize(gold, percent)
-    if pred_text == gold_text:
-        return Verdict(True, 1.0, shown, "equal")
+    if pred_text == gold_text or _unspaced(pred_text) == _unspaced(gold_text):
+        return Verdict(True, 1.0, shown, "equal")  # the same text up to spacing: also where a value is too large
     p_family, g_family = _PARAMETER.match(pred_text), _PARAMETER.match(gold_text)
     if p_family and g_family:  # '2k\pi + \frac{\pi}{2}, k \in \mathbb{Z}' vs '\frac{\pi}{2}+2k\pi, k\in Z'
         return _compare_families(p_family, g_family, rel_tol, percent, shown)
@@ -701,6 +701,12 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
     except (ParseError, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
         return Verdict(False, 0.0, shown, "parse_error")
     return Verdict(ok, 1.0 if ok else 0.0, shown, "equal" if ok else "not_equal")
+
+
+def _unspaced(text: str) -> str:
+    """Text without the spaces next to symbols ('4^{2017} - 2 \\cdot 3' is '4^{2017}-2\\cdot 3'); a space between two
+    letters or digits stays, as it may separate two numbers or words."""
+    return re.sub(r"\s*([^\w\s])\s*", r"\1", text).strip()
 
 
 def _compare_families(p_family, g_family, rel_tol: float, percent: str, shown: str) -> Verdict:

@@ -338,6 +338,23 @@ def test_final_answer_after_a_box_superscripts_box_alias_glued_units(response, g
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # a closing 'there are N ...' in digits states the count (ProcessBench's Omni-MATH solutions end so)
+    ("Thus, there are **19** integers from 1 to 100, inclusive, that have at least one digit equal to 6.", "19", True),
+    ("There are 1164 times \\(h:m:s\\) on a 24-hour digital clock where h + m = s.", "1164", True),
+    ("Therefore, there are **1680 distinct** $2 \\times 2 \\times 2$ cubes from 8 colored cubes.", "1680", True),
+    ("Thus, there are **19** integers from 1 to 100.", "100", False), ("There are 3.5 liters left.", "3", False),
+    ("There are 2^{10} subsets.", "2", False), ("So there are 12 ways, and the answer is 15.", "12", False),
+    # a lone variable is not equal to a value past a float's range; equal text up to spacing is equal however large
+    ("the number of \\(f\\) is not trivial", "\\binom{4025}{2013}", False),
+    ("\\boxed{4^{2017} - 2 \\cdot 3^{2017} + 2^{2017}}", "4^{2017}-2 \\cdot 3^{2017}+2^{2017}", True),
+    ("\\boxed{4^{2017} - 2 \\cdot 3^{2017} + 2^{2016}}", "4^{2017}-2 \\cdot 3^{2017}+2^{2017}", False),
+    ("\\boxed{2 3}", "23", False),
+])
+def test_closing_counts_huge_values_and_spacing(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 def test_parameter_family_pattern_stays_linear():
     """The family qualifier is matched on normalized answers (at most a few thousand characters); its pattern is also
     linear on long runs of blanks, commas and brackets."""
@@ -351,8 +368,8 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (98.8% on 2,467 cases; 99.4% on the 2,008 real
-    completions counted here, 907 of them labelled wrong, none of which ours passes); the misses are other graders'
+    accuracy measured after the last round of fixes, with a margin (98.9% on 2,865 cases; 99.5% on the 2,406 real
+    completions counted here, 1,107 of them labelled wrong, none of which ours passes); the misses are other graders'
     policies (tolerances, ordered lists, string matching) and real completions whose closing lines do not restate
     their answer."""
     from rlvr_verify.dev.devset import load_devset
@@ -364,11 +381,11 @@ def test_devset_floor():
                                                             "prm800k_swapped", "mr_gsm8k", "skythought_math500",
                                                             "skythought_olympiadbench", "prime_gaokao",
                                                             "prime_olympiadbench", "skythought_aime_amc",
-                                                            "processbench")]
-    assert len(completions) >= 2000
+                                                            "processbench", "processbench_omnimath")]
+    assert len(completions) >= 2400
     assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.985
     wrong = [c for c in completions if not c["expected"]]  # a verifier that says "correct" too easily fails here
-    assert len(wrong) >= 900 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
+    assert len(wrong) >= 1100 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
 
 
 @pytest.mark.parametrize("response,gold,expected", [
