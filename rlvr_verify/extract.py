@@ -402,19 +402,26 @@ def extract_answer_tag(s: str) -> str | None:
 _THERE_ARE = re.compile(r"\bthere\s+(?:are|is|were|was)\s+(?:exactly\s+|only\s+|just\s+)?", re.IGNORECASE)
 
 
-_COUNT_DIGITS = re.compile(r"[*_]*(\d{1,3}(?:,\d{3})+|\d+)(?![\d.,/^]|\s*[%\\^])")
+# 'there are **19** integers ...': the number, then (after any bold) a word, not an operator
+_COUNT_DIGITS = re.compile(r"[*_]*(\d{1,3}(?:,\d{3})+|\d+)[*_]*\s+[*_]*[A-Za-z]")
+_COMPUTATION = re.compile(r"\d\s*=|=\s*\d")  # '24*2=48' after the count: the count was a step, not the answer
+# what may open a line before its main-clause 'there are' ('Thus, there are ...'; not 'Since there are 24 hours ...')
+_COUNT_LEAD = re.compile(r"\s*(?:(?:thus|therefore|so|hence|in total|in all|altogether|finally|overall)\b[\s,]*)?",
+                         re.IGNORECASE)
 
 
 def extract_closing_count(s: str) -> str | None:
     """A last line that states a count: in words with no digit anywhere ('There are two values of $x$ that make the
-    expression undefined.', 'There are twelve ways.'), or in digits right after 'there are' ('Thus, there are **19**
-    integers from 1 to 100 ...', 'There are 1164 times ...'): the number it names."""
+    expression undefined.', 'There are twelve ways.'), or in digits right after a main-clause 'there are' and before
+    a word, with no computation after it ('Thus, there are **19** integers from 1 to 100 ...', 'There are 1164 times
+    ...'; not 'Since there are 24 hours in a day, ... 24*2=48 hours'): the number it names."""
     line = s.rstrip()[-MAX_MARKER_ANSWER_CHARS:].rsplit("\n", 1)[-1].strip()
     m = _THERE_ARE.search(line)
     if not m:
         return None
     count = _COUNT_DIGITS.match(line, m.end())
-    if count:
+    sentence_start = re.split(r"(?:[.!?:]|\\\])\s+", line[:m.start()])[-1]  # '... = 19 \] Thus, there are'
+    if count and _COUNT_LEAD.fullmatch(sentence_start) and not _COMPUTATION.search(line, count.end()):
         return count.group(1)
     if re.search(r"\d", line):
         return None

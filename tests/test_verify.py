@@ -343,8 +343,13 @@ def test_final_answer_after_a_box_superscripts_box_alias_glued_units(response, g
     ("Thus, there are **19** integers from 1 to 100, inclusive, that have at least one digit equal to 6.", "19", True),
     ("There are 1164 times \\(h:m:s\\) on a 24-hour digital clock where h + m = s.", "1164", True),
     ("Therefore, there are **1680 distinct** $2 \\times 2 \\times 2$ cubes from 8 colored cubes.", "1680", True),
+    ("Final Calculation: \\[ 10 + 10 - 1 = 19 \\] Thus, there are **19** integers from 1 to 100, inclusive.", "19", True),
     ("Thus, there are **19** integers from 1 to 100.", "100", False), ("There are 3.5 liters left.", "3", False),
     ("There are 2^{10} subsets.", "2", False), ("So there are 12 ways, and the answer is 15.", "12", False),
+    # ... but not a count that was a step: a subordinate clause, an operator after it, a computation later in the line
+    ("Since there are 24 hours in a day, we perform 24*2=48 hours for them to paint the house.", "48", True),
+    ("There are 32-4-8 = 20 red blocks in the tower.", "20", True),
+    ("There are 5 schools that can bring a total of 5*56 = 280 students", "280", True),
     # a lone variable is not equal to a value past a float's range; equal text up to spacing is equal however large
     ("the number of \\(f\\) is not trivial", "\\binom{4025}{2013}", False),
     ("\\boxed{4^{2017} - 2 \\cdot 3^{2017} + 2^{2017}}", "4^{2017}-2 \\cdot 3^{2017}+2^{2017}", True),
