@@ -177,7 +177,7 @@ _GIVEN_QUANTITY = re.compile(r"\b(?:the|all)\s+$", re.IGNORECASE)
 
 
 # 1,000 / 1 000 / 12.5 / 4 4/9 / 3/4, with an optional percent sign.
-_NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d/])|\d+)(?:\.\d+)?"
+_NUMBER = re.compile(r"-?(?:\d*√)?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d/])|\d+)(?:\.\d+)?"
                      r"(?:\s+\d+\s*/\s*\d+|\s*/\s*\d+)?(?:\s*\\?%)?")
 
 

@@ -121,6 +121,7 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     s = re.sub(r"\\[lr]?vert(?![a-zA-Z])", "|", s)
     s = s.replace("⌊", "\\lfloor ").replace("⌋", "\\rfloor ").replace("⌈", "\\lceil ").replace("⌉", "\\rceil ")
     s = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT_DIGITS) + "}", s)  # 'x⁴', '10⁻³'
+    s = _unicode_math(s)
     qualifier = _FOR_ALL.search(s)
     if qualifier and "=" in s[:qualifier.start()]:  # 'f(x) = x \\text{ for all } x': the equation is the answer
         s = s[:qualifier.start()]
@@ -445,6 +446,14 @@ _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?
 _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")
 _DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})")
 _GLUED_UNITS = r"(?:cm|mm|km|kg|mg|ml|mL|ft|yd|hr|lb|oz)(?![a-zA-Z])"
+_VULGAR_FRACTIONS = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5),
+                     "⅗": (3, 5), "⅘": (4, 5), "⅙": (1, 6), "⅚": (5, 6), "⅛": (1, 8), "⅜": (3, 8), "⅝": (5, 8),
+                     "⅞": (7, 8)}
+_VULGAR = re.compile("[" + "".join(_VULGAR_FRACTIONS) + "]")
+_UNICODE_SYMBOLS = {"π": "\\pi ", "∞": "\\infty ", "×": "\\times ", "÷": "\\div ", "·": "\\cdot "}
+# '√3', '√12.5', '√x', '√(x+1)', '√{x+1}': the radicand is a number, one letter, or a bracketed group without nesting
+_UNICODE_ROOT = re.compile(r"√\s*(?:(\d+(?:\.\d+)?|[a-zA-Z])|\(([^()]*)\)|\{([^{}]*)\})")
+_UNICODE_MATH = re.compile("[√π∞×÷·" + "".join(_VULGAR_FRACTIONS) + "]")
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUPERSCRIPTS = re.compile("[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _LONG_DECIMAL = re.compile(r"\s*-?\d*\.(\d{6,})\s*")
@@ -701,6 +710,18 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
     except (ParseError, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
         return Verdict(False, 0.0, shown, "parse_error")
     return Verdict(ok, 1.0 if ok else 0.0, shown, "equal" if ok else "not_equal")
+
+
+def _unicode_math(s: str) -> str:
+    """Math typed as Unicode, as models write it in prose: '√3', '2√(x+1)', '3π', '2×3', '6÷2', '2·3', '∞', '½'
+    (after a whole number, a mixed number: '1½' is 3/2) -> the LaTeX the parser reads."""
+    if not _UNICODE_MATH.search(s):
+        return s
+    s = _UNICODE_ROOT.sub(lambda m: "\\sqrt{" + (m.group(1) or m.group(2) or m.group(3)) + "}", s)
+    s = _VULGAR.sub(lambda m: "\\frac{%s}{%s}" % _VULGAR_FRACTIONS[m.group(0)], s)
+    for char, latex in _UNICODE_SYMBOLS.items():
+        s = s.replace(char, latex)
+    return s
 
 
 def _unspaced(text: str) -> str:

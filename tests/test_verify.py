@@ -360,6 +360,21 @@ def test_closing_counts_huge_values_and_spacing(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # math typed as Unicode: roots, pi, infinity, operators, vulgar fractions (a mixed number after a whole number)
+    ("\\boxed{√3}", "\\sqrt{3}", True), ("\\boxed{2√3}", "2\\sqrt{3}", True), ("\\boxed{√(x+1)}", "\\sqrt{x+1}", True),
+    ("\\boxed{3π}", "3\\pi", True), ("\\boxed{π/2}", "\\frac{\\pi}{2}", True), ("\\boxed{-∞}", "-\\infty", True),
+    ("\\boxed{2×3}", "6", True), ("\\boxed{6÷2}", "3", True), ("\\boxed{2·3}", "6", True),
+    ("\\boxed{½}", "1/2", True), ("\\boxed{1½}", "3/2", True),
+    # ... in prose, the last number keeps its root and coefficient
+    ("So the area is √3 ≈ 1.732. We will leave it as √3.", "\\sqrt{3}", True),
+    ("we will leave it as 2√3.", "2\\sqrt{3}", True), ("we will leave it as 2√3.", "\\sqrt{3}", False),
+    ("\\boxed{√2}", "\\sqrt{3}", False), ("\\boxed{3π}", "3", False), ("\\boxed{1½}", "1/2", False),
+])
+def test_unicode_math(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 def test_parameter_family_pattern_stays_linear():
     """The family qualifier is matched on normalized answers (at most a few thousand characters); its pattern is also
     linear on long runs of blanks, commas and brackets."""
