@@ -388,7 +388,7 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (98.9% on 2,865 cases; 99.5% on the 2,406 real
+    accuracy measured after the last round of fixes, with a margin (99.0% on 2,865 cases; 99.5% on the 2,406 real
     completions counted here, 1,107 of them labelled wrong, none of which ours passes); the misses are other graders'
     policies (tolerances, ordered lists, string matching) and real completions whose closing lines do not restate
     their answer."""
