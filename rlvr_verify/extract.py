@@ -485,7 +485,10 @@ _FINAL_ANSWER = re.compile(r"\bfinal\s+answer\s*(?:is\b|:)", re.IGNORECASE)
 def final_answer_after_last_box(s: str) -> str | None:
     """A 'final answer is ...' / 'Final answer: ...' stated after the last box, whose value has a digit or math in
     it, overrides the box ('Candidate: \\boxed{4}. Final answer: 5'). A closing line that restates the boxed
-    value changes nothing; one that points elsewhere ('The final answer is boxed above.') is no value."""
+    value changes nothing; one that points elsewhere ('The final answer is boxed above.') is no value. The boxes are
+    only scanned again when the phrase appears after the last box command (most responses end at their box)."""
+    if not _FINAL_ANSWER.search(s, max(0, s.rfind("\\box"))):
+        return None
     boxes = _boxes(s)
     if not boxes:
         return None

@@ -70,8 +70,7 @@ class PolicyGradientObjective(Objective):
         """The clipped surrogate is -A x (clipped) ratio per token: 0 with a 0 gradient at A = 0, importance weights
         and dual clip included. A KL or entropy term, a critic (PPO) or full-logit terms (SIREN) act on every row."""
         needs = self.needs
-        return (self.kl_loss_coef == 0 and self.entropy_coeff == 0 and not needs.critic and not needs.full_logits
-                and not needs.reference_model)
+        return self.kl_loss_coef == 0 and self.entropy_coeff == 0 and not needs.critic and not needs.full_logits
 
     def scores(self, inp: AdvantageInputs) -> Tensor:
         raise NotImplementedError
