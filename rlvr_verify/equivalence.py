@@ -11,13 +11,16 @@ def _is_plain_number(x) -> bool:
     return isinstance(x, sp.Basic) and not isinstance(x, sp.MatrixBase) and x.is_number and not x.free_symbols
 
 
+_SHORT_DECIMAL = 10 ** 6  # a rational whose denominator divides this is a decimal written with at most 6 places
+
+
 def numbers_equal(a, b, rel_tol: float) -> bool:
     if a.is_infinite or b.is_infinite or a.has(sp.zoo, sp.nan) or b.has(sp.zoo, sp.nan):
         return a == b  # tolerance would call -oo and oo equal
-    if a.is_Rational and b.is_Rational:  # exact: two integers must be equal; other rationals within rel_tol
-        if a == b:
+    if a.is_Rational and b.is_Rational:  # exact: two integers, or two decimals of at most 6 places, must be
+        if a == b:                        # equal (1000000000.05 is not 1000000000); other rationals within rel_tol
             return True
-        if rel_tol <= 0 or (a.is_Integer and b.is_Integer):
+        if rel_tol <= 0 or (_SHORT_DECIMAL % a.q == 0 and _SHORT_DECIMAL % b.q == 0):
             return False
         return bool(abs(a - b) <= sp.Rational(rel_tol) * max(abs(a), abs(b)))
     try:
@@ -116,6 +119,9 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
         # '(1000, 10)' for the bare list '10^3, 10': a bracketed list that cannot be an interval is the list written
         # in brackets, read in order; '(1, 2)' for '1, 2' stays unequal (it may be the open interval).
         return all(equal(p, g, rel_tol) for p, g in zip(pred.items, gold))
+    if (isinstance(pred, list) and isinstance(gold, Bracketed) and (gold.open, gold.close) == ("[", "]")
+            and len(pred) == len(gold.items) > 1 and not _could_be_interval(gold)):
+        return all(equal(p, g, rel_tol) for p, g in zip(pred, gold.items))  # '1, 2, 3' for the list '[1, 2, 3]'
     if isinstance(pred, Bracketed) and pred.open == "{" and not isinstance(gold, (list, Bracketed)):
         pred, gold = gold, pred  # a set of one element against a value: as symmetric as the other way round
     if isinstance(gold, list) or (isinstance(gold, Bracketed) and gold.open == "{"):

@@ -10,6 +10,7 @@ rules that find a stated answer (a tag, a box, a heading, a marker) read it, not
 The cascade for extract='any' (first rule that finds something wins):
   answer_tag    the last '<answer>...</answer>' (R1-zero format), its contents read by the same rules
   boxed         the last \\boxed{...}/\\fbox{...}; several boxes written together at the end are joined with ', '
+                (more than 8, or all alike: the last one)
   answer_heading  a '# Answer' heading line (PRM800K style): the next non-empty line
   gsm8k         '#### 42'
   answer_before a closing 'and that is our (final) answer': the answer stated just before it
@@ -90,6 +91,9 @@ _BOX_JOINER = re.compile(r"[\s$,;.]*(?:and|or|,|;)?[\s$,;]*(?:(?:\\text\{[^{}]{0
                          r"[\s$]*")
 
 
+_MAX_BOX_GROUP = 8  # boxes written together as one answer in parts; more is a repetition (or a flood)
+
+
 def extract_boxed(s: str) -> str | None:
     """The last box; boxes written one after another at the end ('\\boxed{1}, \\boxed{2}') are one list answer.
     Only boxes that end before the group starts can join it (a box around the last one is not a second answer)."""
@@ -103,7 +107,10 @@ def extract_boxed(s: str) -> str | None:
         if len(between) > 24 or not _BOX_JOINER.fullmatch(between):
             break
         group.insert(0, prev)
-    return ", ".join(s[a:b].strip() for a, b, _, _ in group)
+    answers = [s[a:b].strip() for a, b, _, _ in group]
+    if len(answers) > _MAX_BOX_GROUP or len(set(answers)) == 1:
+        return answers[-1]  # a run of boxes repeated over and over is no list answer: the last one stands
+    return ", ".join(answers)
 
 
 _DELIMITER = re.compile(r"\\\[|\\\]|\\\(|\\\)|\$\$|(?<!\\)\$"
@@ -178,7 +185,7 @@ _GIVEN_QUANTITY = re.compile(r"\b(?:the|all)\s+$", re.IGNORECASE)
 
 # 1,000 / 1 000 / 12.5 / 4 4/9 / 3/4, with an optional percent sign.
 _NUMBER = re.compile(r"-?(?:\d*√)?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d/])|\d+)(?:\.\d+)?"
-                     r"(?:\s+\d+\s*/\s*\d+|\s*/\s*\d+)?(?:\s*\\?%)?")
+                     r"(?:[eE][+-]?\d{1,3}(?![\w.])|\s+\d+\s*/\s*\d+|\s*/\s*\d+)?(?:\s*\\?%)?")  # 6.02e23 too
 
 
 _DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})(?!\d)")

@@ -27,7 +27,7 @@ class Verdict:
 
 
 _DROP = [r"\\\$", r"\\left", r"\\right", r"\\displaystyle", r"\\,", r"\\;", r"\\:", r"(?<!\\)\\ ", r"\$", r"\\quad",
-          r"\^\s*\{\s*\}", r"\\dfrac", r"\\tfrac"]
+          r"\^\s*\{\s*\}", r"\\dfrac", r"\\tfrac", r"[€£¥]"]
 _RELATIONS = [(r"\\(?:leq?|leqslant)(?![a-zA-Z])|≤", "<="), (r"\\(?:geq?|geqslant)(?![a-zA-Z])|≥", ">="),
               (r"\\lt(?![a-zA-Z])", "<"), (r"\\gt(?![a-zA-Z])", ">"), (r"=<", "<="), (r"=>", ">=")]
 # A name on the left of '=' that only labels the answer: x =, x_1 =, f(y) =, (p, q) =, x \in.
@@ -38,6 +38,9 @@ _LABEL = re.compile(r"^\s*(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\s*\(\s*[a-zA-Z](?:\s*,\s
 # A name that labels a value in a list of values: AB = 4, x_1 = 2, \\angle A = 30, f(2) = 5, S_1:S_2 = 7:32.
 _NAME = r"(?:\\angle\s*)?[A-Za-z]+(?:_\{?\w+\}?)?(?:\(\s*\w+\s*\))?"
 _ITEM_LABEL = re.compile(r"^\s*" + _NAME + r"(?:\s*:\s*" + _NAME + r")*\s*=(?![=<>])\s*(\S.*)$", re.S)
+
+
+_REVERSED_LABEL = re.compile(r"\s*([^=<>]*[\d}])\s*=\s*[a-zA-Z](?:_\{?\w+\}?)?\s*")
 
 
 def _strip_labels(s: str) -> str:
@@ -56,6 +59,9 @@ def _strip_labels(s: str) -> str:
     stripped = _LABEL.sub("", s, count=1)
     if stripped != s:
         return stripped
+    reversed_label = _REVERSED_LABEL.fullmatch(s)  # '2 = x': the value written first
+    if reversed_label and not re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", reversed_label.group(1))):
+        return reversed_label.group(1)
     m = _ITEM_LABEL.match(s)
     if m and "=" not in m.group(1):
         name = s[:s.index("=")].strip()
@@ -138,7 +144,7 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     s = re.sub(r"\\langle(?![a-zA-Z])", "(", s)
     s = re.sub(r"\\rangle(?![a-zA-Z])", ")", s)
     s = re.sub(r"\\mathbb\s*\{?R\}?|ℝ", r"(-\\infty, \\infty)", s)
-    s = re.sub(r"(?:\s|\\[,;: ])*[.,;:]+\s*$", "", s)  # trailing punctuation: 'is $\frac{1}{3}.$'
+    s = re.sub(r"(?:\s|\\[,;: ])*(?<!\\)[.,;:]+\s*$", "", s)  # trailing punctuation: 'is $\frac{1}{3}.$'
 
     if _TRIG.search(s):  # degrees inside a function are an angle: \sin(90^\circ - x) = \cos x
         s = re.sub(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°)", r"(\1\\pi/180)", s)
@@ -155,7 +161,7 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = re.sub(pat, " ", s)
     s = s.replace("^\\circ", "").replace("^{\\circ}", "").replace("°", "")
     if percent == "fraction":
-        s = re.sub(r"(\([^()]*\)|\d+(?:\.\d+)?)\s*\\?%", r"(\1/100)", s)  # '(4+1/2)%' too: a mixed percent
+        s = re.sub(r"(\([^()]*\)|\\frac\{[^{}]*\}\{[^{}]*\}|\d+(?:\.\d+)?)\s*\\?%", r"(\1/100)", s)  # '(4+1/2)%' too: a mixed percent
     s = s.replace("\\%", "").replace("%", "")
     s = re.sub(r"_\{(\d+)\}(?![\d.])", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text); not \log_{10}2
     s = re.sub(r"(?<![\d.])(\d+(?: \d+)+)(?=_\d)", lambda m: m.group(1).replace(" ", ""), s)  # 2\ 5\ 1\ 6_8 -> 2516_8
@@ -445,6 +451,8 @@ _APPROX = re.compile(r"\\approx(?![a-zA-Z])|≈")
 _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\s\d+/\d+)\s*\\?%")
 _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")
 _DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})")
+_PERCENT_WORD = re.compile(r"(?<=[\d}])\s*(?:\\(?:text|textnormal|mbox|textrm)\s*\{\s*)?(?:per ?cent(?:age)?|pct)\.?"
+                           r"(?:\s*\})?(?![A-Za-z])")
 _GLUED_UNITS = r"(?:cm|mm|km|kg|mg|ml|mL|ft|yd|hr|lb|oz)(?![a-zA-Z])"
 _VULGAR_FRACTIONS = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5),
                      "⅗": (3, 5), "⅘": (4, 5), "⅙": (1, 6), "⅚": (5, 6), "⅛": (1, 8), "⅜": (3, 8), "⅝": (5, 8),
@@ -529,6 +537,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         response = response.decode("utf-8", errors="replace")
     if "\u2212" in (response or "") or "\u2212" in gold:  # the Unicode minus sign
         response, gold = (response or "").replace("\u2212", "-"), gold.replace("\u2212", "-")
+    if _written_as_gold(response, gold):
+        return Verdict(True, 1.0, response, "equal")
     found = extract_answer(response or "", extract)
     if found.rule == "boxed" and len(found.text) <= 300 and _ANSWER_WORDS.search(found.text):
         inner = extract_answer(_plain(found.text), "boxed_or_marker")  # \\boxed{\\text{The answer is } 42}
@@ -577,6 +587,13 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         return Verdict(False, 0.0, found.text[:200], "too_large")
     except Exception as exc:  # a verifier bug (sympy raising something unforeseen): no verdict, said so explicitly
         return Verdict(False, 0.0, found.text[:200], f"error:{type(exc).__name__}")
+
+
+def _written_as_gold(response: str | None, gold: str) -> bool:
+    """The response is the gold as written, up to spacing ('odd $n$' for 'odd $n$'): equal before any extraction,
+    which would take a part of it ('n'). Only a response about as long as the gold is compared."""
+    text = (response or "").strip()
+    return bool(text) and len(text) <= 2 * len(gold) + 8 and _unspaced(text) == _unspaced(gold)
 
 
 def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip") -> Verdict:
@@ -655,6 +672,7 @@ def _balanced(text: str) -> bool:
 
 
 def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: str) -> Verdict:
+    pred, gold = _PERCENT_WORD.sub(r"\\%", pred), _PERCENT_WORD.sub(r"\\%", gold)  # '33.5 percent' is 33.5%
     pred_text, gold_text = normalize(pred, percent), normalize(gold, percent)
     if pred_text == gold_text or _unspaced(pred_text) == _unspaced(gold_text):
         return Verdict(True, 1.0, shown, "equal")  # the same text up to spacing: also where a value is too large

@@ -790,3 +790,35 @@ def test_reasoning_traces_answer_tags_and_number_words(response, gold, expected)
 ])
 def test_closing_remarks_after_the_answer(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+_FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # the gold as written is the gold, whatever extraction would take from it
+    ("odd $n$", "odd $n$", True), ("odd $n$", "even $n$", False), ("   ", "  ", False),
+    # a run of boxes: repeated, the value once; more than 8, the last one; a short list of parts stays a list
+    (_FLOOD, "42", True), (_FLOOD, "9", False), ("\\boxed{9} \\boxed{9}", "9", True),
+    ("\\boxed{9}, \\boxed{10}", "9, 10", True), ("\\boxed{9}, \\boxed{10}", "10", False),
+    # a number in e-notation in prose
+    ("That is 6.02e23 molecules\n", "6.02e23", True), ("That is 6.02e22 molecules\n", "6.02e23", False),
+    # decimals of at most 6 places compare exactly; a long decimal keeps the tolerance
+    ("1000000000.05", "1000000000", False), ("1000000000.0", "1000000000", True),
+    ("0.3333333333", "\\frac{1}{3}", True), ("2.000001", "2", False),
+    # a trailing LaTeX space is no punctuation; a named angle labels its value
+    ("\\boxed{\\;\\angle APC = 74^\\circ\\;}", "74^\\circ", True), ("\\boxed{\\;\\angle APC = 75^\\circ\\;}", "74", False),
+    # a value labelled after it ('2 = x')
+    ("2", "2=x", True), ("2", "2 = y", True), ("3", "2=x", False), ("\\boxed{0.5}", "\\frac{1}{2} = y", True),
+    # percent in words, and the percent of a fraction
+    ("33.5 percent", "0.335", True), ("33.5 percentage", "33.5", True), ("33.5 pct", "0.335", True),
+    ("33.5 percent", "0.34", False), ("\\frac{1}{2}\\%", "0.005", True),
+    ("\\frac{1}{2}\\text{ percent}", "0.005", True), ("\\frac{1}{2}\\%", "0.05", False),
+    ("4\\frac{1}{2}\\%", "\\frac{9}{2}", False),
+    # other currency signs
+    ("€50", "50", True), ("£25", "25", True), ("£25", "26", False),
+    # a list in square brackets that cannot be an interval is the list, in order
+    ("\\boxed{1, 2, 3}", "[1, 2, 3]", True), ("\\boxed{1, 3, 2}", "[1, 2, 3]", False), ("\\boxed{1, 2}", "[1, 2]", False),
+])
+def test_classes_from_other_graders_suites(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
