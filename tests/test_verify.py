@@ -388,15 +388,17 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (99.0% on 2,865 cases; 99.5% on the 2,406 real
-    completions counted here, 1,107 of them labelled wrong, none of which ours passes); the misses are other graders'
-    policies (tolerances, ordered lists, string matching) and real completions whose closing lines do not restate
-    their answer."""
-    from rlvr_verify.dev.devset import load_devset
+    accuracy measured after the last round of fixes, with a margin (97.7% on 3,228 cases, 99.2% on the 3,173 that are
+    not one grader's policy; 99.5% on the 2,406 real completions counted here, 1,107 of them labelled wrong, none of
+    which ours passes); the misses are other graders' policies (tolerances, ordered lists, string matching, a
+    required box or marker) and real completions whose closing lines do not restate their answer."""
+    from rlvr_verify.dev.devset import is_policy, load_devset
     cases = load_devset()
-    assert len(cases) >= 2300 and len({c["source"] for c in cases}) >= 8
-    hits = sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in cases)
-    assert hits / len(cases) >= 0.98
+    assert len(cases) >= 3200 and len({c["source"] for c in cases}) >= 8
+    hits = [verify(c["response"], c["gold"]).correct == c["expected"] for c in cases]
+    assert sum(hits) / len(cases) >= 0.97
+    mathematics = [hit for hit, c in zip(hits, cases) if not is_policy(c)]
+    assert len(mathematics) >= 3150 and sum(mathematics) / len(mathematics) >= 0.985
     completions = [c for c in cases if c["source_key"] in ("gsm8k_completions", "mr_math", "prm800k_reference",
                                                             "prm800k_swapped", "mr_gsm8k", "skythought_math500",
                                                             "skythought_olympiadbench", "prime_gaokao",

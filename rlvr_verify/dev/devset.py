@@ -31,18 +31,25 @@ def _pool_verdicts(cases, backend: str, workers: int) -> tuple[list[bool], float
     return [v.correct for v in out], len(cases) / max(elapsed * workers, 1e-9)
 
 
+def is_policy(case: dict) -> bool:
+    """A verdict that is one grader's policy rather than mathematics (string matching, a required format, a built-in
+    tolerance), marked 'POLICY:' in its note: other graders, ours among them, may rightly decide otherwise."""
+    return "POLICY:" in case.get("note", "")
+
+
 def score_devset(cases, verdicts: dict[str, list[bool]]) -> dict[str, dict[str, dict]]:
-    """{'source': {key: {n, backend: accuracy}}, 'class': {...}}; key 'ALL' is the whole set."""
+    """{'source': {key: {n, backend: accuracy}}, 'class': {...}}; key 'ALL' is the whole set, 'ALL but policy' the
+    set without the cases marked as one grader's policy."""
     out = {}
     for field in ("source_key", "class"):
         rows = defaultdict(lambda: defaultdict(int))
         for i, c in enumerate(cases):
-            for key in (c[field], "ALL"):
+            for key in (c[field], "ALL") + (() if is_policy(c) else ("ALL but policy",)):
                 rows[key]["n"] += 1
                 for name, v in verdicts.items():
                     rows[key][name] += v[i] == c["expected"]
         out[field] = {k: {"n": r["n"], **{name: r[name] / r["n"] for name in verdicts}}
-                      for k, r in sorted(rows.items(), key=lambda kv: (kv[0] == "ALL", kv[0]))}
+                      for k, r in sorted(rows.items(), key=lambda kv: (kv[0].startswith("ALL"), kv[0]))}
     return out
 
 
@@ -64,7 +71,8 @@ def run_devset(workers: int = 2, path: Path = DEVSET, misses: Path | None = None
         verdicts[backend], rates[f"{backend} (pool, per worker)"] = _pool_verdicts(cases, backend, workers)
     names = list(verdicts)
     table = score_devset(cases, verdicts)
-    print(f"development set: {len(cases)} labelled cases from {len(table['source_key']) - 1} sources ({path.name})")
+    print(f"development set: {len(cases)} labelled cases from {len(table['source_key']) - 2} sources ({path.name}), "
+          f"{sum(map(is_policy, cases))} of them one grader's policy")
     print(format_devset(table["source_key"], names, "source"))
     print(format_devset(table["class"], names, "answer class"))
     for name, rate in rates.items():
