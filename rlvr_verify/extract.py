@@ -21,6 +21,8 @@ The cascade for extract='any' (first rule that finds something wins):
   last_math     the last $$...$$, \\[...\\], \\(...\\) or $...$
   whole         a short one-line response that is only math ('\\frac{3}{5}', 'x = 548')
   last_number   the last number in the text (a mixed number '4 4/9' and '1,000' stay whole)
+An empty or unfinished last box ('\\boxed{}', a '\\boxed{42' cut off) takes the earlier boxes back: only the text
+after an empty one is read (by the rules after boxed), and nothing after an unfinished one.
 After a marker, a math environment is taken whole; plain text is cut at the sentence end, or to its leading number
 when the rest of the sentence is words ('Answer: 644 I hope this helps!' -> '644')."""
 import re
@@ -475,15 +477,47 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
     for text in texts:
         if not text.strip():
             continue
-        for rule in rules:
-            found = RULES[rule](text)
-            if found:
-                if rule == "boxed":
-                    later = final_answer_after_last_box(text)
-                    if later:
-                        return Extraction(later, "final_answer")
-                return Extraction(found, rule)
+        after = after_an_empty_last_box(text)
+        if after is not None:  # the boxes before an empty or unfinished last box are not the answer
+            found = _first_rule(after, [rule for rule in rules if rule != "boxed"]) if after.strip() else None
+            return found or Extraction(None, "none")
+        found = _first_rule(text, rules)
+        if found:
+            return found
     return Extraction(None, "none")
+
+
+_BOX_OPEN = re.compile(r"\\(?:boxed|fbox|box)\s*\{")
+
+
+def after_an_empty_last_box(s: str) -> str | None:
+    """When the last box opened is empty ('\\boxed{}') or never closed (cut off, or a brace missing), the text
+    after it, where an answer may still be stated ('' when unclosed); None when the last box holds something (or
+    there is none). Every such case in the development set is labelled wrong: 'that was wrong, actually \\boxed{}'
+    takes the earlier box back."""
+    start = max(s.rfind("\\box"), s.rfind("\\fbox"))  # '\\box' finds '\\boxed' too
+    if start < 0:
+        return None
+    last = _BOX_OPEN.match(s, start)
+    if last is None:
+        return None
+    brace = last.end() - 1
+    close = _matching_braces(s, brace).get(brace)
+    if close is None:
+        return ""
+    return s[close + 1:] if not s[brace + 1:close].strip() else None
+
+
+def _first_rule(text: str, rules) -> Extraction | None:
+    for rule in rules:
+        found = RULES[rule](text)
+        if found:
+            if rule == "boxed":
+                later = final_answer_after_last_box(text)
+                if later:
+                    return Extraction(later, "final_answer")
+            return Extraction(found, rule)
+    return None
 
 
 _FINAL_ANSWER = re.compile(r"\bfinal\s+answer\s*(?:is\b|:)", re.IGNORECASE)

@@ -821,6 +821,11 @@ _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
     ("€50", "50", True), ("£25", "25", True), ("£25", "26", False),
     # a list in square brackets that cannot be an interval is the list, in order
     ("\\boxed{1, 2, 3}", "[1, 2, 3]", True), ("\\boxed{1, 3, 2}", "[1, 2, 3]", False), ("\\boxed{1, 2}", "[1, 2]", False),
+    # an empty or unfinished last box takes the earlier boxes back; an answer stated after an empty one still counts
+    ("\\boxed{42}\nthat was wrong, actually \\boxed{}\n", "42", False),
+    ("\\boxed{42}\nthat was wrong, actually \\boxed{\n", "42", False), ("The answer is \\boxed{10", "10", False),
+    ("I will put the answer in \\boxed{}. The answer is 5.", "5", True), ("\\boxed{\\boxed{5}}", "5", True),
+    ("\\boxed{4} then \\boxed{ } and \\boxed{" * 5_000, "4", False),
 ])
 def test_classes_from_other_graders_suites(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
