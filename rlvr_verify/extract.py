@@ -17,6 +17,7 @@ The cascade for extract='any' (first rule that finds something wins):
   final_answer  'final answer is ...'
   answer_is     'the answer is ...' (not the verb: 'he did not answer is ...'), 'the answers are ...', '答案是 ...'
   answer_colon  'Answer: ...'
+  solution_choice  'Solution: Choice_B' (a multiple-choice pick named as a choice or option)
   closing_count a last line that states a count in words ('There are two values of $x$ ...'): that number
   last_math     the last $$...$$, \\[...\\], \\(...\\) or $...$
   whole         a short one-line response that is only math ('\\frac{3}{5}', 'x = 548')
@@ -447,6 +448,7 @@ RULES = {
     "answer_before": extract_answer_before,
     "answer_is": _after_answer_is,
     "answer_colon": lambda s: _after_marker(s, r"\banswer\s*:"),
+    "solution_choice": lambda s: _after_marker(s, r"\bsolution\s*:(?=\s*(?i:choice|option)[\s_\\]*\(?[A-HJK]\b)"),
     "closing_count": extract_closing_count,
     "last_math": extract_last_math,
     "whole": extract_whole,
@@ -455,9 +457,9 @@ RULES = {
 STRICTNESS = {
     "boxed": ["boxed"],
     "boxed_or_marker": ["answer_tag", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is",
-                        "answer_colon"],
+                        "answer_colon", "solution_choice"],
     "any": ["answer_tag", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is", "answer_colon",
-            "closing_count", "last_math", "whole",
+            "solution_choice", "closing_count", "last_math", "whole",
             "last_number"],
 }
 
@@ -518,6 +520,19 @@ def _first_rule(text: str, rules) -> Extraction | None:
                     return Extraction(later, "final_answer")
             return Extraction(found, rule)
     return None
+
+
+# A pick named as an option: 'Solution: Choice_B', 'the answer is Option (C)', 'the correct choice is D: 2/3'.
+_CHOICE_PICK = re.compile(r"\b(?i:solution|answer)\s*(?:is\b|:)\s*(?i:choice|option)[\s_\\]*\(?([A-HJK])\)?(?!\w)"
+                          r"|\b(?i:choice|option)\s+is\s*(?:(?i:choice|option)[\s_\\]*)?\(?([A-HJK])\)?(?!\w)")
+
+
+def last_choice_pick(s: str) -> str | None:
+    """The option letter of the last pick named as a choice or option, within the response's last 2,000 characters."""
+    last = None
+    for last in _CHOICE_PICK.finditer(s[-2000:]):
+        pass
+    return (last.group(1) or last.group(2)) if last else None
 
 
 _FINAL_ANSWER = re.compile(r"\bfinal\s+answer\s*(?:is\b|:)", re.IGNORECASE)

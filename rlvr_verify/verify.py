@@ -7,7 +7,8 @@ import sympy as sp
 
 from rlvr_verify.equivalence import equal
 from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_number,
-                                 extract_last_spans, number_word, prose_answer, unwrap_math)
+                                 extract_last_spans, last_choice_pick, number_word, prose_answer,
+                                 unwrap_math)
 from rlvr_verify.parse import (CONSTANTS, FUNCS, MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge,
                                parse_math)
 
@@ -447,6 +448,7 @@ _GOLD_SENTENCE = re.compile(r"[A-Za-z]{2,}\s[^\n]{3,300}")
 # SAT/ACT items of GaoKao 2023 English); I is left out (a Roman numeral, a quadrant).
 _CHOICE = re.compile(r"^\s*(?:\(([A-HJK])\)|([A-HJK])[.:)])\s*(\S.*)$", re.S)
 _LETTER = re.compile(r"^\s*\(?([A-HJK])\)?[.:]?\s*$")
+_CHOICE_WORD = re.compile(r"^\s*(?i:choice|option)[\s_\\]*\(?([A-HJK])\)?(?!\w)[\s.:)-]*(.*)$", re.S)
 _APPROX = re.compile(r"\\approx(?![a-zA-Z])|≈")
 _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\s\d+/\d+)\s*\\?%")
 _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")
@@ -505,7 +507,11 @@ def _plain(text: str) -> str:
 
 
 def _choice(text: str):
-    """'(B) 1', 'C. x = 42' -> ('B', '1'); None when the answer is not a lettered option."""
+    """'(B) 1', 'C. x = 42', 'Choice_C: 3.82', 'Option (B)' -> ('B', '1'), ...; None when the answer is not a
+    lettered option."""
+    named = _CHOICE_WORD.match(_plain(text))
+    if named:
+        return named.group(1), named.group(2).strip().strip("()").strip()
     m = _CHOICE.match(_plain(text))
     if not m or re.match(r"[-+*/^=<>]", m.group(3)):
         return None
@@ -547,7 +553,7 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
     if found.text is None and mode == "exact" and extract == "any":
         found = short_text_answer(response or "", gold)
     if found.text is None:
-        return Verdict(False, 0.0, None, "no_answer")
+        return _named_pick(response or "", gold) or Verdict(False, 0.0, None, "no_answer")
     if mode == "random_calculation":
         return _random_calculation(found.text, gold)
     if mode != "exact":
@@ -573,6 +579,10 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
                 again = compare(later, gold, rel_tol, percent)
                 if again.reason != "parse_error":
                     return again
+        if not verdict.correct:
+            verdict = _named_pick(response, gold) or verdict
+            if verdict.correct:
+                return verdict
         if not verdict.correct and found.rule in ("boxed", "last_math"):  # a gold of n parts, each part boxed
             parts = len(_top_level_split(_pm_expand(normalize(gold, percent))))  # (or in math) where it was found;
             # a gold 'a \\pm b' is two answers: '$1 + \\sqrt{19}$ and $1 - \\sqrt{19}$' gives each in its own span
@@ -587,6 +597,17 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         return Verdict(False, 0.0, found.text[:200], "too_large")
     except Exception as exc:  # a verifier bug (sympy raising something unforeseen): no verdict, said so explicitly
         return Verdict(False, 0.0, found.text[:200], f"error:{type(exc).__name__}")
+
+
+def _named_pick(response: str, gold: str) -> Verdict | None:
+    """Against a multiple-choice gold (a letter), the option the response last picks by name ('Solution: Choice_B',
+    'the only correct option is (C) Plane.'), whatever value extraction took; None when the gold is no letter or
+    the response names no pick."""
+    letter = _letter(gold)
+    pick = last_choice_pick(response) if letter else None
+    if not pick:
+        return None
+    return Verdict(pick == letter, float(pick == letter), pick, "equal" if pick == letter else "not_equal")
 
 
 def _written_as_gold(response: str | None, gold: str) -> bool:

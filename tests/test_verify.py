@@ -826,6 +826,14 @@ _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
     ("\\boxed{42}\nthat was wrong, actually \\boxed{\n", "42", False), ("The answer is \\boxed{10", "10", False),
     ("I will put the answer in \\boxed{}. The answer is 5.", "5", True), ("\\boxed{\\boxed{5}}", "5", True),
     ("\\boxed{4} then \\boxed{ } and \\boxed{" * 5_000, "4", False),
+    # a multiple-choice pick named as a choice or option
+    ("Step 5: The choice that matches is Choice D.\nSolution: Choice_D", "D", True),
+    ("Step 5: The choice that matches is Choice D.\nSolution: Choice_D", "C", False),
+    ("Solution: Choice\\_B", "B", True), ("Solution: Choice_C: 3.82\nSo it takes 3.82 hours.", "C", True),
+    ("So $x = \\boxed{68}$.\nSolution: Choice_D", "D", True), ("Solution: Choice_D\nThe correct answer is 3.", "D", True),
+    ("Therefore, the correct answer choice is D: 2/3.", "D", True), ("The correct choice is Choice_B: $\\frac{5}{24}$", "B", True),
+    ("Therefore, the only correct option is (C) Plane.", "\\text{(C)}", True),
+    ("Choice C is incorrect, as it leaves out Friday.", "C", False), ("The answer is option (B).", "A", False),
 ])
 def test_classes_from_other_graders_suites(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
