@@ -388,26 +388,25 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (97.7% on 3,228 cases, 99.2% on the 3,173 that are
-    not one grader's policy; 99.5% on the 2,406 real completions counted here, 1,107 of them labelled wrong, none of
+    accuracy measured after the last round of fixes, with a margin (98.1% on 3,605 cases, 99.5% on the 3,542 that are
+    not one grader's policy; 99.6% on the 2,782 real completions counted here, 1,298 of them labelled wrong, none of
     which ours passes); the misses are other graders' policies (tolerances, ordered lists, string matching, a
     required box or marker) and real completions whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import is_policy, load_devset
     cases = load_devset()
-    assert len(cases) >= 3200 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 3550 and len({c["source"] for c in cases}) >= 8
     hits = [verify(c["response"], c["gold"]).correct == c["expected"] for c in cases]
     assert sum(hits) / len(cases) >= 0.97
     mathematics = [hit for hit, c in zip(hits, cases) if not is_policy(c)]
-    assert len(mathematics) >= 3150 and sum(mathematics) / len(mathematics) >= 0.985
-    completions = [c for c in cases if c["source_key"] in ("gsm8k_completions", "mr_math", "prm800k_reference",
-                                                            "prm800k_swapped", "mr_gsm8k", "skythought_math500",
-                                                            "skythought_olympiadbench", "prime_gaokao",
-                                                            "prime_olympiadbench", "skythought_aime_amc",
-                                                            "processbench", "processbench_omnimath")]
-    assert len(completions) >= 2400
+    assert len(mathematics) >= 3500 and sum(mathematics) / len(mathematics) >= 0.985
+    completions = [c for c in cases if c["source_key"] in (
+        "gsm8k_completions", "mr_math", "prm800k_reference", "prm800k_swapped", "mr_gsm8k", "skythought_math500",
+        "skythought_olympiadbench", "prime_gaokao", "prime_olympiadbench", "skythought_aime_amc", "processbench",
+        "processbench_omnimath", "mrben_math", "bbmistake_arith", "mathdial_vtg", "mathcheck_gsm", "deltabench_examples")]
+    assert len(completions) >= 2750
     assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.985
     wrong = [c for c in completions if not c["expected"]]  # a verifier that says "correct" too easily fails here
-    assert len(wrong) >= 1100 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
+    assert len(wrong) >= 1250 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2
 
 
 @pytest.mark.parametrize("response,gold,expected", [
