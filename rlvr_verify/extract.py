@@ -305,7 +305,7 @@ def number_word(sentence: str) -> str | None:
     if alone:
         return str(_NUMBER_WORD_VALUE[alone.lower()])
     return str(_NUMBER_WORD_VALUE[tens.lower()] + (_NUMBER_WORD_VALUE[unit.lower()] if unit else 0))
-_MATH_WORDS = {"sqrt", "pi", "sin", "cos", "tan", "ln", "log", "exp", "infty", "inf"}
+_MATH_WORDS = {"sqrt", "pi", "sin", "cos", "tan", "ln", "log", "exp", "infty", "inf", "and", "or"}  # "x=2 or x=3"
 _ENV_NAME = re.compile(r"\\(?:begin|end)\s*\{[a-zA-Z*]+\}(?:\{[a-z|]*\})?")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textnormal|textit|textrm|mathrm|mathbf|mbox|operatorname)\s*\{[^{}]*\}")
 SHORT_TEXT = re.compile(r"[A-Za-z]+(?: [A-Za-z]+){0,2}[.!]?")

@@ -186,8 +186,8 @@ _FOR_ALL = re.compile(r"\s*,?\s*(?:\\(?:text|textnormal|mbox|textrm)\s*\{\s*(?:f
 # A unit written in a text command after a value, at the end of the answer: '100\\text{ km/h}', '4\\textnormal{ m}',
 # '9.8 \\, \\text{m/s}^2', '5\\,\\mathrm{cm}^2'. Not 'i', 'e' or 'j' alone (\\mathrm{i} is the imaginary unit).
 _TEXT_UNIT = re.compile(r"(?<=[\w})])(?:\s|~|\\[,;: !])*\\(?:text|textnormal|textrm|mathrm|mbox|rm)\s*"
-                        r"\{\s*~?\s*(?![ije]\s*\})[A-Za-z][A-Za-z/.\s]{0,20}(?:\^\s*\{?-?\d\}?)?\s*\}"
-                        r"(?:\s*\^\s*\{?-?\d\}?)?\s*$")
+                        r"\{\s*~?\s*(?![ije]\s*\})[^\W\d_](?:[^\W\d_]|[/.\s]){0,20}(?:\^\s*\{?-?\d\}?)?\s*\}"
+                        r"(?:\s*\^\s*\{?-?\d\}?)?\s*(?=$|[,;])")  # at the end, or of each item in a list
 # Set-builder notation: '\\{x \\mid x > 2\\}', '\\{x | x > 2\\}', '\\{x : 1 <= x < 3\\}', '\\{x \\in R \\mid ...\\}'
 # -> the relation it is built from (compared as the set that relation describes).
 _SET_BUILDER = re.compile(r"^\s*\\\{\s*([a-zA-Z])\s*(?:\\in[^|:{}]{0,40}?)?\s*(?:\\mid|\||:)\s*"
@@ -455,6 +455,14 @@ _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?f
 _DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})")
 _PERCENT_WORD = re.compile(r"(?<=[\d}])\s*(?:\\(?:text|textnormal|mbox|textrm)\s*\{\s*)?(?:per ?cent(?:age)?|pct)\.?"
                            r"(?:\s*\})?(?![A-Za-z])")
+_CJK = {"，": ", ", "、": ", ", "；": "; ", "：": ": ", "（": "(", "）": ")", "或": " or "}
+_CJK_PUNCTUATION = re.compile("[" + "".join(_CJK) + "]")  # full-width punctuation and 'or' in Chinese answers
+
+
+def _ascii_punctuation(m) -> str:
+    return _CJK[m.group(0)]
+
+
 _GLUED_UNITS = r"(?:cm|mm|km|kg|mg|ml|mL|ft|yd|hr|lb|oz)(?![a-zA-Z])"
 _VULGAR_FRACTIONS = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5),
                      "⅗": (3, 5), "⅘": (4, 5), "⅙": (1, 6), "⅚": (5, 6), "⅛": (1, 8), "⅜": (3, 8), "⅝": (5, 8),
@@ -467,7 +475,6 @@ _UNICODE_MATH = re.compile("[√π∞×÷·" + "".join(_VULGAR_FRACTIONS) + "]")
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUPERSCRIPTS = re.compile("[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _LONG_DECIMAL = re.compile(r"\s*-?\d*\.(\d{6,})\s*")
-_GOLD_DECIMAL = re.compile(r"\s*-?(\d*)\.(\d{2,})\s*")
 # A family of answers indexed by a parameter, qualified at its end: '2k\\pi + \\frac{\\pi}{2}, k \\in \\mathbb{Z}',
 # '[k\\pi - 1, k\\pi + 1] (k \\in Z)', '3k, \\text{where } k \\in \\mathbb{Z}' (and set-builder '\\{x | x = 3k, k \\in Z\\}', which
 # normalizes to '3k, k \\in Z'): the family before it, the parameter's letter and its domain (Z, N, Q). Possessive
@@ -543,6 +550,9 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         response = response.decode("utf-8", errors="replace")
     if "\u2212" in (response or "") or "\u2212" in gold:  # the Unicode minus sign
         response, gold = (response or "").replace("\u2212", "-"), gold.replace("\u2212", "-")
+    if _CJK_PUNCTUATION.search(response or "") or _CJK_PUNCTUATION.search(gold):  # 'x=2 或 x=3', '1 、[-1,1]'
+        response, gold = _CJK_PUNCTUATION.sub(_ascii_punctuation, response or ""), _CJK_PUNCTUATION.sub(
+            _ascii_punctuation, gold)
     if _written_as_gold(response, gold):
         return Verdict(True, 1.0, response, "equal")
     found = extract_answer(response or "", extract)
@@ -740,8 +750,7 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
         if not ok and percent == "strip" and "%" in gold and "%" not in pred:
             ok = equal(pred_obj, parse_answer(gold, "fraction"), rel_tol)  # 0.045 against '4.5%'
         if not ok:
-            ok = (_same_to_stated_places(pred_obj, gold_obj, pred_text, gold_text)
-                  or _exact_for_a_rounded_gold(pred_obj, gold_obj, pred_text, gold_text))
+            ok = _same_to_stated_places(pred_obj, gold_obj, pred_text, gold_text)
         if not ok and _DECIMAL_COMMA.fullmatch(pred_text) and not isinstance(gold_obj, (list, Bracketed)):
             ok = equal(parse_math(pred_text.replace(",", ".")), gold_obj, rel_tol)  # '0,5': a decimal comma
     except TooLarge:
@@ -797,28 +806,6 @@ def _same_to_stated_places(pred_obj, gold_obj, pred_text: str, gold_text: str) -
         return False
     try:
         return abs(float(sp.N(pred_obj - gold_obj, 30))) <= 0.5 * 10.0 ** -min(places) * (1 + 1e-9)
-    except (TypeError, ValueError, OverflowError):
-        return False
-
-
-def _exact_for_a_rounded_gold(pred_obj, gold_obj, pred_text: str, gold_text: str) -> bool:
-    """A gold written as a decimal of 2+ places and 3+ significant digits may be the exact value rounded or cut off
-    there: an exact answer (no decimal point: 40\\pi, \\sqrt{3}, \\frac{1}{3}) that rounds or truncates to it at
-    the gold's places matches ('125.663' and 40\\pi = 125.6637..., '1.732' and \\sqrt{3}). A decimal answer must
-    still equal a decimal gold ('2.232' is not '2.23'), and '1.42' is not \\sqrt{2} (1.41 either way)."""
-    m = _GOLD_DECIMAL.fullmatch(gold_text)
-    if (not m or "." in pred_text or not all(isinstance(x, sp.Basic) and x.is_number and x.is_real
-                                             for x in (pred_obj, gold_obj))):
-        return False
-    if len((m.group(1) + m.group(2)).lstrip("0")) < 3:
-        return False
-    places = len(m.group(2))
-    try:
-        scaled = sp.N(abs(pred_obj) * sp.Integer(10) ** places, 40)
-        target = abs(sp.Rational(gold_text.strip())) * sp.Integer(10) ** places
-        if (pred_obj < 0) != (gold_obj < 0) or not scaled.is_finite:
-            return False
-        return target in (sp.floor(scaled), sp.floor(scaled + sp.Rational(1, 2)))
     except (TypeError, ValueError, OverflowError):
         return False
 

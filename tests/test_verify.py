@@ -308,16 +308,15 @@ def test_a_bracketed_list_that_cannot_be_an_interval(response, gold, expected):
 
 
 @pytest.mark.parametrize("response,gold,expected", [
-    # an exact answer for a gold that is its value rounded or cut off at the gold's places (2+ places, 3+ digits)
-    ("\\boxed{40\\pi}", "125.663", True), ("\\boxed{\\sqrt{3}}", "1.732", True), ("\\boxed{\\pi}", "3.1416", True),
-    ("\\boxed{\\frac{2}{3}}", "0.667", True), ("\\boxed{\\frac{2}{3}}", "0.666", True),
-    ("\\boxed{-\\sqrt{3}}", "-1.732", True), ("\\boxed{\\frac{110}{51}}", "2.1569", True),
-    # ... not a neighbour of the rounding, not a short gold, not the other sign, and a decimal answer stays exact
-    ("\\boxed{\\frac{2}{3}}", "0.668", False), ("\\boxed{\\sqrt2}", "1.42", False), ("\\boxed{\\frac13}", "0.33", False),
-    ("\\boxed{\\sqrt{3}}", "-1.732", False), ("\\boxed{126}", "125.663", False), ("\\boxed{125.66}", "125.663", False),
-    ("\\boxed{2.1569}", "\\frac{110}{51}", False), ("\\boxed{x}", "1.732", False),
+    # a gold decimal is a value, not a rounding of whatever rounds to it: an exact answer does not match it (two
+    # graders' suites, mneme and vi-math-smt, assert 1/3 is not 0.333; MARIO's tolerance, 40\pi = 125.663, is policy)
+    ("\\boxed{40\\pi}", "125.663", False), ("\\boxed{\\sqrt{3}}", "1.732", False), ("\\frac{1}{3}", "0.333", False),
+    ("1/3", "0.333", False), ("\\boxed{\\frac{2}{3}}", "0.667", False), ("\\boxed{126}", "125.663", False),
+    # while the same value in another form still matches, and so does a decimal that equals it
+    ("\\boxed{\\frac{1}{8}}", "0.125", True), ("\\boxed{125.663}", "125.663", True), ("\\boxed{0.6670}", "0.667", True),
+    ("\\boxed{2.1569}", "\\frac{110}{51}", False),
 ])
-def test_an_exact_answer_for_a_rounded_gold(response, gold, expected):
+def test_an_exact_answer_is_not_a_rounded_gold(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
@@ -388,17 +387,17 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (98.1% on 3,605 cases, 99.5% on the 3,542 that are
+    accuracy measured after the last round of fixes, with a margin (97.7% on 3,929 cases, 99.5% on the 3,840 that are
     not one grader's policy; 99.6% on the 2,782 real completions counted here, 1,298 of them labelled wrong, none of
     which ours passes); the misses are other graders' policies (tolerances, ordered lists, string matching, a
     required box or marker) and real completions whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import is_policy, load_devset
     cases = load_devset()
-    assert len(cases) >= 3550 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 3900 and len({c["source"] for c in cases}) >= 8
     hits = [verify(c["response"], c["gold"]).correct == c["expected"] for c in cases]
     assert sum(hits) / len(cases) >= 0.97
     mathematics = [hit for hit, c in zip(hits, cases) if not is_policy(c)]
-    assert len(mathematics) >= 3500 and sum(mathematics) / len(mathematics) >= 0.985
+    assert len(mathematics) >= 3800 and sum(mathematics) / len(mathematics) >= 0.985
     completions = [c for c in cases if c["source_key"] in (
         "gsm8k_completions", "mr_math", "prm800k_reference", "prm800k_swapped", "mr_gsm8k", "skythought_math500",
         "skythought_olympiadbench", "prime_gaokao", "prime_olympiadbench", "skythought_aime_amc", "processbench",
@@ -825,6 +824,12 @@ _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
     ("\\boxed{42}\nthat was wrong, actually \\boxed{\n", "42", False), ("The answer is \\boxed{10", "10", False),
     ("I will put the answer in \\boxed{}. The answer is 5.", "5", True), ("\\boxed{\\boxed{5}}", "5", True),
     ("\\boxed{4} then \\boxed{ } and \\boxed{" * 5_000, "4", False),
+    # units in any script inside \\text, at the end or after each item of a list; Chinese punctuation and 'or'
+    ("\\boxed{365 \\text{ nghìn đồng}}", "365", True), ("\\boxed{682\\ \\text{nghìn đồng}}", "682", True),
+    ("\\boxed{365 \\text{ nghìn đồng}; 520 \\text{ nghìn đồng}}", "365; 520", True),
+    ("\\boxed{365 \\text{ km}; 520 \\text{ km}}", "365; 521", False), ("\\boxed{2 \\text{ and } 3}", "2, 3", True),
+    ("x=2 或 x=3", "x=3, x=2", True), ("x=2 或 x=4", "x=3, x=2", False), ("1, [-1,1]", "$1 、[-1,1]$.", True),
+    ("1，2", "1, 2", True),
     # a multiple-choice pick named as a choice or option
     ("Step 5: The choice that matches is Choice D.\nSolution: Choice_D", "D", True),
     ("Step 5: The choice that matches is Choice D.\nSolution: Choice_D", "C", False),
