@@ -8,8 +8,9 @@ import hashlib
 from rlvr_verify.cache import LRUCache
 from rlvr_verify.extract import MAX_RESPONSE_CHARS, extract_answer
 from rlvr_verify.mv_backend import verify_backend
+from rlvr_verify.normalize import normalize
 from rlvr_verify.pool import VerifierPool
-from rlvr_verify.verify import normalize, verify_batch
+from rlvr_verify.verify import verify_batch
 
 
 KEY_EXTRACT_CHARS = 20_000

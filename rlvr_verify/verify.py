@@ -1,5 +1,4 @@
 """Public API: verify(response, gold, **options) -> Verdict."""
-import functools
 import re
 from dataclasses import dataclass
 
@@ -7,10 +6,10 @@ import sympy as sp
 
 from rlvr_verify.equivalence import equal
 from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_number,
-                                 extract_last_spans, last_choice_pick, number_word, prose_answer,
-                                 unwrap_math)
-from rlvr_verify.parse import (CONSTANTS, FUNCS, MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge,
-                               parse_math)
+                                 extract_last_spans, last_choice_pick, number_word, prose_answer, unwrap_math)
+from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
+from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge, parse_math
+from rlvr_verify.relations import align_equations, equation_sides, parse_answer, parse_normalized
 
 
 @dataclass(frozen=True)
@@ -27,419 +26,7 @@ class Verdict:
         return self.reason.startswith("error") or self.reason == "worker_crash"
 
 
-_DROP = [r"\\\$", r"\\left", r"\\right", r"\\displaystyle", r"\\,", r"\\;", r"\\:", r"(?<!\\)\\ ", r"\$", r"\\quad",
-          r"\^\s*\{\s*\}", r"\\dfrac", r"\\tfrac", r"[€£¥]"]
-_RELATIONS = [(r"\\(?:leq?|leqslant)(?![a-zA-Z])|≤", "<="), (r"\\(?:geq?|geqslant)(?![a-zA-Z])|≥", ">="),
-              (r"\\lt(?![a-zA-Z])", "<"), (r"\\gt(?![a-zA-Z])", ">"), (r"=<", "<="), (r"=>", ">=")]
-# A name on the left of '=' that only labels the answer: x =, x_1 =, f(y) =, (p, q) =, x \in.
-_LABEL = re.compile(r"^\s*(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\s*\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\))?"
-                    r"|\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\))\s*(?:=(?![=<>])|\\in(?![a-zA-Z]))\s*")
-
-
-# A name that labels a value in a list of values: AB = 4, x_1 = 2, \\angle A = 30, f(2) = 5, S_1:S_2 = 7:32.
-_NAME = r"(?:\\angle\s*)?[A-Za-z]+(?:_\{?\w+\}?)?(?:\(\s*\w+\s*\))?"
-_ITEM_LABEL = re.compile(r"^\s*" + _NAME + r"(?:\s*:\s*" + _NAME + r")*\s*=(?![=<>])\s*(\S.*)$", re.S)
-
-
-_REVERSED_LABEL = re.compile(r"\s*([^=<>]*[\d}])\s*=\s*[a-zA-Z](?:_\{?\w+\}?)?\s*")
-
-
-def _strip_labels(s: str) -> str:
-    """'x = 5' -> '5'; 'AB=4, CD=5' -> '4, 5' (every item labelled); 'S_1:S_2=7:32' -> '7:32'. A lone multi-letter
-    name is a label only in upper case (AB = 4), not a product (ab = 4 stays an equation)."""
-    braced = re.fullmatch(r"\s*\\\{(.*=.*)\\\}\s*", s, re.S)  # '\\{x=1, y=2\\}': a solution written as a set
-    if braced:
-        inner = _strip_labels(braced.group(1))
-        if inner != braced.group(1) and "=" not in inner:
-            return inner
-    items = [part for item in _top_level_split(s) for part in _JOIN.split(item)[0::2]]
-    if len(items) > 1:
-        found = [_ITEM_LABEL.match(item) for item in items]
-        if all(found) and not any("=" in m.group(1) for m in found):
-            return ", ".join(m.group(1).strip() for m in found)
-    stripped = _LABEL.sub("", s, count=1)
-    if stripped != s:
-        return stripped
-    reversed_label = _REVERSED_LABEL.fullmatch(s)  # '2 = x': the value written first
-    if reversed_label and not re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", reversed_label.group(1))):
-        return reversed_label.group(1)
-    m = _ITEM_LABEL.match(s)
-    if m and "=" not in m.group(1):
-        name = s[:s.index("=")].strip()
-        if re.fullmatch(r"(?:\\angle\s*)?[A-Z]{1,4}(?:_\{?\w+\}?)?", name) or ":" in name:
-            return m.group(1)
-    return s
-
-
-def _mixed_latex(m) -> str:
-    whole, num, den = m.groups()
-    return f"({whole}+{num}/{den})" if int(num) < int(den) else m.group(0)
-
-
-def _repeating(m) -> str:
-    """0.\\overline{3} -> (1/3); 1.2\\overline{45} -> its fraction."""
-    whole, fixed, rep = m.group(1) or "0", m.group(2) or "", m.group(3)
-    den = 10 ** len(fixed) * (10 ** len(rep) - 1)
-    num = (int(whole + fixed + rep) - int(whole + fixed or "0"))
-    return f"({num}/{den})"
-
-
-def _number_formats(s: str) -> str:
-    """Thousands separators (1{,}000, 1\\,000, 1 000), LaTeX decimal commas (3{,}5) and mixed numbers
-    (4\\frac{4}{9}, 4 4/9 -> (4+4/9)) become plain arithmetic the parser reads."""
-    s = re.sub(r"(?<![\d.])(\d{0,30})\.(\d{0,30})\\overline\s*\{(\d{1,12})\}", _repeating, s)
-    s = re.sub(r"(?<=\d)\{,\}(?=\d{3}(?!\d))", "", s)
-    s = re.sub(r"(?<=\d)\{,\}(?=\d)", ".", s)
-    s = re.sub(r"(?<=\d)(?:\\,|\\ |~|\\;|\\:|\\!)(?=\d{3}(?!\d))", "", s)
-    s = re.sub(r"(?<=\d),\s*\\!\s*(?=\d{3}(?!\d))", "", s)  # 11,\!111 and 11,\! 111
-    s = re.sub(r"(?<![\w.^_}{\\])(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}", _mixed_latex, s)
-    s = re.sub(r"(?<![\w./^_])(\d+) +(\d+)/(\d+)(?![\d.])", _mixed_latex, s)
-    s = re.sub(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d/.])", lambda m: m.group(0).replace(" ", ""), s)
-    return s
-
-
 _INTEGER = re.compile(r"\s*-?\d{1,18}\s*")
-
-
-def _whole_thousands(s: str) -> str:
-    """'1,234,567' as the whole answer is one number, not a list (a list would have spaces or other lengths)."""
-    return re.sub(r"^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$", lambda m: m.group(0).replace(",", ""), s)
-
-
-def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
-    """_normalize, remembered for short answers (a pure function; a group's samples share one gold)."""
-    return _normalize_cached(s, percent, labels) if len(s) <= 2000 else _normalize(s, percent, labels)
-
-
-@functools.lru_cache(maxsize=2048)
-def _normalize_cached(s: str, percent: str, labels: bool) -> str:
-    return _normalize(s, percent, labels)
-
-
-def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
-    """Strip presentation: $...$ and \\boxed wrappers, \\text{} units, spacing, degrees, trailing punctuation,
-    'x =' / 'f(y) =' / '(p,q) =' labels; spell relations one way; read number formats."""
-    s = unwrap_math(s)
-    if "\\begin" not in s:
-        s = re.sub(r"\\\\(?=[a-zA-Z])", r"\\", s)  # '\\\\dfrac' typed for '\\dfrac' (not a matrix row break)
-        s = s.replace("&", "")  # align's '&=' outside a matrix
-    s = re.sub(r"(?<=\d)\\+\s*$", "", s)  # '185\\': a stray trailing backslash
-    s = re.sub(r"(?<!\\)\\(?=\d)", "", s)  # '\\15': a backslash before a digit is no command (the '$' of '\\$15' lost)
-    s = re.sub(r"\\[lr]?vert(?![a-zA-Z])", "|", s)
-    s = s.replace("⌊", "\\lfloor ").replace("⌋", "\\rfloor ").replace("⌈", "\\lceil ").replace("⌉", "\\rceil ")
-    s = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT_DIGITS) + "}", s)  # 'x⁴', '10⁻³'
-    s = _unicode_math(s)
-    qualifier = _FOR_ALL.search(s)
-    if qualifier and "=" in s[:qualifier.start()]:  # 'f(x) = x \\text{ for all } x': the equation is the answer
-        s = s[:qualifier.start()]
-    s = _TEXT_UNIT.sub("", s)  # '100\\text{ km/h}', '4\\textnormal{ m}', '9.8\\,\\mathrm{m/s}^2': a unit after a value
-    s = re.sub(r"\\(?:text|textbf|textnormal|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}",
-               lambda m: " " + m.group(1) + " ", s)
-    s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)  # \frac12 -> \frac{1}{2}
-    s = re.sub(r"\\[cdt]?frac([a-zA-Z])([a-zA-Z\d])(?![a-zA-Z])", r"\\frac{\1}{\2}", s)  # \fracab -> \frac{a}{b}
-    s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(?=\{)", r"\\frac{\1}", s)  # \frac1{72}
-    s = re.sub(r"\\[cdt]?frac\s*(\{[^{}]*\})\s*(\d)", r"\\frac\1{\2}", s)  # \frac{\sqrt3}2
-    s = s.replace("\\cfrac", "\\frac")
-    s = re.sub(r"\\neq?(?![a-zA-Z])|≠|(?<=[a-zA-Z)\s])!=", " ≠ ", s)
-    s = re.sub(r"\\(?:emptyset|varnothing)(?![a-zA-Z])|∅|^\s*\\\{\s*\\\}\s*$", "∅", s)  # the empty set, one way
-    s = re.sub(r"\\langle(?![a-zA-Z])", "(", s)
-    s = re.sub(r"\\rangle(?![a-zA-Z])", ")", s)
-    s = re.sub(r"\\mathbb\s*\{?R\}?|ℝ", r"(-\\infty, \\infty)", s)
-    s = re.sub(r"(?:\s|\\[,;: ])*(?<!\\)[.,;:]+\s*$", "", s)  # trailing punctuation: 'is $\frac{1}{3}.$'
-
-    if _TRIG.search(s):  # degrees inside a function are an angle: \sin(90^\circ - x) = \cos x
-        s = re.sub(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°)", r"(\1\\pi/180)", s)
-    s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?", " ", s).replace("°", "")
-    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-    for pat, rep in _RELATIONS:
-        s = re.sub(pat, rep, s)
-    s = re.sub(r"\\pmod\s*(?:\{[^{}]*\}|\d+)|\(\s*\\?mod\s*\{?\d+\}?\s*\)|\\(?:bmod|mod)\s*\{?\d+\}?", " ",
-               s).replace("\\equiv", "=")  # 24 \equiv 3 \pmod 7, (mod 7), \pmod{7}: the residue is the answer
-    s = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([+-]?\d{1,3})(?![\w.])", r"(\1\\times 10^{\2})", s)  # 1.2e3
-    s = _number_formats(s)
-    s = s.replace("\\!", "").replace("{,}", ",")
-    for pat in _DROP:
-        s = re.sub(pat, " ", s)
-    s = s.replace("^\\circ", "").replace("^{\\circ}", "").replace("°", "")
-    if percent == "fraction":
-        s = re.sub(r"(\([^()]*\)|\\frac\{[^{}]*\}\{[^{}]*\}|\d+(?:\.\d+)?)\s*\\?%", r"(\1/100)", s)  # '(4+1/2)%' too: a mixed percent
-    s = s.replace("\\%", "").replace("%", "")
-    s = re.sub(r"_\{(\d+)\}(?![\d.])", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text); not \log_{10}2
-    s = re.sub(r"(?<![\d.])(\d+(?: \d+)+)(?=_\d)", lambda m: m.group(1).replace(" ", ""), s)  # 2\ 5\ 1\ 6_8 -> 2516_8
-    s = _SET_BUILDER.sub(r"\2", s)  # '\\{x \\mid x > 2\\}' is the set 'x > 2' describes
-    if labels:
-        s = _strip_labels(s)
-    s = _whole_thousands(s)
-    # units / words after a number: "18 dollars", "5 cm", "\frac{270}{7} degrees", "12 cm^2"
-    m = re.fullmatch(r"(.*?[\d}.)])(?:\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)|(?<=\d)([a-zA-Z]{3,}|" + _GLUED_UNITS + r"))"
-                     r"\s*(?:\^\s*\{?\d\}?)?", s.strip())
-    # '18 dollars', '10weeks', '12cm' (a unit of 3+ letters, or a known two-letter one, may follow the digits directly;
-    # '12ab' stays a product)
-    unit = m and (m.group(2) or m.group(3))
-    if unit and unit.split()[0] not in FUNCS and unit.split()[0] not in CONSTANTS and unit.split()[0] not in _MATH_TAIL:
-        s = m.group(1)  # a unit word, not "2 x" or "3 pi"
-    return s.strip().rstrip(".,;").strip()
-
-
-_FOR_ALL = re.compile(r"\s*,?\s*(?:\\(?:text|textnormal|mbox|textrm)\s*\{\s*(?:for all|for every|for any|for each)\b"
-                      r"|\\forall(?![a-zA-Z])|\bfor all\b)", re.IGNORECASE)
-# A unit written in a text command after a value, at the end of the answer: '100\\text{ km/h}', '4\\textnormal{ m}',
-# '9.8 \\, \\text{m/s}^2', '5\\,\\mathrm{cm}^2'. Not 'i', 'e' or 'j' alone (\\mathrm{i} is the imaginary unit).
-_TEXT_UNIT = re.compile(r"(?<=[\w})])(?:\s|~|\\[,;: !])*\\(?:text|textnormal|textrm|mathrm|mbox|rm)\s*"
-                        r"\{\s*~?\s*(?![ije]\s*\})[^\W\d_](?:[^\W\d_]|[/.\s]){0,20}(?:\^\s*\{?-?\d\}?)?\s*\}"
-                        r"(?:\s*\^\s*\{?-?\d\}?)?\s*(?=$|[,;])")  # at the end, or of each item in a list
-# Set-builder notation: '\\{x \\mid x > 2\\}', '\\{x | x > 2\\}', '\\{x : 1 <= x < 3\\}', '\\{x \\in R \\mid ...\\}'
-# -> the relation it is built from (compared as the set that relation describes).
-_SET_BUILDER = re.compile(r"^\s*\\\{\s*([a-zA-Z])\s*(?:\\in[^|:{}]{0,40}?)?\s*(?:\\mid|\||:)\s*"
-                          r"((?=.*?(?:<|>|≠|\\in))(?!.*\\\}.*\\\}).*?\S)\s*\\\}\s*$")
-_TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
-_MATH_TAIL = {"sqrt", "infty", "inf", "and", "or"}
-
-
-def _pm_expand(s: str) -> str:
-    """a \\pm b -> the two answers a+b, a-b (a list)."""
-    if s.count("\\pm") == 1:
-        left, right = s.split("\\pm")
-        return f"{left}+{right}, {left}-{right}" if left.strip() else f"{right}, -{right}"
-    return s
-
-
-_RELATION_OPS = re.compile(r"(<=|>=|<|>)")
-# What an inequality bounds: x, x_1, f(x) (and |...| through _abs_relation).
-_VARIABLE = re.compile(r"[a-zA-Z](?:_\{?\w+\}?)?(?:\(\s*[a-zA-Z]\s*\))?")
-_ABS = re.compile(r"\|([^|]+)\|")
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
-
-
-def _interval(lo, lo_closed, hi, hi_closed) -> Bracketed:
-    return Bracketed("[" if lo_closed else "(", [lo, hi], "]" if hi_closed else ")")
-
-
-def _linear(term: str):
-    """'-x', '2x+3', 'x/2 - 1' -> (variable, a, b) with term = a*variable + b, a a non-zero number; else None."""
-    expr = parse_math(term)
-    if not isinstance(expr, sp.Basic) or len(expr.free_symbols) != 1:
-        return None
-    (v,) = expr.free_symbols
-    a = sp.expand(expr).coeff(v, 1)
-    b = sp.expand(expr - a * v)
-    if a.free_symbols or b.free_symbols or not a.is_number or a == 0 or not a.is_real:
-        return None
-    return v, a, b
-
-
-def relation_interval(text: str):
-    """'a <= x < b', 'x >= 5', '5 > x', '-x > -1', '0 < f(x) < 1', '2 < 2x + 4 <= 6' -> the interval they describe,
-    as the same Bracketed that '[a, b)' parses to, so an inequality and an interval compare directly (the same
-    set, whatever side the variable is on and whatever the sign of its coefficient). None otherwise."""
-    parts = _RELATION_OPS.split(text)
-    terms, ops = [t.strip() for t in parts[0::2]], parts[1::2]
-    if not all(terms):
-        return None
-    if any(_ABS.fullmatch(t) for t in terms):
-        return _abs_relation(terms, ops)
-    is_var = [bool(_VARIABLE.fullmatch(t)) for t in terms]
-    if len(terms) == 2:
-        if is_var.count(True) == 1:
-            bound = parse_math(terms[1] if is_var[0] else terms[0])
-            op = ops[0] if is_var[0] else _FLIP[ops[0]]
-        else:  # one side linear in one variable, the other a number: a*x + b op c
-            left, right = parse_math(terms[0]), parse_math(terms[1])
-            if not (isinstance(left, sp.Basic) and isinstance(right, sp.Basic)):
-                return None
-            lin = _linear(terms[0] + "-(" + terms[1] + ")") if (left - right).free_symbols else None
-            if lin is None:
-                return None
-            _, a, b = lin
-            bound, op = -b / a, ops[0] if a > 0 else _FLIP[ops[0]]
-        if op in ("<", "<="):
-            return _interval(-sp.oo, False, bound, op == "<=")
-        return _interval(bound, op == ">=", sp.oo, False)
-    if len(terms) == 3:
-        if all(op in ("<", "<=") for op in ops):
-            lo, hi, lo_op, hi_op = terms[0], terms[2], ops[0], ops[1]
-        elif all(op in (">", ">=") for op in ops):
-            lo, hi, lo_op, hi_op = terms[2], terms[0], ops[1], ops[0]
-        else:
-            return None
-        lo_v, hi_v = parse_math(lo), parse_math(hi)
-        if is_var == [False, True, False]:
-            return _interval(lo_v, "=" in lo_op, hi_v, "=" in hi_op)
-        lin = _linear(terms[1])
-        if lin is None or getattr(lo_v, "free_symbols", True) or getattr(hi_v, "free_symbols", True):
-            return None
-        _, a, b = lin
-        ends = [((lo_v - b) / a, "=" in lo_op), ((hi_v - b) / a, "=" in hi_op)]
-        if a < 0:
-            ends.reverse()
-        return _interval(ends[0][0], ends[0][1], ends[1][0], ends[1][1])
-    return None
-
-
-def _abs_relation(terms: list[str], ops: list[str]):
-    """|L| < c -> the interval -c < L < c; |L| > c -> the two rays L < -c, L > c (a list: a union);
-    a <= |L| <= b -> [-b, -a] and [a, b] (real numbers). None when the bounds are not non-negative numbers."""
-    def number(t):
-        v = parse_math(t)
-        return v if isinstance(v, sp.Basic) and v.is_number and v.is_real and v >= 0 else None
-    if len(terms) == 2:
-        i = 0 if _ABS.fullmatch(terms[0]) else 1
-        inner, c = _ABS.fullmatch(terms[i]).group(1), terms[1 - i]
-        op = ops[0] if i == 0 else _FLIP[ops[0]]
-        if _ABS.fullmatch(c) or number(c) is None:
-            return None
-        if op in ("<", "<="):
-            return relation_interval(f"-({c}) {op} {inner} {op} {c}")
-        low = {">": "<", ">=": "<="}[op]
-        return [relation_interval(f"{inner} {low} -({c})"), relation_interval(f"{inner} {op} {c}")]
-    if len(terms) == 3 and _ABS.fullmatch(terms[1]) and len(set(o.strip("=") for o in ops)) == 1:
-        a, b, op_a, op_b = (terms[0], terms[2], ops[0], ops[1]) if ops[0] in ("<", "<=") else (
-            terms[2], terms[0], _FLIP[ops[1]], _FLIP[ops[0]])
-        inner = _ABS.fullmatch(terms[1]).group(1)
-        a_v, b_v = number(a), number(b)
-        if a_v is None or b_v is None:
-            return None
-        upper = relation_interval(f"{a} {op_a} {inner} {op_b} {b}")
-        if a_v == 0 and op_a == "<=":
-            return relation_interval(f"-({b}) {op_b} {inner} {op_b} {b}")
-        return [relation_interval(f"-({b}) {op_b} {inner} {op_a} -({a})"), upper]
-    return None
-
-
-def _is_interval(x) -> bool:
-    return isinstance(x, Bracketed) and x.open in "([" and x.close in ")]" and len(x.items) == 2
-
-
-def _minus_points(interval: Bracketed, points: list):
-    """An interval less finitely many real points -> the open-ended pieces that remain (a list: a union), or the
-    interval itself when no point lies inside it. Raises TypeError for a point that is not a real number."""
-    lo, hi = interval.items
-    if not all(isinstance(p, sp.Basic) and p.is_number and p.is_real for p in points):
-        raise TypeError("a removed point is not a real number")
-    inside = sorted({p for p in points if lo < p < hi}, key=lambda p: float(p))
-    lo_closed = interval.open == "[" and not any(p == lo for p in points)
-    hi_closed = interval.close == "]" and not any(p == hi for p in points)
-    ends = [(lo, lo_closed)] + [(p, False) for p in inside for _ in (0, 1)] + [(hi, hi_closed)]
-    if not inside:
-        return _interval(lo, lo_closed, hi, hi_closed)
-    return [_interval(ends[i][0], ends[i][1], ends[i + 1][0], ends[i + 1][1]) for i in range(0, len(ends), 2)]
-
-
-def _intersect(a: Bracketed, b: Bracketed):
-    """Two intervals with numeric ends -> their intersection (for 'x > 1 and x < 3')."""
-    (alo, ahi), (blo, bhi) = a.items, b.items
-    lo, lo_closed = (alo, a.open == "[") if alo > blo else (blo, b.open == "[") if blo > alo else (
-        alo, a.open == "[" and b.open == "[")
-    hi, hi_closed = (ahi, a.close == "]") if ahi < bhi else (bhi, b.close == "]") if bhi < ahi else (
-        ahi, a.close == "]" and b.close == "]")
-    return _interval(lo, lo_closed, hi, hi_closed)
-
-
-def _equation_sides(text: str) -> list[str]:
-    """Split on '=' outside braces (not <=, >=, ==; '2!=2' is a factorial, not 'not equal'; the '=' of
-    '\\sum_{k=1}' is not an equation)."""
-    if "{" not in text:
-        return re.split(r"(?<![<>=])=(?!=)", text)
-    parts, depth, start = [], 0, 0
-    for m in re.finditer(r"[{}]|(?<![<>=])=(?!=)", text):
-        ch = m.group(0)
-        depth += 1 if ch == "{" else -1 if ch == "}" else 0
-        if ch == "=" and depth <= 0:
-            parts.append(text[start:m.start()])
-            start = m.end()
-    return parts + [text[start:]]
-
-
-def align_equations(pred: str, gold: str) -> tuple[str, str]:
-    """When only one side is an equation ('2 + 3 = 5', 'y = 2x + 1' with a non-label left side), compare its
-    right-hand side with the other answer."""
-    p_eq, g_eq = len(_equation_sides(pred)) > 1, len(_equation_sides(gold)) > 1
-    if p_eq and not g_eq:
-        pred = _whole_thousands(_equation_sides(pred)[-1].strip())
-    elif g_eq and not p_eq:
-        gold = _whole_thousands(_equation_sides(gold)[-1].strip())
-    return pred, gold
-
-
-_JOIN = re.compile(r"(\s+(?:and|or)\s+|\s*;\s*|\\lor(?![a-zA-Z])|\\vee(?![a-zA-Z])|\\land(?![a-zA-Z])"
-                   r"|\\wedge(?![a-zA-Z]))")
-
-
-def _top_level_split(text: str, sep: str = ",") -> list[str]:
-    """Split on `sep` outside (), [], {} (linear)."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    return parts + [text[start:]]
-
-
-def _flatten(items):
-    out = []
-    for x in items:
-        out.extend(x if isinstance(x, list) else [x])
-    return out
-
-
-def parse_normalized(text: str):
-    """A union of intervals becomes an unordered list of its parts; answers joined by 'and', 'or', ';' a list
-    (relations joined by 'and' their intersection); a relation its interval; 'x != a' a not-equal relation; an
-    equation an Equation; everything else is one parse."""
-    text = _pm_expand(text)
-    if text.count("\\setminus") == 1:  # R \ {a, b}: an interval less finitely many points
-        whole, removed = (parse_normalized(t.strip()) for t in text.split("\\setminus"))
-        points = removed.items if isinstance(removed, Bracketed) and removed.open == "{" else None
-        if _is_interval(whole) and points is not None:
-            return _minus_points(whole, points)
-    if "\\cup" in text:
-        parts = _flatten([parse_normalized(part) for part in text.split("\\cup")])
-        if all(isinstance(p, Bracketed) and p.open == "{" for p in parts):  # {1} U {2, 3} is {1, 2, 3}
-            return Bracketed("{", [x for p in parts for x in p.items], "}")
-        return parts
-    joined = _JOIN.split(text)
-    if len(joined) > 1:
-        parts, joiners = [p.strip(" ,") for p in joined[0::2]], joined[1::2]
-        if all(parts):
-            objs = [parse_normalized(p) for p in parts]
-            conjunction = any(j.strip() in ("and", "\\land", "\\wedge") for j in joiners)
-            if (all(_is_interval(o) for o in objs) and conjunction
-                    and all(("<" in p or ">" in p) for p in parts)):
-                out = objs[0]
-                for o in objs[1:]:
-                    out = _intersect(out, o)
-                return out
-            intervals = [o for o in objs if _is_interval(o)]
-            points = [o.items[0] for o in objs if isinstance(o, Bracketed) and o.open == "≠"]
-            if conjunction and len(intervals) == 1 and len(intervals) + len(points) == len(objs):
-                return _minus_points(intervals[0], points)  # 'x > -1 and x != 2'
-            return _flatten(objs)
-    if "≠" in text:
-        sides = [t.strip() for t in text.split("≠")]
-        if len(sides) == 2 and _VARIABLE.fullmatch(sides[0]):
-            return Bracketed("≠", [parse_math(sides[1])], "")
-    if "<" in text or ">" in text:
-        interval = relation_interval(text)
-        if interval is not None:
-            return interval
-    sides = _equation_sides(text)
-    if len(sides) == 2:
-        return Equation(parse_math(sides[0]) - parse_math(sides[1]))
-    if text.count(":") == 1:  # a ratio of two numbers, 7:32, is the number 7/32 (2:4 = 1:2)
-        a, b = (parse_math(t) for t in text.split(":"))
-        if all(isinstance(x, sp.Basic) and x.is_number for x in (a, b)) and b != 0:
-            return a / b
-    return parse_math(text)
-
-
-def parse_answer(s: str, percent: str = "strip"):
-    return parse_normalized(normalize(s, percent))
-
-
 # A gold that is prose or a worked solution ('The final answer is (B) 1', a solution ending in \\boxed{}) is read
 # the way a response is: its own final answer.
 _GOLD_PROSE = re.compile(r"final answer|answer is|answers are|answer\s*:|####|\\boxed|\\fbox", re.IGNORECASE)
@@ -463,17 +50,6 @@ def _ascii_punctuation(m) -> str:
     return _CJK[m.group(0)]
 
 
-_GLUED_UNITS = r"(?:cm|mm|km|kg|mg|ml|mL|ft|yd|hr|lb|oz)(?![a-zA-Z])"
-_VULGAR_FRACTIONS = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5),
-                     "⅗": (3, 5), "⅘": (4, 5), "⅙": (1, 6), "⅚": (5, 6), "⅛": (1, 8), "⅜": (3, 8), "⅝": (5, 8),
-                     "⅞": (7, 8)}
-_VULGAR = re.compile("[" + "".join(_VULGAR_FRACTIONS) + "]")
-_UNICODE_SYMBOLS = {"π": "\\pi ", "∞": "\\infty ", "×": "\\times ", "÷": "\\div ", "·": "\\cdot "}
-# '√3', '√12.5', '√x', '√(x+1)', '√{x+1}': the radicand is a number, one letter, or a bracketed group without nesting
-_UNICODE_ROOT = re.compile(r"√\s*(?:(\d+(?:\.\d+)?|[a-zA-Z])|\(([^()]*)\)|\{([^{}]*)\})")
-_UNICODE_MATH = re.compile("[√π∞×÷·" + "".join(_VULGAR_FRACTIONS) + "]")
-_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
-_SUPERSCRIPTS = re.compile("[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _LONG_DECIMAL = re.compile(r"\s*-?\d*\.(\d{6,})\s*")
 # A family of answers indexed by a parameter, qualified at its end: '2k\\pi + \\frac{\\pi}{2}, k \\in \\mathbb{Z}',
 # '[k\\pi - 1, k\\pi + 1] (k \\in Z)', '3k, \\text{where } k \\in \\mathbb{Z}' (and set-builder '\\{x | x = 3k, k \\in Z\\}', which
@@ -594,7 +170,7 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
             if verdict.correct:
                 return verdict
         if not verdict.correct and found.rule in ("boxed", "last_math"):  # a gold of n parts, each part boxed
-            parts = len(_top_level_split(_pm_expand(normalize(gold, percent))))  # (or in math) where it was found;
+            parts = len(top_level_split(pm_expand(normalize(gold, percent))))  # (or in math) where it was found;
             # a gold 'a \\pm b' is two answers: '$1 + \\sqrt{19}$ and $1 - \\sqrt{19}$' gives each in its own span
             several = None if not 1 < parts <= 8 else (
                 extract_last_boxes(response, parts) if found.rule == "boxed" else extract_last_spans(response, parts))
@@ -624,7 +200,7 @@ def _written_as_gold(response: str | None, gold: str) -> bool:
     """The response is the gold as written, up to spacing ('odd $n$' for 'odd $n$'): equal before any extraction,
     which would take a part of it ('n'). Only a response about as long as the gold is compared."""
     text = (response or "").strip()
-    return bool(text) and len(text) <= 2 * len(gold) + 8 and _unspaced(text) == _unspaced(gold)
+    return bool(text) and len(text) <= 2 * len(gold) + 8 and unspaced(text) == unspaced(gold)
 
 
 def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip") -> Verdict:
@@ -677,12 +253,12 @@ def _labelled_values(text: str, percent: str) -> dict[str, str] | None:
     inner = wrapped and next(g for g in wrapped.groups() if g is not None)
     if inner and "=" in inner and _balanced(inner):  # '(f(n) = n, g(n) = 1)': the named values in one bracket
         text = inner
-    items = [part for item in _top_level_split(text) for part in _JOIN.split(item)[0::2]]
+    items = [part for item in top_level_split(text) for part in JOIN.split(item)[0::2]]
     if len(items) < 2:
         return None
     out = {}
     for item in items:
-        m = _ITEM_LABEL.match(item)
+        m = ITEM_LABEL.match(item)
         if not m or "=" in m.group(1):
             return None
         name = re.sub(r"\s+", "", item[:m.start(1)]).rstrip("=")
@@ -705,7 +281,7 @@ def _balanced(text: str) -> bool:
 def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: str) -> Verdict:
     pred, gold = _PERCENT_WORD.sub(r"\\%", pred), _PERCENT_WORD.sub(r"\\%", gold)  # '33.5 percent' is 33.5%
     pred_text, gold_text = normalize(pred, percent), normalize(gold, percent)
-    if pred_text == gold_text or _unspaced(pred_text) == _unspaced(gold_text):
+    if pred_text == gold_text or unspaced(pred_text) == unspaced(gold_text):
         return Verdict(True, 1.0, shown, "equal")  # the same text up to spacing: also where a value is too large
     p_family, g_family = _PARAMETER.match(pred_text), _PARAMETER.match(gold_text)
     if p_family and g_family:  # '2k\pi + \frac{\pi}{2}, k \in \mathbb{Z}' vs '\frac{\pi}{2}+2k\pi, k\in Z'
@@ -760,24 +336,6 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
     return Verdict(ok, 1.0 if ok else 0.0, shown, "equal" if ok else "not_equal")
 
 
-def _unicode_math(s: str) -> str:
-    """Math typed as Unicode, as models write it in prose: '√3', '2√(x+1)', '3π', '2×3', '6÷2', '2·3', '∞', '½'
-    (after a whole number, a mixed number: '1½' is 3/2) -> the LaTeX the parser reads."""
-    if not _UNICODE_MATH.search(s):
-        return s
-    s = _UNICODE_ROOT.sub(lambda m: "\\sqrt{" + (m.group(1) or m.group(2) or m.group(3)) + "}", s)
-    s = _VULGAR.sub(lambda m: "\\frac{%s}{%s}" % _VULGAR_FRACTIONS[m.group(0)], s)
-    for char, latex in _UNICODE_SYMBOLS.items():
-        s = s.replace(char, latex)
-    return s
-
-
-def _unspaced(text: str) -> str:
-    """Text without the spaces next to symbols ('4^{2017} - 2 \\cdot 3' is '4^{2017}-2\\cdot 3'); a space between two
-    letters or digits stays, as it may separate two numbers or words."""
-    return re.sub(r"\s*([^\w\s])\s*", r"\1", text).strip()
-
-
 def _compare_families(p_family, g_family, rel_tol: float, percent: str, shown: str) -> Verdict:
     """Two answers indexed by a parameter ('3k, k \\in Z'): the same when the parameter ranges over the same domain
     and the families compare equal as expressions in it (the pred's letter renamed to the gold's: 3n, n \\in Z is
@@ -816,7 +374,7 @@ def _relation_equations(pred: str, gold: str, percent: str, rel_tol: float) -> b
     if "=" not in pred or "=" not in gold:
         return False
     pk, gk = normalize(pred, percent, labels=False), normalize(gold, percent, labels=False)
-    p_sides, g_sides = _equation_sides(pk), _equation_sides(gk)
+    p_sides, g_sides = equation_sides(pk), equation_sides(gk)
     if len(p_sides) < 2 or len(g_sides) < 2 or any(c in pk + gk for c in "<>≠,"):
         return False
     try:

@@ -1,0 +1,228 @@
+"""Normalisation: the presentation two ways of writing one answer differ in is stripped, so that they become one
+text: math delimiters and boxes, \\text{} units, spacing, degrees, labels ('x =', 'AB = 4, CD = 5', '2 = x'), number
+formats (thousands separators, decimal commas, mixed numbers, repeating decimals, e-notation), Unicode math and
+punctuation, percents. Pure string functions; nothing here parses or evaluates."""
+import functools
+import re
+
+from rlvr_verify.extract import unwrap_math
+from rlvr_verify.parse import CONSTANTS, FUNCS
+
+
+_DROP = [r"\\\$", r"\\left", r"\\right", r"\\displaystyle", r"\\,", r"\\;", r"\\:", r"(?<!\\)\\ ", r"\$", r"\\quad",
+          r"\^\s*\{\s*\}", r"\\dfrac", r"\\tfrac", r"[€£¥]"]
+_RELATIONS = [(r"\\(?:leq?|leqslant)(?![a-zA-Z])|≤", "<="), (r"\\(?:geq?|geqslant)(?![a-zA-Z])|≥", ">="),
+              (r"\\lt(?![a-zA-Z])", "<"), (r"\\gt(?![a-zA-Z])", ">"), (r"=<", "<="), (r"=>", ">=")]
+# A name on the left of '=' that only labels the answer: x =, x_1 =, f(y) =, (p, q) =, x \in.
+_LABEL = re.compile(r"^\s*(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\s*\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\))?"
+                    r"|\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\))\s*(?:=(?![=<>])|\\in(?![a-zA-Z]))\s*")
+# A name that labels a value in a list of values: AB = 4, x_1 = 2, \\angle A = 30, f(2) = 5, S_1:S_2 = 7:32.
+_NAME = r"(?:\\angle\s*)?[A-Za-z]+(?:_\{?\w+\}?)?(?:\(\s*\w+\s*\))?"
+ITEM_LABEL = re.compile(r"^\s*" + _NAME + r"(?:\s*:\s*" + _NAME + r")*\s*=(?![=<>])\s*(\S.*)$", re.S)
+_REVERSED_LABEL = re.compile(r"\s*([^=<>]*[\d}])\s*=\s*[a-zA-Z](?:_\{?\w+\}?)?\s*")
+
+
+def _strip_labels(s: str) -> str:
+    """'x = 5' -> '5'; 'AB=4, CD=5' -> '4, 5' (every item labelled); 'S_1:S_2=7:32' -> '7:32'. A lone multi-letter
+    name is a label only in upper case (AB = 4), not a product (ab = 4 stays an equation)."""
+    braced = re.fullmatch(r"\s*\\\{(.*=.*)\\\}\s*", s, re.S)  # '\\{x=1, y=2\\}': a solution written as a set
+    if braced:
+        inner = _strip_labels(braced.group(1))
+        if inner != braced.group(1) and "=" not in inner:
+            return inner
+    items = [part for item in top_level_split(s) for part in JOIN.split(item)[0::2]]
+    if len(items) > 1:
+        found = [ITEM_LABEL.match(item) for item in items]
+        if all(found) and not any("=" in m.group(1) for m in found):
+            return ", ".join(m.group(1).strip() for m in found)
+    stripped = _LABEL.sub("", s, count=1)
+    if stripped != s:
+        return stripped
+    reversed_label = _REVERSED_LABEL.fullmatch(s)  # '2 = x': the value written first
+    if reversed_label and not re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", reversed_label.group(1))):
+        return reversed_label.group(1)
+    m = ITEM_LABEL.match(s)
+    if m and "=" not in m.group(1):
+        name = s[:s.index("=")].strip()
+        if re.fullmatch(r"(?:\\angle\s*)?[A-Z]{1,4}(?:_\{?\w+\}?)?", name) or ":" in name:
+            return m.group(1)
+    return s
+
+
+def _mixed_latex(m) -> str:
+    whole, num, den = m.groups()
+    return f"({whole}+{num}/{den})" if int(num) < int(den) else m.group(0)
+
+
+def _repeating(m) -> str:
+    """0.\\overline{3} -> (1/3); 1.2\\overline{45} -> its fraction."""
+    whole, fixed, rep = m.group(1) or "0", m.group(2) or "", m.group(3)
+    den = 10 ** len(fixed) * (10 ** len(rep) - 1)
+    num = (int(whole + fixed + rep) - int(whole + fixed or "0"))
+    return f"({num}/{den})"
+
+
+def _number_formats(s: str) -> str:
+    """Thousands separators (1{,}000, 1\\,000, 1 000), LaTeX decimal commas (3{,}5) and mixed numbers
+    (4\\frac{4}{9}, 4 4/9 -> (4+4/9)) become plain arithmetic the parser reads."""
+    s = re.sub(r"(?<![\d.])(\d{0,30})\.(\d{0,30})\\overline\s*\{(\d{1,12})\}", _repeating, s)
+    s = re.sub(r"(?<=\d)\{,\}(?=\d{3}(?!\d))", "", s)
+    s = re.sub(r"(?<=\d)\{,\}(?=\d)", ".", s)
+    s = re.sub(r"(?<=\d)(?:\\,|\\ |~|\\;|\\:|\\!)(?=\d{3}(?!\d))", "", s)
+    s = re.sub(r"(?<=\d),\s*\\!\s*(?=\d{3}(?!\d))", "", s)  # 11,\!111 and 11,\! 111
+    s = re.sub(r"(?<![\w.^_}{\\])(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}", _mixed_latex, s)
+    s = re.sub(r"(?<![\w./^_])(\d+) +(\d+)/(\d+)(?![\d.])", _mixed_latex, s)
+    s = re.sub(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d/.])", lambda m: m.group(0).replace(" ", ""), s)
+    return s
+
+
+def whole_thousands(s: str) -> str:
+    """'1,234,567' as the whole answer is one number, not a list (a list would have spaces or other lengths)."""
+    return re.sub(r"^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$", lambda m: m.group(0).replace(",", ""), s)
+
+
+def normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
+    """_normalize, remembered for short answers (a pure function; a group's samples share one gold)."""
+    return _normalize_cached(s, percent, labels) if len(s) <= 2000 else _normalize(s, percent, labels)
+
+
+@functools.lru_cache(maxsize=2048)
+def _normalize_cached(s: str, percent: str, labels: bool) -> str:
+    return _normalize(s, percent, labels)
+
+
+def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
+    """Strip presentation: $...$ and \\boxed wrappers, \\text{} units, spacing, degrees, trailing punctuation,
+    'x =' / 'f(y) =' / '(p,q) =' labels; spell relations one way; read number formats."""
+    s = unwrap_math(s)
+    if "\\begin" not in s:
+        s = re.sub(r"\\\\(?=[a-zA-Z])", r"\\", s)  # '\\\\dfrac' typed for '\\dfrac' (not a matrix row break)
+        s = s.replace("&", "")  # align's '&=' outside a matrix
+    s = re.sub(r"(?<=\d)\\+\s*$", "", s)  # '185\\': a stray trailing backslash
+    s = re.sub(r"(?<!\\)\\(?=\d)", "", s)  # '\\15': a backslash before a digit is no command (the '$' of '\\$15' lost)
+    s = re.sub(r"\\[lr]?vert(?![a-zA-Z])", "|", s)
+    s = s.replace("⌊", "\\lfloor ").replace("⌋", "\\rfloor ").replace("⌈", "\\lceil ").replace("⌉", "\\rceil ")
+    s = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT_DIGITS) + "}", s)  # 'x⁴', '10⁻³'
+    s = _unicode_math(s)
+    qualifier = _FOR_ALL.search(s)
+    if qualifier and "=" in s[:qualifier.start()]:  # 'f(x) = x \\text{ for all } x': the equation is the answer
+        s = s[:qualifier.start()]
+    s = _TEXT_UNIT.sub("", s)  # '100\\text{ km/h}', '4\\textnormal{ m}', '9.8\\,\\mathrm{m/s}^2': a unit after a value
+    s = re.sub(r"\\(?:text|textbf|textnormal|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}",
+               lambda m: " " + m.group(1) + " ", s)
+    s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)  # \frac12 -> \frac{1}{2}
+    s = re.sub(r"\\[cdt]?frac([a-zA-Z])([a-zA-Z\d])(?![a-zA-Z])", r"\\frac{\1}{\2}", s)  # \fracab -> \frac{a}{b}
+    s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(?=\{)", r"\\frac{\1}", s)  # \frac1{72}
+    s = re.sub(r"\\[cdt]?frac\s*(\{[^{}]*\})\s*(\d)", r"\\frac\1{\2}", s)  # \frac{\sqrt3}2
+    s = s.replace("\\cfrac", "\\frac")
+    s = re.sub(r"\\neq?(?![a-zA-Z])|≠|(?<=[a-zA-Z)\s])!=", " ≠ ", s)
+    s = re.sub(r"\\(?:emptyset|varnothing)(?![a-zA-Z])|∅|^\s*\\\{\s*\\\}\s*$", "∅", s)  # the empty set, one way
+    s = re.sub(r"\\langle(?![a-zA-Z])", "(", s)
+    s = re.sub(r"\\rangle(?![a-zA-Z])", ")", s)
+    s = re.sub(r"\\mathbb\s*\{?R\}?|ℝ", r"(-\\infty, \\infty)", s)
+    s = re.sub(r"(?:\s|\\[,;: ])*(?<!\\)[.,;:]+\s*$", "", s)  # trailing punctuation: 'is $\frac{1}{3}.$'
+
+    if _TRIG.search(s):  # degrees inside a function are an angle: \sin(90^\circ - x) = \cos x
+        s = re.sub(r"(\d+(?:\.\d+)?)\s*(?:\^\s*\{?\s*\\circ\s*\}?|°)", r"(\1\\pi/180)", s)
+    s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?", " ", s).replace("°", "")
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    for pat, rep in _RELATIONS:
+        s = re.sub(pat, rep, s)
+    s = re.sub(r"\\pmod\s*(?:\{[^{}]*\}|\d+)|\(\s*\\?mod\s*\{?\d+\}?\s*\)|\\(?:bmod|mod)\s*\{?\d+\}?", " ",
+               s).replace("\\equiv", "=")  # 24 \equiv 3 \pmod 7, (mod 7), \pmod{7}: the residue is the answer
+    s = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([+-]?\d{1,3})(?![\w.])", r"(\1\\times 10^{\2})", s)  # 1.2e3
+    s = _number_formats(s)
+    s = s.replace("\\!", "").replace("{,}", ",")
+    for pat in _DROP:
+        s = re.sub(pat, " ", s)
+    s = s.replace("^\\circ", "").replace("^{\\circ}", "").replace("°", "")
+    if percent == "fraction":
+        s = re.sub(r"(\([^()]*\)|\\frac\{[^{}]*\}\{[^{}]*\}|\d+(?:\.\d+)?)\s*\\?%", r"(\1/100)", s)  # '(4+1/2)%' too: a mixed percent
+    s = s.replace("\\%", "").replace("%", "")
+    s = re.sub(r"_\{(\d+)\}(?![\d.])", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text); not \log_{10}2
+    s = re.sub(r"(?<![\d.])(\d+(?: \d+)+)(?=_\d)", lambda m: m.group(1).replace(" ", ""), s)  # 2\ 5\ 1\ 6_8 -> 2516_8
+    s = _SET_BUILDER.sub(r"\2", s)  # '\\{x \\mid x > 2\\}' is the set 'x > 2' describes
+    if labels:
+        s = _strip_labels(s)
+    s = whole_thousands(s)
+    # units / words after a number: "18 dollars", "5 cm", "\frac{270}{7} degrees", "12 cm^2"
+    m = re.fullmatch(r"(.*?[\d}.)])(?:\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)|(?<=\d)([a-zA-Z]{3,}|" + _GLUED_UNITS + r"))"
+                     r"\s*(?:\^\s*\{?\d\}?)?", s.strip())
+    # '18 dollars', '10weeks', '12cm' (a unit of 3+ letters, or a known two-letter one, may follow the digits directly;
+    # '12ab' stays a product)
+    unit = m and (m.group(2) or m.group(3))
+    if unit and unit.split()[0] not in FUNCS and unit.split()[0] not in CONSTANTS and unit.split()[0] not in _MATH_TAIL:
+        s = m.group(1)  # a unit word, not "2 x" or "3 pi"
+    return s.strip().rstrip(".,;").strip()
+
+
+_FOR_ALL = re.compile(r"\s*,?\s*(?:\\(?:text|textnormal|mbox|textrm)\s*\{\s*(?:for all|for every|for any|for each)\b"
+                      r"|\\forall(?![a-zA-Z])|\bfor all\b)", re.IGNORECASE)
+# A unit written in a text command after a value, at the end of the answer: '100\\text{ km/h}', '4\\textnormal{ m}',
+# '9.8 \\, \\text{m/s}^2', '5\\,\\mathrm{cm}^2'. Not 'i', 'e' or 'j' alone (\\mathrm{i} is the imaginary unit).
+_TEXT_UNIT = re.compile(r"(?<=[\w})])(?:\s|~|\\[,;: !])*\\(?:text|textnormal|textrm|mathrm|mbox|rm)\s*"
+                        r"\{\s*~?\s*(?![ije]\s*\})[^\W\d_](?:[^\W\d_]|[/.\s]){0,20}(?:\^\s*\{?-?\d\}?)?\s*\}"
+                        r"(?:\s*\^\s*\{?-?\d\}?)?\s*(?=$|[,;])")  # at the end, or of each item in a list
+# Set-builder notation: '\\{x \\mid x > 2\\}', '\\{x | x > 2\\}', '\\{x : 1 <= x < 3\\}', '\\{x \\in R \\mid ...\\}'
+# -> the relation it is built from (compared as the set that relation describes).
+_SET_BUILDER = re.compile(r"^\s*\\\{\s*([a-zA-Z])\s*(?:\\in[^|:{}]{0,40}?)?\s*(?:\\mid|\||:)\s*"
+                          r"((?=.*?(?:<|>|≠|\\in))(?!.*\\\}.*\\\}).*?\S)\s*\\\}\s*$")
+_TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
+_MATH_TAIL = {"sqrt", "infty", "inf", "and", "or"}
+
+
+def pm_expand(s: str) -> str:
+    """a \\pm b -> the two answers a+b, a-b (a list)."""
+    if s.count("\\pm") == 1:
+        left, right = s.split("\\pm")
+        return f"{left}+{right}, {left}-{right}" if left.strip() else f"{right}, -{right}"
+    return s
+
+
+JOIN = re.compile(r"(\s+(?:and|or)\s+|\s*;\s*|\\lor(?![a-zA-Z])|\\vee(?![a-zA-Z])|\\land(?![a-zA-Z])"
+                   r"|\\wedge(?![a-zA-Z]))")
+
+
+def top_level_split(text: str, sep: str = ",") -> list[str]:
+    """Split on `sep` outside (), [], {} (linear)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
+
+
+_GLUED_UNITS = r"(?:cm|mm|km|kg|mg|ml|mL|ft|yd|hr|lb|oz)(?![a-zA-Z])"
+_VULGAR_FRACTIONS = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5),
+                     "⅗": (3, 5), "⅘": (4, 5), "⅙": (1, 6), "⅚": (5, 6), "⅛": (1, 8), "⅜": (3, 8), "⅝": (5, 8),
+                     "⅞": (7, 8)}
+_VULGAR = re.compile("[" + "".join(_VULGAR_FRACTIONS) + "]")
+_UNICODE_SYMBOLS = {"π": "\\pi ", "∞": "\\infty ", "×": "\\times ", "÷": "\\div ", "·": "\\cdot "}
+# '√3', '√12.5', '√x', '√(x+1)', '√{x+1}': the radicand is a number, one letter, or a bracketed group without nesting
+_UNICODE_ROOT = re.compile(r"√\s*(?:(\d+(?:\.\d+)?|[a-zA-Z])|\(([^()]*)\)|\{([^{}]*)\})")
+_UNICODE_MATH = re.compile("[√π∞×÷·" + "".join(_VULGAR_FRACTIONS) + "]")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUPERSCRIPTS = re.compile("[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+
+
+def _unicode_math(s: str) -> str:
+    """Math typed as Unicode, as models write it in prose: '√3', '2√(x+1)', '3π', '2×3', '6÷2', '2·3', '∞', '½'
+    (after a whole number, a mixed number: '1½' is 3/2) -> the LaTeX the parser reads."""
+    if not _UNICODE_MATH.search(s):
+        return s
+    s = _UNICODE_ROOT.sub(lambda m: "\\sqrt{" + (m.group(1) or m.group(2) or m.group(3)) + "}", s)
+    s = _VULGAR.sub(lambda m: "\\frac{%s}{%s}" % _VULGAR_FRACTIONS[m.group(0)], s)
+    for char, latex in _UNICODE_SYMBOLS.items():
+        s = s.replace(char, latex)
+    return s
+
+
+def unspaced(text: str) -> str:
+    """Text without the spaces next to symbols ('4^{2017} - 2 \\cdot 3' is '4^{2017}-2\\cdot 3'); a space between two
+    letters or digits stays, as it may separate two numbers or words."""
+    return re.sub(r"\s*([^\w\s])\s*", r"\1", text).strip()
