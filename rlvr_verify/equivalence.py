@@ -37,13 +37,60 @@ def numbers_equal(a, b, rel_tol: float) -> bool:
     return abs(va - vb) <= rel_tol * max(abs(va), abs(vb), 1e-300)
 
 
-def expressions_equal(a, b, rel_tol: float, points: int = 6, positive: bool = False) -> bool:
+def _sample(rng: random.Random, k: int, positive: bool):
+    """The k-th sample point of a variable: small values first (most answers live there), then wide ones up to 10^3
+    in size, so that a difference far out (|x + 100| - 100 against x) is seen."""
+    if k < 6:
+        return sp.Rational(rng.randint(0 if positive else -30, 30), rng.randint(1, 7)) + sp.Rational(1, 97)
+    size = sp.Rational(rng.randint(100, 1_000), rng.randint(1, 2)) + sp.Rational(1, 97)
+    return size if positive or rng.random() < 0.5 else -size
+
+
+_EXACT_DEGREE = 40  # polynomials up to this degree are compared by expanding their difference
+
+
+def _degree_bound(e) -> float:
+    """An upper bound of a polynomial's total degree read from its tree, without expanding it."""
+    if e.is_Symbol:
+        return 1
+    if e.is_Number:
+        return 0
+    if e.is_Add:
+        return max(_degree_bound(t) for t in e.args)
+    if e.is_Mul:
+        return sum(_degree_bound(t) for t in e.args)
+    if e.is_Pow and e.exp.is_Integer and e.exp >= 0:
+        return int(e.exp) * _degree_bound(e.base)
+    return float("inf")
+
+
+def _exact_polynomials(a, b) -> bool | None:
+    """Polynomials with rational coefficients (no long decimals among them) compare exactly: their difference
+    expanded is 0 or it is not; at random points a small coefficient difference in a huge value looks like
+    rounding. None when that does not apply."""
+    symbols = a.free_symbols | b.free_symbols
+    try:
+        if not symbols or len(symbols) > 3 or not (a.is_polynomial(*symbols) and b.is_polynomial(*symbols)):
+            return None
+        if any(not n.is_Rational or (not n.is_Integer and n.q % 10 == 0 and n.q > 10 ** 6)
+               for e in (a, b) for n in e.atoms(sp.Number)):
+            return None
+        if max(_degree_bound(a), _degree_bound(b)) > _EXACT_DEGREE:  # before anything expands (x - a)^5999
+            return None
+        return sp.expand(a - b) == 0
+    except (sp.PolynomialError, TypeError, ValueError):
+        return None
+
+
+def expressions_equal(a, b, rel_tol: float, points: int = 10, positive: bool = False) -> bool:
     """Expressions with symbols: equal at random points (bounded effort, no simplify on big trees)."""
+    exact = _exact_polynomials(a, b)
+    if exact is not None:
+        return exact
     symbols = sorted(a.free_symbols | b.free_symbols, key=str)
     rng = random.Random(0)
-    for _ in range(points):
-        lo = 0 if positive else -30
-        subs = {s: sp.Rational(rng.randint(lo, 30), rng.randint(1, 7)) + sp.Rational(1, 97) for s in symbols}
+    for k in range(points):
+        subs = {s: _sample(rng, k, positive) for s in symbols}
         try:
             na, nb = sp.N(a.subs(subs), 30), sp.N(b.subs(subs), 30)
             va, vb = complex(na), complex(nb)
@@ -60,9 +107,9 @@ def expressions_equal(a, b, rel_tol: float, points: int = 6, positive: bool = Fa
     return True
 
 
-def proportional(a, b, rel_tol: float, points: int = 6) -> bool:
+def proportional(a, b, rel_tol: float, points: int = 6, positive: bool = False) -> bool:
     """a = k*b for one non-zero number k (two equations of one line or curve: 2x+4y-3 and y+x/2-3/4), judged at
-    random points with bounded effort."""
+    random points with bounded effort; with positive, k > 0 (two inequalities: a > 0 and b > 0 are one relation)."""
     if not (isinstance(a, sp.Basic) and isinstance(b, sp.Basic)) or not (a.free_symbols or b.free_symbols):
         return False
     symbols = sorted(a.free_symbols | b.free_symbols, key=str)
@@ -85,6 +132,8 @@ def proportional(a, b, rel_tol: float, points: int = 6) -> bool:
         elif abs(r - ratio) > max(rel_tol, 1e-10) * max(abs(r), abs(ratio)):
             return False
         seen += 1
+    if positive and ratio is not None and not (ratio.real > 0 and abs(ratio.imag) <= 1e-9 * abs(ratio)):
+        return False
     return seen >= 3 and ratio is not None and abs(ratio) > 1e-12
 
 
@@ -100,10 +149,29 @@ def _as_union(x):
     return x
 
 
+def _real_set(x):
+    """An interval with real ends, or a list of them (a union), as the sympy set it is; None for anything else."""
+    if isinstance(x, list):
+        parts = [_real_set(item) for item in x]
+        return sp.Union(*parts) if parts and all(p is not None for p in parts) else None
+    if not (isinstance(x, Bracketed) and x.open in "([" and x.close in ")]" and len(x.items) == 2):
+        return None
+    lo, hi = x.items
+    if not all(isinstance(e, sp.Basic) and e.is_number and e.is_extended_real for e in (lo, hi)):
+        return None
+    if (lo < hi) != sp.true:
+        return None
+    return sp.Interval(lo, hi, left_open=x.open == "(", right_open=x.close == ")")
+
+
 def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
-    """Structural comparison: lists/sets order-insensitive, tuples/intervals ordered, matrices elementwise."""
+    """Structural comparison: lists/sets order-insensitive, tuples/intervals ordered, matrices elementwise; unions
+    of intervals as the sets they are."""
     if isinstance(pred, list) or isinstance(gold, list):
         pred, gold = _as_union(pred), _as_union(gold)
+        p_set, g_set = _real_set(pred), _real_set(gold)
+        if p_set is not None and g_set is not None:  # 'x >= 1 or 1 <= x' is [1, oo); overlapping parts merge
+            return p_set == g_set
     if isinstance(pred, sp.MatrixBase) != isinstance(gold, sp.MatrixBase):  # a row or column vector and a tuple
         vector, other = (pred, gold) if isinstance(pred, sp.MatrixBase) else (gold, pred)
         if (1 in vector.shape and isinstance(other, Bracketed) and other.open in "(["
@@ -158,6 +226,8 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
         # sides with fractional powers: \\sqrt{x^2} is |x|, not x).
         if (_has_fractional_power(pred) and _has_fractional_power(gold)) and not (pred.has(sp.Abs) or gold.has(sp.Abs)):
             return expressions_equal(pred, gold, rel_tol, positive=True)
+        if pred.has(sp.log) and gold.has(sp.log) and pred.free_symbols:  # the log laws hold for positive arguments:
+            return expressions_equal(pred, gold, rel_tol, positive=True)  # ln(a^2 b) = 2 ln a + ln b
         return False
     return False
 

@@ -305,7 +305,9 @@ def number_word(sentence: str) -> str | None:
     if alone:
         return str(_NUMBER_WORD_VALUE[alone.lower()])
     return str(_NUMBER_WORD_VALUE[tens.lower()] + (_NUMBER_WORD_VALUE[unit.lower()] if unit else 0))
-_MATH_WORDS = {"sqrt", "pi", "sin", "cos", "tan", "ln", "log", "exp", "infty", "inf", "and", "or"}  # "x=2 or x=3"
+_MATH_WORDS = {"sqrt", "pi", "infty", "inf", "and", "or",  # "x=2 or x=3"
+               "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin", "acos", "atan", "sinh",
+               "cosh", "tanh", "coth", "asinh", "acosh", "atanh", "ln", "log", "exp", "abs", "max", "min", "gcd", "lcm"}
 _ENV_NAME = re.compile(r"\\(?:begin|end)\s*\{[a-zA-Z*]+\}(?:\{[a-z|]*\})?")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textnormal|textit|textrm|mathrm|mathbf|mbox|operatorname)\s*\{[^{}]*\}")
 SHORT_TEXT = re.compile(r"[A-Za-z]+(?: [A-Za-z]+){0,2}[.!]?")
@@ -318,11 +320,13 @@ def extract_whole(s: str) -> str | None:
     and environment names do not count as prose. (A bare word answer such as 'Yes' is taken only when the gold is
     a word too: see verify.short_text_answer.)"""
     text = s.strip()
-    if not text or len(text) > 200 or "\n" in text:
+    if not text or len(text) > 1000 or "\n" in text:
         return None
     core = _TEXT_CMD.sub(" ", _ENV_NAME.sub(" ", text))
     if all(w in _MATH_WORDS for w in _WORD.findall(core)):
         return text
+    if len(text) > 200:
+        return None
     if _NUMBER_UNIT.fullmatch(text):
         return text.rstrip(".!")
     return None

@@ -25,6 +25,9 @@ FUNCS = {
     "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "cot": sp.cot, "sec": sp.sec, "csc": sp.csc,
     "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh,
     "tanh": sp.tanh, "ln": sp.log, "log": sp.log, "exp": sp.exp,
+    # as written in plain text: abs(x), asin(x), asinh(x) (read letter by letter they were the product a*b*s*x)
+    "abs": sp.Abs, "asin": sp.asin, "acos": sp.acos, "atan": sp.atan, "asinh": sp.asinh, "acosh": sp.acosh,
+    "atanh": sp.atanh, "arcsinh": sp.asinh, "arccosh": sp.acosh, "arctanh": sp.atanh, "coth": sp.coth,
 }
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan}
 CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo}
@@ -332,7 +335,12 @@ class Parser:
             if self.peek()[1] == "^":
                 self.take()
                 power = self.parse_group_or_unary()
-            arg = self.parse_brace_arg() if self.peek()[1] == "{" else self.parse_unary()
+            if self.peek()[1] == "{":
+                arg = self.parse_brace_arg()
+            elif self.peek()[1] in ("(", "left"):  # cos(x)^2 is (cos x)^2: the power after ')' is the value's
+                arg = self.parse_atom()
+            else:
+                arg = self.parse_unary()  # \sin x^2 is sin(x^2)
             if power == -1 and name in _INVERSE:  # \tan^{-1} x is arctan x, not 1/tan x
                 return _INVERSE[name](arg)
             value = FUNCS[name](arg)

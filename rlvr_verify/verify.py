@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from rlvr_verify.equivalence import equal
+from rlvr_verify.equivalence import equal, proportional
 from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_number,
                                  extract_last_spans, last_choice_pick, number_word, prose_answer, unwrap_math)
 from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
@@ -304,8 +304,8 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
             max(len(w) for w in (pred_text + " " + gold_text).split()) >= 3 or pred_text.lower() == "no"):
         ok = pred_text.casefold().split() == gold_text.casefold().split()  # text answers: Yes/yes, True/true
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
-    if _relation_equations(pred, gold, percent, rel_tol):  # 2x+4y-3=0 vs y=-x/2+3/4
-        return Verdict(True, 1.0, shown, "equal")
+    if _relation_equations(pred, gold, percent, rel_tol) or _same_inequality(pred, gold, percent, rel_tol):
+        return Verdict(True, 1.0, shown, "equal")  # 2x+4y-3=0 vs y=-x/2+3/4; a < b vs b > a; x-2 != 0 vs x != 2
     pred_text, gold_text = align_equations(pred_text, gold_text)
     if pred_text == gold_text:  # '555_{10} = 4210_5' against '4210_5': the right-hand side is the gold as written
         return Verdict(True, 1.0, shown, "equal")
@@ -381,6 +381,38 @@ def _relation_equations(pred: str, gold: str, percent: str, rel_tol: float) -> b
         p_eq = Equation(parse_math(p_sides[0]) - parse_math(p_sides[-1]))
         g_eq = Equation(parse_math(g_sides[0]) - parse_math(g_sides[-1]))
         return equal(p_eq, g_eq, rel_tol)
+    except (ParseError, TooLarge, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
+        return False
+
+
+_ONE_RELATION = re.compile(r"^([^<>≠=]+)(<=|>=|<|>|≠)([^<>≠=]+)$")
+
+
+def _inequality(text: str):
+    """'L op R' with one of <, <=, >, >=, != -> (D, kind) with the relation read as 'D > 0', 'D >= 0' or 'D != 0'."""
+    m = _ONE_RELATION.match(text)
+    if not m or "," in text:
+        return None
+    left, op, right = parse_math(m.group(1)), m.group(2), parse_math(m.group(3))
+    if op in ("<", "<="):
+        return right - left, ">" if op == "<" else ">="
+    return left - right, op
+
+
+def _same_inequality(pred: str, gold: str, percent: str, rel_tol: float) -> bool:
+    """Two single inequalities (or not-equals) in any variables are one relation when, read as 'D > 0', their D
+    differ by a positive factor (a not-equal: by any non-zero factor): 'a < b' and 'b > a', '3x^2 < 9a' and
+    'x^2 - 3a < 0', 'x - 2 != 0' and 'x != 2'. Nothing is solved: 'x^2 > 4' is not 'x > 2 or x < -2' here."""
+    if not any(c in pred for c in "<>≠\\") or not any(c in gold for c in "<>≠\\"):
+        return False
+    pk, gk = normalize(pred, percent, labels=False), normalize(gold, percent, labels=False)
+    if not any(c in pk for c in "<>≠") or not any(c in gk for c in "<>≠") or re.search(r"\b(?:and|or)\b", pk + gk):
+        return False
+    try:
+        p, g = _inequality(pk), _inequality(gk)
+        if not p or not g or p[1] != g[1]:
+            return False
+        return proportional(p[0], g[0], rel_tol, positive=p[1] != "≠")
     except (ParseError, TooLarge, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
         return False
 

@@ -387,17 +387,17 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (97.7% on 3,929 cases, 99.5% on the 3,840 that are
+    accuracy measured after the last round of fixes, with a margin (97.3% on 4,288 cases, 99.3% on the 4,184 that are
     not one grader's policy; 99.6% on the 2,782 real completions counted here, 1,298 of them labelled wrong, none of
     which ours passes); the misses are other graders' policies (tolerances, ordered lists, string matching, a
     required box or marker) and real completions whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import is_policy, load_devset
     cases = load_devset()
-    assert len(cases) >= 3900 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 4250 and len({c["source"] for c in cases}) >= 8
     hits = [verify(c["response"], c["gold"]).correct == c["expected"] for c in cases]
-    assert sum(hits) / len(cases) >= 0.97
+    assert sum(hits) / len(cases) >= 0.96
     mathematics = [hit for hit, c in zip(hits, cases) if not is_policy(c)]
-    assert len(mathematics) >= 3800 and sum(mathematics) / len(mathematics) >= 0.985
+    assert len(mathematics) >= 4150 and sum(mathematics) / len(mathematics) >= 0.985
     completions = [c for c in cases if c["source_key"] in (
         "gsm8k_completions", "mr_math", "prm800k_reference", "prm800k_swapped", "mr_gsm8k", "skythought_math500",
         "skythought_olympiadbench", "prime_gaokao", "prime_olympiadbench", "skythought_aime_amc", "processbench",
@@ -841,3 +841,34 @@ _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
 ])
 def test_classes_from_other_graders_suites(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+_EXPANDED = ("14336000000*x^13+250265600000*x^12+1862860800000*x^11+7623925760000*x^10+18290677760000*x^9"
+             "+24744757985280*x^8+14567212351488*x^7-3267871272960*x^6-6408053107200*x^5+670406720000*x^4"
+             "+1179708800000*x^3-429244800000*x^2+56696000000*x-2680000000")
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # a function's parenthesised argument ends at ')': cos(x)^2 is (cos x)^2, not cos(x^2)
+    ("\\boxed{\\sin(x)^2}", "\\sin(x^2)", False), ("cos(x)^2+sin(x)^2", "1", True), ("2*cos(x)^2-1", "cos(2*x)", True),
+    ("\\boxed{\\sin x^2}", "\\sin(x^2)", True), ("\\boxed{\\sin^2(x)}", "\\sin(x)^2", True),
+    # functions written in plain text; a whole one-line expression is the answer, not its last number
+    ("abs(x-1)", "|x-1|", True), ("abs(x-1)", "|x+1|", False), ("(2*sec(2*t)^2-2)/2", "\\tan^2(2t)", True),
+    ("arcsin(1/2)", "\\frac{\\pi}{6}", True), ("asinh(x)", "\\ln(x+\\sqrt{x^2+1})", True),
+    # a single inequality in any variables: one relation when read as D > 0 the D differ by a positive factor
+    ("a<b", "b>a", True), ("a<b", "a>b", False), ("a<b", "a<=b", False), ("3x^2<9a", "x^2-3a<0", True),
+    ("3x^2<9a", "x^2-3a>0", False), ("x \\neq 2", "x-2 \\neq 0", True), ("a \\neq b", "a \\neq 2b", False),
+    ("x^2>4", "x>2 \\text{ or } x<-2", False),  # nothing is solved: the restated inequality is not its solution
+    # unions of intervals as the sets they are
+    ("x \\geq 1 \\text{ or } 1 \\leq x", "x \\geq 1", True), ("[0,2] \\cup [1,3]", "[0,3]", True),
+    ("(0,1) \\cup (1,2)", "(0,2)", False),
+    # the log laws, for positive arguments
+    ("\\ln(a^2 b)", "2\\ln a + \\ln b", True), ("x\\ln y", "\\ln(y^x)", True), ("\\ln(a+b)", "\\ln a + \\ln b", False),
+    # polynomials compare exactly; a difference far from 0 is sampled too
+    (_EXPANDED, "512*(2*x+5)^7*(5*x-1)^5*(70*x+67)", True),
+    (_EXPANDED.replace("-2680000000", "-2680000001"), "512*(2*x+5)^7*(5*x-1)^5*(70*x+67)", False),
+    ("|x+100|-100", "x", False), ("|x+100|-100", "|100+x|-100", True),
+])
+def test_classes_from_answer_checkers_of_computer_algebra(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
