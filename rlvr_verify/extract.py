@@ -305,6 +305,8 @@ def number_word(sentence: str) -> str | None:
     if alone:
         return str(_NUMBER_WORD_VALUE[alone.lower()])
     return str(_NUMBER_WORD_VALUE[tens.lower()] + (_NUMBER_WORD_VALUE[unit.lower()] if unit else 0))
+
+
 _MATH_WORDS = {"sqrt", "pi", "infty", "inf", "and", "or",  # "x=2 or x=3"
                "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin", "acos", "atan", "sinh",
                "cosh", "tanh", "coth", "asinh", "acosh", "atanh", "ln", "log", "exp", "abs", "max", "min", "gcd", "lcm"}
