@@ -149,10 +149,10 @@ def _as_union(x):
     return x
 
 
-def _real_set(x):
+def real_set(x):
     """An interval with real ends, or a list of them (a union), as the sympy set it is; None for anything else."""
     if isinstance(x, list):
-        parts = [_real_set(item) for item in x]
+        parts = [real_set(item) for item in x]
         return sp.Union(*parts) if parts and all(p is not None for p in parts) else None
     if not (isinstance(x, Bracketed) and x.open in "([" and x.close in ")]" and len(x.items) == 2):
         return None
@@ -169,7 +169,7 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
     of intervals as the sets they are."""
     if isinstance(pred, list) or isinstance(gold, list):
         pred, gold = _as_union(pred), _as_union(gold)
-        p_set, g_set = _real_set(pred), _real_set(gold)
+        p_set, g_set = real_set(pred), real_set(gold)
         if p_set is not None and g_set is not None:  # 'x >= 1 or 1 <= x' is [1, oo); overlapping parts merge
             return p_set == g_set
     if isinstance(pred, sp.MatrixBase) != isinstance(gold, sp.MatrixBase):  # a row or column vector and a tuple

@@ -5,6 +5,7 @@ import re
 
 import sympy as sp
 
+from rlvr_verify.equivalence import real_set
 from rlvr_verify.normalize import JOIN, normalize, pm_expand, whole_thousands
 from rlvr_verify.parse import Bracketed, Equation, parse_math
 
@@ -173,6 +174,20 @@ def _flatten(items):
     return out
 
 
+def _set_operation(operation, operands):
+    """Intervals (and unions of them) combined by a set operation, as intervals again (a list for a union); None
+    when an operand is not such a set or the result is empty or has isolated points."""
+    sets = [real_set(x) for x in operands]
+    if any(s is None for s in sets):
+        return None
+    result = operation(*sets)
+    parts = result.args if isinstance(result, sp.Union) else (result,)
+    if not parts or not all(isinstance(p, sp.Interval) for p in parts):
+        return None
+    out = [Bracketed("(" if p.left_open else "[", [p.start, p.end], ")" if p.right_open else "]") for p in parts]
+    return out if len(out) > 1 else out[0]
+
+
 def parse_normalized(text: str):
     """A union of intervals becomes an unordered list of its parts; answers joined by 'and', 'or', ';' a list
     (relations joined by 'and' their intersection); a relation its interval; 'x != a' a not-equal relation; an
@@ -183,6 +198,13 @@ def parse_normalized(text: str):
         points = removed.items if isinstance(removed, Bracketed) and removed.open == "{" else None
         if _is_interval(whole) and points is not None:
             return _minus_points(whole, points)
+        computed = _set_operation(sp.Complement, [whole, removed])  # [0, 6] \ (1, 2) is [0, 1] U [2, 6]
+        if computed is not None:
+            return computed
+    if "\\cap" in text and "\\cup" not in text and "\\setminus" not in text:
+        computed = _set_operation(sp.Intersection, [parse_normalized(t.strip()) for t in text.split("\\cap")])
+        if computed is not None:  # (1, 5] \cap [2, 7) is [2, 5]
+            return computed
     if "\\cup" in text:
         parts = _flatten([parse_normalized(part) for part in text.split("\\cup")])
         if all(isinstance(p, Bracketed) and p.open == "{" for p in parts):  # {1} U {2, 3} is {1, 2, 3}
