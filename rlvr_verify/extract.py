@@ -485,7 +485,7 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
     for text in texts:
         if not text.strip():
             continue
-        after = after_an_empty_last_box(text)
+        after = _after_an_empty_last_box(text)
         if after is not None:  # the boxes before an empty or unfinished last box are not the answer
             found = _first_rule(after, [rule for rule in rules if rule != "boxed"]) if after.strip() else None
             return found or Extraction(None, "none")
@@ -498,7 +498,7 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
 _BOX_OPEN = re.compile(r"\\(?:boxed|fbox|box)\s*\{")
 
 
-def after_an_empty_last_box(s: str) -> str | None:
+def _after_an_empty_last_box(s: str) -> str | None:
     """When the last box opened is empty ('\\boxed{}') or never closed (cut off, or a brace missing), the text
     after it, where an answer may still be stated ('' when unclosed); None when the last box holds something (or
     there is none). Every such case in the development set is labelled wrong: 'that was wrong, actually \\boxed{}'
