@@ -226,12 +226,15 @@ def _sentence(rest: str) -> str:
     return re.split(r"\.(?=\s|$)|。", line, maxsplit=1)[0].strip()
 
 
+_ANSWER_LINE_CHARS = 100  # a longer line after 'Answer:' and a line break is an explanation, not the answer
+
+
 def _answer_at_start(rest: str) -> str | None:
     """The answer that opens `rest` (the text after a marker such as 'The answer is')."""
     rest = rest.lstrip(" \t:*_")
-    if rest.startswith("\n"):
+    if rest.startswith("\n"):  # 'Answer:' on a line of its own: the answer is the next line when that is short
         rest = rest.lstrip()
-        if not (rest.startswith("$") or rest.startswith("\\[") or rest.startswith("\\(")):
+        if not rest[:1] in ("$", "\\") and len(rest.split("\n", 1)[0]) > _ANSWER_LINE_CHARS:
             return None
     if rest[:1] in ("$", "\\"):
         spans = math_spans(rest[:MAX_MARKER_ANSWER_CHARS * 4])

@@ -876,3 +876,38 @@ _EXPANDED = ("14336000000*x^13+250265600000*x^12+1862860800000*x^11+762392576000
 def test_classes_from_answer_checkers_of_computer_algebra(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
+
+
+# The same final answer written the ways models write it. A verdict the dev set gets right must not change with the
+# format: property evidence over other people's cases, not a table of formats written beside the extractor.
+_ANSWER_FORMATS = [
+    "Let me work it out.\nFinal Answer: The final answer is $@$. I hope it is correct.",
+    "Some reasoning here.\n\n**Answer:** $@$", "We compute carefully. The answer is \\(@\\).",
+    "Therefore, the answer is: @", "Thus\n\\[\n\\boxed{@}\n\\]", "Step 1.\nStep 2.\n\n# Answer\n\n@",
+    "So we get $\\boxed{@}$.", "So the final answer is **$@$**.", "<think>\nmaybe 7\n</think>\nThe answer is $\\boxed{@}$",
+    "The result: $\\boxed{\\displaystyle @}$", "## Final Answer\n\n$$\\boxed{@}$$", "Reasoning.\n#### @",
+    "<think>reasoning</think>\n<answer>@</answer>", "Hence $\\fbox{@}$", "Therefore, $@$ is the answer.",
+    "So\n$$@$$\nis our final answer.", "Answer:\n@", "所以答案是 $\\boxed{@}$。", "\\textbf{Final Answer:} $\\boxed{@}$",
+]
+
+
+def test_a_verdict_does_not_depend_on_how_the_answer_is_presented():
+    import random
+    from rlvr_verify.dev.devset import load_devset
+    cases = [c for c in load_devset() if c["response"].count("\\boxed") == 1]
+    random.Random(0).shuffle(cases)
+    checked, changed = {True: 0, False: 0}, []
+    for c in cases:
+        if checked[c["expected"]] >= 150:
+            continue
+        v = verify(c["response"], c["gold"])
+        if v.correct != c["expected"] or not v.extracted or "$" in v.extracted:
+            continue
+        checked[c["expected"]] += 1
+        for form in _ANSWER_FORMATS:
+            response = form.replace("@", v.extracted)
+            if verify(response, c["gold"]).correct != c["expected"]:
+                changed.append((response, c["gold"], c["expected"]))
+    assert checked == {True: 150, False: 150}
+    assert not [x for x in changed if not x[2]]  # a wrong answer stays wrong in every format
+    assert len(changed) <= 3, changed  # a right one stays right (a choice's text after its letter may not)
