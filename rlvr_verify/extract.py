@@ -239,7 +239,7 @@ def _answer_at_start(rest: str) -> str | None:
     if rest[:1] in ("$", "\\"):
         spans = math_spans(rest[:MAX_MARKER_ANSWER_CHARS * 4])
         if spans and spans[0][1] == 0:
-            return spans[0][0] or None
+            return _joined_spans(rest, spans) or spans[0][0] or None
     sentence = _sentence(rest)[:MAX_MARKER_ANSWER_CHARS].strip("*_ ")  # **18** (markdown bold)
     comma = _DECIMAL_COMMA.match(sentence)  # '0,5' or '12,5 cm': a decimal comma, kept whole (the comparer decides)
     if comma and not re.match(r"\s*[,\d]", sentence[comma.end():]):
@@ -249,9 +249,31 @@ def _answer_at_start(rest: str) -> str | None:
         tail = sentence[number.end():].strip()
         if _MORE_NUMBERS.fullmatch(tail):  # '12, 15' and '3 and 5': a list of numbers, kept whole
             return sentence
+        word = re.match(r"[A-Za-z]+", tail)  # '1,-1,-3i', '-2 sin(t^2)/t + ...': math goes on after the number
+        if (tail[:1] in tuple(",+-*/^(") or word and word.group(0) in _MATH_WORDS - {"and", "or"}) and extract_whole(
+                sentence):
+            return sentence
         if not tail or re.match(r"[A-Za-z]{2,}|I\b|[!?,;]", tail):  # words after a number: units or chatter
             return number.group(0)
     return prose_answer(sentence) or sentence.strip("$ ").rstrip(".").strip() or None
+
+
+_SPAN_JOINER = re.compile(r"\s*(?:,|;|\band\b|\bor\b|、)\s*(?:\band\b|\bor\b)?\s*")
+
+
+def _joined_spans(rest: str, spans) -> str | None:
+    """'$8$, $4$' or '$0.05$ and $0.6$' after a marker: one answer in several math spans, joined as one list (only
+    separators between them, nothing after the last but the end of the sentence)."""
+    parts, end = [spans[0][0]], spans[0][2]
+    for content, start, stop in spans[1:]:
+        joiner = _SPAN_JOINER.fullmatch(rest[end:start])
+        if not joiner or "\n" in rest[end:start]:
+            break
+        parts.append(content)
+        end = stop
+    if len(parts) < 2 or not re.fullmatch(r"\s*(?:[.!]\s.*|[.!]?\s*(?:\n.*)?)", rest[end:], re.S):
+        return None
+    return ", ".join(parts)
 
 
 _MORE_NUMBERS = re.compile(r"(?:\s*(?:,|;|\band\b)\s*-?\d+(?:\.\d+)?(?:\s*/\s*\d+)?)+")
@@ -396,8 +418,18 @@ def extract_answer_heading(s: str) -> str | None:
             if len(line) > MAX_MARKER_ANSWER_CHARS:
                 return None
             return (_after_marker(line, r"answer is\b") or _after_marker(line, r"\banswer\s*:")
-                    or extract_whole(line.rstrip(".")) or extract_last_math(line))
+                    or extract_whole(line.rstrip(".")) or extract_last_math(line)
+                    or (line.rstrip(".") if _is_bare_answer(line) else None))  # 'odd', '1:58 am
     return None
+
+
+def _is_bare_answer(inner: str) -> bool:
+    """A tag's contents that are the answer as they stand: one short line, no math delimiters or box, at most two
+    words that are not math and no verb ('x is 5' and 'There are 5 apples' are sentences, read by the rules)."""
+    if len(inner) > _ANSWER_LINE_CHARS or "\n" in inner or "$" in inner or "\\(" in inner or "\\boxed" in inner:
+        return False
+    words = [w for w in _WORD.findall(_TEXT_CMD.sub(" ", inner)) if w not in _MATH_WORDS]
+    return len(words) <= 2 and not _VERB.search(" " + inner + " ")
 
 
 def extract_answer_tag(s: str) -> str | None:
@@ -411,6 +443,11 @@ def extract_answer_tag(s: str) -> str | None:
     inner = s[open_ + len("<answer>"):close].strip()
     if not inner:
         return None
+    spans = math_spans(inner) if inner[:1] in ("$", "\\") else None
+    if spans and spans[0][1] == 0 and _joined_spans(inner, spans):  # '<answer>$8$, $4$</answer>'
+        return _joined_spans(inner, spans)
+    if _is_bare_answer(inner):  # '<answer>1:58 am</answer>', '<answer>(8-r^2 sin(theta))</answer>': the tag holds it
+        return inner.rstrip(".")
     for rule in STRICTNESS["any"][1:]:
         text = RULES[rule](inner)
         if text:

@@ -173,11 +173,19 @@ _MATH_TAIL = {"sqrt", "infty", "inf", "and", "or"}
 
 
 def pm_expand(s: str) -> str:
-    """a \\pm b -> the two answers a+b, a-b (a list)."""
-    if s.count("\\pm") == 1:
-        left, right = s.split("\\pm")
-        return f"{left}+{right}, {left}-{right}" if left.strip() else f"{right}, -{right}"
-    return s
+    """a \\pm b -> the two answers a+b, a-b (a list); in a list, each item with one \\pm becomes two ('\\pm 2, 5' is
+    2, -2, 5). The sign goes where \\pm stood, inside braces too: \\frac{1 \\pm \\sqrt{5}}{2}."""
+    if "\\pm" not in s:
+        return s
+    items = top_level_split(s) if "," in s else [s]
+    out = []
+    for item in items:
+        if item.count("\\pm") == 1:
+            left, right = item.split("\\pm")
+            out += [f"{left}+{right}", f"{left}-{right}"] if left.strip() else [right, f"-{right}"]
+        else:
+            out.append(item)
+    return ", ".join(x.strip() for x in out)
 
 
 JOIN = re.compile(r"(\s+(?:and|or)\s+|\s*;\s*|\\lor(?![a-zA-Z])|\\vee(?![a-zA-Z])|\\land(?![a-zA-Z])"

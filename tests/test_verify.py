@@ -911,3 +911,16 @@ def test_a_verdict_does_not_depend_on_how_the_answer_is_presented():
     assert checked == {True: 150, False: 150}
     assert not [x for x in changed if not x[2]]  # a wrong answer stays wrong in every format
     assert len(changed) <= 3, changed  # a right one stays right (a choice's text after its letter may not)
+
+
+def test_every_gold_in_every_answer_format_is_correct_against_itself():
+    """The dev set's golds (other people's answers, 1,000+ forms), each written as a model's final answer in every
+    format above: the verifier must find it and call it equal to itself."""
+    import re
+    from rlvr_verify.dev.devset import load_devset
+    golds = sorted({c["gold"] for c in load_devset()
+                    if 0 < len(c["gold"].strip()) < 100 and not re.search(r"\$|\n|\\\[|#|answer|\bis\b|\\x0c|\x0c", c["gold"])})
+    assert len(golds) >= 1000
+    missed = [(form, gold) for gold in golds for form in _ANSWER_FORMATS
+              if not verify(form.replace("@", gold), gold).correct]
+    assert len(missed) <= 10, missed  # '1/2004!' after a marker reads as the number and an exclamation mark
