@@ -187,7 +187,7 @@ _GIVEN_QUANTITY = re.compile(r"\b(?:the|all)\s+$", re.IGNORECASE)
 
 
 # 1,000 / 1 000 / 12.5 / 4 4/9 / 3/4, with an optional percent sign.
-_NUMBER = re.compile(r"-?(?:\d*√)?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d/])|\d+)(?:\.\d+)?"
+_NUMBER = re.compile(r"-?(?:\d*√)?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d/])|\d+|(?<![\w.])(?=\.\d))(?:\.\d+)?"
                      r"(?:[eE][+-]?\d{1,3}(?![\w.])|\s+\d+\s*/\s*\d+|\s*/\s*\d+)?(?:\s*\\?%)?")  # 6.02e23 too
 
 
@@ -207,11 +207,21 @@ def _cut_off_inside_brackets(s: str, number) -> bool:
     return line.count("(") > line.count(")") or line.count("[") > line.count("]")
 
 
+# A LaTeX fraction written in prose outside math ('The probability is \frac{1}{6}.'): one value, not its last digit.
+_PROSE_FRACTION = re.compile(r"-?\\[dt]?frac\s*\{\s*-?[\d.]+\s*\}\s*\{\s*[\d.]+\s*\}")
+
+
 def extract_last_number(s: str) -> str | None:
-    """The last number that is not an exponent or an index in plain-text math ('V = s^3', 'a_1')."""
+    """The last number that is not an exponent or an index in plain-text math ('V = s^3', 'a_1'); '.75' is 0.75,
+    and a number that is the denominator of a LaTeX fraction in prose gives the fraction."""
     found = [m for m in _NUMBER.finditer(s) if not (m.start() and s[m.start() - 1] in "^_")]
     if not found or _cut_off_inside_brackets(s, found[-1]) or _REJECTED.match(s, found[-1].end()):
         return None
+    fraction = None
+    for fraction in _PROSE_FRACTION.finditer(s, max(0, found[-1].start() - 80)):
+        pass
+    if fraction and fraction.start() < found[-1].start() < fraction.end():
+        return fraction.group(0)
     comma = None
     for comma in _PROSE_DECIMAL_COMMA.finditer(s, max(0, found[-1].start() - 40)):
         pass
@@ -276,7 +286,7 @@ def _joined_spans(rest: str, spans) -> str | None:
     return ", ".join(parts)
 
 
-_MORE_NUMBERS = re.compile(r"(?:\s*(?:,|;|\band\b)\s*-?\d+(?:\.\d+)?(?:\s*/\s*\d+)?)+")
+_MORE_NUMBERS = re.compile(r"(?:\s*(?:,|;|\band\b|\bor\b)\s*-?\d+(?:\.\d+)?(?:\s*/\s*\d+)?)+")
 _VERB = re.compile(r"(?:\s(?:is|are|equals|was|were|be|gives|makes)|=|:)\s+", re.IGNORECASE)
 
 

@@ -111,6 +111,11 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     s = _TEXT_UNIT.sub("", s)  # '100\\text{ km/h}', '4\\textnormal{ m}', '9.8\\,\\mathrm{m/s}^2': a unit after a value
     s = re.sub(r"\\(?:text|textbf|textnormal|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}",
                lambda m: " " + m.group(1) + " ", s)
+    s = re.sub(r"(?<=\d)\s*\^\s*\{?\s*(?:st|nd|rd|th)\s*\}?|(?<=\d)(?:st|nd|rd|th)\b", "", s)  # 3^{rd}, 21st
+    s = re.sub(r"^\s*\(([^(),;]*(?:;[^(),;]*)+)\)\s*$", lambda m: "(" + m.group(1).replace(";", ",") + ")", s)  # (1; 2)
+    quoted = re.fullmatch(r"\s*(['\"`‘“])([^'\"`‘’“”]*)['\"’”]\s*", s)  # \text{'yes'}, "odd"
+    if quoted:
+        s = quoted.group(2)
     s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)  # \frac12 -> \frac{1}{2}
     s = re.sub(r"\\[cdt]?frac([a-zA-Z])([a-zA-Z\d])(?![a-zA-Z])", r"\\frac{\1}{\2}", s)  # \fracab -> \frac{a}{b}
     s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(?=\{)", r"\\frac{\1}", s)  # \frac1{72}
@@ -177,6 +182,9 @@ def pm_expand(s: str) -> str:
     2, -2, 5). The sign goes where \\pm stood, inside braces too: \\frac{1 \\pm \\sqrt{5}}{2}."""
     if "\\pm" not in s:
         return s
+    braced = re.fullmatch(r"\s*\\\{(.*)\\\}\s*", s, re.S)  # \{\pm 1, \pm 2\}: the set of all four
+    if braced:
+        return "\\{" + pm_expand(braced.group(1)) + "\\}"
     items = top_level_split(s) if "," in s else [s]
     out = []
     for item in items:

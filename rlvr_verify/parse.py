@@ -32,7 +32,7 @@ FUNCS = {
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan}
 CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo}
 _OPERATORS = ("max", "min", "gcd", "lcm")  # \\max(a, b), gcd(12, 18), \\operatorname{lcm}(4, 6)
-_WORDS = sorted(list(FUNCS) + ["sqrt", "pi", "infty", "inf"] + list(_OPERATORS), key=len, reverse=True)
+_WORDS = sorted(list(FUNCS) + ["sqrt", "pi", "infty", "inf", "infinity"] + list(_OPERATORS), key=len, reverse=True)
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?|\.\d+)|(\\[a-zA-Z]+|\\.)|(" + "|".join(_WORDS) + r")(?![a-zA-Z])|(\*\*|.))")
 
 
@@ -99,6 +99,17 @@ def safe_pow(base, exp):
     return sp.Pow(base, exp)
 
 
+def _matrix_power(matrix, exp):
+    """A^T is the transpose; A^{-1} the inverse, A^2 a small integer power of a square matrix (at most 6x6)."""
+    if exp == sp.Symbol("T"):
+        return matrix.T
+    if not (exp.is_Integer and abs(int(exp)) <= 10 and matrix.rows == matrix.cols <= 6):
+        raise ParseError("matrix power")
+    if exp < 0 and matrix.det(method="berkowitz") == 0:
+        raise ParseError("inverse of a singular matrix")
+    return sp.ImmutableMatrix(matrix ** int(exp))
+
+
 def safe_factorial(x):
     if x.is_Integer and int(x) > 500:
         raise TooLarge("factorial too large")
@@ -134,6 +145,7 @@ IMPLICIT_CMDS = set(FUNCS) | set(_OPERATORS) | set(CONSTANTS) | {"frac", "dfrac"
                                                "dbinom", "tbinom",
                                                "theta", "lambda", "mu", "phi"}
 OPEN = {"(": ")", "[": "]", "{": "}"}
+_ARGUMENT_CMDS = set(CONSTANTS) | {"alpha", "beta", "theta", "lambda", "mu", "phi"}  # letters a bare argument runs on
 
 
 class Parser:
@@ -225,6 +237,8 @@ class Parser:
             self.enter()
             exp = self.parse_group_or_unary()
             self.depth -= 1
+            if isinstance(base, sp.MatrixBase):
+                return _matrix_power(base, exp)
             return safe_pow(base, exp)
         return base
 
@@ -341,10 +355,18 @@ class Parser:
                 arg = self.parse_atom()
             else:
                 arg = self.parse_unary()  # \sin x^2 is sin(x^2)
+                while self.peek()[0] == "op" and self.peek()[1].isalpha() or (
+                        self.peek()[0] == "cmd" and self.peek()[1] in _ARGUMENT_CMDS):
+                    arg = arg * self.parse_power()  # \sin 2x is sin(2x), \cos 2\theta cos(2 theta); \sin x \cos x stops
             if power == -1 and name in _INVERSE:  # \tan^{-1} x is arctan x, not 1/tan x
                 return _INVERSE[name](arg)
             value = FUNCS[name](arg)
             return safe_pow(value, power) if power is not None else value
+        if name == "det":  # \det A of a matrix written out: the number
+            matrix = self.parse_power()
+            if not isinstance(matrix, sp.MatrixBase) or matrix.rows != matrix.cols or matrix.rows > 6:
+                raise ParseError("\\det of no small square matrix")
+            return matrix.det(method="berkowitz")
         if name in ("sum", "prod"):
             return self.parse_sum_or_product(name)
         if name in _OPERATORS:

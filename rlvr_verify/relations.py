@@ -177,6 +177,12 @@ def _flatten(items):
 def _set_operation(operation, operands):
     """Intervals (and unions of them) combined by a set operation, as intervals again (a list for a union); None
     when an operand is not such a set or the result is empty or has isolated points."""
+    if all(isinstance(x, Bracketed) and x.open == "{" for x in operands):  # {1, 2, 3} \cap {2, 3, 4} is {2, 3}
+        try:
+            result = operation(*(sp.FiniteSet(*x.items) for x in operands))
+        except (TypeError, ValueError):
+            return None
+        return Bracketed("{", list(result.args), "}") if isinstance(result, sp.FiniteSet) and result.args else None
     sets = [real_set(x) for x in operands]
     if any(s is None for s in sets):
         return None

@@ -170,8 +170,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
             if verdict.correct:
                 return verdict
         if not verdict.correct and found.rule in ("boxed", "last_math"):  # a gold of n parts, each part boxed
-            parts = len(top_level_split(pm_expand(normalize(gold, percent))))  # (or in math) where it was found;
-            # a gold 'a \\pm b' is two answers: '$1 + \\sqrt{19}$ and $1 - \\sqrt{19}$' gives each in its own span
+            parts = _answer_parts(gold, percent)  # (or in math) where it was found; a gold 'a \\pm b' is two
+            # answers: '$1 + \\sqrt{19}$ and $1 - \\sqrt{19}$' gives each in its own span
             several = None if not 1 < parts <= 8 else (
                 extract_last_boxes(response, parts) if found.rule == "boxed" else extract_last_spans(response, parts))
             if several and several != found.text and len(several) <= MAX_ANSWER_CHARS:
@@ -183,6 +183,16 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         return Verdict(False, 0.0, found.text[:200], "too_large")
     except Exception as exc:  # a verifier bug (sympy raising something unforeseen): no verdict, said so explicitly
         return Verdict(False, 0.0, found.text[:200], f"error:{type(exc).__name__}")
+
+
+def _answer_parts(gold: str, percent: str) -> int:
+    """How many answers the gold holds: list items, the elements of a set '\\{-1, 2\\}', the answers of
+    'x = -1 or x = 2', the two of 'a \\pm b'."""
+    text = pm_expand(normalize(gold, percent))
+    braced = re.fullmatch(r"\s*\\\{(.*)\\\}\s*", text, re.S)
+    if braced:
+        text = braced.group(1)
+    return len([p for item in top_level_split(text) for p in JOIN.split(item)[0::2] if p.strip(" ,")])
 
 
 def _named_pick(response: str, gold: str) -> Verdict | None:

@@ -924,3 +924,16 @@ def test_every_gold_in_every_answer_format_is_correct_against_itself():
     missed = [(form, gold) for gold in golds for form in _ANSWER_FORMATS
               if not verify(form.replace("@", gold), gold).correct]
     assert len(missed) <= 10, missed  # '1/2004!' after a marker reads as the number and an exclamation mark
+
+
+def test_cases_written_from_a_peers_documented_behaviours():
+    """681 pairs written from an inventory of what math-verify's library code handles (its extraction priorities,
+    normalisations, comparison rules; its test files were not read), with negatives for each class. Cases marked
+    POLICY are conventions either way (\\log base, truncated boxes, unevaluated integrals, tolerances)."""
+    rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "verifier_feature_cases.jsonl").open()]
+    assert len(rows) >= 650 and len({r["class"] for r in rows}) >= 80
+    mathematics = [r for r in rows if "POLICY" not in r["note"]]
+    wrong = [(r["class"], r["response"], r["gold"], r["expected"]) for r in mathematics
+             if verify(r["response"], r["gold"]).correct != r["expected"]]
+    assert len(wrong) <= 2, wrong  # 'Among A, B, C, D, the right one is B.': a pick with no answer marker
+    assert not [w for w in wrong if not w[3]]  # none of the wrong answers passes
