@@ -92,7 +92,7 @@ def expressions_equal(a, b, rel_tol: float, points: int = 10, positive: bool = F
     for k in range(points):
         subs = {s: _sample(rng, k, positive) for s in symbols}
         try:
-            na, nb = sp.N(a.subs(subs), 30), sp.N(b.subs(subs), 30)
+            na, nb = a.evalf(30, subs=subs), b.evalf(30, subs=subs)
             va, vb = complex(na), complex(nb)
             if not (cmath.isfinite(va) and cmath.isfinite(vb)):  # past a float (C(4025, 2013)): in sympy's range,
                 if not (na.is_finite and nb.is_finite):            # never inf against anything
@@ -117,7 +117,7 @@ def proportional(a, b, rel_tol: float, points: int = 6, positive: bool = False) 
     for _ in range(points):
         subs = {s: sp.Rational(rng.randint(-30, 30), rng.randint(1, 7)) + sp.Rational(1, 89) for s in symbols}
         try:
-            va, vb = complex(sp.N(a.subs(subs), 30)), complex(sp.N(b.subs(subs), 30))
+            va, vb = complex(a.evalf(30, subs=subs)), complex(b.evalf(30, subs=subs))
         except (TypeError, ValueError, ZeroDivisionError, OverflowError):
             return False
         if not (cmath.isfinite(va) and cmath.isfinite(vb)):
