@@ -378,9 +378,10 @@ def _after_marker(s: str, pattern: str) -> str | None:
 
 
 # 'answer' used as a verb before 'is' ('the number of questions he did not answer is 100 - 80') is not a marker.
-_ANSWER_IS = re.compile(r"(?<!\bnot )(?<!n't )(?<!\bto )(?<!\bdid )(?<!\bwe )(?<!\bthey )(?<!\bhe )(?<!\bshe )"
-                        r"(?<!\bI )(?<!\byou )\banswer is\b|\b(?:the|our|my|final) answers are\b|答案(?:是|为|：|:)",
-                        re.IGNORECASE)
+# (The words come first and the verb checks after them: the engine tries the lookbehinds only where 'answer is' is.)
+_ANSWER_IS = re.compile(r"\banswer is\b" + "".join(r"(?<!%s answer is)" % w for w in (
+    r"\bnot", "n't", r"\bto", r"\bdid", r"\bwe", r"\bthey", r"\bhe", r"\bshe", r"\bI", r"\byou"))
+                        + r"|\b(?:the|our|my|final) answers are\b|答案(?:是|为|：|:)", re.IGNORECASE)
 
 
 def _after_answer_is(s: str) -> str | None:
