@@ -235,7 +235,15 @@ def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip")
             if v.correct:
                 return v
             first = first or v
+    if _BARE_LOG.search(pred + " " + gold):  # \log 100 is 2 where \log is base 10 (school and contest usage),
+        ten = _compare_values(_BARE_LOG.sub(r"\\log_{10}", pred), _BARE_LOG.sub(r"\\log_{10}", gold), rel_tol,
+                              percent, pred)  # ln where it is natural (calculus): either reading that matches
+        if ten.correct:
+            return ten
     return first
+
+
+_BARE_LOG = re.compile(r"(?:\\|(?<![a-zA-Z]))log(?![_a-zA-Z])")
 
 
 _LETTERS = re.compile(r"\(?[A-E]\)?(?:\s*(?:,|and|\s)?\s*\(?[A-E]\)?)*")

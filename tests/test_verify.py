@@ -937,3 +937,14 @@ def test_cases_written_from_a_peers_documented_behaviours():
              if verify(r["response"], r["gold"]).correct != r["expected"]]
     assert len(wrong) <= 2, wrong  # 'Among A, B, C, D, the right one is B.': a pick with no answer marker
     assert not [w for w in wrong if not w[3]]  # none of the wrong answers passes
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("$\\boxed{\\log 100}$", "2", True), ("$\\boxed{\\log 100}$", "3", False), ("\\boxed{log(1000)}", "3", True),
+    ("$\\boxed{\\log 8/\\log 2}$", "3", True), ("\\boxed{\\ln x}", "\\log x", True), ("\\boxed{\\log e^2}", "2", True),
+    ("\\boxed{\\log 2}", "0.30103", False), ("\\boxed{\\log 2}", "0.301029995664", True), ("\\boxed{\\log_2 8}", "3", True),
+])
+def test_a_bare_log_reads_as_either_usual_base(response, gold, expected):
+    """\\log without a base is base 10 in school and contest usage and natural in calculus: a value that matches
+    under either reading is right (a wrong value matches under neither)."""
+    assert verify(response, gold).correct is expected, verify(response, gold)
