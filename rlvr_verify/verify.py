@@ -229,8 +229,8 @@ def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip")
             return Verdict(ok, float(ok), pred, "equal" if ok else "not_equal")
         pred, gold = (p_choice[1] if p_choice else pred), (g_choice[1] if g_choice else gold)
     first = None
-    for p in _APPROX.split(pred) if _APPROX.search(pred) else [pred]:
-        for g in _APPROX.split(gold) if _APPROX.search(gold) else [gold]:
+    for p in _APPROX.split(unwrap_math(pred)) if _APPROX.search(pred) else [pred]:  # '\\(a \\approx b\\)' too
+        for g in _APPROX.split(unwrap_math(gold)) if _APPROX.search(gold) else [gold]:
             v = _compare_values(p, g, rel_tol, percent, pred)
             if v.correct:
                 return v
