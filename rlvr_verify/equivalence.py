@@ -177,6 +177,11 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
         if (1 in vector.shape and isinstance(other, Bracketed) and other.open in "(["
                 and len(other.items) == len(vector)):
             return all(equal(a, b, rel_tol) for a, b in zip(list(vector), other.items))
+        rows = other.items if isinstance(other, Bracketed) and other.open == "[" else None
+        if (rows and len(rows) == vector.rows and all(isinstance(r, Bracketed) and r.open == "[" and len(r.items) ==
+                                                       vector.cols for r in rows)):  # [[1, 2], [3, 4]]: rows
+            return all(equal(vector[i, j], rows[i].items[j], rel_tol) for i in range(vector.rows)
+                       for j in range(vector.cols))
     if isinstance(gold, Equation) or isinstance(pred, Equation):
         if not (isinstance(gold, Equation) and isinstance(pred, Equation)):
             return False

@@ -263,6 +263,9 @@ def _answer_at_start(rest: str) -> str | None:
         if (tail[:1] in tuple(",+-*/^(") or word and word.group(0) in _MATH_WORDS - {"and", "or"}) and extract_whole(
                 sentence):
             return sentence
+        scale = re.match(r"(?:thousand|million|billion|trillion|dozen)(?![a-zA-Z])", tail, re.IGNORECASE)
+        if scale:  # '2.5 billion' is the number 2,500,000,000
+            return number.group(0) + " " + scale.group(0)
         if not tail or re.match(r"[A-Za-z]{2,}|I\b|[!?,;]", tail):  # words after a number: units or chatter
             return number.group(0)
     return prose_answer(sentence) or sentence.strip("$ ").rstrip(".").strip() or None
@@ -342,6 +345,35 @@ def number_word(sentence: str) -> str | None:
     return str(_NUMBER_WORD_VALUE[tens.lower()] + (_NUMBER_WORD_VALUE[unit.lower()] if unit else 0))
 
 
+_SCALE_WORD_VALUE = {"hundred": 100, "thousand": 10 ** 3, "million": 10 ** 6, "billion": 10 ** 9, "trillion": 10 ** 12}
+
+
+def spelled_number(text: str) -> int | None:
+    """A whole phrase that is a number in words ('seven', 'one hundred and five', 'three hundred twenty',
+    'two thousand twenty-four', 'minus four') -> its value; None when any word is not part of a number."""
+    words = re.split(r"[\s-]+", text.strip().rstrip(".").lower().replace(",", " "))
+    sign = -1 if words and words[0] in ("minus", "negative") else 1
+    words = words[1:] if sign < 0 else words
+    if not words or len(words) > 12 or words[0] == "and" or words[-1] == "and":
+        return None
+    total = current = 0
+    seen = False
+    for w in words:
+        if w == "and":
+            continue
+        if w in _NUMBER_WORD_VALUE:
+            current += _NUMBER_WORD_VALUE[w]
+        elif w == "hundred":
+            current = max(current, 1) * 100
+        elif w in _SCALE_WORD_VALUE:
+            total += max(current, 1) * _SCALE_WORD_VALUE[w]
+            current = 0
+        else:
+            return None
+        seen = True
+    return sign * (total + current) if seen else None
+
+
 _MATH_WORDS = {"sqrt", "pi", "infty", "inf", "and", "or",  # "x=2 or x=3"
                "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin", "acos", "atan", "sinh",
                "cosh", "tanh", "coth", "asinh", "acosh", "atanh", "ln", "log", "exp", "abs", "max", "min", "gcd", "lcm"}
@@ -381,7 +413,7 @@ def _after_marker(s: str, pattern: str) -> str | None:
 # (The words come first and the verb checks after them: the engine tries the lookbehinds only where 'answer is' is.)
 _ANSWER_IS = re.compile(r"\banswer is\b" + "".join(r"(?<!%s answer is)" % w for w in (
     r"\bnot", "n't", r"\bto", r"\bdid", r"\bwe", r"\bthey", r"\bhe", r"\bshe", r"\bI", r"\byou"))
-                        + r"|\b(?:the|our|my|final) answers are\b|答案(?:是|为|：|:)", re.IGNORECASE)
+                        + r"|\b(?:the|our|my|final) answers are\b|答案(?:是|为|：|:)|故选|应选", re.IGNORECASE)
 
 
 def _after_answer_is(s: str) -> str | None:

@@ -10,8 +10,8 @@ from rlvr_verify.parse import CONSTANTS, FUNCS
 
 
 _DROP = [r"\\\$", r"\\left", r"\\right", r"\\displaystyle", r"\\,", r"\\;", r"\\:", r"(?<!\\)\\ ", r"\$", r"\\quad",
-          r"\^\s*\{\s*\}", r"\\dfrac", r"\\tfrac", r"[€£¥]"]
-_RELATIONS = [(r"\\(?:leq?|leqslant)(?![a-zA-Z])|≤", "<="), (r"\\(?:geq?|geqslant)(?![a-zA-Z])|≥", ">="),
+          r"\^\s*\{\s*\}", r"\\dfrac", r"\\tfrac", r"[€£¥₹]", r"\\[bB]igg?[lrm]?(?![a-zA-Z])"]  # \bigl( is (
+_RELATIONS = [(r"\\(?:leq?|leqq|leqslant)(?![a-zA-Z])|≤", "<="), (r"\\(?:geq?|geqq|geqslant)(?![a-zA-Z])|≥", ">="),
               (r"\\lt(?![a-zA-Z])", "<"), (r"\\gt(?![a-zA-Z])", ">"), (r"=<", "<="), (r"=>", ">=")]
 # A name on the left of '=' that only labels the answer: x =, x_1 =, f(y) =, (p, q) =, x \in.
 _LABEL = re.compile(r"^\s*(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\s*\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\))?"
@@ -25,6 +25,9 @@ _REVERSED_LABEL = re.compile(r"\s*([^=<>]*[\d}])\s*=\s*[a-zA-Z](?:_\{?\w+\}?)?\s
 def _strip_labels(s: str) -> str:
     """'x = 5' -> '5'; 'AB=4, CD=5' -> '4, 5' (every item labelled); 'S_1:S_2=7:32' -> '7:32'. A lone multi-letter
     name is a label only in upper case (AB = 4), not a product (ab = 4 stays an equation)."""
+    point = re.fullmatch(r"\s*[A-Z]'?(?:_\{?\w+\}?)?\s*(\([^()=]*,[^()=]*\))\s*", s)  # the point A(3, -4): (3, -4)
+    if point:
+        return point.group(1)
     braced = re.fullmatch(r"\s*\\\{(.*=.*)\\\}\s*", s, re.S)  # '\\{x=1, y=2\\}': a solution written as a set
     if braced:
         inner = _strip_labels(braced.group(1))
@@ -34,6 +37,9 @@ def _strip_labels(s: str) -> str:
     if len(items) > 1:
         found = [ITEM_LABEL.match(item) for item in items]
         if all(found) and not any("=" in m.group(1) for m in found):
+            names = [item[:item.index("=")].strip() for item in items]
+            if len(set(names)) == len(names) and all(re.fullmatch(r"[a-z](?:_\{?\d+\}?)?", n) for n in names):
+                found = [m for _, m in sorted(zip(names, found), key=lambda nm: nm[0])]  # 'y = 2, x = -1' is (-1, 2)
             return ", ".join(m.group(1).strip() for m in found)
     stripped = _LABEL.sub("", s, count=1)
     if stripped != s:
@@ -108,6 +114,12 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     if qualifier and "=" in s[:qualifier.start()]:  # 'f(x) = x \\text{ for all } x': the equation is the answer
         s = s[:qualifier.start()]
     s = re.sub(r"\\(?:displaystyle|textstyle|scriptstyle)(?![a-zA-Z])", " ", s)  # sizes, not values: before units
+    s = re.sub(r"\\(?:boldsymbol|bm|pmb)(?![a-zA-Z])|\\mathbf(?=\s*\{[^{}]*\\)", " ", s)  # bold \frac: the value
+    s = re.sub(r"^\s*(?:\\text\s*\{\s*)?all real numbers\s*\}?\s*$", r"(-\\infty, \\infty)", s, flags=re.I)
+    s = _SCALED.sub(_scaled, s)  # '3 \\text{ million}', '1.5 million', '3 dozen': multipliers, not units
+    s = re.sub(r"(?:\\text\s*\{\s*)?(?<![A-Za-z])Rs\.?\s*\}?\s*(?=[\d.])", "", s)  # Rs. 450, \text{Rs } 1200
+    s = re.sub(r"\\(mathrm|text)\s*\{([^{}]*)\}\s*/\s*\\(?:mathrm|text)\s*\{([^{}]*)\}", r"\\\1{\2/\3}", s)  # km / h
+    s = _TEMPERATURE.sub(" ", s)  # 25^\circ C, -5 °C: the scale after the degree sign is a unit, not a variable C
     s = _TEXT_UNIT.sub("", s)  # '100\\text{ km/h}', '4\\textnormal{ m}', '9.8\\,\\mathrm{m/s}^2': a unit after a value
     s = re.sub(r"\\(?:text|textbf|textnormal|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}",
                lambda m: " " + m.group(1) + " ", s)
@@ -145,6 +157,10 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     if percent == "fraction":
         s = re.sub(r"(\([^()]*\)|\\frac\{[^{}]*\}\{[^{}]*\}|\d+(?:\.\d+)?)\s*\\?%", r"(\1/100)", s)  # '(4+1/2)%' too: a mixed percent
     s = s.replace("\\%", "").replace("%", "")
+    s = re.sub(r"_\{\s*(two|three|four|five|six|seven|eight|nine|ten|twelve|sixteen)\s*\}",
+               lambda m: "_{%d}" % _BASE_WORDS[m.group(1)], s)  # 1011_{\text{two}} (its \text{} unwrapped above)
+    s = re.sub(r"\(\s*([0-9A-Za-z]+)\s*\)(?=_)", r"\1", s)  # (1011)_2
+    s = re.sub(r"([0-9A-Z]+)\s+(?=_\{?\d)", r"\1", s)  # \text{A3}_{16} -> A3_{16}
     s = re.sub(r"_\{(\d+)\}(?![\d.])", r"_\1", s)  # 4210_{5} -> 4210_5 (bases compare as text); not \log_{10}2
     s = re.sub(r"(?<![\d.])(\d+(?: \d+)+)(?=_\d)", lambda m: m.group(1).replace(" ", ""), s)  # 2\ 5\ 1\ 6_8 -> 2516_8
     s = _SET_BUILDER.sub(r"\2", s)  # '\\{x \\mid x > 2\\}' is the set 'x > 2' describes
@@ -156,7 +172,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
                      r"\s*(?:\^\s*\{?\d\}?)?", s.strip())
     # '18 dollars', '10weeks', '12cm' (a unit of 3+ letters, or a known two-letter one, may follow the digits directly;
     # '12ab' stays a product)
-    unit = m and (m.group(2) or m.group(3))
+    unit = m and (m.group(2) or (m.group(3) if re.fullmatch(r"[\d.,\s]*", m.group(1)) else None))  # '10weeks'; not
+    # the product '3abc' at the end of an expression
     if unit and unit.split()[0] not in FUNCS and unit.split()[0] not in CONSTANTS and unit.split()[0] not in _MATH_TAIL:
         s = m.group(1)  # a unit word, not "2 x" or "3 pi"
     return s.strip().rstrip(".,;").strip()
@@ -173,6 +190,18 @@ _TEXT_UNIT = re.compile(r"(?<=[\w})])(?:\s|~|\\[,;: !])*\\(?:text|textnormal|tex
 # -> the relation it is built from (compared as the set that relation describes).
 _SET_BUILDER = re.compile(r"^\s*\\\{\s*([a-zA-Z])\s*(?:\\in[^|:{}]{0,40}?)?\s*(?:\\mid|\||:)\s*"
                           r"((?=.*?(?:<|>|≠|\\in))(?!.*\\\}.*\\\}).*?\S)\s*\\\}\s*$")
+_SCALED = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:\\text\s*\{\s*)?(thousand|million|billion|trillion|dozen)"
+                     r"(?![a-zA-Z])\s*\}?", re.IGNORECASE)
+_SCALE = {"thousand": "10^{3}", "million": "10^{6}", "billion": "10^{9}", "trillion": "10^{12}", "dozen": "12"}
+
+
+def _scaled(m) -> str:
+    return f"({m.group(1)} \\times {_SCALE[m.group(2).lower()]})"
+
+
+_BASE_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+               "twelve": 12, "sixteen": 16}
+_TEMPERATURE = re.compile(r"(?:\^\s*\{?\s*\\circ\s*\}?|°)\s*(?:\\(?:text|mathrm)\s*\{\s*)?[CFK](?![a-zA-Z])\s*\}?")
 _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
 _MATH_TAIL = {"sqrt", "infty", "inf", "and", "or"}
 

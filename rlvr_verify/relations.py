@@ -157,14 +157,14 @@ def equation_sides(text: str) -> list[str]:
 
 
 def align_equations(pred: str, gold: str) -> tuple[str, str]:
-    """When only one side is an equation ('2 + 3 = 5', 'y = 2x + 1' with a non-label left side), compare its
-    right-hand side with the other answer."""
+    """When only one side is an equation, compare its right-hand side with the other answer: a response's
+    ('x + y = 7' states the value 7), a gold's only when its left side is arithmetic ('2 + 3 = 5', '555_{10} = ...')."""
     p_eq, g_eq = len(equation_sides(pred)) > 1, len(equation_sides(gold)) > 1
     if p_eq and not g_eq:
         pred = whole_thousands(equation_sides(pred)[-1].strip())
-    elif g_eq and not p_eq:
-        gold = whole_thousands(equation_sides(gold)[-1].strip())
-    return pred, gold
+    elif g_eq and not p_eq and not re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", equation_sides(gold)[0])):
+        gold = whole_thousands(equation_sides(gold)[-1].strip())  # a gold that shows its arithmetic; a gold
+    return pred, gold  # 'x^2 + y^2 = 25' is a curve, not the number 25 (its labels were stripped before this)
 
 
 def _flatten(items):

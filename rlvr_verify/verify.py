@@ -6,7 +6,7 @@ import sympy as sp
 
 from rlvr_verify.equivalence import equal, proportional
 from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_number,
-                                 extract_last_spans, last_choice_pick, number_word, prose_answer, unwrap_math)
+                                 extract_last_spans, last_choice_pick, prose_answer, spelled_number, unwrap_math)
 from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
 from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge, parse_math
 from rlvr_verify.relations import align_equations, equation_sides, parse_answer, parse_normalized
@@ -59,6 +59,7 @@ _PARAMETER = re.compile(r"^(?P<family>.*?[^\s,;(])\s*+(?:[,;]\s*+)?(?:\\text\s*+
                         r"|(?:where|for|with)\s++)?(?P<open>\()?\s*+(?P<name>[a-zA-Z])\s*+(?:\\in(?![a-zA-Z])|∈)\s*+"
                         r"(?:\\mathbb|\\mathbf|\\Bbb)?\s*+\{?\s*+\\?(?P<domain>[ZNQ])\s*+\}?\s*+(?(open)\))\s*+$", re.S)
 _ANSWER_WORDS = re.compile(r"answer\s*(?:is\b|:)", re.IGNORECASE)
+_SENTENCE_IN_BOX = re.compile(r"\s*\\text\s*\{[A-Za-z][^{}]*\s(?:is|are|equals|was)\s*\}")  # a stated value inside
 _YES_NO = re.compile(r"\s*(yes|no|true|false)\s*[,;:!.]", re.IGNORECASE)
 _WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[ '-][A-Za-z]+)*")
 
@@ -113,7 +114,6 @@ def _letter(text: str):
 
 
 _MARKER_RULES = ("final_answer", "answer_is", "answer_colon")
-_NUMBER_WORD_ANSWER = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?\.?")
 
 
 def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9, percent: str = "strip",
@@ -136,6 +136,10 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         inner = extract_answer(_plain(found.text), "boxed_or_marker")  # \\boxed{\\text{The answer is } 42}
         if inner.text:
             found = Extraction(inner.text, "boxed")
+    elif found.rule == "boxed" and len(found.text) <= 300 and _SENTENCE_IN_BOX.match(found.text):
+        stated = prose_answer(_plain(found.text))  # \\boxed{\\text{The number of apples is } 42}
+        if stated:
+            found = Extraction(stated, "boxed")
     if found.text is None and mode == "exact" and extract == "any":
         found = short_text_answer(response or "", gold)
     if found.text is None:
@@ -144,10 +148,14 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         return _random_calculation(found.text, gold)
     if mode != "exact":
         raise ValueError(f"mode={mode!r}: choose 'exact' or 'random_calculation'")
-    if _NUMBER_WORD_ANSWER.fullmatch(_plain(found.text)) and not _WORDS_ONLY.fullmatch(_plain(gold_answer(gold))):
-        # 'The answer is three.' against a numeric gold: the number word is the number (against 'three' it stays text)
-        value = number_word(_plain(found.text))
-        found = Extraction(value, found.rule) if value else found
+    gold_words = spelled_number(_plain(gold)) if _WORDS_ONLY.fullmatch(_plain(gold).rstrip(".")) else None
+    if _WORDS_ONLY.fullmatch(_plain(found.text).rstrip(".")) and not _WORDS_ONLY.fullmatch(_plain(gold_answer(gold))):
+        # 'The answer is three.', 'one hundred and five' against a numeric gold: the words are the number (against
+        # 'three' they stay text)
+        value = spelled_number(_plain(found.text))
+        found = Extraction(str(value), found.rule) if value is not None else found
+    elif gold_words is not None and not _WORDS_ONLY.fullmatch(_plain(found.text).rstrip(".")):
+        gold = str(gold_words)  # a gold 'seven' against the response '7'
     if _INTEGER.fullmatch(found.text) and _INTEGER.fullmatch(gold):  # the common \boxed{12} case: no parsing
         ok = int(found.text) == int(gold)
         return Verdict(ok, float(ok), found.text, "equal" if ok else "not_equal")
@@ -186,12 +194,12 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
 
 
 def _answer_parts(gold: str, percent: str) -> int:
-    """How many answers the gold holds: list items, the elements of a set '\\{-1, 2\\}', the answers of
+    """How many answers the gold holds: list items, the elements of a set '\\{-1, 2\\}' or a point, the answers of
     'x = -1 or x = 2', the two of 'a \\pm b'."""
     text = pm_expand(normalize(gold, percent))
-    braced = re.fullmatch(r"\s*\\\{(.*)\\\}\s*", text, re.S)
-    if braced:
-        text = braced.group(1)
+    braced = re.fullmatch(r"\s*\\\{(.*)\\\}\s*|\s*\((.*)\)\s*", text, re.S)  # a set, or a point written (2, -1)
+    if braced and len(top_level_split(braced.group(1) or braced.group(2) or "")) > 1:
+        text = braced.group(1) or braced.group(2)
     return len([p for item in top_level_split(text) for p in JOIN.split(item)[0::2] if p.strip(" ,")])
 
 
@@ -246,6 +254,7 @@ def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip")
 _BARE_LOG = re.compile(r"(?:\\|(?<![a-zA-Z]))log(?![_a-zA-Z])")
 
 
+_BASE_NUMERAL = re.compile(r"([0-9A-Z]+)_\{?(\d{1,2})\}?")
 _LETTERS = re.compile(r"\(?[A-E]\)?(?:\s*(?:,|and|\s)?\s*\(?[A-E]\)?)*")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:([ap])\.?\s*m\.?)?", re.IGNORECASE)
 
@@ -297,10 +306,16 @@ def _balanced(text: str) -> bool:
 
 
 def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: str) -> Verdict:
+    if _qualifiers_disagree(pred, gold):  # '12 km west' is not '12 km east', nor 3:45 AM 3:45 PM, nor 25°C 25°F
+        return Verdict(False, 0.0, shown, "not_equal")
     pred, gold = _PERCENT_WORD.sub(r"\\%", pred), _PERCENT_WORD.sub(r"\\%", gold)  # '33.5 percent' is 33.5%
     pred_text, gold_text = normalize(pred, percent), normalize(gold, percent)
     if pred_text == gold_text or unspaced(pred_text) == unspaced(gold_text):
         return Verdict(True, 1.0, shown, "equal")  # the same text up to spacing: also where a value is too large
+    p_base, g_base = _BASE_NUMERAL.fullmatch(pred_text), _BASE_NUMERAL.fullmatch(gold_text)
+    if bool(p_base) != bool(g_base) and (p_base.group(1) if p_base else pred_text) == (
+            g_base.group(1) if g_base else gold_text):
+        return Verdict(True, 1.0, shown, "equal")  # '10110_2' for the gold '10110': the same numeral, its base named
     p_family, g_family = _PARAMETER.match(pred_text), _PARAMETER.match(gold_text)
     if p_family and g_family:  # '2k\pi + \frac{\pi}{2}, k \in \mathbb{Z}' vs '\frac{\pi}{2}+2k\pi, k\in Z'
         return _compare_families(p_family, g_family, rel_tol, percent, shown)
@@ -352,6 +367,33 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
     except (ParseError, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
         return Verdict(False, 0.0, shown, "parse_error")
     return Verdict(ok, 1.0 if ok else 0.0, shown, "equal" if ok else "not_equal")
+
+
+# Words that change what a value means, which unit stripping would otherwise drop: each kind, its spellings.
+_QUALIFIERS = [
+    {"east": r"east(?:ward)?", "west": r"west(?:ward)?", "north": r"north(?:ward)?", "south": r"south(?:ward)?",
+     "northeast": r"north-?east", "northwest": r"north-?west", "southeast": r"south-?east",
+     "southwest": r"south-?west"},
+    {"counterclockwise": r"(?:counter|anti)-?clockwise", "clockwise": r"(?<![-a-z])clockwise"},
+    {"am": r"a\.?\s?m\.?", "pm": r"p\.?\s?m\.?"},
+    {"C": r"(?:°|\\circ\s*\}?)\s*(?:\\(?:text|mathrm)\s*\{\s*)?C(?![a-zA-Z])|celsius",
+     "F": r"(?:°|\\circ\s*\}?)\s*(?:\\(?:text|mathrm)\s*\{\s*)?F(?![a-zA-Z])|fahrenheit",
+     "K": r"(?:°|\\circ\s*\}?)\s*(?:\\(?:text|mathrm)\s*\{\s*)?K(?![a-zA-Z])|kelvin"},
+]
+_QUALIFIER_RES = [{name: re.compile(r"(?<![a-zA-Z])(?:%s)(?![a-zA-Z])" % pattern, re.IGNORECASE if name not in "CFK"
+                                    else 0) for name, pattern in kind.items()} for kind in _QUALIFIERS]
+
+
+def _qualifiers_disagree(pred: str, gold: str) -> bool:
+    """Both answers name a direction, a half of the day or a temperature scale, and not the same one."""
+    if len(pred) > 200 or len(gold) > 200:
+        return False
+    for kind in _QUALIFIER_RES:
+        p = {name for name, rx in kind.items() if rx.search(pred)}
+        g = {name for name, rx in kind.items() if rx.search(gold)}
+        if p and g and p != g:
+            return True
+    return False
 
 
 def _compare_families(p_family, g_family, rel_tol: float, percent: str, shown: str) -> Verdict:
