@@ -393,7 +393,22 @@ def _qualifiers_disagree(pred: str, gold: str) -> bool:
         g = {name for name, rx in kind.items() if rx.search(gold)}
         if p and g and p != g:
             return True
-    return False
+    p_power, g_power = _unit_power(pred), _unit_power(gold)
+    return p_power is not None and g_power is not None and p_power != g_power  # 12 cm^3 is no area of 12 cm^2
+
+
+_UNIT_POWER = re.compile(r"\\(?:text|mbox|mathrm|textrm)\s*\{[^{}]*[a-zA-Z][^{}]*\}\s*\^\s*\{?\s*(\d)|"
+                         r"(?<![a-zA-Z\\])(?:cm|mm|km|m|in|inches|ft|feet|yd|units?|meters?)\s*\^\s*\{?\s*(\d)|"
+                         r"\b(square|cubic)\s+[a-z]", re.IGNORECASE)
+
+
+def _unit_power(text: str) -> str | None:
+    """The power of the unit an answer carries: '12 cm^2', '15\\mbox{ cm}^3', '36 square units'; None without one."""
+    m = _UNIT_POWER.search(text)
+    if not m:
+        return None
+    word = (m.group(3) or "").lower()
+    return m.group(1) or m.group(2) or ("2" if word == "square" else "3")
 
 
 def _compare_families(p_family, g_family, rel_tol: float, percent: str, shown: str) -> Verdict:
@@ -435,8 +450,8 @@ def _relation_equations(pred: str, gold: str, percent: str, rel_tol: float) -> b
         return False
     pk, gk = normalize(pred, percent, labels=False), normalize(gold, percent, labels=False)
     p_sides, g_sides = equation_sides(pk), equation_sides(gk)
-    if len(p_sides) < 2 or len(g_sides) < 2 or any(c in pk + gk for c in "<>≠,"):
-        return False
+    if len(p_sides) < 2 or len(g_sides) < 2 or any(c in pk + gk for c in "<>≠,") or JOIN.search(pk + " " + gk):
+        return False  # 'x = -2 or x = 2' is two answers, not the chain x = (-2 or x) = 2
     try:
         p_eq = Equation(parse_math(p_sides[0]) - parse_math(p_sides[-1]))
         g_eq = Equation(parse_math(g_sides[0]) - parse_math(g_sides[-1]))

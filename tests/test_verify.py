@@ -970,3 +970,47 @@ def test_qualifiers_scales_and_equations_change_the_value(response, gold, expect
     """A direction, a half of the day or a temperature scale is part of the answer; a scale word multiplies; a gold
     equation in variables is a curve, not its right-hand side; labelled values map onto a point by name."""
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+def _mutations(gold: str) -> list[str]:
+    """Wrong answers made from a right one: a number changed, the sign flipped, a point's coordinates swapped, an
+    interval's end made closed or open, an exponent raised, the last item dropped."""
+    import re
+    from rlvr_verify.normalize import top_level_split
+    out = []
+    m = re.search(r"(?<![_^{\\a-zA-Z])\d+", gold)  # a number that is no exponent or subscript
+    if m:
+        n = int(m.group(0))
+        out += [gold[:m.start()] + str(n + 1) + gold[m.end():], gold[:m.start()] + str(n * 10 + 7) + gold[m.end():]]
+    if re.fullmatch(r"\s*-?[\d.]+\s*", gold) and float(gold) != 0:
+        out.append(gold.strip()[1:] if gold.strip().startswith("-") else "-" + gold.strip())
+    point = re.fullmatch(r"\s*\(([^(),]+),([^(),]+)\)\s*", gold)
+    if point and point.group(1).strip() != point.group(2).strip():
+        out.append(f"({point.group(2)},{point.group(1)})")
+    text = gold.strip()
+    if re.fullmatch(r"[\[(][^\[\]()]*,[^\[\]()]*[\])]", text):
+        out.append(text[:-1] + ("]" if text[-1] == ")" else ")"))
+    power = re.search(r"\^\{?(\d+)", gold)
+    if power:
+        out.append(gold[:power.start(1)] + str(int(power.group(1)) + 1) + gold[power.end(1):])
+    items = top_level_split(gold)
+    if len(items) > 1:
+        out.append(",".join(items[:-1]))
+    return out
+
+
+def test_a_gold_made_wrong_is_wrong():
+    """Negatives generated from exact values: every right gold of the dev set and the peer-behaviour cases, changed
+    in a way that changes its value, must not pass (3,000+ pairs)."""
+    import re
+    from rlvr_verify.dev.devset import load_devset
+    rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "verifier_feature_cases.jsonl").open()]
+    golds = {c["gold"] for c in load_devset() + rows if c["expected"] and 0 < len(c["gold"]) < 60
+             and not re.search(r"answer|\bis\b|gives|#|\$|\n", c["gold"])}  # values, not sentences
+    pairs = [(wrong, gold) for gold in sorted(golds) if verify("\\boxed{%s}" % gold, gold).correct
+             for wrong in _mutations(gold)]
+    passed = [(wrong, gold) for wrong, gold in pairs if verify("\\boxed{%s}" % wrong, gold).correct]
+    assert len(pairs) >= 2500
+    # Known: a gold 'C. x = 42' compares by its option letter; an approximation 'a \approx b' matches either side;
+    # '(E),' is the option E
+    assert len(passed) <= 6, passed
