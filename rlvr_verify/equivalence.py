@@ -11,18 +11,34 @@ def _is_plain_number(x) -> bool:
     return isinstance(x, sp.Basic) and not isinstance(x, sp.MatrixBase) and x.is_number and not x.free_symbols
 
 
-_SHORT_DECIMAL = 10 ** 6  # a rational whose denominator divides this is a decimal written with at most 6 places
+DEFAULT_REL_TOL = 1e-9  # float noise: the tolerance for values that are not exact (irrationals, long decimals)
+
+
+def _decimal_places(r) -> int | None:
+    """The places of a rational written as a decimal (3/8 = 0.375: 3), None when it has no finite decimal (1/3)."""
+    q, places = int(r.q), 0
+    while q % 10 == 0:
+        q, places = q // 10, places + 1
+    while q % 2 == 0 or q % 5 == 0:
+        if places > 60:
+            return None
+        q, places = (q // 2 if q % 2 == 0 else q // 5), places + 1
+    return places if q == 1 else None
 
 
 def numbers_equal(a, b, rel_tol: float) -> bool:
     if a.is_infinite or b.is_infinite or a.has(sp.zoo, sp.nan) or b.has(sp.zoo, sp.nan):
         return a == b  # tolerance would call -oo and oo equal
-    if a.is_Rational and b.is_Rational:  # exact: two integers, or two decimals of at most 6 places, must be
-        if a == b:                        # equal (1000000000.05 is not 1000000000); other rationals within rel_tol
+    if a.is_Rational and b.is_Rational:  # exact values compare exactly (1.000000001 is not 1, 10^30 + 1 not 10^30);
+        if a == b:                        # a decimal of 6+ places stands for a fraction it rounds to (0.6666667, 2/3)
             return True
-        if rel_tol <= 0 or (_SHORT_DECIMAL % a.q == 0 and _SHORT_DECIMAL % b.q == 0):
-            return False
-        return bool(abs(a - b) <= sp.Rational(rel_tol) * max(abs(a), abs(b)))
+        if rel_tol > DEFAULT_REL_TOL:  # a grader that asked for a looser tolerance gets it for exact values too
+            return bool(abs(a - b) <= sp.Rational(rel_tol) * max(abs(a), abs(b)))
+        for dec, other in ((a, b), (b, a)):
+            places = _decimal_places(dec)
+            if places is not None and places >= 6 and _decimal_places(other) is None and rel_tol > 0:
+                return bool(abs(a - b) <= sp.Rational(1, 2) * sp.Rational(1, 10 ** places) * (1 + sp.Rational(1, 10 ** 9)))
+        return False
     try:
         va, vb = complex(sp.N(a, 30)), complex(sp.N(b, 30))
     except (TypeError, ValueError, OverflowError):

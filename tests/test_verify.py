@@ -1014,3 +1014,15 @@ def test_a_gold_made_wrong_is_wrong():
     # Known: a gold 'C. x = 42' compares by its option letter; an approximation 'a \approx b' matches either side;
     # '(E),' is the option E
     assert len(passed) <= 6, passed
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("\\boxed{1.000000001}", "1", False), ("\\boxed{0.1234567891}", "0.1234567892", False),
+    ("\\boxed{\\frac{10^{30}+1}{10^{30}}}", "1", False), ("\\boxed{1 - 10^{-15}}", "1", False),
+    ("\\boxed{1.9999999999999998}", "2", False), ("\\boxed{0.6666667}", "\\frac23", True),
+    ("\\boxed{0.5, 0.3333333333}", "1/2, 1/3", True), ("\\boxed{3.14159265}", "\\pi", True),
+])
+def test_exact_values_compare_exactly(response, gold, expected):
+    """Two exact values (integers, decimals, fractions) are equal only when they are; a decimal of six or more places
+    stands for a fraction that rounds to it; only irrationals get the float tolerance."""
+    assert verify(response, gold).correct is expected, verify(response, gold)
