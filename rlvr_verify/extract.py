@@ -88,6 +88,21 @@ def extract_last_spans(s: str, n: int) -> str | None:
     return ", ".join(text for text, _, _ in spans[-n:])
 
 
+def extract_last_numbers(s: str, n: int) -> str | None:
+    """The last n numbers when they are written as one list at the end ('The possible values are 2, 3, and 5.'):
+    only commas, 'and', 'or' between them, and nothing after the last but the end of the sentence."""
+    found = [m for m in _NUMBER.finditer(s[-2000:]) if not (m.start() and s[-2000:][m.start() - 1] in "^_")]
+    if len(found) < n:
+        return None
+    tail = s[-2000:]
+    last = found[-n:]
+    if any(not re.fullmatch(r"\s*,?\s*(?:and|or)?\s*", tail[a.end():b.start()]) for a, b in zip(last, last[1:])):
+        return None
+    if not re.fullmatch(r"\s*[.!]?\s*", tail[last[-1].end():]):
+        return None
+    return ", ".join(m.group(0).replace(",", "") for m in last)
+
+
 # Text allowed between two boxes that belong to one answer: '$\boxed{1}$, $\boxed{2}$', '\boxed{1} and \boxed{2}',
 # '$x = \boxed{1}$ and $y = \boxed{2}$'.
 _BOX_JOINER = re.compile(r"[\s$,;.]*(?:and|or|,|;)?[\s$,;]*(?:(?:\\text\{[^{}]{0,12}\}|[a-zA-Z](?:_\{?\w+\}?)?)\s*=\s*)?"
@@ -241,7 +256,7 @@ _ANSWER_LINE_CHARS = 100  # a longer line after 'Answer:' and a line break is an
 
 def _answer_at_start(rest: str) -> str | None:
     """The answer that opens `rest` (the text after a marker such as 'The answer is')."""
-    rest = rest.lstrip(" \t:*_")
+    rest = rest.lstrip(" \t:*_}")  # '**Answer:** 7', '\\textbf{Answer:} 7'
     if rest.startswith("\n"):  # 'Answer:' on a line of its own: the answer is the next line when that is short
         rest = rest.lstrip()
         if not rest[:1] in ("$", "\\") and len(rest.split("\n", 1)[0]) > _ANSWER_LINE_CHARS:
@@ -413,7 +428,8 @@ def _after_marker(s: str, pattern: str) -> str | None:
 # (The words come first and the verb checks after them: the engine tries the lookbehinds only where 'answer is' is.)
 _ANSWER_IS = re.compile(r"\banswer is\b" + "".join(r"(?<!%s answer is)" % w for w in (
     r"\bnot", "n't", r"\bto", r"\bdid", r"\bwe", r"\bthey", r"\bhe", r"\bshe", r"\bI", r"\byou"))
-                        + r"|\b(?:the|our|my|final) answers are\b|答案(?:是|为|：|:)|故选|应选", re.IGNORECASE)
+                        + r"|\b(?:the|our|my|final) answers are\b|答案(?:是|为|：|:)|故选|应选"
+                        + r"|\bAntwort\s+(?:ist|lautet)\b|(?<!\w)ответ\s+(?:—|-|равен)", re.IGNORECASE)
 
 
 def _after_answer_is(s: str) -> str | None:
@@ -421,6 +437,39 @@ def _after_answer_is(s: str) -> str | None:
     for last in _ANSWER_IS.finditer(s):
         pass
     return _answer_at_start(s[last.end():]) if last else None
+
+
+# The three marker phrases, by rule: 'final answer is', 'the answer is' (and its other languages), 'Answer:'.
+_MARKERS = {
+    "final_answer": re.compile(r"final answer is\b", re.IGNORECASE),
+    "answer_is": _ANSWER_IS,
+    "answer_colon": re.compile(r"\b(?:answer|antwort|respuesta|r[ée]ponse|risposta|resposta)\s*(?:\}\s*)?:|(?<!\w)ответ\s*[:：]",
+                               re.IGNORECASE),
+}
+_MARKER_RULES = tuple(_MARKERS)
+
+
+def _last_stated(s: str) -> Extraction | None:
+    """Of the answers stated after 'final answer is', 'the answer is' and 'Answer:', the one stated last: a model
+    that corrects itself ('The answer is 7. ... Final answer: 9') means its last word. A later marker followed by
+    words that hold no value ('Answer: see above') does not override an earlier one that holds a value."""
+    stated = []
+    for rule, pattern in _MARKERS.items():
+        last = None
+        for last in pattern.finditer(s):
+            pass
+        text = _answer_at_start(s[last.end():]) if last else None
+        if text:  # where the phrase ends ('final answer is' holds 'answer is': the longer phrase names the rule)
+            stated.append((_holds_value(text), last.end(), -len(stated), text, rule))
+    if not stated:
+        return None
+    valued = [x for x in stated if x[0]] or stated
+    *_, text, rule = max(valued)
+    return Extraction(text, rule)
+
+
+def _holds_value(text: str) -> bool:
+    return bool(re.search(r"[\d\\]", text)) or len(text.split()) == 1
 
 
 # A closing sentence that points back at the answer stated just before it: 'So $m+n=29$. And that is our final
@@ -446,6 +495,16 @@ def extract_answer_before(s: str) -> str | None:
         return None
     return (extract_last_math(segment) or extract_whole(segment.rstrip(",.; ")) or prose_answer(segment)
             or extract_last_number(segment))
+
+
+_CLOSING_INFINITY = re.compile(r"\b(?:is|are|equals|be|to|approaches|goes to)\s+(?:(negative|minus)\s+|(-)\s*)?"
+                               r"(?:positive\s+)?infinity\s*[.!]?\s*$", re.IGNORECASE)
+
+
+def extract_closing_infinity(s: str) -> str | None:
+    """'The limit is infinity.' / '... is negative infinity.' closing the response: the value written in words."""
+    m = _CLOSING_INFINITY.search(s[-300:])
+    return None if not m else ("-\\infty" if m.group(1) or m.group(2) else "\\infty")
 
 
 def extract_answer_heading(s: str) -> str | None:
@@ -533,12 +592,13 @@ RULES = {
     "boxed": extract_boxed,
     "answer_heading": extract_answer_heading,
     "gsm8k": lambda s: _after_marker(s, r"####"),
-    "final_answer": lambda s: _after_marker(s, r"final answer is\b"),
+    "final_answer": lambda s: _after_marker(s, r"final answer is\b"),  # the three marker rules: see _last_stated
     "answer_before": extract_answer_before,
     "answer_is": _after_answer_is,
-    "answer_colon": lambda s: _after_marker(s, r"\banswer\s*:"),
+    "answer_colon": lambda s: _after_marker(s, _MARKERS["answer_colon"].pattern),
     "solution_choice": lambda s: _after_marker(s, r"\bsolution\s*:(?=\s*(?i:choice|option)[\s_\\]*\(?[A-HJK]\b)"),
     "closing_count": extract_closing_count,
+    "closing_infinity": extract_closing_infinity,
     "last_math": extract_last_math,
     "whole": extract_whole,
     "last_number": extract_last_number,
@@ -548,7 +608,7 @@ STRICTNESS = {
     "boxed_or_marker": ["answer_tag", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is",
                         "answer_colon", "solution_choice"],
     "any": ["answer_tag", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is", "answer_colon",
-            "solution_choice", "closing_count", "last_math", "whole",
+            "solution_choice", "closing_count", "closing_infinity", "last_math", "whole",
             "last_number"],
 }
 
@@ -558,6 +618,8 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
     if extract not in STRICTNESS:
         raise ValueError(f"extract={extract!r}: choose one of {sorted(STRICTNESS)}")
     s = response[-MAX_RESPONSE_CHARS:]
+    if "\\boxed " in s:  # '\\boxed 5': a box without braces holds the one token after it
+        s = re.sub(r"\\boxed\s+([^\s{}$.,;]+)", r"\\boxed{\1}", s)
     end_of_thinking = None
     for end_of_thinking in _END_OF_THINKING.finditer(s):
         pass
@@ -572,10 +634,19 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
         if after is not None:  # the boxes before an empty or unfinished last box are not the answer
             found = _first_rule(after, [rule for rule in rules if rule != "boxed"]) if after.strip() else None
             return found or Extraction(None, "none")
+        continuation = _NEXT_PROBLEM.search(text)
+        if continuation:  # a base model that goes on to invent the next few-shot problem: its answer came before
+            found = _first_rule(text[:continuation.start()], [rule for rule in rules if rule not in _POSITIONAL])
+            if found:
+                return found
         found = _first_rule(text, rules)
         if found:
             return found
     return Extraction(None, "none")
+
+
+# A new problem after the answer, as in a few-shot prompt's format ('\n\nProblem:', '\nQuestion:', '\nQ:').
+_NEXT_PROBLEM = re.compile(r"\n[ \t]*(?:#+[ \t]*)?(?:Problem|Question|Q|Human|User)[ \t]*\d*[ \t]*[:：]")
 
 
 _BOX_OPEN = re.compile(r"\\(?:boxed|fbox|box)\s*\{")
@@ -600,7 +671,15 @@ def _after_an_empty_last_box(s: str) -> str | None:
 
 
 def _first_rule(text: str, rules) -> Extraction | None:
+    markers_tried, joint = False, all(r in rules for r in _MARKER_RULES)
     for rule in rules:
+        if joint and rule in _MARKER_RULES:  # the three marker phrases are one rule: the last stated answer wins
+            if not markers_tried:
+                markers_tried = True
+                found = _last_stated(text)
+                if found:
+                    return found
+            continue
         found = RULES[rule](text)
         if found:
             if rule == "boxed":
@@ -651,7 +730,7 @@ def final_answer_after_last_box(s: str) -> str | None:
 _END_OF_THINKING = re.compile(r"</think>|<\|end_of_thought\|>", re.IGNORECASE)
 _START_OF_THINKING = re.compile(r"<think>|<\|begin_of_thought\|>", re.IGNORECASE)
 # The rules that take whatever an answer-shaped thing comes last, rather than an answer the text states as one.
-_POSITIONAL = frozenset({"closing_count", "last_math", "whole", "last_number"})
+_POSITIONAL = frozenset({"closing_count", "closing_infinity", "last_math", "whole", "last_number"})
 
 
 def unwrap_math(s: str) -> str:

@@ -68,16 +68,34 @@ def _repeating(m) -> str:
     return f"({num}/{den})"
 
 
+def _trailing_dots(m) -> str:
+    """'0.333...' -> 0.\\overline{3}: the shortest block that the digits repeat at least twice at their end (three
+    times for a one-digit block); digits that repeat nothing stay as written."""
+    whole, digits = m.group(1), m.group(2)
+    for period in range(1, len(digits) // 2 + 1):
+        block = digits[-period:]
+        times = 3 if period == 1 else 2
+        if len(digits) >= times * period and digits.endswith(block * times):
+            head = digits[:-period]
+            while head.endswith(block):
+                head = head[:-period]
+            return f"{whole}.{head}\\overline{{{block}}}"
+    return m.group(0)
+
+
 def _number_formats(s: str) -> str:
     """Thousands separators (1{,}000, 1\\,000, 1 000), LaTeX decimal commas (3{,}5) and mixed numbers
     (4\\frac{4}{9}, 4 4/9 -> (4+4/9)) become plain arithmetic the parser reads."""
+    s = re.sub(r"\.(\d*?)\\dot\s*\{?(\d)\}?(\d*?)\\dot\s*\{?(\d)\}?", r".\1\\overline{\2\3\4}", s)  # 0.\dot{1}4285\dot{7}
+    s = re.sub(r"\.(\d*?)\\dot\s*\{?(\d)\}?", r".\1\\overline{\2}", s)  # 0.\dot{3}
+    s = re.sub(r"(?<![\d.])(\d+)\.(\d+)\s*(?:\\ldots|\\cdots|\.\.\.|…)", _trailing_dots, s)  # 0.333..., 0.142857142857...
     s = re.sub(r"(?<![\d.])(\d{0,30})\.(\d{0,30})\\overline\s*\{(\d{1,12})\}", _repeating, s)
     s = re.sub(r"(?<=\d)\{,\}(?=\d{3}(?!\d))", "", s)
     s = re.sub(r"(?<=\d)\{,\}(?=\d)", ".", s)
     s = re.sub(r"(?<=\d)(?:\\,|\\ |~|\\;|\\:|\\!)(?=\d{3}(?!\d))", "", s)
     s = re.sub(r"(?<=\d),\s*\\!\s*(?=\d{3}(?!\d))", "", s)  # 11,\!111 and 11,\! 111
-    s = re.sub(r"(?<![\w.^_}{\\])(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}", _mixed_latex, s)
-    s = re.sub(r"(?<![\w./^_])(\d+) +(\d+)/(\d+)(?![\d.])", _mixed_latex, s)
+    s = re.sub(r"(?<![\w.^_}{\\])(\d+)(?:\s|\\ )*\\frac\{(\d+)\}\{(\d+)\}", _mixed_latex, s)
+    s = re.sub(r"(?<![\w./^_])(\d+)(?: |\\ )+(\d+)/(\d+)(?![\d.])", _mixed_latex, s)  # 5 3/8, 5\ 3/8
     s = re.sub(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d/.])", lambda m: m.group(0).replace(" ", ""), s)
     return s
 
@@ -114,6 +132,13 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     if qualifier and "=" in s[:qualifier.start()]:  # 'f(x) = x \\text{ for all } x': the equation is the answer
         s = s[:qualifier.start()]
     s = re.sub(r"\\(?:displaystyle|textstyle|scriptstyle)(?![a-zA-Z])", " ", s)  # sizes, not values: before units
+    s = _LAYOUT.sub(" ", s)  # \hspace{1mm}, \phantom{-}, \color{red}, \large: how it looks, not what it is
+    s = re.sub(r"\\(?:nicefrac|sfrac)(?![a-zA-Z])", r"\\frac", s)
+    s = re.sub(r"\{([^{}]*)\\(choose|over)(?![a-zA-Z])([^{}]*)\}",
+               lambda m: ("\\binom{%s}{%s}" if m.group(2) == "choose" else "\\frac{%s}{%s}") % (m.group(1), m.group(3)), s)
+    s = re.sub(r"\^\s*\{?\s*\\prime\s*\}?", "'", s)  # f^{\prime}(x) is f'(x)
+    s = _ONE_ROW_ENVIRONMENT.sub(lambda m: m.group(2).replace("&", " "), s)  # \begin{aligned} x &= 2 \end{aligned}
+    s = re.sub(r"(?<=\d)\s*(?:个|只|人|元|米|天|岁|次|种|条|本|张|件|辆|块|名|位|棵|头)(?![\u4e00-\u9fff])", "", s)  # 5个
     s = re.sub(r"\\(?:boldsymbol|bm|pmb)(?![a-zA-Z])|\\mathbf(?=\s*\{[^{}]*\\)", " ", s)  # bold \frac: the value
     s = re.sub(r"^\s*(?:\\text\s*\{\s*)?all real numbers\s*\}?\s*$", r"(-\\infty, \\infty)", s, flags=re.I)
     s = _SCALED.sub(_scaled, s)  # '3 \\text{ million}', '1.5 million', '3 dozen': multipliers, not units
@@ -201,6 +226,10 @@ def _scaled(m) -> str:
 
 _BASE_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
                "twelve": 12, "sixteen": 16}
+_LAYOUT = re.compile(r"\\(?:[hv]space\*?|phantom|hphantom|vphantom|color)\s*\{[^{}]*\}|\\textcolor\s*\{[^{}]*\}"
+                     r"|\\(?:tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge|Huge)(?![a-zA-Z])|~")
+_ONE_ROW_ENVIRONMENT = re.compile(r"\\begin\{(aligned|gathered|split|array|align\*?)\}(?:\{[^{}]*\})?((?:(?!\\\\|\\begin).)*)"
+                                  r"\\end\{\1\}", re.S)
 _TEMPERATURE = re.compile(r"(?:\^\s*\{?\s*\\circ\s*\}?|°)\s*(?:\\(?:text|mathrm)\s*\{\s*)?[CFK](?![a-zA-Z])\s*\}?")
 _TRIG = re.compile(r"\\(?:sin|cos|tan|cot|sec|csc)(?![a-zA-Z])")
 _MATH_TAIL = {"sqrt", "infty", "inf", "and", "or"}
@@ -248,10 +277,11 @@ _VULGAR_FRACTIONS = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "
                      "⅗": (3, 5), "⅘": (4, 5), "⅙": (1, 6), "⅚": (5, 6), "⅛": (1, 8), "⅜": (3, 8), "⅝": (5, 8),
                      "⅞": (7, 8)}
 _VULGAR = re.compile("[" + "".join(_VULGAR_FRACTIONS) + "]")
-_UNICODE_SYMBOLS = {"π": "\\pi ", "∞": "\\infty ", "×": "\\times ", "÷": "\\div ", "·": "\\cdot "}
+_UNICODE_SYMBOLS = {"π": "\\pi ", "∞": "\\infty ", "×": "\\times ", "÷": "\\div ", "·": "\\cdot ", "∶": ":",
+                    "–": "-"}  # the ratio sign; an en dash typed for a minus
 # '√3', '√12.5', '√x', '√(x+1)', '√{x+1}': the radicand is a number, one letter, or a bracketed group without nesting
-_UNICODE_ROOT = re.compile(r"√\s*(?:(\d+(?:\.\d+)?|[a-zA-Z])|\(([^()]*)\)|\{([^{}]*)\})")
-_UNICODE_MATH = re.compile("[√π∞×÷·" + "".join(_VULGAR_FRACTIONS) + "]")
+_UNICODE_ROOT = re.compile(r"[√∛∜]\s*(?:(\d+(?:\.\d+)?|[a-zA-Z])|\(([^()]*)\)|\{([^{}]*)\})")
+_UNICODE_MATH = re.compile("[√∛∜π∞×÷·∶–" + "".join(_VULGAR_FRACTIONS) + "]")
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUPERSCRIPTS = re.compile("[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 
@@ -261,7 +291,8 @@ def _unicode_math(s: str) -> str:
     (after a whole number, a mixed number: '1½' is 3/2) -> the LaTeX the parser reads."""
     if not _UNICODE_MATH.search(s):
         return s
-    s = _UNICODE_ROOT.sub(lambda m: "\\sqrt{" + (m.group(1) or m.group(2) or m.group(3)) + "}", s)
+    s = _UNICODE_ROOT.sub(lambda m: ("\\sqrt" if m.group(0)[0] == "√" else "\\sqrt[%d]" % ("√∛∜".index(m.group(0)[0]) + 2))
+                          + "{" + (m.group(1) or m.group(2) or m.group(3)) + "}", s)  # ∛8 is \\sqrt[3]{8}
     s = _VULGAR.sub(lambda m: "\\frac{%s}{%s}" % _VULGAR_FRACTIONS[m.group(0)], s)
     for char, latex in _UNICODE_SYMBOLS.items():
         s = s.replace(char, latex)

@@ -335,7 +335,10 @@ class Parser:
                 self.take()
                 index = self.parse_sum()
                 self.expect("]")
-                return safe_pow(self.parse_brace_arg(), 1 / index)
+                radicand = self.parse_brace_arg()
+                if index.is_Integer and index % 2 == 1 and radicand.is_number and radicand.is_negative:
+                    return -safe_pow(-radicand, 1 / index)  # \sqrt[3]{-27} is the real root -3
+                return safe_pow(radicand, 1 / index)
             return sp.sqrt(self.parse_brace_arg() if self.peek()[1] == "{" else self.parse_unary())
         if name in CONSTANTS:
             return CONSTANTS[name]

@@ -6,6 +6,7 @@ import sympy as sp
 
 from rlvr_verify.equivalence import equal, proportional
 from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_number,
+                                 extract_last_numbers,
                                  extract_last_spans, last_choice_pick, prose_answer, spelled_number, unwrap_math)
 from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
 from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge, parse_math
@@ -177,11 +178,12 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
             verdict = _named_pick(response, gold) or verdict
             if verdict.correct:
                 return verdict
-        if not verdict.correct and found.rule in ("boxed", "last_math"):  # a gold of n parts, each part boxed
+        if not verdict.correct and found.rule in ("boxed", "last_math", "last_number"):  # a gold of n parts, each boxed
             parts = _answer_parts(gold, percent)  # (or in math) where it was found; a gold 'a \\pm b' is two
             # answers: '$1 + \\sqrt{19}$ and $1 - \\sqrt{19}$' gives each in its own span
             several = None if not 1 < parts <= 8 else (
-                extract_last_boxes(response, parts) if found.rule == "boxed" else extract_last_spans(response, parts))
+                extract_last_boxes(response, parts) if found.rule == "boxed" else extract_last_spans(response, parts)
+                if found.rule == "last_math" else extract_last_numbers(response, parts))  # '2, 3, and 5.' in prose
             if several and several != found.text and len(several) <= MAX_ANSWER_CHARS:
                 again = compare(several, gold, rel_tol, percent)
                 if again.correct:
