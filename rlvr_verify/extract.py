@@ -3,9 +3,10 @@
 A reasoning trace ('<think> ... </think> answer', Sky-T1's '<|end_of_thought|>') is read from after its last
 end-of-thinking tag first: the candidates tried along the way inside the thinking are not the answer; only when
 nothing after the tag reads as an answer (or there is no tag: an unfinished trace) is the whole text read. A trace
-that opened its thinking ('<think>', '<|begin_of_thought|>') and never closed it was cut off while thinking: only the
-rules that find a stated answer (a tag, a box, a heading, a marker) read it, not those that take whatever comes last
-(closing_count, last_math, whole, last_number): its last number is where it stopped ('Similarly, for k=3,').
+that opened its thinking ('<think>', '<|begin_of_thought|>') and never closed it was cut off while thinking: it has
+no answer but an '<answer>' tag; a box or an 'answer is' inside it is a candidate it was still weighing ('So the answer
+is 8. ... But what if'), and its last number is where it stopped ('Similarly, for k=3,'). Positional rules (last math,
+last number) read the text without its closing chatter, checks and asides (closing_text).
 
 The cascade for extract='any' (first rule that finds something wins):
   answer_tag    the last '<answer>...</answer>' (R1-zero format), its contents read by the same rules
@@ -188,7 +189,18 @@ def extract_last_math(s: str) -> str | None:
         return None
     if _REJECTED.match(s, spans[-1][2]):  # '... and \\( y = 15 \\) is not a solution.': rejected, not stated
         return None
+    alternatives = [spans[-1][0]]
+    for prev, nxt in zip(reversed(spans[:-1]), reversed(spans[1:])):
+        if not _ALTERNATIVE.fullmatch(s[prev[2]:nxt[1]]):
+            break
+        alternatives.insert(0, prev[0])  # '$x = 2$ or $x = 3$', '$x = 2$ 或 $x = 3$': both are the answer
+    names = {m.group(1) if m else None for m in (re.match(r"\s*([a-zA-Z](?:_\{?\w+\}?)?)\s*=", a) for a in alternatives)}
+    if len(alternatives) > 1 and len(names) == 1 and None not in names:  # roots of one unknown, not a restatement
+        return ", ".join(alternatives)                                    # ('$\\frac{10^6}{800}$ or $1250$')
     return spans[-1][0] or None
+
+
+_ALTERNATIVE = re.compile(r"\s*(?:,\s*)?(?:or|或|\\text\{\s*or\s*\})\s*")
 
 
 # What follows a value that the text rejects rather than states: '$x = 15$ is not a solution', '15 doesn't work'.
@@ -232,6 +244,9 @@ def extract_last_number(s: str) -> str | None:
     found = [m for m in _NUMBER.finditer(s) if not (m.start() and s[m.start() - 1] in "^_")]
     if not found or _cut_off_inside_brackets(s, found[-1]) or _REJECTED.match(s, found[-1].end()):
         return None
+    clock = re.match(r"(\d{1,2}):(?=\d{2}\b)", s[max(0, found[-1].start() - 3):found[-1].start()])
+    if clock and s[found[-1].start() - 1] == ":":  # '3:45 PM': the time, not its minutes
+        return s[found[-1].start() - 1 - len(clock.group(1)):found[-1].end()]
     fraction = None
     for fraction in _PROSE_FRACTION.finditer(s, max(0, found[-1].start() - 80)):
         pass
@@ -269,9 +284,13 @@ def _answer_at_start(rest: str) -> str | None:
     comma = _DECIMAL_COMMA.match(sentence)  # '0,5' or '12,5 cm': a decimal comma, kept whole (the comparer decides)
     if comma and not re.match(r"\s*[,\d]", sentence[comma.end():]):
         return comma.group(0)
+    sentence = re.sub(r"\s*\((?:not|rather than)\b[^()]*\)\s*$", "", sentence)  # 'Answer: 7 (not 6)'
     number = _NUMBER.match(sentence)
     if number:
         tail = sentence[number.end():].strip()
+        hedge = re.match(r",?\s*or\s+(?:maybe|perhaps|possibly)\s+(-?\d+(?:\.\d+)?)", tail)
+        if hedge:  # 'The final answer is 15, or maybe 16': two answers, not 15
+            return number.group(0) + " or " + hedge.group(1)
         if _MORE_NUMBERS.fullmatch(tail):  # '12, 15' and '3 and 5': a list of numbers, kept whole
             return sentence
         word = re.match(r"[A-Za-z]+", tail)  # '1,-1,-3i', '-2 sin(t^2)/t + ...': math goes on after the number
@@ -299,8 +318,9 @@ def _joined_spans(rest: str, spans) -> str | None:
             break
         parts.append(content)
         end = stop
-    if len(parts) < 2 or not re.fullmatch(r"\s*(?:[.!]\s.*|[.!]?\s*(?:\n.*)?)", rest[end:], re.S):
-        return None
+    after = rest[end:].lstrip(" \t")
+    if len(parts) < 2 or not (not after or after[0] == "\n" or after[0] in ".!" and (len(after) == 1 or after[1].isspace())):
+        return None  # nothing after the last span but the end of the sentence
     return ", ".join(parts)
 
 
@@ -443,7 +463,8 @@ def _after_answer_is(s: str) -> str | None:
 _MARKERS = {
     "final_answer": re.compile(r"final answer is\b", re.IGNORECASE),
     "answer_is": _ANSWER_IS,
-    "answer_colon": re.compile(r"\b(?:answer|antwort|respuesta|r[ée]ponse|risposta|resposta)\s*(?:\}\s*)?:|(?<!\w)ответ\s*[:：]",
+    "answer_colon": re.compile(r"\b(?:answers?|antwort|respuesta|r[ée]ponse|risposta|resposta)\s*(?:\}\s*)?:|(?<!\w)ответ\s*[:：]"
+                               r"|(?<![\u4e00-\u9fff])答\s*[:：]",
                                re.IGNORECASE),
 }
 _MARKER_RULES = tuple(_MARKERS)
@@ -514,7 +535,12 @@ def extract_answer_heading(s: str) -> str | None:
         pass
     if last is None:
         return None
-    for line in s[last.end():last.end() + 4 * MAX_MARKER_ANSWER_CHARS].splitlines():
+    after = s[last.end():last.end() + 4 * MAX_MARKER_ANSWER_CHARS]
+    display = re.match(r"\s*(\\\[|\$\$)", after)
+    if display:  # '### Answer\n\\[\nx > 5\n\\]': the display that follows, not its opening line
+        spans = math_spans(after[display.start(1):])
+        return (spans[0][0] or None) if spans and spans[0][1] == 0 else None
+    for line in after.splitlines():
         line = line.strip().strip("*_ ")
         if line:
             if len(line) > MAX_MARKER_ANSWER_CHARS:
@@ -625,8 +651,8 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
         pass
     texts = [s[end_of_thinking.end():], s] if end_of_thinking else [s]
     rules = STRICTNESS[extract]
-    if end_of_thinking is None and _START_OF_THINKING.search(s):  # cut off while thinking: no last-position answer
-        rules = [rule for rule in rules if rule not in _POSITIONAL]
+    if end_of_thinking is None and _START_OF_THINKING.search(s):  # cut off while thinking: the candidates it tried
+        rules = [rule for rule in rules if rule == "answer_tag"]  # ('So the answer is 8. But what if') are not answers
     for text in texts:
         if not text.strip():
             continue
@@ -670,9 +696,80 @@ def _after_an_empty_last_box(s: str) -> str | None:
     return s[close + 1:] if not s[brace + 1:close].strip() else None
 
 
+# What may follow a stated answer without being one: a closing offer or question, a check of the answer, an aside.
+_CHATTER = re.compile(r"(?:would you like|let me know|want me to|if you(?:'d| would)? like|if you want|i hope this helps|"
+                      r"hope this helps|feel free|happy to help|💡|tip:)", re.IGNORECASE)
+_CHECK = re.compile(r"(?:^|(?<=[\n.!。]))[-*#> \t]*(?:__)?(?:step\s*\d+\.?\s*)?(?:check(?:ing)?\b|verif(?:y|ication)\b|"
+                    r"let(?:'s| us| me) (?:verify|check|double[- ]check)|double[- ]check|sanity check|as a (?:sanity )?check|"
+                    r"经检验|检验|验证)", re.IGNORECASE)
+_ASIDE = re.compile(r"(?:^|(?<=[\n.!。]))[ \t]*(?:\(|for reference\b|for what it'?s worth\b|note(?: that|:)|"
+                    r"\(?as an aside\b)", re.IGNORECASE)
+
+
+_CHECK_CHARS = 600  # a check longer than this is a step of the solution, not a check of its answer
+
+
+def closing_text(s: str) -> str:
+    """The text a positional rule (last math, last number) should read: without the closing lines that follow an
+    answer but are not one ('Would you like ...?', 'Let me know ...', 'Check: 5(6) - 4 = 26 ✓', '(For reference,
+    the line is y = 3x - 1.)'). Unchanged when nothing would be left."""
+    text = s.rstrip()
+    for _ in range(8):
+        cut = _last_closing_cut(text)
+        if cut is None or not re.search(r"\d", text[:cut]):
+            break
+        text = text[:cut].rstrip()
+    sentence_start = max([m.end() for m in re.finditer(r"[.!?。](?=\s)|\n", text[:max(0, len(text) - 1)])] or [0])
+    clause = _TRAILING_CLAUSE.search(text, sentence_start)
+    if (clause and re.search(r"\d", text[sentence_start:clause.start()])  # 'The minimum is $-4$, attained at $x = 3$.'
+            and not _STATES.search(text, clause.end())):  # not '... when divided by 4, so the digit is 4.'
+        text = text[:clause.start()].rstrip()
+    return text
+
+
+_STATES = re.compile(r"=|\b(?:is|are|equals?|giv(?:es|ing)|so|leaving|thus|therefore|hence|makes?|total)\b", re.IGNORECASE)
+# A clause after the value in the closing sentence that qualifies it with other numbers: where it is attained, the
+# base it is written in, the divisor of a remainder, an approximation or a variant in parentheses.
+_TRAILING_CLAUSE = re.compile(r"(?:,[ \t]?|(?<!\s)\s)(?:attained|achieved|reached|obtained|occurring|which occurs|at which|"
+                              r"when|where|namely|in base)\b|[，,]\s?此时|\((?:about|approximately|approx\.?|roughly|"
+                              r"≈|that would be|which|since|as|each|from|when|where|for|if)\b[^()]*\)\s*\$*\.?\s*$",
+                              re.IGNORECASE)
+
+
+def _last_closing_cut(text: str) -> int | None:
+    """Where the last sentence or paragraph starts, when it is chatter, a question, a check or an aside."""
+    tail_start = max(text.rfind("\n", 0, max(0, len(text) - 1)), 0)
+    sentence_start = max([m.end() for m in re.finditer(r"[.!?。](?=\s)|\n", text[:len(text) - 1])] or [0])
+    last = text[sentence_start:].strip()
+    if not last:
+        return None
+    if last.endswith("?") or _CHATTER.match(last.lstrip("*_ #>-")) or re.search(r"(?:✓|✔️?|✅|\\checkmark)\s*\$*\.?$", last):
+        return sentence_start
+    check = None
+    for check in _CHECK.finditer(text):
+        pass
+    if (check and len(text) - check.start() <= _CHECK_CHARS and check.start() > len(text) // 3
+            and re.search(r"[\d}$)\]*][ \t]*[.!。]?[\s*$\\\])]*$", text[:check.start()].rstrip()[-200:])
+            and not re.search(r"final answer|answer is", text[check.start():], re.I)):
+        return check.start()  # a short check after a text that ends on a value
+    aside = None
+    for aside in _ASIDE.finditer(text, tail_start):
+        pass
+    if aside and aside.start() >= sentence_start - 1:
+        return aside.start()
+    return None
+
+
 def _first_rule(text: str, rules) -> Extraction | None:
     markers_tried, joint = False, all(r in rules for r in _MARKER_RULES)
+    closing = None
     for rule in rules:
+        if rule in _POSITIONAL:  # the positional rules read the text without its closing chatter, checks, asides
+            closing = closing_text(text) if closing is None else closing
+            found = RULES[rule](closing)
+            if found:
+                return Extraction(found, rule)
+            continue
         if joint and rule in _MARKER_RULES:  # the three marker phrases are one rule: the last stated answer wins
             if not markers_tried:
                 markers_tried = True

@@ -60,7 +60,8 @@ _PARAMETER = re.compile(r"^(?P<family>.*?[^\s,;(])\s*+(?:[,;]\s*+)?(?:\\text\s*+
                         r"|(?:where|for|with)\s++)?(?P<open>\()?\s*+(?P<name>[a-zA-Z])\s*+(?:\\in(?![a-zA-Z])|∈)\s*+"
                         r"(?:\\mathbb|\\mathbf|\\Bbb)?\s*+\{?\s*+\\?(?P<domain>[ZNQ])\s*+\}?\s*+(?(open)\))\s*+$", re.S)
 _ANSWER_WORDS = re.compile(r"answer\s*(?:is\b|:)", re.IGNORECASE)
-_SENTENCE_IN_BOX = re.compile(r"\s*\\text\s*\{[A-Za-z][^{}]*\s(?:is|are|equals|was)\s*\}")  # a stated value inside
+_SENTENCE_IN_BOX = re.compile(r"\s*\\text\s*\{[A-Za-z][^{}]*\s(?:is|are|equals|was)\s*\}|"  # a stated value inside
+                              r"\s*\\text\s*\{[A-Z][a-z]*(?:\s+[A-Za-z]+)+\s+\d[^{}]*\}\s*$")  # 'Mike has 14 stickers.'
 _YES_NO = re.compile(r"\s*(yes|no|true|false)\s*[,;:!.]", re.IGNORECASE)
 _WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[ '-][A-Za-z]+)*")
 

@@ -237,9 +237,11 @@ def test_answers_indexed_by_a_parameter(response, gold, expected):
     ("<think>\nLet me try x = 2, then x = 3", "3", False),
     ("<think>\nLet me try $x = 2$, then $x = 3$", "3", False),
     ("<think>\nThere are three ways", "3", False),
-    # ... but an answer it states as one (a box, a marker) still counts, and a closed trace reads as before
-    ("<think>\nSo far the candidate is \\boxed{3}; let me check k=4", "3", True),
-    ("<think>\nChecking again, the answer is 3. But wait, for k=4", "3", True),
+    # ... nor a box or an 'answer is' inside it: a candidate it was still weighing; an <answer> tag counts, and a
+    # closed trace reads as before
+    ("<think>\nSo far the candidate is \\boxed{3}; let me check k=4", "3", False),
+    ("<think>\nChecking again, the answer is 3. But wait, for k=4", "3", False),
+    ("<think>\nk = 3 works.\n<answer>3</answer>", "3", True),
     ("<think>\nLet me try x = 2, then x = 3</think>\nSo x = 3.", "3", True),
     ("<|begin_of_thought|>\nk=3 works<|end_of_thought|>\n<|begin_of_solution|>\nIt is $3$.", "3", True),
     # without any thinking tag nothing says the text was cut off: the last number is read as before
@@ -704,6 +706,9 @@ def test_real_completion_answer_forms(response, gold, expected):
     "<think>" * 30_000 + "7", "<|begin_of_thought|>" * 10_000 + "the answer is 8",
     "$5$" + " " * 100_000 + "is not", "5 is not a solution " * 20_000,
     "There are " * 30_000 + "two", "\n".join(["There are two ways"] * 20_000),
+    "Check: 1 ✓ " * 20_000, "-" * 100_000 + " Check 5", "1 (about 2" * 20_000, "5, attained " * 20_000,
+    "Would you like 3?\n" * 20_000, "The answer is $1$" + ", $2$" * 20_000 + " " * 50_000 + "x",
+    "7 " + " " * 100_000 + "(about 3)", "Answer } " * 20_000, "3:" * 50_000 + "45",
 ])
 def test_real_completion_rules_stay_linear(text):
     """The back-reference, aligned-display and marker rules on long inputs return within a second, and never raise."""
@@ -734,7 +739,7 @@ def test_sentence_golds_and_plural_answers(response, gold, expected):
      "<|end_of_solution|>", "7", True),
     ("<|begin_of_thought|>\nTry 5: \\boxed{5} fails.\n<|end_of_thought|>\n<|begin_of_solution|>\nSo $x = 7$.\n"
      "<|end_of_solution|>", "5", False),
-    ("<think>so the answer is \\boxed{6}", "6", True),  # no end tag (an unfinished trace): the whole text is read
+    ("<think>so the answer is \\boxed{6}", "6", False),  # no end tag: cut off while thinking, a candidate, no answer
     ("<think>so the answer is \\boxed{6}</think>", "6", True),  # nothing after the tag: the whole text is read
     # '<answer>...</answer>' (R1-zero format) wins over boxes and numbers elsewhere; its contents are read as an answer
     ("<think>2+2=5</think>\n<answer>4</answer>", "4", True), ("<think>2+2=4</think>\n<answer>5</answer>", "4", False),
@@ -1043,3 +1048,19 @@ def test_the_last_stated_answer_of_this_response(response, gold, expected):
     """A model that corrects itself means its last stated answer; a base model that goes on to invent the next
     few-shot problem answered before it; answer phrases in other languages are markers too."""
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+def test_completions_in_the_styles_of_current_models():
+    """625 pairs over 307 whole completions written in the styles of current models (R1/QwQ/Qwen3 traces, cut off
+    or finished, GPT-style markdown, Llama, Mistral, Minerva; checks, offers and asides after the answer; multi-part
+    answers; Chinese and Spanish). Before the closing-text rules ours missed 93 of the 597 that are not a convention
+    (40 passed a wrong answer), math-verify 133. Left: a first value stated before a later one in the same sentence
+    ('The son is 12 and the father is 36'), undecided candidates ('If order matters ... 20; if not ... 10'),
+    corrections after a marker ('so the total should be 14, not 12'), bold closing statements after a box."""
+    rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "verifier_style_cases.jsonl").open()]
+    assert len(rows) >= 600
+    judged = [(r, verify(r["response"], r["gold"]).correct) for r in rows if "POLICY" not in r["note"]]
+    passed_wrong = [r["response"][-120:] for r, v in judged if v and not r["expected"]]
+    missed = [r["response"][-120:] for r, v in judged if not v and r["expected"]]
+    assert len(passed_wrong) <= 12, passed_wrong
+    assert len(missed) <= 30, missed
