@@ -120,48 +120,56 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     'x =' / 'f(y) =' / '(p,q) =' labels; spell relations one way; read number formats."""
     s = unwrap_math(s)
     if "\\begin" not in s:
-        s = re.sub(r"\\\\(?=[a-zA-Z])", r"\\", s)  # '\\\\dfrac' typed for '\\dfrac' (not a matrix row break)
+        if "\\" in s:  # (each block that only rewrites commands is skipped for text with no backslash: speed)
+            s = re.sub(r"\\\\(?=[a-zA-Z])", r"\\", s)  # '\\\\dfrac' typed for '\\dfrac' (not a matrix row break)
         s = s.replace("&", "")  # align's '&=' outside a matrix
-    s = re.sub(r"(?<=\d)\\+\s*$", "", s)  # '185\\': a stray trailing backslash
-    s = re.sub(r"(?<!\\)\\(?=\d)", "", s)  # '\\15': a backslash before a digit is no command (the '$' of '\\$15' lost)
-    s = re.sub(r"\\[lr]?vert(?![a-zA-Z])", "|", s)
+    if "\\" in s:
+        s = re.sub(r"(?<=\d)\\+\s*$", "", s)  # '185\\': a stray trailing backslash
+        s = re.sub(r"(?<!\\)\\(?=\d)", "", s)  # '\\15': a backslash before a digit is no command ('\\$15' lost its $)
+        s = re.sub(r"\\[lr]?vert(?![a-zA-Z])", "|", s)
     s = s.replace("⌊", "\\lfloor ").replace("⌋", "\\rfloor ").replace("⌈", "\\lceil ").replace("⌉", "\\rceil ")
     s = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT_DIGITS) + "}", s)  # 'x⁴', '10⁻³'
     s = _unicode_math(s)
     qualifier = _FOR_ALL.search(s)
     if qualifier and "=" in s[:qualifier.start()]:  # 'f(x) = x \\text{ for all } x': the equation is the answer
         s = s[:qualifier.start()]
-    s = re.sub(r"\\(?:displaystyle|textstyle|scriptstyle)(?![a-zA-Z])", " ", s)  # sizes, not values: before units
-    s = _LAYOUT.sub(" ", s)  # \hspace{1mm}, \phantom{-}, \color{red}, \large: how it looks, not what it is
-    s = re.sub(r"\\(?:nicefrac|sfrac)(?![a-zA-Z])", r"\\frac", s)
-    s = re.sub(r"\{([^{}]*)\\(choose|over)(?![a-zA-Z])([^{}]*)\}",
-               lambda m: ("\\binom{%s}{%s}" if m.group(2) == "choose" else "\\frac{%s}{%s}") % (m.group(1), m.group(3)), s)
-    s = re.sub(r"\^\s*\{?\s*\\prime\s*\}?", "'", s)  # f^{\prime}(x) is f'(x)
-    s = _ONE_ROW_ENVIRONMENT.sub(lambda m: m.group(2).replace("&", " "), s)  # \begin{aligned} x &= 2 \end{aligned}
+    if "\\" in s or "~" in s:
+        s = re.sub(r"\\(?:displaystyle|textstyle|scriptstyle)(?![a-zA-Z])", " ", s)  # sizes, not values: before units
+        s = _LAYOUT.sub(" ", s)  # \hspace{1mm}, \phantom{-}, \color{red}, \large: how it looks, not what it is
+    if "\\" in s:
+        s = re.sub(r"\\(?:nicefrac|sfrac)(?![a-zA-Z])", r"\\frac", s)
+        s = re.sub(r"\{([^{}]*)\\(choose|over)(?![a-zA-Z])([^{}]*)\}", lambda m: (
+            "\\binom{%s}{%s}" if m.group(2) == "choose" else "\\frac{%s}{%s}") % (m.group(1), m.group(3)), s)
+        s = re.sub(r"\^\s*\{?\s*\\prime\s*\}?", "'", s)  # f^{\prime}(x) is f'(x)
+        s = _ONE_ROW_ENVIRONMENT.sub(lambda m: m.group(2).replace("&", " "), s)  # \begin{aligned} x &= 2 \end{aligned}
     s = re.sub(r"(?<=\d)\s*(?:个|只|人|元|米|天|岁|次|种|条|本|张|件|辆|块|名|位|棵|头)(?![\u4e00-\u9fff])", "", s)  # 5个
-    s = re.sub(r"\\(?:boldsymbol|bm|pmb)(?![a-zA-Z])|\\mathbf(?=\s*\{[^{}]*\\)", " ", s)  # bold \frac: the value
+    if "\\" in s:
+        s = re.sub(r"\\(?:boldsymbol|bm|pmb)(?![a-zA-Z])|\\mathbf(?=\s*\{[^{}]*\\)", " ", s)  # bold \frac: the value
     s = re.sub(r"^\s*(?:\\text\s*\{\s*)?all real numbers\s*\}?\s*$", r"(-\\infty, \\infty)", s, flags=re.I)
     s = _SCALED.sub(_scaled, s)  # '3 \\text{ million}', '1.5 million', '3 dozen': multipliers, not units
     s = re.sub(r"(?:\\text\s*\{\s*)?(?<![A-Za-z])Rs\.?\s*\}?\s*(?=[\d.])", "", s)  # Rs. 450, \text{Rs } 1200
-    s = re.sub(r"\\(mathrm|text)\s*\{([^{}]*)\}\s*/\s*\\(?:mathrm|text)\s*\{([^{}]*)\}", r"\\\1{\2/\3}", s)  # km / h
     s = _TEMPERATURE.sub(" ", s)  # 25^\circ C, -5 °C: the scale after the degree sign is a unit, not a variable C
-    s = _TEXT_UNIT.sub("", s)  # '100\\text{ km/h}', '4\\textnormal{ m}', '9.8\\,\\mathrm{m/s}^2': a unit after a value
-    s = re.sub(r"\\(?:text|textbf|textnormal|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}",
-               lambda m: " " + m.group(1) + " ", s)
+    if "\\" in s:
+        s = re.sub(r"\\(mathrm|text)\s*\{([^{}]*)\}\s*/\s*\\(?:mathrm|text)\s*\{([^{}]*)\}", r"\\\1{\2/\3}", s)  # km/h
+        s = _TEXT_UNIT.sub("", s)  # '100\\text{ km/h}', '4\\textnormal{ m}', '9.8\\,\\mathrm{m/s}^2': a unit after a value
+        s = re.sub(r"\\(?:text|textbf|textnormal|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}",
+                   lambda m: " " + m.group(1) + " ", s)
     s = re.sub(r"(?<=\d)\s*\^\s*\{?\s*(?:st|nd|rd|th)\s*\}?|(?<=\d)(?:st|nd|rd|th)\b", "", s)  # 3^{rd}, 21st
     s = re.sub(r"^\s*\(([^(),;]*(?:;[^(),;]*)+)\)\s*$", lambda m: "(" + m.group(1).replace(";", ",") + ")", s)  # (1; 2)
     quoted = re.fullmatch(r"\s*(['\"`‘“])([^'\"`‘’“”]*)['\"’”]\s*", s)  # \text{'yes'}, "odd"
     if quoted:
         s = quoted.group(2)
-    s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)  # \frac12 -> \frac{1}{2}
-    s = re.sub(r"\\[cdt]?frac([a-zA-Z])([a-zA-Z\d])(?![a-zA-Z])", r"\\frac{\1}{\2}", s)  # \fracab -> \frac{a}{b}
-    s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(?=\{)", r"\\frac{\1}", s)  # \frac1{72}
-    s = re.sub(r"\\[cdt]?frac\s*(\{[^{}]*\})\s*(\d)", r"\\frac\1{\2}", s)  # \frac{\sqrt3}2
-    s = s.replace("\\cfrac", "\\frac")
+    if "frac" in s:
+        s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)  # \frac12 -> \frac{1}{2}
+        s = re.sub(r"\\[cdt]?frac([a-zA-Z])([a-zA-Z\d])(?![a-zA-Z])", r"\\frac{\1}{\2}", s)  # \fracab -> \frac{a}{b}
+        s = re.sub(r"\\[cdt]?frac\s*(\d)\s*(?=\{)", r"\\frac{\1}", s)  # \frac1{72}
+        s = re.sub(r"\\[cdt]?frac\s*(\{[^{}]*\})\s*(\d)", r"\\frac\1{\2}", s)  # \frac{\sqrt3}2
+        s = s.replace("\\cfrac", "\\frac")
     s = re.sub(r"\\neq?(?![a-zA-Z])|≠|(?<=[a-zA-Z)\s])!=", " ≠ ", s)
     s = re.sub(r"\\(?:emptyset|varnothing)(?![a-zA-Z])|∅|^\s*\\\{\s*\\\}\s*$", "∅", s)  # the empty set, one way
-    s = re.sub(r"\\langle(?![a-zA-Z])", "(", s)
-    s = re.sub(r"\\rangle(?![a-zA-Z])", ")", s)
+    if "angle" in s:
+        s = re.sub(r"\\langle(?![a-zA-Z])", "(", s)
+        s = re.sub(r"\\rangle(?![a-zA-Z])", ")", s)
     s = re.sub(r"\\mathbb\s*\{?R\}?|ℝ", r"(-\\infty, \\infty)", s)
     s = re.sub(r"(?:\s|\\[,;: ])*(?<!\\)[.,;:]+\s*$", "", s)  # trailing punctuation: 'is $\frac{1}{3}.$'
 

@@ -5,7 +5,11 @@ worker restarted after a timeout does not spend the next item's budget on start-
 
 A worker that dies (killed, out of memory) is replaced and its item is tried once more on the fresh worker; if that
 one dies too, the item gets an explicit `error` verdict (Verdict.error is True), counted in `errors`, never a
-silent "wrong". An item that runs past its deadline is a `timeout` (the input itself is slow: not retried)."""
+silent "wrong". An item that runs past its deadline is a `timeout` (the input itself is slow: not retried).
+
+Verdicts come back in batches (one pipe message per FLUSH_S of work, not per item: the parent's reads were a third
+of the pool's cost on two cores). The worker writes the position of the item it is on into shared memory, so when it
+hangs or dies the parent knows which item did it; the finished verdicts it had not sent yet are computed again."""
 import multiprocessing as mp
 import queue
 import threading
@@ -16,11 +20,14 @@ from rlvr_verify.verify import Verdict
 
 READY = "ready"
 STARTUP_TIMEOUT_S = 120.0
-CHUNK = 32  # items per message to a worker: one pipe round trip per item bounded the rate
+CHUNK = 32  # items per message to a worker
+FLUSH_S = 0.02  # a worker sends the verdicts it has at least this often (and after each item slower than this)
 
 
-def _worker_main(conn, memory_mb: int):
+def _worker_main(conn, position, memory_mb: int):
+    import os
     import resource
+    import time
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from rlvr_verify import mv_backend
@@ -30,27 +37,35 @@ def _worker_main(conn, memory_mb: int):
         msg = conn.recv()
         if msg is None:
             return
-        items, options = msg  # several items per message: one reply per item, sent as each is done
+        items, options = msg  # several items per message; their verdicts come back in batches
         options = dict(options)
         backend = options.pop("backend", "rlvr")
-        test_exit = options.pop("_test_exit", False)
-        for response, gold in items:
-            if test_exit:  # test-only hook: this worker dies on this item
-                import os
+        test_exit = options.pop("_test_exit", False)  # test-only hooks: die on every item, or hang / die on one
+        hang_on, exit_on = options.pop("_test_hang_on", None), options.pop("_test_exit_on", None)
+        done, flushed = [], time.monotonic()
+        for k, (response, gold) in enumerate(items):
+            position.value = k  # read by the parent when this worker hangs or dies: the item that did it
+            if test_exit or response == exit_on:
                 os._exit(3)
+            if response == hang_on:
+                time.sleep(3600)
             try:
                 verdict = mv_backend.verify_backend(response, gold, backend, options)
             except MemoryError:
                 verdict = Verdict(False, 0.0, None, "too_large")
             except Exception as exc:  # a verifier bug: an explicit error verdict, and the worker lives on
                 verdict = Verdict(False, 0.0, None, f"error:{type(exc).__name__}")
-            conn.send(verdict)
+            done.append(verdict)
+            if k == len(items) - 1 or time.monotonic() - flushed >= FLUSH_S:
+                conn.send(done)
+                done, flushed = [], time.monotonic()
 
 
 class _Worker:
     def __init__(self, ctx, memory_mb):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, memory_mb), daemon=True)
+        self.position = ctx.Value("i", -1, lock=False)  # the item of the current message the worker is on
+        self.proc = ctx.Process(target=_worker_main, args=(child, self.position, memory_mb), daemon=True)
         self.proc.start()
         child.close()
         self.ready = False
@@ -94,38 +109,50 @@ class VerifierPool:
         return fresh
 
     def _run_chunk(self, items, options) -> list[Verdict]:
-        """Items sent to one worker in one message, their verdicts read back one by one, each within timeout_s of
-        the one before (or of the send). A timeout kills the worker: that item is 'timeout' and the rest go to a
-        fresh worker. A worker that dies takes its current item with it: that item is tried once more on the fresh
-        worker, then gets an error verdict."""
+        """Items sent to one worker in one message, their verdicts read back in batches, each batch within timeout_s
+        of the one before (or of the send). A timeout kills the worker: the item it was on is 'timeout' and the
+        rest (those it had finished but not sent too) go to a fresh worker. A worker that dies takes the item it was
+        on with it: that item is tried once more on the fresh worker, then gets an error verdict."""
         out: list[Verdict | None] = [None] * len(items)
         retried: set[int] = set()
-        worker, i = self._idle.get(), 0
+        worker, pending = self._idle.get(), list(range(len(items)))
         try:
-            while i < len(items):
+            while pending:
+                got = 0
                 try:
                     worker.wait_ready()
-                    worker.conn.send((items[i:], options))
-                    while i < len(items):
+                    worker.position.value = -1
+                    worker.conn.send(([items[j] for j in pending], options))
+                    while got < len(pending):
                         if not worker.conn.poll(self.timeout_s):
                             self._count("timeouts")
-                            out[i], i = Verdict(False, 0.0, None, "timeout"), i + 1
+                            culprit = pending[max(worker.position.value, got)]
+                            out[culprit] = Verdict(False, 0.0, None, "timeout")
+                            pending = [j for j in pending[got:] if j != culprit]
                             worker = self._replace(worker)
                             break
-                        out[i], i = worker.conn.recv(), i + 1
+                        for verdict in worker.conn.recv():
+                            out[pending[got]], got = verdict, got + 1
+                    else:
+                        pending = []
                 except (EOFError, BrokenPipeError, ConnectionResetError, OSError):  # the worker died
                     self._count("crashes")
+                    culprit = pending[max(worker.position.value, got)] if pending else None
+                    pending = pending[got:]
                     worker = self._replace(worker)
-                    if i in retried:
+                    if culprit is None:
+                        continue
+                    if culprit in retried:
                         self._count("errors")
-                        out[i], i = Verdict(False, 0.0, None, "error:worker_crash"), i + 1
+                        out[culprit] = Verdict(False, 0.0, None, "error:worker_crash")
+                        pending = [j for j in pending if j != culprit]
                     else:  # once more, on the fresh worker that replaced the dead one
-                        retried.add(i)
+                        retried.add(culprit)
                         self._count("retries")
         finally:
             self._idle.put(worker)
             with self._lock:
-                self.counters["items"] += i
+                self.counters["items"] += sum(v is not None for v in out)
         return out
 
     def verify_batch(self, responses, golds, **options) -> list[Verdict]:

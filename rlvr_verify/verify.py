@@ -1,4 +1,5 @@
 """Public API: verify(response, gold, **options) -> Verdict."""
+import functools
 import re
 from dataclasses import dataclass
 
@@ -88,6 +89,15 @@ def short_text_answer(response: str, gold: str) -> Extraction:
 
 
 def _plain(text: str) -> str:
+    return _plain_cached(text) if len(text) <= 2000 else _plain_uncached(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_cached(text: str) -> str:  # asked of the same pred and gold by several rules of one comparison
+    return _plain_uncached(text)
+
+
+def _plain_uncached(text: str) -> str:
     text = unwrap_math(text)
     return re.sub(r"\\(?:text|textbf|textnormal|mathrm|mathbf)\s*\{([^{}]*)\}", r"\1", text).strip()
 
@@ -387,9 +397,12 @@ _QUALIFIER_RES = [{name: re.compile(r"(?<![a-zA-Z])(?:%s)(?![a-zA-Z])" % pattern
                                     else 0) for name, pattern in kind.items()} for kind in _QUALIFIERS]
 
 
+_QUALIFIER_HINT = re.compile(r"[a-zA-Z]{2}|[ap]\.|°|\\circ|\^")  # a word, a degree sign or a power: else nothing to compare
+
+
 def _qualifiers_disagree(pred: str, gold: str) -> bool:
     """Both answers name a direction, a half of the day or a temperature scale, and not the same one."""
-    if len(pred) > 200 or len(gold) > 200:
+    if len(pred) > 200 or len(gold) > 200 or not (_QUALIFIER_HINT.search(pred) and _QUALIFIER_HINT.search(gold)):
         return False
     for kind in _QUALIFIER_RES:
         p = {name for name, rx in kind.items() if rx.search(pred)}

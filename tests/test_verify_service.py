@@ -209,3 +209,22 @@ def test_cascade_asks_math_verify_only_where_ours_is_unsure():
     with VerifierPool(num_workers=1, timeout_s=10.0) as pool:
         out = pool.verify_batch(["\\boxed{12ab}", "\\boxed{\\frac{1}{2}}"], ["12", "0.5"], backend="cascade")
     assert [v.correct for v in out] == [False, True]  # math-verify alone says 12ab = 12; ours' "not equal" stands
+
+
+def test_a_hang_or_a_crash_in_the_middle_of_a_batch_is_put_on_its_own_item():
+    """Verdicts come back in batches: when a worker hangs or dies in the middle of one, the item it was on (read from
+    shared memory) gets the timeout or the retry, and the items it had finished but not sent get their verdicts."""
+    import time
+
+    from rlvr_verify.pool import VerifierPool
+    responses = [f"\\boxed{{{k}}}" for k in range(6)]
+    with VerifierPool(num_workers=1, timeout_s=1.0) as pool:
+        pool.verify_batch(["\\boxed{1}"], ["1"])  # the worker is up
+        start = time.perf_counter()
+        out = pool.verify_batch(responses, [str(k) for k in range(6)], _test_hang_on="\\boxed{3}")
+        assert time.perf_counter() - start < 2.5
+        assert [v.reason for v in out] == ["equal"] * 3 + ["timeout"] + ["equal"] * 2
+        assert pool.counters["timeouts"] == 1 and pool.counters["retries"] == 0
+        out = pool.verify_batch(responses, [str(k) for k in range(6)], _test_exit_on="\\boxed{4}")
+        assert [v.correct for v in out] == [True] * 4 + [False, True] and out[4].reason == "error:worker_crash"
+        assert pool.counters["crashes"] == 2 and pool.counters["retries"] == 1 and pool.counters["errors"] == 1
