@@ -490,11 +490,14 @@ def _inequality(text: str):
     return left - right, op
 
 
+_RELATION_HINT = re.compile(r"[<>≠≤≥]|\\(?:le|ge|ne|lt|gt)|!=")  # before normalising: could this be a relation?
+
+
 def _same_inequality(pred: str, gold: str, percent: str, rel_tol: float) -> bool:
     """Two single inequalities (or not-equals) in any variables are one relation when, read as 'D > 0', their D
     differ by a positive factor (a not-equal: by any non-zero factor): 'a < b' and 'b > a', '3x^2 < 9a' and
     'x^2 - 3a < 0', 'x - 2 != 0' and 'x != 2'. Nothing is solved: 'x^2 > 4' is not 'x > 2 or x < -2' here."""
-    if not any(c in pred for c in "<>≠\\") or not any(c in gold for c in "<>≠\\"):
+    if not _RELATION_HINT.search(pred) or not _RELATION_HINT.search(gold):
         return False
     pk, gk = normalize(pred, percent, labels=False), normalize(gold, percent, labels=False)
     if not any(c in pk for c in "<>≠") or not any(c in gk for c in "<>≠") or re.search(r"\b(?:and|or)\b", pk + gk):
