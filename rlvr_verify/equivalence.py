@@ -227,7 +227,9 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
     if isinstance(gold, Bracketed):
         if not isinstance(pred, Bracketed) or len(pred.items) != len(gold.items):
             return False
-        if (pred.open, pred.close) != (gold.open, gold.close):
+        ordered = {("(", ")"), ("[", "]")}
+        if (pred.open, pred.close) != (gold.open, gold.close) and not (  # (1, 2, 3) is the list [1, 2, 3]; with two
+                len(gold.items) > 2 and {(pred.open, pred.close), (gold.open, gold.close)} <= ordered):  # an interval
             return False
         return all(equal(p, g, rel_tol) for p, g in zip(pred.items, gold.items))
     if isinstance(pred, (list, Bracketed)):

@@ -106,7 +106,7 @@ def extract_last_numbers(s: str, n: int) -> str | None:
 
 # Text allowed between two boxes that belong to one answer: '$\boxed{1}$, $\boxed{2}$', '\boxed{1} and \boxed{2}',
 # '$x = \boxed{1}$ and $y = \boxed{2}$'.
-_BOX_JOINER = re.compile(r"[\s$,;.]*(?:and|or|,|;)?[\s$,;]*(?:(?:\\text\{[^{}]{0,12}\}|[a-zA-Z](?:_\{?\w+\}?)?)\s*=\s*)?"
+_BOX_JOINER = re.compile(r"[\s$,;.]*(?:and|or|,|;|\\text\{\s*(?:and|or)\s*\}|(?:\\!)+)?[\s$,;]*(?:(?:\\text\{[^{}]{0,12}\}|[a-zA-Z](?:_\{?\w+\}?)?)\s*=\s*)?"
                          r"[\s$]*")
 
 
@@ -119,17 +119,22 @@ def extract_boxed(s: str) -> str | None:
     boxes = _boxes(s)
     if not boxes:
         return None
-    last = boxes[-1]  # the box opened last
+    last = max(boxes, key=lambda b: b[3])  # the box closed last: around a box nested in it ('\\boxed{4 \\boxed{3}}')
     group = [last]
     for prev in sorted((b for b in boxes if b[3] <= last[2]), key=lambda b: b[3], reverse=True):
         between = s[prev[3]:group[0][2]]
         if len(between) > 24 or not _BOX_JOINER.fullmatch(between):
             break
         group.insert(0, prev)
-    answers = [s[a:b].strip() for a, b, _, _ in group]
+    answers = [_INNER_BOX.sub(r"\1", s[a:b].strip()) if "box" in s[a:b] else s[a:b].strip() for a, b, _, _ in group]
+    if len(answers) > _MAX_BOX_GROUP and len(set(answers)) > _MAX_BOX_GROUP // 2:
+        return ", ".join(answers[-4 * _MAX_BOX_GROUP:])  # a spray of different values is all of them, not its last
     if len(answers) > _MAX_BOX_GROUP or len(set(answers)) == 1:
         return answers[-1]  # a run of boxes repeated over and over is no list answer: the last one stands
     return ", ".join(answers)
+
+
+_INNER_BOX = re.compile(r"\\(?:boxed|fbox)\s*\{([^{}]*)\}")  # a box inside the answer's box: its contents stand
 
 
 _DELIMITER = re.compile(r"\\\[|\\\]|\\\(|\\\)|\$\$|(?<!\\)\$"
@@ -187,7 +192,7 @@ def extract_last_math(s: str) -> str | None:
     if not spans or any(not _GIVEN_QUANTITY.search(s, max(0, m.start() - 8), m.start())
                         for m in _NUMBER.finditer(s, spans[-1][2])):
         return None
-    if _REJECTED.match(s, spans[-1][2]):  # '... and \\( y = 15 \\) is not a solution.': rejected, not stated
+    if not _stated(s, spans[-1][1], spans[-1][2]):  # '... \\( y = 15 \\) is not a solution.', 'Is it $12$?'
         return None
     alternatives = [spans[-1][0]]
     for prev, nxt in zip(reversed(spans[:-1]), reversed(spans[1:])):
@@ -197,16 +202,39 @@ def extract_last_math(s: str) -> str | None:
     names = {m.group(1) if m else None for m in (re.match(r"\s*([a-zA-Z](?:_\{?\w+\}?)?)\s*=", a) for a in alternatives)}
     if len(alternatives) > 1 and len(names) == 1 and None not in names:  # roots of one unknown, not a restatement
         return ", ".join(alternatives)                                    # ('$\\frac{10^6}{800}$ or $1250$')
+    values = [spans[-1][0]]  # 'The possible values are $3$ and $4$.': both, when they are bare numbers
+    for prev, nxt in zip(reversed(spans[:-1]), reversed(spans[1:])):
+        if not _LISTED.fullmatch(s[prev[2]:nxt[1]]) or not _NUMBER.fullmatch(prev[0].strip()):
+            break
+        values.insert(0, prev[0])
+    if len(values) > 1 and _NUMBER.fullmatch(values[-1].strip()) and re.search(r"\b(?:values|solutions|roots|answers|are)\b",
+                                                                                s[max(0, spans[-len(values)][1] - 60):spans[-len(values)][1]]):
+        return ", ".join(values)
     return spans[-1][0] or None
 
 
+_LISTED = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+)")
 _ALTERNATIVE = re.compile(r"\s*(?:,\s*)?(?:or|或|\\text\{\s*or\s*\})\s*")
 
 
 # What follows a value that the text rejects rather than states: '$x = 15$ is not a solution', '15 doesn't work'.
-_REJECTED = re.compile(r"\s*+(?:\$+|\\\)|\\\])?\s*+(?:(?:is|are|was|were)\s+(?:not|never)\b|(?:isn't|aren't|wasn't|weren't)\b"
+_REJECTED = re.compile(r"\s*+(?:\$+|\\\)|\\\])?\s*+(?:(?:is|are|was|were)\s+(?:not|never|wrong|incorrect|just a guess)\b"
+                       r"|(?:isn't|aren't|wasn't|weren't)\b"
                        r"|(?:does|do)\s+not\s+(?:work|satisfy|hold)\b|(?:doesn't|don't)\s+(?:work|satisfy|hold)\b)",
                        re.IGNORECASE)
+# What before a value says it is not stated as the answer: 'cannot be 3', 'isn't 12', 'Not 12.', 'anything but 3',
+# 'maybe 12', 'at least 3'.
+_DENIED = re.compile(r"(?:\b(?:not|never|cannot\s+be|can't\s+be|isn't|aren't|wasn't|anything\s+but|maybe|possibly|perhaps|"
+                     r"at\s+least|at\s+most|more\s+than|less\s+than|greater\s+than|fewer\s+than)|n't\s+be)"
+                     r"\s+(?:equal\s+to\s+|be\s+)?[$(\\\[]*\s*$", re.IGNORECASE)
+
+
+def _stated(s: str, start: int, end: int) -> bool:
+    """The value at s[start:end] is stated, not denied, hedged, bounded or asked about ('Is it 12?')."""
+    if _REJECTED.match(s, end) or _DENIED.search(s[max(0, start - 40):start]):
+        return False
+    sentence_end = re.search(r"[.!?。\n]", s[end:end + 200])
+    return not (sentence_end and sentence_end.group(0) == "?")
 
 
 # 'the 7 people', 'all 3 boxes': a number that refers back to a quantity given in the problem, not a result.
@@ -242,7 +270,9 @@ def extract_last_number(s: str) -> str | None:
     """The last number that is not an exponent or an index in plain-text math ('V = s^3', 'a_1'); '.75' is 0.75,
     and a number that is the denominator of a LaTeX fraction in prose gives the fraction."""
     found = [m for m in _NUMBER.finditer(s) if not (m.start() and s[m.start() - 1] in "^_")]
-    if not found or _cut_off_inside_brackets(s, found[-1]) or _REJECTED.match(s, found[-1].end()):
+    if len(found) > 1 and re.fullmatch(r"\s*,?\s*(?:but\s+)?not\s+", s[found[-2].end():found[-1].start()]):
+        found = found[:-1]  # 'We get 12, not 13.': the value before the denied one
+    if not found or _cut_off_inside_brackets(s, found[-1]) or not _stated(s, found[-1].start(), found[-1].end()):
         return None
     clock = re.match(r"(\d{1,2}):(?=\d{2}\b)", s[max(0, found[-1].start() - 3):found[-1].start()])
     if clock and s[found[-1].start() - 1] == ":":  # '3:45 PM': the time, not its minutes
@@ -291,6 +321,8 @@ def _answer_at_start(rest: str) -> str | None:
         hedge = re.match(r",?\s*or\s+(?:maybe|perhaps|possibly)\s+(-?\d+(?:\.\d+)?)", tail)
         if hedge:  # 'The final answer is 15, or maybe 16': two answers, not 15
             return number.group(0) + " or " + hedge.group(1)
+        if re.match(r"or\s+(?:more|less|fewer|greater|higher|lower|above|below)\b", tail):
+            return sentence  # '3 or more': a bound, not a value
         if _MORE_NUMBERS.fullmatch(tail):  # '12, 15' and '3 and 5': a list of numbers, kept whole
             return sentence
         word = re.match(r"[A-Za-z]+", tail)  # '1,-1,-3i', '-2 sin(t^2)/t + ...': math goes on after the number
@@ -415,7 +447,7 @@ _MATH_WORDS = {"sqrt", "pi", "infty", "inf", "and", "or",  # "x=2 or x=3"
 _ENV_NAME = re.compile(r"\\(?:begin|end)\s*\{[a-zA-Z*]+\}(?:\{[a-z|]*\})?")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textnormal|textit|textrm|mathrm|mathbf|mbox|operatorname)\s*\{[^{}]*\}")
 SHORT_TEXT = re.compile(r"[A-Za-z]+(?: [A-Za-z]+){0,2}[.!]?")
-_NUMBER_UNIT = re.compile(r"-?[\d.,/]+\s*[A-Za-z]{2,}(?: [A-Za-z]+)?(?:\s*\^\s*\{?\d\}?)?\.?")
+_NUMBER_UNIT = re.compile(r"-?[\d.,/]+\s*(?!(?:is|are|was|were|or|and)\b)[A-Za-z]{2,}(?: [A-Za-z]+)?(?:\s*\^\s*\{?\d\}?)?\.?")
 
 
 def extract_whole(s: str) -> str | None:
@@ -639,11 +671,16 @@ STRICTNESS = {
 }
 
 
+_HIDDEN = re.compile(r"<!--.*?-->|```.*?```", re.S)
+
+
 def extract_answer(response: str, extract: str = "any") -> Extraction:
     """Run the cascade for the strictness level `extract` (a key of STRICTNESS)."""
     if extract not in STRICTNESS:
         raise ValueError(f"extract={extract!r}: choose one of {sorted(STRICTNESS)}")
     s = response[-MAX_RESPONSE_CHARS:]
+    if "<!--" in s or "```" in s:  # a box in an HTML comment or a code block is not stated to the reader
+        s = _HIDDEN.sub(lambda m: " " * len(m.group(0)) if "box" in m.group(0) else m.group(0), s)
     if "\\boxed " in s:  # '\\boxed 5': a box without braces holds the one token after it
         s = re.sub(r"\\boxed\s+([^\s{}$.,;]+)", r"\\boxed{\1}", s)
     end_of_thinking = None

@@ -158,8 +158,10 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     if "\\" in s:
         s = _sub(r"\\(?:boldsymbol|bm|pmb)(?![a-zA-Z])|\\mathbf(?=\s*\{[^{}]*\\)", " ", s)  # bold \frac: the value
     s = _sub(r"^\s*(?:\\text\s*\{\s*)?all real numbers\s*\}?\s*$", r"(-\\infty, \\infty)", s, flags=re.I)
+    s = _sub(r"^\s*(?:\\text\s*\{\s*)?infinitely many(?: [a-z]+)?\s*\}?\s*$", r"\\infty", s, flags=re.I)
     s = _SCALED.sub(_scaled, s)  # '3 \\text{ million}', '1.5 million', '3 dozen': multipliers, not units
     s = _sub(r"(?:\\text\s*\{\s*)?(?<![A-Za-z])Rs\.?\s*\}?\s*(?=[\d.])", "", s)  # Rs. 450, \text{Rs } 1200
+    s = _sub(r"(?<=\d)\s+\([a-zA-Z]{2,}[a-zA-Z .]{0,20}\)", "", s)  # ASDiv's '5 (apples)', '3:5 (ratio)'
     s = _TEMPERATURE.sub(" ", s)  # 25^\circ C, -5 °C: the scale after the degree sign is a unit, not a variable C
     if "\\" in s:
         s = _sub(r"\\(mathrm|text)\s*\{([^{}]*)\}\s*/\s*\\(?:mathrm|text)\s*\{([^{}]*)\}", r"\\\1{\2/\3}", s)  # km/h
@@ -213,11 +215,11 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = _strip_labels(s)
     s = whole_thousands(s)
     # units / words after a number: "18 dollars", "5 cm", "\frac{270}{7} degrees", "12 cm^2"
-    m = re.fullmatch(r"(.*?[\d}.)])(?:\s+([a-zA-Z]{2,}(?: [a-zA-Z]+)*)|(?<=\d)([a-zA-Z]{3,}|" + _GLUED_UNITS + r"))"
-                     r"\s*(?:\^\s*\{?\d\}?)?", s.strip())
+    m = re.fullmatch(r"(.*?[\d}.)])(?:\s+([a-zA-Z]{2,}(?:/[a-zA-Z]+)?(?: [a-zA-Z]+)*)|(?<=\d)([a-zA-Z]{3,}|"
+                     + _GLUED_UNITS + r")|(?<=\d)\s+([mgshL]))\s*(?:\^\s*\{?\d\}?)?", s.strip())  # km/h; '3 m'
     # '18 dollars', '10weeks', '12cm' (a unit of 3+ letters, or a known two-letter one, may follow the digits directly;
     # '12ab' stays a product)
-    unit = m and (m.group(2) or (m.group(3) if re.fullmatch(r"[\d.,\s]*", m.group(1)) else None))  # '10weeks'; not
+    unit = m and (m.group(2) or (m.group(3) or m.group(4) if re.fullmatch(r"[\d.,\s]*", m.group(1)) else None))  # '10weeks'; not
     # the product '3abc' at the end of an expression
     if unit and unit.split()[0] not in FUNCS and unit.split()[0] not in CONSTANTS and unit.split()[0] not in _MATH_TAIL:
         s = m.group(1)  # a unit word, not "2 x" or "3 pi"
@@ -235,9 +237,10 @@ _TEXT_UNIT = re.compile(r"(?<=[\w})])(?:\s|~|\\[,;: !])*\\(?:text|textnormal|tex
 # -> the relation it is built from (compared as the set that relation describes).
 _SET_BUILDER = re.compile(r"^\s*\\\{\s*([a-zA-Z])\s*(?:\\in[^|:{}]{0,40}?)?\s*(?:\\mid|\||:)\s*"
                           r"((?=.*?(?:<|>|≠|\\in))(?!.*\\\}.*\\\}).*?\S)\s*\\\}\s*$")
-_SCALED = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:\\text\s*\{\s*)?(thousand|million|billion|trillion|dozen)"
+_SCALED = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:\\text\s*\{\s*)?(hundred|thousand|million|billion|trillion|dozen|lakh|crore)"
                      r"(?![a-zA-Z])\s*\}?", re.IGNORECASE)
-_SCALE = {"thousand": "10^{3}", "million": "10^{6}", "billion": "10^{9}", "trillion": "10^{12}", "dozen": "12"}
+_SCALE = {"hundred": "10^{2}", "thousand": "10^{3}", "million": "10^{6}", "billion": "10^{9}", "trillion": "10^{12}",
+          "dozen": "12", "lakh": "10^{5}", "crore": "10^{7}"}
 
 
 def _scaled(m) -> str:

@@ -74,7 +74,7 @@ def _digits(x) -> float:
             big = max(p, q)
             if big.bit_length() > 3000:  # str() of an int over 4,300 digits raises; estimate from its bit length
                 return big.bit_length() * 0.30103 + 1
-            return max(len(str(p)), len(str(q)))
+            return math.log10(big) if big else 0.0  # 2^2020 has 609 digits: the base's log, not its digit count
         if x.is_number and not x.free_symbols:
             v = abs(complex(sp.N(x, 15)))
             return math.log10(v) if v > 0 else 0.0
@@ -84,7 +84,9 @@ def _digits(x) -> float:
 
 
 def safe_pow(base, exp):
-    """Refuse powers whose value would have more than MAX_RESULT_DIGITS digits."""
+    """Refuse powers whose value would have more than MAX_RESULT_DIGITS digits, and the indeterminate oo^0."""
+    if exp == 0 and getattr(base, "is_infinite", False):
+        raise ParseError("infinity to the power 0")
     if exp.is_number and base.is_number and not exp.free_symbols and not base.free_symbols:
         if _digits(exp) > 6:
             if base in (0, 1, -1) or not (abs(sp.N(base, 15)) != 1):

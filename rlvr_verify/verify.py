@@ -36,7 +36,8 @@ _GOLD_SENTENCE = re.compile(r"[A-Za-z]{2,}\s[^\n]{3,300}")
 # A lettered option: A-E, and the F, G, H, J, K of tests that letter alternate questions that way (ACT, and the
 # SAT/ACT items of GaoKao 2023 English); I is left out (a Roman numeral, a quadrant).
 _CHOICE = re.compile(r"^\s*(?:\(([A-HJK])\)|([A-HJK])[.:)])\s*(\S.*)$", re.S)
-_LETTER = re.compile(r"^\s*\(?([A-HJK])\)?[.:]?\s*$")
+_LETTER = re.compile(r"^\s*\(?([A-HJK]|[a-e](?=\)|\s*$))\)?[.:]?\s*$")  # 'B', '(C)'; MathQA's golds: 'a'..'e'
+_MATHQA_OPTION = re.compile(r"^\s*\(?([a-e])\s*\)\s*(\S.*)$", re.S)  # 'a ) 21', 'c ) rs . 1200'
 _CHOICE_WORD = re.compile(r"^\s*(?i:choice|option)[\s_\\]*\(?([A-HJK])\)?(?!\w)[\s.:)-]*(.*)$", re.S)
 _APPROX = re.compile(r"\\approx(?![a-zA-Z])|≈")
 _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\s\d+/\d+)\s*\\?%")
@@ -67,10 +68,33 @@ _YES_NO = re.compile(r"\s*(yes|no|true|false)\s*[,;:!.]", re.IGNORECASE)
 _WORDS_ONLY = re.compile(r"[A-Za-z]+(?:[ '-][A-Za-z]+)*")
 
 
+_GOLD_PARTS = re.compile(r"(?:^|\n)\s*(?:\*\*)?\(?(?:\d|[IVX]{1,3}|[a-e])\)(?:\*\*)?\s")  # '(1) ', 'a) ', '(II) '
+
+
+def _stored_repr(gold: str) -> str | None:
+    """A gold stored as Python's repr of what it was ("['$\\\\frac{1}{2}$']" from OlympiadBench's list field, "b'4\\\\n'" from
+    an old mathematics-dataset export) -> the answer it holds; None otherwise. Read as text (nothing is evaluated)."""
+    text = gold.strip()
+    if not (re.fullmatch(r"\[\s*(['\"]).*\1\s*\]", text, re.S) or re.fullmatch(r"b(['\"]).*\1", text, re.S)):
+        return None
+    if text.startswith("b"):
+        return text[2:-1].replace("\\n", "").strip()  # b'4\\n'
+    items = [m.group(2).replace("\\\\", "\\") for m in re.finditer(r"(['\"])((?:[^\\]|\\.)*?)\1", text[1:-1])]
+    return ", ".join(item.strip() for item in items) or None  # backslashes doubled by repr, or not
+
+
 def gold_answer(gold: str) -> str:
     """The gold's own final answer: a worked solution or a sentence is run through the same extraction as a
     response; a plain answer is returned unchanged."""
+    stored = _stored_repr(gold)
+    if stored is not None:
+        return stored
     if _GOLD_PROSE.search(gold) or (len(gold) > 200 and "\n" in gold):
+        parts = len(_GOLD_PARTS.findall(gold))
+        if parts > 1 and gold.count("\\boxed") == parts:  # '(1) ... \\boxed{2} (2) ... \\boxed{5}': both parts
+            joined = extract_last_boxes(gold, parts)
+            if joined:
+                return joined
         found = extract_answer(gold, "any")
         if found.text:
             return found.text
@@ -109,7 +133,10 @@ def _choice(text: str):
     if named:
         return named.group(1), named.group(2).strip().strip("()").strip()
     m = _CHOICE.match(_plain(text))
-    if not m or re.match(r"[-+*/^=<>]", m.group(3)):
+    if not m:
+        mathqa = _MATHQA_OPTION.match(_plain(text))
+        return (mathqa.group(1).upper(), mathqa.group(2).strip()) if mathqa else None
+    if re.match(r"[-+*/^=<>]", m.group(3)):
         return None
     return m.group(1) or m.group(2), m.group(3).strip()
 
@@ -122,7 +149,7 @@ def _options(text: str) -> set | None:
 
 def _letter(text: str):
     m = _LETTER.match(_plain(text))
-    return m.group(1) if m else None
+    return m.group(1).upper() if m else None
 
 
 _MARKER_RULES = ("final_answer", "answer_is", "answer_colon")
@@ -136,6 +163,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         time.sleep(_test_sleep)  # test-only hook: lets pool tests simulate a hanging item
     if isinstance(response, bytes):
         response = response.decode("utf-8", errors="replace")
+    if _INVISIBLE.search(response or "") or _INVISIBLE.search(gold):  # zero-width and no-break spaces, soft hyphens
+        response, gold = (_INVISIBLE.sub(_visible, response or ""), _INVISIBLE.sub(_visible, gold))
     if "\u2212" in (response or "") or "\u2212" in gold:  # the Unicode minus sign
         response, gold = (response or "").replace("\u2212", "-"), gold.replace("\u2212", "-")
     if _CJK_PUNCTUATION.search(response or "") or _CJK_PUNCTUATION.search(gold):  # 'x=2 或 x=3', '1 、[-1,1]'
@@ -156,6 +185,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         found = short_text_answer(response or "", gold)
     if found.text is None:
         return _named_pick(response or "", gold) or Verdict(False, 0.0, None, "no_answer")
+    if found.text.startswith(("[", "b")) and _stored_repr(found.text):  # the same repr in a response: as in a gold
+        found = Extraction(_stored_repr(found.text), found.rule)
     if mode == "random_calculation":
         return _random_calculation(found.text, gold)
     if mode != "exact":
@@ -216,6 +247,13 @@ def _answer_parts(gold: str, percent: str) -> int:
     return len([p for item in top_level_split(text) for p in JOIN.split(item)[0::2] if p.strip(" ,")])
 
 
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u00a0\u202f]")
+
+
+def _visible(m) -> str:
+    return " " if m.group(0) in "\u00a0\u202f" else ""
+
+
 def _named_pick(response: str, gold: str) -> Verdict | None:
     """Against a multiple-choice gold (a letter), the option the response last picks by name ('Solution: Choice_B',
     'the only correct option is (C) Plane.'), whatever value extraction took; None when the gold is no letter or
@@ -249,6 +287,13 @@ def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip")
             ok = p_letter == g_letter
             return Verdict(ok, float(ok), pred, "equal" if ok else "not_equal")
         pred, gold = (p_choice[1] if p_choice else pred), (g_choice[1] if g_choice else gold)
+    else:
+        p_letter, g_letter = _letter(pred), _letter(gold)
+        if p_letter and g_letter:  # two option letters, either case: MathQA's golds are 'a' .. 'e'
+            ok = p_letter == g_letter
+            return Verdict(ok, float(ok), pred, "equal" if ok else "not_equal")
+    if _APPROX.search(pred) and not _consistent_approximation(_APPROX.split(unwrap_math(pred)), percent):
+        return Verdict(False, 0.0, pred, "not_equal")  # '3 \\approx 4': a hedge, not an approximation
     first = None
     for p in _APPROX.split(unwrap_math(pred)) if _APPROX.search(pred) else [pred]:  # '\\(a \\approx b\\)' too
         for g in _APPROX.split(unwrap_math(gold)) if _APPROX.search(gold) else [gold]:
@@ -268,6 +313,35 @@ _BARE_LOG = re.compile(r"(?:\\|(?<![a-zA-Z]))log(?![_a-zA-Z])")
 
 
 _BASE_NUMERAL = re.compile(r"([0-9A-Z]+)_\{?(\d{1,2})\}?")
+def _false_arithmetic(text: str) -> bool:
+    """Two numbers written equal that are not ('4 = 3'; a chain whose last side is the answer, 'x = 5+5+1 = 1/3',
+    is read for that side, as the issue's real completions write it)."""
+    sides = equation_sides(text) if "=" in text else []
+    if len(sides) != 2 or not all(re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*", side) for side in sides):
+        return False
+    try:
+        values = [parse_math(side) for side in sides]
+        return any(not equal(values[0], v) for v in values[1:])
+    except (ParseError, TooLarge, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
+        return False
+
+
+def _consistent_approximation(sides: list[str], percent: str) -> bool:
+    """'\\frac{\\sqrt{3}}{3} \\approx 0.577' states one value twice; '3 \\approx 4' or a chain of different values
+    states several: its sides must agree to the places the shorter decimal gives (or 1%)."""
+    if len(sides) > 3:
+        return False
+    values = []
+    for side in sides:
+        try:
+            v = parse_answer(side, "fraction" if "%" in side else percent)  # 1/6 \\approx 16.7%
+            values.append(complex(sp.N(v, 15)) if isinstance(v, sp.Basic) and v.is_number else None)
+        except Exception:  # a side that is no number (a label 'x'): nothing to check it against
+            values.append(None)
+    numbers = [v for v in values if v is not None]
+    return all(abs(a - b) <= 0.01 * max(abs(a), abs(b)) + 1e-12 for a in numbers for b in numbers)
+
+
 _LETTERS = re.compile(r"\(?[A-E]\)?(?:\s*(?:,|and|\s)?\s*\(?[A-E]\)?)*")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:([ap])\.?\s*m\.?)?", re.IGNORECASE)
 
@@ -329,6 +403,9 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
     if bool(p_base) != bool(g_base) and (p_base.group(1) if p_base else pred_text) == (
             g_base.group(1) if g_base else gold_text):
         return Verdict(True, 1.0, shown, "equal")  # '10110_2' for the gold '10110': the same numeral, its base named
+    renamed = _renamed_argument(pred, gold)
+    if renamed is not None:  # 'f(n) = n' for 'f(x) = x': the same function
+        return _compare_values(renamed, gold, rel_tol, percent, shown)
     p_family, g_family = _PARAMETER.match(pred_text), _PARAMETER.match(gold_text)
     if p_family and g_family:  # '2k\pi + \frac{\pi}{2}, k \in \mathbb{Z}' vs '\frac{\pi}{2}+2k\pi, k\in Z'
         return _compare_families(p_family, g_family, rel_tol, percent, shown)
@@ -343,6 +420,9 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
         ok = all(_compare_values(p_named[n], g_named[n], rel_tol, percent, shown).correct for n in g_named)
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
     verdict_word = _YES_NO.match(pred_text)
+    if verdict_word and re.fullmatch(r"\s*(?:yes|no|true|false)\s*(?:[,;/]|\band\b|\bor\b)\s*(?:yes|no|true|false)\s*",
+                                     pred_text, re.I):
+        verdict_word = None  # '\\boxed{Yes} \\boxed{No}': both, which is neither
     if verdict_word and gold_text.strip().casefold() in ("yes", "no", "true", "false"):  # 'Yes, it is possible'
         ok = verdict_word.group(1).casefold() == gold_text.strip().casefold()
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
@@ -352,6 +432,8 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
     if _relation_equations(pred, gold, percent, rel_tol) or _same_inequality(pred, gold, percent, rel_tol):
         return Verdict(True, 1.0, shown, "equal")  # 2x+4y-3=0 vs y=-x/2+3/4; a < b vs b > a; x-2 != 0 vs x != 2
+    if "mod" not in pred and "equiv" not in pred and _false_arithmetic(pred_text):  # '4 = 3', 'x = 4 = 3': a chain of numbers that are not equal states nothing
+        return Verdict(False, 0.0, shown, "not_equal")
     pred_text, gold_text = align_equations(pred_text, gold_text)
     if pred_text == gold_text:  # '555_{10} = 4210_5' against '4210_5': the right-hand side is the gold as written
         return Verdict(True, 1.0, shown, "equal")
@@ -397,20 +479,67 @@ _QUALIFIER_RES = [{name: re.compile(r"(?<![a-zA-Z])(?:%s)(?![a-zA-Z])" % pattern
                                     else 0) for name, pattern in kind.items()} for kind in _QUALIFIERS]
 
 
-_QUALIFIER_HINT = re.compile(r"[a-zA-Z]{2}|[ap]\.|°|\\circ|\^")  # a word, a degree sign or a power: else nothing to compare
+_QUALIFIER_HINT = re.compile(r"[a-zA-Z]|°|\\circ|\^|\$|¢")  # a word, a degree sign or a power: else nothing to compare
 
 
 def _qualifiers_disagree(pred: str, gold: str) -> bool:
     """Both answers name a direction, a half of the day or a temperature scale, and not the same one."""
     if len(pred) > 200 or len(gold) > 200 or not (_QUALIFIER_HINT.search(pred) and _QUALIFIER_HINT.search(gold)):
         return False
+    return _words_disagree(pred, gold)
+
+
+def _words_disagree(pred: str, gold: str) -> bool:
     for kind in _QUALIFIER_RES:
         p = {name for name, rx in kind.items() if rx.search(pred)}
         g = {name for name, rx in kind.items() if rx.search(gold)}
         if p and g and p != g:
             return True
     p_power, g_power = _unit_power(pred), _unit_power(gold)
-    return p_power is not None and g_power is not None and p_power != g_power  # 12 cm^3 is no area of 12 cm^2
+    if p_power is not None and g_power is not None and p_power != g_power:  # 12 cm^3 is no area of 12 cm^2
+        return True
+    p_unit, g_unit = _unit(pred), _unit(gold)
+    return p_unit is not None and g_unit is not None and p_unit != g_unit  # 3 cm is not 3 m, 5 g not 5 kg
+
+
+def _canonical_units() -> dict[str, str]:
+    names = {
+        "mm": "mm millimeter millimetre", "cm": "cm centimeter centimetre", "m": "m meter metre",
+        "km": "km kilometer kilometre", "in": "in inch inche", "ft": "ft foot feet", "yd": "yd yard",
+        "mi": "mi mile", "mg": "mg milligram", "g": "g gram", "kg": "kg kilogram kilo", "lb": "lb lbs pound",
+        "oz": "oz ounce", "ton": "ton tonne", "ms": "ms millisecond", "s": "s sec second", "min": "min minute",
+        "h": "h hr hour", "day": "day", "week": "week wk", "month": "month", "year": "year yr",
+        "ml": "ml milliliter millilitre", "l": "l liter litre", "gallon": "gallon gal", "m/s": "m/s",
+        "km/h": "km/h kmph kph km/hr", "mph": "mph", "$": "$ dollar usd", "cent": "cent ¢", "rs": "rs rupee ₹",
+        "eur": "euro eur €", "deg": "degree deg °", "rad": "radian rad"}
+    table = {}
+    for canon, spellings in names.items():
+        for name in spellings.split():
+            table[name] = canon
+    table.update({"miles per hour": "mph", "kilometers per hour": "km/h", "kilometres per hour": "km/h",
+                  "meters per second": "m/s", "metres per second": "m/s"})
+    return table
+
+
+_UNIT_NAMES = _canonical_units()
+_UNIT_AT_END = re.compile(r"(?:\\(?:text|mathrm|mbox|textrm|textnormal)\s*\{\s*~?\s*([^{}]+?)\s*\}|(?<=[\d\s}])([a-zA-Z][a-zA-Z/]*"
+                          r"(?: per [a-zA-Z]+)?)|\(\s*([a-zA-Z][a-zA-Z/]*)\s*\))\s*(?:\^\s*\{?\s*\d\s*\}?)?\s*\.?\s*\$?\s*$")
+
+
+def _unit(text: str) -> str | None:
+    """The unit an answer ends with, spelled one way ('km/hr' and 'kmph' are km/h, 'metres' m); None when it has
+    none, or one this table does not know ('apples')."""
+    if re.match(r"\s*\$?\s*\\\$", text) or re.match(r"\s*\$\s*\d", text) and text.count("$") == 1:
+        return "$"  # '\\$5', '$5' (one dollar sign: not the delimiters of '$12$')
+    text = re.sub(r"\\(?:mathrm|text)\s*\{\s*~?\s*([^{}]*?)\s*\}\s*/\s*\\(?:mathrm|text)\s*\{\s*([^{}]*?)\s*\}",
+                  r"\\text{\1/\2}", text)  # \mathrm{~m} / \mathrm{s} is m/s
+    m = _UNIT_AT_END.search(text[-60:])
+    if not m:
+        return None
+    name = (m.group(1) or m.group(2) or m.group(3)).strip().lower().replace(" / ", "/")
+    if name in _UNIT_NAMES:
+        return _UNIT_NAMES[name]
+    return _UNIT_NAMES.get(name[:-1]) if name.endswith("s") and len(name) > 3 else None
 
 
 _UNIT_POWER = re.compile(r"\\(?:text|mbox|mathrm|textrm)\s*\{[^{}]*[a-zA-Z][^{}]*\}\s*\^\s*\{?\s*(\d)|"
@@ -425,6 +554,18 @@ def _unit_power(text: str) -> str | None:
         return None
     word = (m.group(3) or "").lower()
     return m.group(1) or m.group(2) or ("2" if word == "square" else "3")
+
+
+_FUNCTION_OF = re.compile(r"^\s*([a-zA-Z])\s*\(\s*([a-zA-Z])\s*\)\s*=")
+
+
+def _renamed_argument(pred: str, gold: str) -> str | None:
+    """'f(n) = n' against 'f(x) = x': the pred with its argument renamed to the gold's; None when the two name the
+    same argument, different functions, or the gold's letter already means something else in the pred."""
+    p, g = _FUNCTION_OF.match(pred), _FUNCTION_OF.match(gold)
+    if not p or not g or p.group(1) != g.group(1) or p.group(2) == g.group(2) or _uses(g.group(2), pred):
+        return None
+    return re.sub(r"(?<![a-zA-Z\\])%s(?![a-zA-Z])" % p.group(2), g.group(2), pred)
 
 
 def _compare_families(p_family, g_family, rel_tol: float, percent: str, shown: str) -> Verdict:

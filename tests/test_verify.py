@@ -1064,3 +1064,33 @@ def test_completions_in_the_styles_of_current_models():
     missed = [r["response"][-120:] for r, v in judged if not v and r["expected"]]
     assert len(passed_wrong) <= 12, passed_wrong
     assert len(missed) <= 30, missed
+
+
+def _judged(name: str):
+    rows = [json.loads(line) for line in (Path(__file__).parent / "data" / name).open()]
+    judged = [(r, verify(r["response"], r["gold"]).correct) for r in rows if "POLICY" not in (r["note"] or "")]
+    return rows, [r["response"][-100:] for r, v in judged if v and not r["expected"]], [
+        r["response"][-100:] for r, v in judged if not v and r["expected"]]
+
+
+def test_answers_a_policy_could_learn_to_exploit():
+    """738 pairs written to game a lenient reward (mostly wrong answers): hedges ('3 \\\\approx 4', a spray of boxes,
+    '\\\\boxed{3} or \\\\boxed{4}'), negations ('The answer isn't 12.'), questions ('Is it 12?'), boxes hidden in code
+    blocks or comments, nested boxes, units that differ (3 cm for 3 m), false arithmetic ('4 = 3'), indeterminate
+    forms. Before the fixes they prompted ours passed 73 of the 524 wrong ones (math-verify 75). Left: single guesses
+    a policy gains nothing from (a counting sequence read as its last value), an echoed problem, quotes."""
+    rows, passed_wrong, missed = _judged("verifier_exploit_cases.jsonl")
+    assert len(rows) >= 700
+    assert len(passed_wrong) <= 27, passed_wrong
+    assert len(missed) <= 2, missed
+
+
+def test_gold_answers_as_datasets_store_them():
+    """462 pairs with golds as 22 datasets store them (GSM8K '#### 1,000', AIME '033', MathQA 'a ) 21', ASDiv
+    '5 (apples)', OlympiadBench's list repr, TheoremQA lists, multi-part solutions with a box per part) and answers
+    written another way. Left: rounded float golds against exact answers (a convention here), Chinese numerals, a
+    paraphrased text answer."""
+    rows, passed_wrong, missed = _judged("verifier_gold_format_cases.jsonl")
+    assert len(rows) >= 450
+    assert not passed_wrong
+    assert len(missed) <= 11, missed
