@@ -10,25 +10,31 @@ last number) read the text without its closing chatter, checks and asides (closi
 
 The cascade for extract='any' (first rule that finds something wins):
   answer_tag    the last '<answer>...</answer>' (R1-zero format), its contents read by the same rules
-  boxed         the last \\boxed{...}/\\fbox{...}; several boxes written together at the end are joined with ', '
-                (more than 8, or all alike: the last one)
+  boxed         the box closed last (\\boxed{...}/\\fbox{...}, not in a code block or comment); several boxes written
+                together at the end are joined with ', ' (a long run of one value: the last one)
   answer_heading  a '# Answer' heading line (PRM800K style): the next non-empty line
   gsm8k         '#### 42'
   answer_before a closing 'and that is our (final) answer': the answer stated just before it
-  final_answer  'final answer is ...'
-  answer_is     'the answer is ...' (not the verb: 'he did not answer is ...'), 'the answers are ...', '答案是 ...'
-  answer_colon  'Answer: ...'
+  final_answer  'final answer is ...'            } one rule: of the three, the answer stated last
+  answer_is     'the answer is ...' (not the verb: 'he did not answer is ...'), 'the answers are ...', '答案是 ...',
+                'Die Antwort ist', '故选'
+  answer_colon  'Answer: ...', 'Answers:', 'Antwort:', 'Ответ:', '答：'
   solution_choice  'Solution: Choice_B' (a multiple-choice pick named as a choice or option)
   closing_count a last line that states a count in words ('There are two values of $x$ ...'): that number
-  last_math     the last $$...$$, \\[...\\], \\(...\\) or $...$
+  closing_infinity  'The limit is (negative) infinity.'
+  last_math     the last $$...$$, \\[...\\], \\(...\\) or $...$ ('$x = 2$ or $x = 3$': both)
   whole         a short one-line response that is only math ('\\frac{3}{5}', 'x = 548')
-  last_number   the last number in the text (a mixed number '4 4/9' and '1,000' stay whole)
+  last_number   the last number in the text (a mixed number '4 4/9' and '1,000' stay whole) that is stated: not
+                denied ('isn't 12'), hedged ('maybe 12'), bounded ('at least 3') or asked ('Is it 12?')
+A new 'Problem:' / 'Question:' after an answer (a base model inventing the next few-shot problem) ends the response.
 An empty or unfinished last box ('\\boxed{}', a '\\boxed{42' cut off) takes the earlier boxes back: only the text
 after an empty one is read (by the rules after boxed), and nothing after an unfinished one.
 After a marker, a math environment is taken whole; plain text is cut at the sentence end, or to its leading number
 when the rest of the sentence is words ('Answer: 644 I hope this helps!' -> '644')."""
 import re
 from dataclasses import dataclass
+
+from rlvr_verify.closing import closing_text
 
 MAX_RESPONSE_CHARS = 200_000  # scanning only looks at the tail; a 1 MB response is cut, not rejected
 MAX_MARKER_ANSWER_CHARS = 300
@@ -731,70 +737,6 @@ def _after_an_empty_last_box(s: str) -> str | None:
     if close is None:
         return ""
     return s[close + 1:] if not s[brace + 1:close].strip() else None
-
-
-# What may follow a stated answer without being one: a closing offer or question, a check of the answer, an aside.
-_CHATTER = re.compile(r"(?:would you like|let me know|want me to|if you(?:'d| would)? like|if you want|i hope this helps|"
-                      r"hope this helps|feel free|happy to help|💡|tip:)", re.IGNORECASE)
-_CHECK = re.compile(r"(?:^|(?<=[\n.!。]))[-*#> \t]*(?:__)?(?:step\s*\d+\.?\s*)?(?:check(?:ing)?\b|verif(?:y|ication)\b|"
-                    r"let(?:'s| us| me) (?:verify|check|double[- ]check)|double[- ]check|sanity check|as a (?:sanity )?check|"
-                    r"经检验|检验|验证)", re.IGNORECASE)
-_ASIDE = re.compile(r"(?:^|(?<=[\n.!。]))[ \t]*(?:\(|for reference\b|for what it'?s worth\b|note(?: that|:)|"
-                    r"\(?as an aside\b)", re.IGNORECASE)
-
-
-_CHECK_CHARS = 600  # a check longer than this is a step of the solution, not a check of its answer
-
-
-def closing_text(s: str) -> str:
-    """The text a positional rule (last math, last number) should read: without the closing lines that follow an
-    answer but are not one ('Would you like ...?', 'Let me know ...', 'Check: 5(6) - 4 = 26 ✓', '(For reference,
-    the line is y = 3x - 1.)'). Unchanged when nothing would be left."""
-    text = s.rstrip()
-    for _ in range(8):
-        cut = _last_closing_cut(text)
-        if cut is None or not re.search(r"\d", text[:cut]):
-            break
-        text = text[:cut].rstrip()
-    sentence_start = max([m.end() for m in re.finditer(r"[.!?。](?=\s)|\n", text[:max(0, len(text) - 1)])] or [0])
-    clause = _TRAILING_CLAUSE.search(text, sentence_start)
-    if (clause and re.search(r"\d", text[sentence_start:clause.start()])  # 'The minimum is $-4$, attained at $x = 3$.'
-            and not _STATES.search(text, clause.end())):  # not '... when divided by 4, so the digit is 4.'
-        text = text[:clause.start()].rstrip()
-    return text
-
-
-_STATES = re.compile(r"=|\b(?:is|are|equals?|giv(?:es|ing)|so|leaving|thus|therefore|hence|makes?|total)\b", re.IGNORECASE)
-# A clause after the value in the closing sentence that qualifies it with other numbers: where it is attained, the
-# base it is written in, the divisor of a remainder, an approximation or a variant in parentheses.
-_TRAILING_CLAUSE = re.compile(r"(?:,[ \t]?|(?<!\s)\s)(?:attained|achieved|reached|obtained|occurring|which occurs|at which|"
-                              r"when|where|namely|in base)\b|[，,]\s?此时|\((?:about|approximately|approx\.?|roughly|"
-                              r"≈|that would be|which|since|as|each|from|when|where|for|if)\b[^()]*\)\s*\$*\.?\s*$",
-                              re.IGNORECASE)
-
-
-def _last_closing_cut(text: str) -> int | None:
-    """Where the last sentence or paragraph starts, when it is chatter, a question, a check or an aside."""
-    tail_start = max(text.rfind("\n", 0, max(0, len(text) - 1)), 0)
-    sentence_start = max([m.end() for m in re.finditer(r"[.!?。](?=\s)|\n", text[:len(text) - 1])] or [0])
-    last = text[sentence_start:].strip()
-    if not last:
-        return None
-    if last.endswith("?") or _CHATTER.match(last.lstrip("*_ #>-")) or re.search(r"(?:✓|✔️?|✅|\\checkmark)\s*\$*\.?$", last):
-        return sentence_start
-    check = None
-    for check in _CHECK.finditer(text):
-        pass
-    if (check and len(text) - check.start() <= _CHECK_CHARS and check.start() > len(text) // 3
-            and re.search(r"[\d}$)\]*][ \t]*[.!。]?[\s*$\\\])]*$", text[:check.start()].rstrip()[-200:])
-            and not re.search(r"final answer|answer is", text[check.start():], re.I)):
-        return check.start()  # a short check after a text that ends on a value
-    aside = None
-    for aside in _ASIDE.finditer(text, tail_start):
-        pass
-    if aside and aside.start() >= sentence_start - 1:
-        return aside.start()
-    return None
 
 
 def _first_rule(text: str, rules) -> Extraction | None:
