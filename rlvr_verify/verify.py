@@ -186,20 +186,22 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         found = short_text_answer(response or "", gold)
     if found.text is None:
         return _named_pick(response or "", gold) or Verdict(False, 0.0, None, "no_answer")
-    if found.text.startswith(("[", "b")) and _stored_repr(found.text):  # the same repr in a response: as in a gold
-        found = Extraction(_stored_repr(found.text), found.rule)
+    stored = _stored_repr(found.text) if found.text.startswith(("[", "b")) else None
+    if stored:  # the same repr in a response: read as in a gold
+        found = Extraction(stored, found.rule)
     if mode == "random_calculation":
         return _random_calculation(found.text, gold)
     if mode != "exact":
         raise ValueError(f"mode={mode!r}: choose 'exact' or 'random_calculation'")
-    gold_words = spelled_number(_plain(gold)) if _WORDS_ONLY.fullmatch(_plain(gold).rstrip(".")) else None
-    if _WORDS_ONLY.fullmatch(_plain(found.text).rstrip(".")) and not _WORDS_ONLY.fullmatch(_plain(gold_answer(gold))):
+    pred_is_words = bool(_WORDS_ONLY.fullmatch(_plain(found.text).rstrip(".")))
+    if pred_is_words and not _WORDS_ONLY.fullmatch(_plain(gold_answer(gold))):
         # 'The answer is three.', 'one hundred and five' against a numeric gold: the words are the number (against
         # 'three' they stay text)
         value = spelled_number(_plain(found.text))
         found = Extraction(str(value), found.rule) if value is not None else found
-    elif gold_words is not None and not _WORDS_ONLY.fullmatch(_plain(found.text).rstrip(".")):
-        gold = str(gold_words)  # a gold 'seven' against the response '7'
+    elif not pred_is_words and _WORDS_ONLY.fullmatch(_plain(gold).rstrip(".")):
+        gold_words = spelled_number(_plain(gold))
+        gold = str(gold_words) if gold_words is not None else gold  # a gold 'seven' against the response '7'
     if _INTEGER.fullmatch(found.text) and _INTEGER.fullmatch(gold):  # the common \boxed{12} case: no parsing
         ok = int(found.text) == int(gold)
         return Verdict(ok, float(ok), found.text, "equal" if ok else "not_equal")
@@ -320,16 +322,12 @@ def _false_arithmetic(text: str) -> bool:
     sides = equation_sides(text) if "=" in text else []
     if len(sides) != 2 or not all(re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*", side) for side in sides):
         return False
-    try:
-        values = [parse_math(side) for side in sides]
-        return any(not equal(values[0], v) for v in values[1:])
-    except (ParseError, TooLarge, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
-        return False
+    return sp.Rational(sides[0].strip()) != sp.Rational(sides[1].strip())
 
 
 def _consistent_approximation(sides: list[str], percent: str) -> bool:
     """'\\frac{\\sqrt{3}}{3} \\approx 0.577' states one value twice; '3 \\approx 4' or a chain of different values
-    states several: its sides must agree to the places the shorter decimal gives (or 1%)."""
+    states several: the sides that are numbers must agree within 1%; more than three sides is no approximation."""
     if len(sides) > 3:
         return False
     values = []
@@ -337,8 +335,8 @@ def _consistent_approximation(sides: list[str], percent: str) -> bool:
         try:
             v = parse_answer(side, "fraction" if "%" in side else percent)  # 1/6 \\approx 16.7%
             values.append(complex(sp.N(v, 15)) if isinstance(v, sp.Basic) and v.is_number else None)
-        except Exception:  # a side that is no number (a label 'x'): nothing to check it against
-            values.append(None)
+        except (ParseError, TooLarge, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
+            values.append(None)  # a side that is no number (a label 'x'): nothing to check it against
     numbers = [v for v in values if v is not None]
     return all(abs(a - b) <= 0.01 * max(abs(a), abs(b)) + 1e-12 for a in numbers for b in numbers)
 
