@@ -38,4 +38,18 @@ overrides=("$@")
 opts=(--working-dir .)
 [[ -n "${SUBMISSION_ID:-}" ]] && opts+=(--submission-id "$SUBMISSION_ID")
 [[ "${WAIT:-0}" == 1 ]] || opts+=(--no-wait)
-exec ray job submit "${opts[@]}" -- python -m rlvr.train "${overrides[@]}"
+# A head that has just started serves jobs before its job agent has registered; it then refuses the submission (no
+# job is created) with "No available agent", so try again for up to AGENT_WAIT_S seconds (default 120).
+errors=$(mktemp); trap 'rm -f "$errors"' EXIT
+deadline=$((SECONDS + ${AGENT_WAIT_S:-120}))
+while true; do
+  rc=0
+  ray job submit "${opts[@]}" -- python -m rlvr.train "${overrides[@]}" 2> >(tee "$errors" >&2) || rc=$?
+  wait  # the tee above
+  if [[ $rc -ne 0 ]] && grep -q "No available agent" "$errors" && ((SECONDS < deadline)); then
+    echo "submit.sh: the head's job agent is not up yet; trying again in 2 s" >&2
+    sleep 2
+    continue
+  fi
+  exit $rc
+done

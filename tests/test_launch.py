@@ -52,6 +52,38 @@ class _FakeJobClient:
         return "Traceback ...\nValueError: boom"
 
 
+def test_ray_jobs_launcher_resubmits_while_the_heads_job_agent_is_not_up(monkeypatch):
+    """A new head refuses a submission (creating no job) until its job agent registers: the launcher submits again,
+    up to agent_wait_s; any other refusal is raised at once."""
+    import pytest
+    from hydra_plugins.rlvr_ray_jobs import ray_jobs_launcher
+    from hydra_plugins.rlvr_ray_jobs.ray_jobs_launcher import RayJobsLauncher
+
+    class Refusing(_FakeJobClient):
+        def __init__(self, refusals, message):
+            super().__init__()
+            self.refusals, self.message = refusals, message
+
+        def submit_job(self, **kwargs):
+            if self.refusals:
+                self.refusals -= 1
+                raise RuntimeError(f"Request failed with status code 500: {self.message}.")
+            return super().submit_job(**kwargs)
+
+    cfg = _sweep_config("ray_jobs")
+    conf = {k: v for k, v in cfg.hydra.launcher.items() if k != "_target_"}
+    launcher = RayJobsLauncher(**{**conf, "poll_s": 0})
+    launcher.setup(hydra_context=None, task_function=None, config=cfg)
+    monkeypatch.setattr(ray_jobs_launcher.time, "sleep", lambda s: None)
+    busy = Refusing(3, "No available agent to submit job, please try again later.")
+    assert launcher.submit(busy, ["experiment=debug_cpu"], 0) == "raysubmit_0" and busy.refusals == 0
+    with pytest.raises(RuntimeError, match="bad runtime_env"):
+        launcher.submit(Refusing(1, "bad runtime_env"), ["experiment=debug_cpu"], 0)
+    launcher.conf.agent_wait_s = 0
+    with pytest.raises(RuntimeError, match="No available agent"):
+        launcher.submit(Refusing(1, "No available agent to submit job"), ["experiment=debug_cpu"], 0)
+
+
 def test_ray_jobs_launcher_sends_one_job_per_cell_into_the_sweep_dir(monkeypatch):
     from hydra.core.utils import JobStatus
     from hydra_plugins.rlvr_ray_jobs.ray_jobs_launcher import RayJobsLauncher
@@ -176,3 +208,60 @@ def test_submit_without_a_job_server_says_how_to_start_one():
                          env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
                               "RAY_ADDRESS": f"http://127.0.0.1:{port}"}, timeout=120)
     assert out.returncode == 2 and "launch/ray_head.sh" in out.stderr
+
+
+def test_submit_tries_again_while_the_heads_job_agent_is_not_up(tmp_path):
+    """A head that has just started answers the job client but refuses a submission ("No available agent") until its
+    job agent registers; submit.sh submits again rather than failing (here a `ray` that refuses twice, then runs)."""
+    import http.server
+    import json
+    import os
+    import threading
+
+    class Version(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # the job client's connection check
+            body = json.dumps({"ray_version": "2.60.0", "version": "4", "ray_commit": "x"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Version)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    bin_dir, tries = tmp_path / "bin", tmp_path / "tries"
+    bin_dir.mkdir()
+    (bin_dir / "ray").write_text(
+        f"#!/usr/bin/env bash\necho x >> {tries}\n"
+        f"if (( $(wc -l < {tries}) < 3 )); then\n"
+        "  echo 'RuntimeError: Request failed with status code 500: No available agent to submit job, please try "
+        "again later..' >&2; exit 1\nfi\necho \"Job 'j' succeeded: $*\"\n")
+    (bin_dir / "ray").chmod(0o755)
+    try:
+        out = subprocess.run(["bash", "launch/submit.sh", "trainer.steps=1"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=120, env={**os.environ, "RAY_ADDRESS": f"http://127.0.0.1:{server.server_port}",
+                                               "PATH": f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}"})
+    finally:
+        server.shutdown()
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert tries.read_text().count("x") == 3 and "Job 'j' succeeded" in out.stdout
+    assert out.stderr.count("not up yet") == 2
+    assert "rlvr.train" in out.stdout and "trainer.steps=1" in out.stdout
+
+
+def test_submit_gives_up_on_a_missing_job_agent_after_agent_wait_s(tmp_path):
+    """...and does not wait forever: after AGENT_WAIT_S the refusal is the exit status."""
+    import os
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ray").write_text("#!/usr/bin/env bash\necho 'No available agent to submit job' >&2; exit 1\n")
+    (bin_dir / "ray").chmod(0o755)
+    (bin_dir / "python").write_text("#!/usr/bin/env bash\ncat > /dev/null\n")  # the job-server check passes
+    (bin_dir / "python").chmod(0o755)
+    out = subprocess.run(["bash", "launch/submit.sh"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "AGENT_WAIT_S": "0", "PATH": f"{bin_dir}:{os.environ['PATH']}"})
+    assert out.returncode == 1 and "No available agent" in out.stderr and "not up yet" not in out.stderr

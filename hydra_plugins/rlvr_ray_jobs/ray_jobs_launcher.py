@@ -36,6 +36,7 @@ class RayJobsLauncherConf:
     working_dir: Optional[str] = None        # where each job starts; None = this directory (shared file system)
     max_parallel: int = 0                    # jobs running at once; 0 = the whole batch
     poll_s: float = 10.0
+    agent_wait_s: float = 120.0              # how long to resubmit while a new head's job agent is not up yet
     entrypoint_num_cpus: float = 0.0         # resources of the job's driver process (the run's actors ask their own)
     entrypoint_num_gpus: float = 0.0
     env_vars: Dict[str, str] = field(default_factory=dict)
@@ -93,9 +94,19 @@ class RayJobsLauncher(Launcher):
 
     def submit(self, client, overrides: List[str], job_num: int) -> str:
         entry = self.entrypoint(overrides, job_num)
-        job_id = client.submit_job(entrypoint=entry, runtime_env={"env_vars": dict(self.conf.env_vars)},
-                                   entrypoint_num_cpus=self.conf.entrypoint_num_cpus,
-                                   entrypoint_num_gpus=self.conf.entrypoint_num_gpus)
+        deadline = time.monotonic() + self.conf.agent_wait_s
+        while True:
+            try:
+                job_id = client.submit_job(entrypoint=entry, runtime_env={"env_vars": dict(self.conf.env_vars)},
+                                           entrypoint_num_cpus=self.conf.entrypoint_num_cpus,
+                                           entrypoint_num_gpus=self.conf.entrypoint_num_gpus)
+                break
+            except RuntimeError as e:
+                # A head that has just started refuses submissions (creating no job) until its job agent registers.
+                if "No available agent" not in str(e) or time.monotonic() >= deadline:
+                    raise
+                log.info("#%d: the head's job agent is not up yet; submitting again in 2 s", job_num)
+                time.sleep(2)
         log.info("#%d %s -> Ray job %s", job_num, " ".join(overrides), job_id)
         return job_id
 
