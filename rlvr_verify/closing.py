@@ -36,7 +36,7 @@ def closing_text(s: str) -> str:
     return text
 
 
-_STATES = re.compile(r"=|\b(?:is|are|equals?|giv(?:es|ing)|so|leaving|thus|therefore|hence|makes?|total)\b", re.IGNORECASE)
+_STATES = re.compile(r"\b(?:is|are|equals?|giv(?:es|ing)|so|leaving|thus|therefore|hence|makes?|total)\b", re.IGNORECASE)
 # A clause after the value in the closing sentence that qualifies it with other numbers: where it is attained, the
 # base it is written in, the divisor of a remainder, an approximation or a variant in parentheses.
 _TRAILING_CLAUSE = re.compile(r"(?:,[ \t]?|(?<!\s)\s)(?:attained|achieved|reached|obtained|occurring|which occurs|at which|"

@@ -22,6 +22,7 @@ The cascade for extract='any' (first rule that finds something wins):
   solution_choice  'Solution: Choice_B' (a multiple-choice pick named as a choice or option)
   closing_count a last line that states a count in words ('There are two values of $x$ ...'): that number
   closing_infinity  'The limit is (negative) infinity.'
+  closing_bold  a value in bold in the closing paragraph ('So it takes **8 hours**.'), not a bold heading or label
   last_math     the last $$...$$, \\[...\\], \\(...\\) or $...$ ('$x = 2$ or $x = 3$': both)
   whole         a short one-line response that is only math ('\\frac{3}{5}', 'x = 548')
   last_number   the last number in the text (a mixed number '4 4/9' and '1,000' stay whole) that is stated: not
@@ -224,7 +225,7 @@ _ALTERNATIVE = re.compile(r"\s*(?:,\s*)?(?:or|或|\\text\{\s*or\s*\})\s*")
 
 
 # What follows a value that the text rejects rather than states: '$x = 15$ is not a solution', '15 doesn't work'.
-_REJECTED = re.compile(r"\s*+(?:\$+|\\\)|\\\])?\s*+(?:(?:is|are|was|were)\s+(?:not|never|wrong|incorrect|just a guess)\b"
+_REJECTED = re.compile(r"[*_]*\s*+(?:\$+|\\\)|\\\])?\s*+(?:(?:is|are|was|were)\s+(?:not|never|wrong|incorrect|just a guess)\b"
                        r"|(?:isn't|aren't|wasn't|weren't)\b"
                        r"|(?:does|do)\s+not\s+(?:work|satisfy|hold)\b|(?:doesn't|don't)\s+(?:work|satisfy|hold)\b)",
                        re.IGNORECASE)
@@ -232,7 +233,7 @@ _REJECTED = re.compile(r"\s*+(?:\$+|\\\)|\\\])?\s*+(?:(?:is|are|was|were)\s+(?:n
 # 'maybe 12', 'at least 3'.
 _DENIED = re.compile(r"(?:\b(?:not|never|cannot\s+be|can't\s+be|isn't|aren't|wasn't|anything\s+but|maybe|possibly|perhaps|"
                      r"at\s+least|at\s+most|more\s+than|less\s+than|greater\s+than|fewer\s+than)|n't\s+be)"
-                     r"\s+(?:equal\s+to\s+|be\s+)?[$(\\\[]*\s*$", re.IGNORECASE)
+                     r"\s+(?:equal\s+to\s+|be\s+)?[$(\\\[*_]*\s*$", re.IGNORECASE)
 
 
 def _stated(s: str, start: int, end: int) -> bool:
@@ -651,6 +652,37 @@ def extract_closing_count(s: str) -> str | None:
     return number_word(word.group(0)) if word and not _NOT_A_COUNT.search(line) else None
 
 
+# Markdown bold in the closing paragraph: '**8 hours**', '__45__'; a bold label ('**Step 2:**', '**Part 1.**', '**(i)**')
+# is a heading, not a value.
+_BOLD = re.compile(r"\*\*(?=\S)([^*\n]{1,80}?)(?<=\S)\*\*|(?<!\w)__(?=\S)([^_\n]{1,80}?)(?<=\S)__(?!\w)")
+_BOLD_LABEL = re.compile(r"(?:part|step|case|method|option|question|problem|solution|example|note)\b[\s\w().]{0,6}"
+                         r"[.:)]?|\(?[0-9ivxIVX]{1,4}[a-z]?[.:)]", re.IGNORECASE)  # heading words; '1.', '(ii)', 'a)'
+_LINE_START = re.compile(r"(?:^|\n)[ \t>#*+-]*$")
+
+
+def extract_closing_bold(s: str) -> str | None:
+    """A value set in bold in the closing paragraph of a markdown reply with no box and no marker ('So it takes
+    **8 hours**.', 'The sum is **5050**. ... making 50 pairs of 101.', '**Area = 24 cm²**'): the reader is pointed
+    at it, so it is the answer rather than whatever number comes after it. The last such bold span of the paragraph
+    wins; a bold heading or label ('**Step 3: Solve**', '**Part 1.**') and a bold run of words with no value are
+    skipped. Its value is read as after a marker ('**8 buses**' is 8), right of its last '=' ('**2.5 km = 2500 m**')."""
+    paragraph = s.rstrip()[-4 * MAX_MARKER_ANSWER_CHARS:].rsplit("\n\n", 1)[-1]
+    if "**" not in paragraph and "__" not in paragraph:
+        return None
+    last = None
+    for m in _BOLD.finditer(paragraph):
+        inner = (m.group(1) or m.group(2)).strip()
+        if (inner.endswith(":") or not re.search(r"[\d$\\]", inner) or _BOLD_LABEL.fullmatch(inner) and (
+                _LINE_START.search(paragraph, 0, m.start()) or not inner[:1].isdigit())):  # '1.' opening a line
+            continue
+        last = inner if _stated(paragraph, m.start(), m.end()) else None  # not 'Is it **4**?', 'not **4**'
+    if last is None:
+        return None
+    inside = [(start, end) for _, start, end in math_spans(last)]
+    equals = [k for k, c in enumerate(last) if c == "=" and not any(a < k < b for a, b in inside)]
+    return _answer_at_start(last[equals[-1] + 1:] if equals else last)  # '**2.5 km = 2500 m**': the result
+
+
 RULES = {
     "answer_tag": extract_answer_tag,
     "boxed": extract_boxed,
@@ -663,6 +695,7 @@ RULES = {
     "solution_choice": lambda s: _after_marker(s, r"\bsolution\s*:(?=\s*(?i:choice|option)[\s_\\]*\(?[A-HJK]\b)"),
     "closing_count": extract_closing_count,
     "closing_infinity": extract_closing_infinity,
+    "closing_bold": extract_closing_bold,
     "last_math": extract_last_math,
     "whole": extract_whole,
     "last_number": extract_last_number,
@@ -672,7 +705,7 @@ STRICTNESS = {
     "boxed_or_marker": ["answer_tag", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is",
                         "answer_colon", "solution_choice"],
     "any": ["answer_tag", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is", "answer_colon",
-            "solution_choice", "closing_count", "closing_infinity", "last_math", "whole",
+            "solution_choice", "closing_count", "closing_infinity", "closing_bold", "last_math", "whole",
             "last_number"],
 }
 
@@ -806,7 +839,7 @@ def final_answer_after_last_box(s: str) -> str | None:
 _END_OF_THINKING = re.compile(r"</think>|<\|end_of_thought\|>", re.IGNORECASE)
 _START_OF_THINKING = re.compile(r"<think>|<\|begin_of_thought\|>", re.IGNORECASE)
 # The rules that take whatever an answer-shaped thing comes last, rather than an answer the text states as one.
-_POSITIONAL = frozenset({"closing_count", "closing_infinity", "last_math", "whole", "last_number"})
+_POSITIONAL = frozenset({"closing_count", "closing_infinity", "closing_bold", "last_math", "whole", "last_number"})
 
 
 def unwrap_math(s: str) -> str:

@@ -797,6 +797,29 @@ def test_closing_remarks_after_the_answer(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # a value in bold in the closing paragraph (no box, no marker) is the answer, not a number after it
+    ("The sum is **5050**. Gauss paired terms: $1 + 100$, $2 + 99$, ..., making $50$ pairs of $101$.", "5050", True),
+    ("The sum is **5050**. Gauss paired terms: $1 + 100$, $2 + 99$, ..., making $50$ pairs of $101$.", "101", False),
+    ("So you need **8 buses** (7 buses would only carry 280).", "8", True),
+    ("So you need **8 buses** (7 buses would only carry 280).", "280", False),
+    ("$$t = 360/120 = 3$$\n\nSo they meet after **3 hours**, at 12:00 PM if they left at 9:00 AM.", "3", True),
+    ("So, **2.5 km = 2500 m**.", "2500", True), ("So, **2.5 km = 2500 m**.", "2.5", False),
+    ("**Area = 24 cm²**", "24", True), ("So the total is **12.** Then we add 5 more to check: 17.", "12", True),
+    # ... not a bold heading or label, and not a bold value the text denies, hedges, bounds or asks about
+    ("1. **Find the rate:** 6/2 = 3\n\n**Step 2.** 3 * 7 = 21", "21", True),
+    ("**1.** 6/2 = 3, so in 7 hours we get 21", "21", True), ("**1.** 6/2 = 3, so in 7 hours we get 21", "1", False),
+    ("It is not **4**.", "4", False), ("Is it **4**?", "4", False), ("It is **3**, or maybe **4**.", "4", False),
+    ("The total is at least **4**.", "4", False), ("**4** is wrong; it is 3.", "4", False),
+    ("It takes approximately **3 or 4** hours.", "4", False), ("Maybe **4**.", "4", False),
+    # a clause after the value that names where it is attained is not the answer, though it holds an '='
+    ("Completing the square, $f(x) = (x-3)^2 - 4$. The minimum value is $-4$, attained at $x = 3$.", "-4", True),
+    ("因此，函数的最小值为 $-4$，此时 $x = 3$。", "-4", True),
+])
+def test_a_bold_closing_value_is_the_answer(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
 
 
@@ -1054,7 +1077,8 @@ def test_completions_in_the_styles_of_current_models():
     """625 pairs over 307 whole completions written in the styles of current models (R1/QwQ/Qwen3 traces, cut off
     or finished, GPT-style markdown, Llama, Mistral, Minerva; checks, offers and asides after the answer; multi-part
     answers; Chinese and Spanish). Before the closing-text rules ours missed 93 of the 597 that are not a convention
-    (40 passed a wrong answer), math-verify 133. Left: a first value stated before a later one in the same sentence
+    (40 passed a wrong answer), math-verify 133; after them 41 (12), and 32 (10) once a bold value in the closing
+    paragraph reads as the answer ('So it takes **8 hours**.'). Left: a first value stated before a later one in the same sentence
     ('The son is 12 and the father is 36'), undecided candidates ('If order matters ... 20; if not ... 10'),
     corrections after a marker ('so the total should be 14, not 12'), bold closing statements after a box."""
     rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "verifier_style_cases.jsonl").open()]
@@ -1062,8 +1086,8 @@ def test_completions_in_the_styles_of_current_models():
     judged = [(r, verify(r["response"], r["gold"]).correct) for r in rows if "POLICY" not in r["note"]]
     passed_wrong = [r["response"][-120:] for r, v in judged if v and not r["expected"]]
     missed = [r["response"][-120:] for r, v in judged if not v and r["expected"]]
-    assert len(passed_wrong) <= 12, passed_wrong
-    assert len(missed) <= 30, missed
+    assert len(passed_wrong) <= 10, passed_wrong
+    assert len(missed) <= 22, missed
 
 
 def _judged(name: str):
