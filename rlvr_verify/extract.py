@@ -260,6 +260,11 @@ _DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})(?!\d)")
 _PROSE_DECIMAL_COMMA = re.compile(r"(?<![\d,.])-?\d+,(?:\d{1,2}|\d{4,})(?![\d,])")
 
 
+def numbers_in(s: str) -> list[str]:
+    """Every number written in s, in order, a thousands separator dropped ('1,000' is one number)."""
+    return [m.group(0).replace(",", "") for m in _NUMBER.finditer(s)]
+
+
 def _cut_off_inside_brackets(s: str, number) -> bool:
     """The text ends with this number inside a bracket it never closes ('... - ky + (1/2'): a response cut off in
     the middle of an expression, whose last number is a fragment, not an answer."""
@@ -341,7 +346,24 @@ def _answer_at_start(rest: str) -> str | None:
             return number.group(0) + " " + scale.group(0)
         if not tail or re.match(r"[A-Za-z]{2,}|I\b|[!?,;]", tail):  # words after a number: units or chatter
             return number.group(0)
-    return prose_answer(sentence) or sentence.strip("$ ").rstrip(".").strip() or None
+    labelled = _labelled_values(sentence)
+    return labelled or prose_answer(sentence) or sentence.strip("$ ").rstrip(".").strip() or None
+
+
+# 'mean $= 6$', 'x_1 = 2', 'AB = 4.5': one name, then a value with a digit in it
+_LABELLED_VALUE = re.compile(r"\s*[A-Za-z]+(?:_\{?\w+\}?)?\s*=\s*([^=]*\d[^=]*?)\s*")
+
+
+def _labelled_values(sentence: str) -> str | None:
+    """'mean $= 6$, variance $= 8$' after a marker: every item of the list names its value, so the answer is the
+    list ('mean = 6, variance = 8', whose labels the normaliser strips), not the value of the last '='."""
+    plain = sentence.replace("$", "")
+    if plain.count("=") < 2:
+        return None
+    items = [item for item in re.split(r"\s*(?:[,;]|\band\b)\s*", plain) if item.strip()]
+    if len(items) < 2 or not all(_LABELLED_VALUE.fullmatch(item) for item in items):
+        return None
+    return ", ".join(item.strip() for item in items)
 
 
 _SPAN_JOINER = re.compile(r"\s*(?:,|;|\band\b|\bor\b|、)\s*(?:\band\b|\bor\b)?\s*")

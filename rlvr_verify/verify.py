@@ -7,8 +7,8 @@ import sympy as sp
 
 from rlvr_verify.equivalence import equal, proportional
 from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_number,
-                                 extract_last_numbers, extract_last_spans, last_choice_pick, prose_answer, spelled_number,
-                                 unwrap_math)
+                                 extract_last_numbers, extract_last_spans, last_choice_pick, numbers_in, prose_answer,
+                                 spelled_number, unwrap_math)
 from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
 from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge, parse_math
 from rlvr_verify.qualifiers import qualifiers_disagree
@@ -231,6 +231,14 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
                 if found.rule == "last_math" else extract_last_numbers(response, parts))  # '2, 3, and 5.' in prose
             if several and several != found.text and len(several) <= MAX_ANSWER_CHARS:
                 again = compare(several, gold, rel_tol, percent)
+                if again.correct:
+                    return again
+        if not verdict.correct and found.rule in _MARKER_RULES:  # '答：鸡有 23 只，兔有 12 只' for a gold '23, 12':
+            parts = _answer_parts(gold, percent)  # a stated answer holding exactly as many numbers as the gold has
+            numbers = numbers_in(found.text.replace("$", " ")) if 1 < parts <= 8 else []
+            if len(numbers) == parts and not re.search(r"[=<>^\\/*\[\]{}]|\(\s*-?\d|\d\s*\)", found.text):  # no
+                # other math, no brackets round the numbers ('[-3, 11)' is an interval, not the two numbers)
+                again = compare(", ".join(numbers), gold, rel_tol, percent)
                 if again.correct:
                     return again
         return verdict

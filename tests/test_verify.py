@@ -820,6 +820,21 @@ def test_a_bold_closing_value_is_the_answer(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # a stated answer in several parts: each item labelled ('mean = 6, variance = 8'), or as many numbers as the
+    # gold has parts with nothing else of math ('(i) $5$ (ii) $3$', '鸡有 23 只，兔有 12 只')
+    ("**Answers:** mean $= 6$, variance $= 8$.", "6, 8", True), ("**Answers:** mean $= 6$, variance $= 8$.", "8", False),
+    ("**Answers:** mean $= 6$, variance $= 8$.", "6, 9", False), ("Answer: y = 2, x = -1", "(-1, 2)", True),
+    ("**Final answers:** (i) $5$ (ii) $3$", "5, 3", True), ("**Final answers:** (i) $5$ (ii) $3$", "5, 4", False),
+    ("答：鸡有 23 只，兔有 12 只。", "23, 12", True), ("答：鸡有 23 只，兔有 12 只。", "23, 13", False),
+    ("答：鸡有 23 只，兔有 12 只。", "23", False),
+    ("The answer is $[-3, 11)$.", "(-3, 11)", False),  # an interval is not its two end points
+    ("The answer is 2 + 3 and 4.", "2, 3", False),  # more math than the parts
+])
+def test_a_stated_answer_in_several_parts(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
 
 
@@ -1077,17 +1092,18 @@ def test_completions_in_the_styles_of_current_models():
     """625 pairs over 307 whole completions written in the styles of current models (R1/QwQ/Qwen3 traces, cut off
     or finished, GPT-style markdown, Llama, Mistral, Minerva; checks, offers and asides after the answer; multi-part
     answers; Chinese and Spanish). Before the closing-text rules ours missed 93 of the 597 that are not a convention
-    (40 passed a wrong answer), math-verify 133; after them 41 (12), and 32 (10) once a bold value in the closing
-    paragraph reads as the answer ('So it takes **8 hours**.'). Left: a first value stated before a later one in the same sentence
-    ('The son is 12 and the father is 36'), undecided candidates ('If order matters ... 20; if not ... 10'),
-    corrections after a marker ('so the total should be 14, not 12'), bold closing statements after a box."""
+    (40 passed a wrong answer), math-verify 133; after them 41 (12), then 32 (10) once a bold value in the closing
+    paragraph reads as the answer ('So it takes **8 hours**.'), 29 (10) once an answer in labelled parts does. Left:
+    a first value stated before a later one in the same sentence ('The son is 12 and the father is 36'), undecided
+    candidates ('If order matters ... 20; if not ... 10'), corrections after a marker ('so the total should be 14,
+    not 12'), bold closing statements after a box."""
     rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "verifier_style_cases.jsonl").open()]
     assert len(rows) >= 600
     judged = [(r, verify(r["response"], r["gold"]).correct) for r in rows if "POLICY" not in r["note"]]
     passed_wrong = [r["response"][-120:] for r, v in judged if v and not r["expected"]]
     missed = [r["response"][-120:] for r, v in judged if not v and r["expected"]]
     assert len(passed_wrong) <= 10, passed_wrong
-    assert len(missed) <= 22, missed
+    assert len(missed) <= 19, missed
 
 
 def _judged(name: str):
