@@ -546,8 +546,37 @@ def _last_stated(s: str) -> Extraction | None:
     if not stated:
         return None
     valued = [x for x in stated if x[0]] or stated
-    *_, text, rule = max(valued)
-    return Extraction(text, rule)
+    _, at, _, text, rule = max(valued)
+    return Extraction(_corrected(s, at + len(text), text) or text, rule)
+
+
+# A retraction of the answer just stated: 'Wait, I made an error above: ... the total should be 14, not 12.',
+# '$x = 5$ is wrong. Correct: ... x = 6'.
+_RETRACTION = re.compile(r"\b(?:I made an? (?:error|mistake)|(?:is|was) (?:wrong|incorrect)|should (?:be|have been))\b",
+                         re.IGNORECASE)
+
+
+def _corrected(s: str, after: int, stated: str) -> str | None:
+    """The value a later retraction puts in place of the stated answer: the last value stated after the retraction,
+    when the retracting sentence names the stated value ('so $x = 5$ is wrong'), denies it ('should be 14, not 12')
+    or owns to an error ('I made an error'). A cue about something else ('option B is wrong', 'it should be clear
+    that 12 = 3 * 4') leaves the answer as it was."""
+    cue = _RETRACTION.search(s, after)
+    if cue is None or len(s) - cue.start() > _CHECK_TAIL_CHARS:
+        return None
+    start = max(s.rfind(c, after, cue.start()) for c in ".!?\n") + 1 or after
+    end = min([k for k in (s.find(c, cue.end()) for c in ".!?\n") if k >= 0] or [len(s)])
+    old, cue_words, sentence = numbers_in(stated.replace("$", " ")), cue.group(0).lower(), s[start:end]
+    names_old = len(old) == 1 and (old[0] in numbers_in(sentence) if not cue_words.startswith("should") else
+                                   re.search(r"\bnot\s+\$?" + re.escape(old[0]) + r"(?!\d)", sentence))
+    if not (cue_words.startswith("i made") or names_old):  # 'should be 14, not 12': the old value denied
+        return None
+    tail = closing_text(s[cue.start():])
+    new = extract_last_math(tail) or extract_last_number(tail)
+    return new if new and numbers_in(new)[-1:] != old[-1:] else None
+
+
+_CHECK_TAIL_CHARS = 600  # a retraction further from the end than this is part of the working, not a correction
 
 
 def _holds_value(text: str) -> bool:

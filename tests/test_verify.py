@@ -835,6 +835,24 @@ def test_a_stated_answer_in_several_parts(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+_RETRACTED = "Answer: 12\n\nWait, I made an error above: the second box holds 7, not 5, so the total should be 14, not 12."
+_WRONG_FINAL = ("**Final answer:** $x = 5$\n\nHmm wait, let me check. Plugging in: $2(5) - 3 = 7 \\ne 9$. So $x = 5$ is "
+                "wrong. Correct: $2x - 3 = 9 \\Rightarrow x = 6$.")
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # a retraction after the stated answer that names it, denies it or owns to an error puts the later value in its
+    # place; a cue about something else leaves the answer as it was
+    (_RETRACTED, "14", True), (_RETRACTED, "12", False), (_WRONG_FINAL, "6", True), (_WRONG_FINAL, "5", False),
+    ("The answer is 12. The total should be 14, not 12.", "14", True),
+    ("The answer is 12. Note that option B is wrong because 5 is not 7.", "12", True),
+    ("The answer is 12. It should be clear that 12 = 3 * 4.", "12", True),
+    ("The answer is 12. The answer is 12 because 3 * 4 = 12, which is what the problem asked.", "12", True),
+])
+def test_a_retraction_after_the_stated_answer(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
 
 
@@ -1093,17 +1111,17 @@ def test_completions_in_the_styles_of_current_models():
     or finished, GPT-style markdown, Llama, Mistral, Minerva; checks, offers and asides after the answer; multi-part
     answers; Chinese and Spanish). Before the closing-text rules ours missed 93 of the 597 that are not a convention
     (40 passed a wrong answer), math-verify 133; after them 41 (12), then 32 (10) once a bold value in the closing
-    paragraph reads as the answer ('So it takes **8 hours**.'), 29 (10) once an answer in labelled parts does. Left:
-    a first value stated before a later one in the same sentence ('The son is 12 and the father is 36'), undecided
-    candidates ('If order matters ... 20; if not ... 10'), corrections after a marker ('so the total should be 14,
-    not 12'), bold closing statements after a box."""
+    paragraph reads as the answer ('So it takes **8 hours**.'), 29 (10) once an answer in labelled parts does, 25
+    (8) once a retraction after the answer ('so the total should be 14, not 12') does. Left: a first value stated
+    before a later one in the same sentence ('The son is 12 and the father is 36'), undecided candidates ('If order
+    matters ... 20; if not ... 10'), bold closing statements after a box."""
     rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "verifier_style_cases.jsonl").open()]
     assert len(rows) >= 600
     judged = [(r, verify(r["response"], r["gold"]).correct) for r in rows if "POLICY" not in r["note"]]
     passed_wrong = [r["response"][-120:] for r, v in judged if v and not r["expected"]]
     missed = [r["response"][-120:] for r, v in judged if not v and r["expected"]]
-    assert len(passed_wrong) <= 10, passed_wrong
-    assert len(missed) <= 19, missed
+    assert len(passed_wrong) <= 8, passed_wrong
+    assert len(missed) <= 17, missed
 
 
 def _judged(name: str):
