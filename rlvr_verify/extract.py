@@ -829,6 +829,8 @@ def _first_rule(text: str, rules) -> Extraction | None:
     for rule in rules:
         if rule in _POSITIONAL:  # the positional rules read the text without its closing chatter, checks, asides
             closing = closing_text(text) if closing is None else closing
+            if _undecided(closing):
+                return None
             found = RULES[rule](closing)
             if found:
                 return Extraction(found, rule)
@@ -848,6 +850,23 @@ def _first_rule(text: str, rules) -> Extraction | None:
                     return Extraction(later, "final_answer")
             return Extraction(found, rule)
     return None
+
+
+# A closing line that gives a value under a condition: '- If the order matters, there are 20 ways.'
+_CONDITIONAL_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d+[.)])[ \t]+(?:\*\*)?(?:if|when|in case)\b[^\n]*\d[^\n]*", re.I)
+
+
+def _undecided(text: str) -> bool:
+    """The reply ends on a list of two or more answers under different conditions ('- If the order matters, there
+    are 20 ways.\n- If it does not, there are 10 ways.') and picks none: no value is its answer (a positional rule
+    would take the last). Steps that begin with 'If' ('If he threw 58 pieces, then ...') are not a list of cases."""
+    lines = text[-2000:].rstrip().split("\n")
+    cases = 0
+    for line in reversed(lines):
+        if not _CONDITIONAL_ITEM.fullmatch(line):
+            break
+        cases += 1
+    return cases >= 2
 
 
 # A pick named as an option: 'Solution: Choice_B', 'the answer is Option (C)', 'the correct choice is D: 2/3'.

@@ -853,6 +853,22 @@ def test_a_retraction_after_the_stated_answer(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+_CASES = ("Hmm, this depends on interpretation:\n\n- If the order matters, there are $P(5,2) = 20$ ways.\n- If the order "
+          "doesn't matter, there are $\\binom{5}{2} = 10$ ways.")
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # a reply that ends on a list of answers under different conditions, and picks none, has no answer ...
+    (_CASES, "10", False), (_CASES, "20", False),
+    # ... but one that picks, or steps that begin with 'If' (GSM8K's style), do
+    (_CASES + "\n\nThe problem asks for unordered pairs, so the answer is $10$.", "10", True),
+    ("If there were 800 beds before, 800 - 700 = 100 remain.\nIf 20 of the 96 lights do not work, 96 - 20 = 76 work.",
+     "76", True),
+])
+def test_a_list_of_conditional_answers_is_no_answer(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
 
 
@@ -1112,15 +1128,15 @@ def test_completions_in_the_styles_of_current_models():
     answers; Chinese and Spanish). Before the closing-text rules ours missed 93 of the 597 that are not a convention
     (40 passed a wrong answer), math-verify 133; after them 41 (12), then 32 (10) once a bold value in the closing
     paragraph reads as the answer ('So it takes **8 hours**.'), 29 (10) once an answer in labelled parts does, 25
-    (8) once a retraction after the answer ('so the total should be 14, not 12') does. Left: a first value stated
-    before a later one in the same sentence ('The son is 12 and the father is 36'), undecided candidates ('If order
-    matters ... 20; if not ... 10'), bold closing statements after a box."""
+    (8) once a retraction after the answer ('so the total should be 14, not 12') does, 24 (7) once a closing list
+    of conditional answers is none. Left: a first value stated before a later one in the same sentence ('The son is
+    12 and the father is 36'), undecided candidates in prose, bold closing statements after a box."""
     rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "verifier_style_cases.jsonl").open()]
     assert len(rows) >= 600
     judged = [(r, verify(r["response"], r["gold"]).correct) for r in rows if "POLICY" not in r["note"]]
     passed_wrong = [r["response"][-120:] for r, v in judged if v and not r["expected"]]
     missed = [r["response"][-120:] for r, v in judged if not v and r["expected"]]
-    assert len(passed_wrong) <= 8, passed_wrong
+    assert len(passed_wrong) <= 7, passed_wrong
     assert len(missed) <= 17, missed
 
 
