@@ -81,16 +81,20 @@ def _degree_bound(e) -> float:
 
 
 def _exact_polynomials(a, b) -> bool | None:
-    """Polynomials with rational coefficients (no long decimals among them) compare exactly: their difference
-    expanded is 0 or it is not; at random points a small coefficient difference in a huge value looks like
-    rounding. None when that does not apply."""
+    """Polynomials with rational coefficients compare exactly: their difference expanded is 0 or it is not; at random
+    points a small coefficient difference in a huge value looks like rounding (x^2 + 1.0000000001 is not x^2 + 1,
+    as 1.0000000001 is not 1). A long decimal beside a fraction that has no finite decimal may stand for it (0.3333333x
+    and x/3), as for plain numbers: None then, and when this does not apply."""
     symbols = a.free_symbols | b.free_symbols
     try:
         if not symbols or len(symbols) > 3 or not (a.is_polynomial(*symbols) and b.is_polynomial(*symbols)):
             return None
-        if any(not n.is_Rational or (not n.is_Integer and n.q % 10 == 0 and n.q > 10 ** 6)
-               for e in (a, b) for n in e.atoms(sp.Number)):
+        numbers = [n for e in (a, b) for n in e.atoms(sp.Number)]
+        if any(not n.is_Rational for n in numbers):
             return None
+        if (any(not n.is_Integer and n.q % 10 == 0 and n.q > 10 ** 6 for n in numbers)  # a long decimal stands for
+                and any(_decimal_places(n) is None for n in numbers)):  # a fraction with no finite decimal (0.3333333x
+            return None                                                  # for x/3): compared within the tolerance
         if max(_degree_bound(a), _degree_bound(b)) > _EXACT_DEGREE:  # before anything expands (x - a)^5999
             return None
         return sp.expand(a - b) == 0

@@ -120,6 +120,20 @@ _BOX_JOINER = re.compile(r"[\s$,;.]*(?:and|or|,|;|\\text\{\s*(?:and|or)\s*\}|(?:
 _MAX_BOX_GROUP = 8  # boxes written together as one answer in parts; more is a repetition (or a flood)
 
 
+# A question's opening word: 'Is $\\boxed{12}$ correct?', 'Could the answer be \\boxed{12}?'
+_QUESTION_OPENING = re.compile(r"(?:is|are|was|could|can|would|should|might|may|does|do|did|will|what|why|how|which|"
+                               r"isn't|aren't)\b", re.IGNORECASE)
+
+
+def _asked(s: str, start: int, end: int) -> bool:
+    """The text at s[start:end] sits in a question: its sentence opens with a question word and ends with '?'."""
+    after = re.search(r"[.!?。\n]", s[end:end + 200])
+    if not (after and after.group(0) == "?"):
+        return False
+    opening = max(s.rfind(c, 0, start) for c in ".!?\n") + 1
+    return bool(_QUESTION_OPENING.match(s[opening:start].lstrip(" *_>#-")))
+
+
 def extract_boxed(s: str) -> str | None:
     """The last box; boxes written one after another at the end ('\\boxed{1}, \\boxed{2}') are one list answer.
     Only boxes that end before the group starts can join it (a box around the last one is not a second answer)."""
@@ -127,6 +141,8 @@ def extract_boxed(s: str) -> str | None:
     if not boxes:
         return None
     last = max(boxes, key=lambda b: b[3])  # the box closed last: around a box nested in it ('\\boxed{4 \\boxed{3}}')
+    if _asked(s, last[2], last[3]):  # 'Could the answer be $\\boxed{12}$?': a question, not a statement
+        return None
     group = [last]
     for prev in sorted((b for b in boxes if b[3] <= last[2]), key=lambda b: b[3], reverse=True):
         between = s[prev[3]:group[0][2]]
@@ -236,9 +252,16 @@ _DENIED = re.compile(r"(?:\b(?:not|never|cannot\s+be|can't\s+be|isn't|aren't|was
                      r"\s+(?:equal\s+to\s+|be\s+)?[$(\\\[*_]*\s*$", re.IGNORECASE)
 
 
+# Uncertainty earlier in the sentence: 'I am not sure whether it is 12.', 'I don't know if it is 12'
+_UNSURE = re.compile(r"\b(?:not sure|unsure|uncertain|no idea|(?:don't|do not) know)\b", re.IGNORECASE)
+
+
 def _stated(s: str, start: int, end: int) -> bool:
     """The value at s[start:end] is stated, not denied, hedged, bounded or asked about ('Is it 12?')."""
     if _REJECTED.match(s, end) or _DENIED.search(s[max(0, start - 40):start]):
+        return False
+    opening = max(s.rfind(c, max(0, start - 200), start) for c in ".!?\n") + 1
+    if _UNSURE.search(s, opening, start):
         return False
     sentence_end = re.search(r"[.!?。\n]", s[end:end + 200])
     return not (sentence_end and sentence_end.group(0) == "?")
@@ -541,18 +564,30 @@ def _last_stated(s: str) -> Extraction | None:
         for last in pattern.finditer(s):
             pass
         text = _answer_at_start(s[last.end():]) if last else None
+        if text and re.match(r"[^.!?\n]*\?", s[last.end():]):  # 'The answer is 12? No, ...': asked, not stated
+            text = None
         if text:  # where the phrase ends ('final answer is' holds 'answer is': the longer phrase names the rule)
             stated.append((_holds_value(text), last.end(), -len(stated), text, rule))
     if not stated:
         return None
     valued = [x for x in stated if x[0]] or stated
     _, at, _, text, rule = max(valued)
+    sentence_end = re.search(r"[.!\n]", s[at:at + 4 * MAX_MARKER_ANSWER_CHARS])
+    if sentence_end:  # 'The answer is A. Or maybe B.': a second answer offered is a hedge, both are stated
+        other = _OR_MAYBE.match(s, at + sentence_end.end())
+        second = _answer_at_start(s[other.end():]) if other else None
+        if second:
+            return Extraction(f"{text} or {second}", rule)
     return Extraction(_corrected(s, at + len(text), text) or text, rule)
+
+
+_OR_MAYBE = re.compile(r"\s*(?:or|but)\s+(?:maybe|perhaps|possibly)\b\s*(?:it(?:'s|\s+is)\s+)?|\s*or\s+(?=\S+\s*[.!?]?\s*$)",
+                       re.IGNORECASE)
 
 
 # A retraction of the answer just stated: 'Wait, I made an error above: ... the total should be 14, not 12.',
 # '$x = 5$ is wrong. Correct: ... x = 6'.
-_RETRACTION = re.compile(r"\b(?:I made an? (?:error|mistake)|(?:is|was) (?:wrong|incorrect)|should (?:be|have been))\b",
+_RETRACTION = re.compile(r"\b(?:I made an? (?:error|mistake)|(?:is|was|'s) (?:wrong|incorrect)|should (?:be|have been))\b",
                          re.IGNORECASE)
 
 

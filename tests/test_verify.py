@@ -869,6 +869,27 @@ def test_a_list_of_conditional_answers_is_no_answer(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # a box or a marker answer in a question is asked, not stated; uncertainty earlier in the sentence hedges it
+    ("Could the answer be $\\boxed{12}$?", "12", False), ("Is $\\boxed{12}$ correct? I'm not sure.", "12", False),
+    ("What is $3 \\cdot 4$? $\\boxed{12}$", "12", True), ("So the answer is $\\boxed{12}$.", "12", True),
+    ("The answer is 12? No, that's wrong. I give up.", "12", False), ("I am not sure whether it is 12.", "12", False),
+    ("I don't know if it is 12.", "12", False), ("I am sure it is 12.", "12", True),
+    # a second answer offered after the stated one ('Or maybe B.') makes both a hedge
+    ("The answer is A. Or maybe B.", "A", False), ("The answer is A. Or maybe B.", "B", False),
+    ("The answer is 12. Or 13", "12", False),
+    ("The answer is 12. Or, to be precise, it is 12 apples.", "12", True),
+    ("The answer is 12.\n\nOr we could compute $3 \\cdot 4 = 12$ directly.", "12", True),
+    # polynomials compare exactly: a tiny term or a long decimal that is not the gold is not the gold ...
+    ("\\boxed{3 + 10^{-20} x}", "3", False), ("\\boxed{x^2 + 1 + 10^{-12}x}", "x^2+1", False),
+    ("\\boxed{x^2 + 1.0000000001}", "x^2+1", False), ("\\boxed{(x+1)^2 + 0.0000000001}", "x^2 + 2x + 1", False),
+    # ... but a long decimal may stand for a fraction with no finite decimal, as for plain numbers
+    ("\\boxed{0.3333333333x}", "x/3", True), ("\\boxed{0.5x+0.25}", "x/2+1/4", True),
+])
+def test_asked_hedged_and_perturbed_answers(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
 
 
@@ -1151,11 +1172,13 @@ def test_answers_a_policy_could_learn_to_exploit():
     """738 pairs written to game a lenient reward (mostly wrong answers): hedges ('3 \\\\approx 4', a spray of boxes,
     '\\\\boxed{3} or \\\\boxed{4}'), negations ('The answer isn't 12.'), questions ('Is it 12?'), boxes hidden in code
     blocks or comments, nested boxes, units that differ (3 cm for 3 m), false arithmetic ('4 = 3'), indeterminate
-    forms. Before the fixes they prompted ours passed 73 of the 524 wrong ones (math-verify 75). Left: single guesses
-    a policy gains nothing from (a counting sequence read as its last value), an echoed problem, quotes."""
+    forms. Before the fixes they prompted ours passed 73 of the 524 wrong ones (math-verify 75), after them 27, then
+    18 once asked boxes, uncertainty ('not sure whether'), 'Or maybe B.' and exact polynomials were read. Left:
+    single guesses a policy gains nothing from (a counting sequence read as its last value), an echoed problem,
+    quotes, a box in a LaTeX comment."""
     rows, passed_wrong, missed = _judged("verifier_exploit_cases.jsonl")
     assert len(rows) >= 700
-    assert len(passed_wrong) <= 27, passed_wrong
+    assert len(passed_wrong) <= 18, passed_wrong
     assert len(missed) <= 2, missed
 
 
