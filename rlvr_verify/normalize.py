@@ -224,7 +224,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
                  s)  # 24 \equiv 3 \pmod 7, (mod 7), \pmod{7}: the residue is the answer
     s = s.replace("\\equiv", "=")
     if "e" in s or "E" in s:
-        s = _sub(r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([+-]?\d{1,3})(?![\w.])", r"(\1\\times 10^{\2})", s)  # 1.2e3
+        s = _sub(r"(?<![\w.])(\d+(?:\.\d+)?)(?:[eE]| E(?=[+-]))([+-]?\d{1,3})(?![\w.])", r"(\1\\times 10^{\2})",
+                 s)  # 1.2e3; 5.3\text{E-11}, its \text{} unwrapped to '5.3 E-11'
     s = _number_formats(s)
     s = s.replace("\\!", "").replace("{,}", ",")
     if "\\" in s or "$" in s or "^" in s or not s.isascii():
