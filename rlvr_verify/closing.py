@@ -29,18 +29,21 @@ def closing_text(s: str) -> str:
             break
         text = text[:cut].rstrip()
     sentence_start = max([m.end() for m in re.finditer(r"[.!?。](?=\s)|\n", text[:max(0, len(text) - 1)])] or [0])
-    clause = _TRAILING_CLAUSE.search(text, sentence_start)
-    if (clause and re.search(r"\d", text[sentence_start:clause.start()])  # 'The minimum is $-4$, attained at $x = 3$.'
-            and not _STATES.search(text, clause.end())):  # not '... when divided by 4, so the digit is 4.'
-        text = text[:clause.start()].rstrip()
+    for clause in _TRAILING_CLAUSE.finditer(text, sentence_start):  # the first after a value in the sentence
+        if re.search(r"\d", text[sentence_start:clause.start()]):  # 'The minimum is $-4$, attained at $x = 3$.'
+            if not _STATES.search(text, clause.end()):  # not '... when divided by 4, so the digit is 4.'
+                text = text[:clause.start()].rstrip()
+            break
     return text
 
 
 _STATES = re.compile(r"\b(?:is|are|equals?|giv(?:es|ing)|so|leaving|thus|therefore|hence|makes?|total)\b", re.IGNORECASE)
 # A clause after the value in the closing sentence that qualifies it with other numbers: where it is attained, the
-# base it is written in, the divisor of a remainder, an approximation or a variant in parentheses.
+# base it is written in, the divisor of a remainder, what it is for ('16 years for the tree to be 36 feet tall', not
+# '... to get 12'), what comes with it (', with 94% of schools'), an approximation or a variant in parentheses.
 _TRAILING_CLAUSE = re.compile(r"(?:,[ \t]?|(?<!\s)\s)(?:attained|achieved|reached|obtained|occurring|which occurs|at which|"
-                              r"when|where|namely|in base)\b|[，,]\s?此时|\((?:about|approximately|approx\.?|roughly|"
+                              r"when|where|namely|in base)\b|(?:,[ \t]?with\b|[ \t]to[ \t](?!(?:get|obtain|give|yield|find|arrive|"
+                              r"reach|compute|calculate|determine|make|see|show|conclude|end)\b)(?-i:[a-z]{2,})\b)(?![^\n]*[=:])|[，,]\s?此时|\((?:about|approximately|approx\.?|roughly|"
                               r"≈|that would be|which|since|as|each|from|when|where|for|if)\b[^()]*\)\s*\$*\.?\s*$",
                               re.IGNORECASE)
 

@@ -80,22 +80,47 @@ def _degree_bound(e) -> float:
     return float("inf")
 
 
+def _polynomial_pair(a, b):
+    """The symbols of a and b when both are polynomials with rational coefficients that may be compared exactly (no
+    long decimal standing for a fraction beside it, degree at most _EXACT_DEGREE); None otherwise."""
+    symbols = a.free_symbols | b.free_symbols
+    if not symbols or len(symbols) > 3 or not (a.is_polynomial(*symbols) and b.is_polynomial(*symbols)):
+        return None
+    numbers = [n for e in (a, b) for n in e.atoms(sp.Number)]
+    if any(not n.is_Rational for n in numbers):
+        return None
+    if (any(not n.is_Integer and n.q % 10 == 0 and n.q > 10 ** 6 for n in numbers)  # a long decimal stands for
+            and any(_decimal_places(n) is None for n in numbers)):  # a fraction with no finite decimal (0.3333333x
+        return None                                                  # for x/3): compared within the tolerance
+    if max(_degree_bound(a), _degree_bound(b)) > _EXACT_DEGREE:  # before anything expands (x - a)^5999
+        return None
+    return sorted(symbols, key=str)
+
+
+def _exact_proportional(a, b, positive: bool) -> bool | None:
+    """Whether a = k*b for a non-zero rational k (k > 0 with positive), decided exactly for polynomials (Delta -
+    3*10^-11 is not a multiple of Delta - 3.63*10^-11, though their values agree to 12 places); None when that does
+    not apply."""
+    try:
+        symbols = _polynomial_pair(a, b)
+        if symbols is None:
+            return None
+        pa, pb = sp.Poly(a, *symbols), sp.Poly(b, *symbols)
+        if pa.is_zero or pb.is_zero:
+            return pa.is_zero and pb.is_zero
+        k = pa.LC() / pb.LC()
+        return (pa - pb * k).is_zero and (k > 0 or not positive)
+    except (sp.PolynomialError, TypeError, ValueError):
+        return None
+
+
 def _exact_polynomials(a, b) -> bool | None:
     """Polynomials with rational coefficients compare exactly: their difference expanded is 0 or it is not; at random
     points a small coefficient difference in a huge value looks like rounding (x^2 + 1.0000000001 is not x^2 + 1,
     as 1.0000000001 is not 1). A long decimal beside a fraction that has no finite decimal may stand for it (0.3333333x
     and x/3), as for plain numbers: None then, and when this does not apply."""
-    symbols = a.free_symbols | b.free_symbols
     try:
-        if not symbols or len(symbols) > 3 or not (a.is_polynomial(*symbols) and b.is_polynomial(*symbols)):
-            return None
-        numbers = [n for e in (a, b) for n in e.atoms(sp.Number)]
-        if any(not n.is_Rational for n in numbers):
-            return None
-        if (any(not n.is_Integer and n.q % 10 == 0 and n.q > 10 ** 6 for n in numbers)  # a long decimal stands for
-                and any(_decimal_places(n) is None for n in numbers)):  # a fraction with no finite decimal (0.3333333x
-            return None                                                  # for x/3): compared within the tolerance
-        if max(_degree_bound(a), _degree_bound(b)) > _EXACT_DEGREE:  # before anything expands (x - a)^5999
+        if _polynomial_pair(a, b) is None:
             return None
         return sp.expand(a - b) == 0
     except (sp.PolynomialError, TypeError, ValueError):
@@ -132,6 +157,9 @@ def proportional(a, b, rel_tol: float, points: int = 6, positive: bool = False) 
     random points with bounded effort; with positive, k > 0 (two inequalities: a > 0 and b > 0 are one relation)."""
     if not (isinstance(a, sp.Basic) and isinstance(b, sp.Basic)) or not (a.free_symbols or b.free_symbols):
         return False
+    exact = _exact_proportional(a, b, positive)
+    if exact is not None:
+        return exact
     symbols = sorted(a.free_symbols | b.free_symbols, key=str)
     rng, ratio, seen = random.Random(1), None, 0
     for _ in range(points):

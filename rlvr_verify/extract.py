@@ -322,7 +322,10 @@ def extract_last_number(s: str) -> str | None:
         pass
     if comma and comma.end() == found[-1].end():
         return comma.group(0)  # kept whole: the comparer reads it as a decimal against a single-number gold
-    return found[-1].group(0).replace(",", "")
+    value = found[-1].group(0).replace(",", "")
+    if re.search(r"(?<![\w)])[-−]\s?(?:\\?\$|€|£)$", s[max(0, found[-1].start() - 3):found[-1].start()]):
+        value = "-" + value  # '-$40', '−€5': the sign before the currency sign
+    return value
 
 
 def _sentence(rest: str) -> str:
@@ -370,7 +373,7 @@ def _answer_at_start(rest: str) -> str | None:
         if not tail or re.match(r"[A-Za-z]{2,}|I\b|[!?,;]", tail):  # words after a number: units or chatter
             return number.group(0)
     labelled = _labelled_values(sentence)
-    return labelled or prose_answer(sentence) or sentence.strip("$ ").rstrip(".").strip() or None
+    return labelled or prose_answer(sentence, first=True) or sentence.strip("$ ").rstrip(".").strip() or None
 
 
 # 'mean $= 6$', 'x_1 = 2', 'AB = 4.5': one name, then a value with a digit in it
@@ -412,11 +415,21 @@ _MORE_NUMBERS = re.compile(r"(?:\s*(?:,|;|\band\b|\bor\b)\s*-?\d+(?:\.\d+)?(?:\s
 _VERB = re.compile(r"(?:\s(?:is|are|equals|was|were|be|gives|makes)|=|:)\s+", re.IGNORECASE)
 
 
-def prose_answer(sentence: str, number_words: bool = True) -> str | None:
+# A phrase opening the sentence that sets the scene with a number of its own: 'In 3 years, ...', 'After 2 hours, ...'
+_LEADING_PHRASE = re.compile(r"\s*(?:in|after|for|at|on|by|with|within|over|during|from|since|before|of|if)\b[^,]{0,60},",
+                             re.IGNORECASE)
+
+
+_RESULT_WORD = re.compile(r"\b(?:so|thus|hence|total|in all|altogether|gives|makes)\b", re.IGNORECASE)  # ', so 12 in all'
+
+
+def prose_answer(sentence: str, number_words: bool = True, first: bool = False) -> str | None:
     """A final answer written as a sentence of words ('The probability is 0.25', 'The value is \\frac{1}{4}',
     'There are 5 red and 7 blue, so 12 in all'): the math after its last 'is'/'='/':' when that is all math (or a
     number and its unit), else its last number. A sentence with no digit gives the one number word it names ('three
-    boxes contain neither'), or None (a text answer stays whole); number_words=False: None (a gold's words)."""
+    boxes contain neither'), or None (a text answer stays whole); number_words=False: None (a gold's words). With
+    first (the sentence after a marker), a sentence with no 'is'/'='/':' and no math gives its first stated number
+    after any opening scene-setting phrase ('Wendy earns 30 more badges than Amber in a 1 year time frame': 30)."""
     words = [w for w in _WORD.findall(sentence) if w.lower() not in _MATH_WORDS]
     if len(words) < 2 or not re.match(r"[A-Za-z]{2,}\b", sentence):
         return None
@@ -434,6 +447,17 @@ def prose_answer(sentence: str, number_words: bool = True) -> str | None:
             return spans[0][0] or None
         if extract_whole(rest):
             return rest
+    if first and not verb and not math_spans(sentence) and not _RESULT_WORD.search(sentence):
+        scene = _LEADING_PHRASE.match(sentence)  # after a marker, a sentence with no 'is'/'=' or result word names
+        # its answer first: 'Mark needs 23 pounds of stuffing to make 4 beds' (23), not its last number
+        for number in _NUMBER.finditer(sentence, scene.end() if scene else 0):
+            if _stated(sentence, number.start(), number.end()):
+                alternative = re.match(r"\s*,?\s*or\b\s*(-?\d[\d,.]*)?", sentence[number.end():])
+                if alternative:  # 'approximately 3 or 4 hours': both, a hedge; 'either 12 or not 12': as before
+                    if not alternative.group(1):
+                        break
+                    return f"{number.group(0)} or {alternative.group(1).rstrip('.,')}"
+                return number.group(0).replace(",", "") if re.fullmatch(r"-?[\d,]+(?:\.\d+)?", number.group(0)) else None
     return extract_last_number(sentence)
 
 
@@ -495,7 +519,11 @@ def spelled_number(text: str) -> int | None:
 
 _MATH_WORDS = {"sqrt", "pi", "infty", "inf", "and", "or",  # "x=2 or x=3"
                "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin", "acos", "atan", "sinh",
-               "cosh", "tanh", "coth", "asinh", "acosh", "atanh", "ln", "log", "exp", "abs", "max", "min", "gcd", "lcm"}
+               "cosh", "tanh", "coth", "asinh", "acosh", "atanh", "ln", "log", "exp", "abs", "max", "min", "gcd", "lcm",
+               "sech", "csch", "arcsec", "arccsc", "arccot", "asec", "acsc", "acot", "Abs", "factorial", "conjugate",
+               # Greek letters by name (parse.GREEK; not imported: extraction stays free of sympy)
+               "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+               "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"}
 _ENV_NAME = re.compile(r"\\(?:begin|end)\s*\{[a-zA-Z*]+\}(?:\{[a-z|]*\})?")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textnormal|textit|textrm|mathrm|mathbf|mbox|operatorname)\s*\{[^{}]*\}")
 SHORT_TEXT = re.compile(r"[A-Za-z]+(?: [A-Za-z]+){0,2}[.!]?")
@@ -513,6 +541,8 @@ def extract_whole(s: str) -> str | None:
     core = _TEXT_CMD.sub(" ", _ENV_NAME.sub(" ", text))
     if all(w in _MATH_WORDS for w in _WORD.findall(core)):
         return text
+    if len(text) <= 60 and not re.search(r"\s|</?[A-Za-z]", text) and re.search(r"[-+*/^=()]", text):
+        return text  # 'mx+b', '(ab)c': letters run together with operators and no space are a product, not prose
     if len(text) > 200:
         return None
     if _NUMBER_UNIT.fullmatch(text):
@@ -532,7 +562,8 @@ def _after_marker(s: str, pattern: str) -> str | None:
 # (The words come first and the verb checks after them: the engine tries the lookbehinds only where 'answer is' is.)
 _ANSWER_IS = re.compile(r"\banswer is\b" + "".join(r"(?<!%s answer is)" % w for w in (
     r"\bnot", "n't", r"\bto", r"\bdid", r"\bwe", r"\bthey", r"\bhe", r"\bshe", r"\bI", r"\byou"))
-                        + r"|\b(?:the|our|my|final) answers are\b|答案(?:是|为|：|:)|故选|应选"
+                        + r"|\b(?:the|our|my|final) answers are\b|\bthe answer \([^()\n]{1,30}\) is\b"  # '(arabic numerals)'
+                        + r"|答案(?:是|为|：|:)|故选|应选"
                         + r"|\bAntwort\s+(?:ist|lautet)\b|(?<!\w)ответ\s+(?:—|-|равен)", re.IGNORECASE)
 
 
@@ -740,7 +771,8 @@ def extract_closing_count(s: str) -> str | None:
 
 # Markdown bold in the closing paragraph: '**8 hours**', '__45__'; a bold label ('**Step 2:**', '**Part 1.**', '**(i)**')
 # is a heading, not a value.
-_BOLD = re.compile(r"\*\*(?=\S)([^*\n]{1,80}?)(?<=\S)\*\*|(?<!\w)__(?=\S)([^_\n]{1,80}?)(?<=\S)__(?!\w)")
+_BOLD = re.compile(r"(?<![\w)\]}*])\*\*(?=\S)([^*\n]{1,80}?)(?<=\S)\*\*(?![\w(*])"  # not x**2 (a power)
+                   r"|(?<!\w)__(?=\S)([^_\n]{1,80}?)(?<=\S)__(?!\w)")
 _BOLD_LABEL = re.compile(r"(?:part|step|case|method|option|question|problem|solution|example|note)\b[\s\w().]{0,6}"
                          r"[.:)]?|\(?[0-9ivxIVX]{1,4}[a-z]?[.:)]", re.IGNORECASE)  # heading words; '1.', '(ii)', 'a)'
 _LINE_START = re.compile(r"(?:^|\n)[ \t>#*+-]*$")
@@ -904,9 +936,14 @@ def _undecided(text: str) -> bool:
     return cases >= 2
 
 
-# A pick named as an option: 'Solution: Choice_B', 'the answer is Option (C)', 'the correct choice is D: 2/3'.
+# A pick named as an option: 'Solution: Choice_B', 'the answer is Option (C)', 'the correct choice is D: 2/3'; or
+# said to be right, or chosen: 'I think D is correct.', 'I choose C'; or a short reply that opens with it.
 _CHOICE_PICK = re.compile(r"\b(?i:solution|answer)\s*(?:is\b|:)\s*(?i:choice|option)[\s_\\]*\(?([A-HJK])\)?(?!\w)"
-                          r"|\b(?i:choice|option)\s+is\s*(?:(?i:choice|option)[\s_\\]*)?\(?([A-HJK])\)?(?!\w)")
+                          r"|\b(?i:choice|option)\s+is\s*(?:(?i:choice|option)[\s_\\]*)?\(?([A-HJK])\)?(?!\w)"
+                          # 'I think D is correct.', '(B) is the right answer', 'I choose C', 'C. the third one'
+                          r"|(?<![\w(])\(?([A-HJK])\)?\s+(?i:is\s+(?:the\s+)?(?:correct|right)\b)(?!\s+(?i:if|when))"
+                          r"|\b(?i:i\s+(?:choose|pick|select|go\s+with)|my\s+(?:choice|pick)\s+is)\s+\(?([A-HJK])\)?(?!\w)"
+                          r"|\A\s*\(?([A-HJK])[.)]\s+(?=[a-z])")
 
 
 def last_choice_pick(s: str) -> str | None:
@@ -914,7 +951,7 @@ def last_choice_pick(s: str) -> str | None:
     last = None
     for last in _CHOICE_PICK.finditer(s[-2000:]):
         pass
-    return (last.group(1) or last.group(2)) if last else None
+    return next(g for g in last.groups() if g) if last else None
 
 
 _FINAL_ANSWER = re.compile(r"\bfinal\s+answer\s*(?:is\b|:)", re.IGNORECASE)

@@ -6,7 +6,7 @@ import functools
 import re
 
 from rlvr_verify.extract import unwrap_math
-from rlvr_verify.parse import CONSTANTS, FUNCS
+from rlvr_verify.parse import CONSTANTS, FUNCS, GREEK
 
 
 _COMPILED: dict = {}
@@ -199,8 +199,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = _sub(r"\\[cdt]?frac\s*(\d)\s*(?=\{)", r"\\frac{\1}", s)  # \frac1{72}
         s = _sub(r"\\[cdt]?frac\s*(\{[^{}]*\})\s*(\d)", r"\\frac\1{\2}", s)  # \frac{\sqrt3}2
         s = s.replace("\\cfrac", "\\frac")
-    if "\\ne" in s or "≠" in s or "!=" in s:
-        s = _sub(r"\\neq?(?![a-zA-Z])|≠|(?<=[a-zA-Z)\s])!=", " ≠ ", s)
+    if "\\ne" in s or "≠" in s or "!=" in s or "=/=" in s:
+        s = _sub(r"\\neq?(?![a-zA-Z])|≠|(?<=[a-zA-Z)\s])!=|=/=", " ≠ ", s)  # '=/=' as Khan's KAS writes it
     if "\\" in s or "∅" in s:
         s = _sub(r"\\(?:emptyset|varnothing)(?![a-zA-Z])|∅|^\s*\\\{\s*\\\}\s*$", "∅", s)  # the empty set, one way
     if "angle" in s:
@@ -254,7 +254,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     # '12ab' stays a product)
     unit = m and (m.group(2) or (m.group(3) or m.group(4) if re.fullmatch(r"[\d.,\s]*", m.group(1)) else None))  # '10weeks'; not
     # the product '3abc' at the end of an expression
-    if unit and unit.split()[0] not in FUNCS and unit.split()[0] not in CONSTANTS and unit.split()[0] not in _MATH_TAIL:
+    if unit and unit.split()[0] not in FUNCS and unit.split()[0] not in CONSTANTS and unit.split()[0] not in _MATH_TAIL \
+            and unit.split()[0] not in GREEK:
         s = m.group(1)  # a unit word, not "2 x" or "3 pi"
     return s.strip().rstrip(".,;").strip()
 
@@ -336,9 +337,14 @@ _VULGAR_FRACTIONS = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "
 _VULGAR = re.compile("[" + "".join(_VULGAR_FRACTIONS) + "]")
 _UNICODE_SYMBOLS = {"π": "\\pi ", "∞": "\\infty ", "×": "\\times ", "÷": "\\div ", "·": "\\cdot ", "∶": ":",
                     "–": "-"}  # the ratio sign; an en dash typed for a minus
+_GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta", "θ": "theta",
+          "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi", "ρ": "rho", "σ": "sigma",
+          "τ": "tau", "υ": "upsilon", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta",
+          "Θ": "Theta", "Λ": "Lambda", "Σ": "Sigma", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega"}
+_UNICODE_SYMBOLS.update({letter: "\\%s " % name for letter, name in _GREEK.items()})  # 'ω*t + φ' is \\omega t + \\phi
 # '√3', '√12.5', '√x', '√(x+1)', '√{x+1}': the radicand is a number, one letter, or a bracketed group without nesting
 _UNICODE_ROOT = re.compile(r"[√∛∜]\s*(?:(\d+(?:\.\d+)?|[a-zA-Z])|\(([^()]*)\)|\{([^{}]*)\})")
-_UNICODE_MATH = re.compile("[√∛∜π∞×÷·∶–" + "".join(_VULGAR_FRACTIONS) + "]")
+_UNICODE_MATH = re.compile("[√∛∜π∞×÷·∶–" + "".join(_VULGAR_FRACTIONS) + "".join(_GREEK) + "]")
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUPERSCRIPTS = re.compile("[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 

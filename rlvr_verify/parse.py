@@ -28,11 +28,20 @@ FUNCS = {
     # as written in plain text: abs(x), asin(x), asinh(x) (read letter by letter they were the product a*b*s*x)
     "abs": sp.Abs, "asin": sp.asin, "acos": sp.acos, "atan": sp.atan, "asinh": sp.asinh, "acosh": sp.acosh,
     "atanh": sp.atanh, "arcsinh": sp.asinh, "arccosh": sp.acosh, "arctanh": sp.atanh, "coth": sp.coth,
+    "sech": sp.sech, "csch": sp.csch, "arcsec": sp.asec, "arccsc": sp.acsc, "arccot": sp.acot, "asec": sp.asec,
+    "acsc": sp.acsc, "acot": sp.acot,
+    # SymPy's own spelling, as answers written in its syntax use it: Abs(x), factorial(n), conjugate(z)
+    "Abs": sp.Abs, "factorial": lambda x: safe_factorial(x), "conjugate": sp.conjugate,
 }
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan}
 CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo}
 _OPERATORS = ("max", "min", "gcd", "lcm")  # \\max(a, b), gcd(12, 18), \\operatorname{lcm}(4, 6)
-_WORDS = sorted(list(FUNCS) + ["sqrt", "pi", "infty", "inf", "infinity"] + list(_OPERATORS), key=len, reverse=True)
+# Greek letters by name, as \\alpha or in plain text ('alpha + beta', 'omega*t + phi'): one symbol each
+GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
+         "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma",
+         "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega")
+_WORDS = sorted(list(FUNCS) + ["sqrt", "pi", "infty", "inf", "infinity"] + list(_OPERATORS) + list(GREEK), key=len,
+                reverse=True)
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?|\.\d+)|(\\[a-zA-Z]+|\\.)|(" + "|".join(_WORDS) + r")(?![a-zA-Z])|(\*\*|.))")
 
 
@@ -112,12 +121,12 @@ def _matrix_power(matrix, exp):
     return sp.ImmutableMatrix(matrix ** int(exp))
 
 
-def safe_factorial(x):
+def safe_factorial(x, double: bool = False):
     if x.is_Integer and int(x) > 500:
         raise TooLarge("factorial too large")
     if not x.is_Integer and x.is_number:
         raise ParseError("factorial of a non-integer")
-    return sp.factorial(x)
+    return sp.factorial2(x) if double else sp.factorial(x)
 
 
 def safe_binomial(n, k):
@@ -143,11 +152,10 @@ def _operator(name: str, args: list):
     return value
 
 
-IMPLICIT_CMDS = set(FUNCS) | set(_OPERATORS) | set(CONSTANTS) | {"frac", "dfrac", "tfrac", "sqrt", "left", "alpha", "beta", "binom",
-                                               "dbinom", "tbinom",
-                                               "theta", "lambda", "mu", "phi"}
+IMPLICIT_CMDS = set(FUNCS) | set(_OPERATORS) | set(CONSTANTS) | set(GREEK) | {"frac", "dfrac", "tfrac", "sqrt", "left",
+                                                                         "binom", "dbinom", "tbinom"}
 OPEN = {"(": ")", "[": "]", "{": "}"}
-_ARGUMENT_CMDS = set(CONSTANTS) | {"alpha", "beta", "theta", "lambda", "mu", "phi"}  # letters a bare argument runs on
+_ARGUMENT_CMDS = set(CONSTANTS) | set(GREEK)  # letters a bare argument runs on
 
 
 class Parser:
@@ -256,7 +264,11 @@ class Parser:
         value = self.parse_atom()
         while self.peek()[1] == "!":
             self.take()
-            value = safe_factorial(value)
+            if self.peek()[1] == "!":  # n!! is the double factorial n(n-2)(n-4)..., not (n!)!
+                self.take()
+                value = safe_factorial(value, double=True)
+            else:
+                value = safe_factorial(value)
         return value
 
     def subscript(self) -> str:
@@ -387,8 +399,8 @@ class Parser:
             return Bracketed("{", items, "}")
         if name in ("begin",):
             return self.parse_matrix()
-        if name in ("alpha", "beta", "theta", "lambda", "mu", "phi"):
-            return sp.Symbol(name)
+        if name in GREEK:
+            return sp.Symbol(name.replace("var", ""))  # \\varphi is the letter phi
         raise ParseError(f"unsupported command \\{name}")
 
     def parse_sum_or_product(self, name):

@@ -399,6 +399,12 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+def _truth(word: str) -> str:
+    """A word case-folded, 'yes'/'no' as 'true'/'false': a yes-or-no question's gold may be written either way."""
+    word = word.strip().casefold()
+    return {"yes": "true", "no": "false"}.get(word, word)
+
+
 def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: str) -> Verdict:
     if qualifiers_disagree(pred, gold):  # '12 km west' is not '12 km east', nor 3:45 AM 3:45 PM, nor 25°C 25°F
         return Verdict(False, 0.0, shown, "not_equal")
@@ -431,11 +437,11 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
                                      pred_text, re.I):
         verdict_word = None  # '\\boxed{Yes} \\boxed{No}': both, which is neither
     if verdict_word and gold_text.strip().casefold() in ("yes", "no", "true", "false"):  # 'Yes, it is possible'
-        ok = verdict_word.group(1).casefold() == gold_text.strip().casefold()
+        ok = _truth(verdict_word.group(1)) == _truth(gold_text)
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
     if _WORDS_ONLY.fullmatch(pred_text) and _WORDS_ONLY.fullmatch(gold_text) and (
             max(len(w) for w in (pred_text + " " + gold_text).split()) >= 3 or pred_text.lower() == "no"):
-        ok = pred_text.casefold().split() == gold_text.casefold().split()  # text answers: Yes/yes, True/true
+        ok = [_truth(w) for w in pred_text.split()] == [_truth(w) for w in gold_text.split()]  # Yes/yes, True/true
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
     if _relation_equations(pred, gold, percent, rel_tol) or _same_inequality(pred, gold, percent, rel_tol):
         return Verdict(True, 1.0, shown, "equal")  # 2x+4y-3=0 vs y=-x/2+3/4; a < b vs b > a; x-2 != 0 vs x != 2

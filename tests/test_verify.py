@@ -893,6 +893,40 @@ def test_asked_hedged_perturbed_and_e_notation_answers(response, gold, expected)
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # plain-text and SymPy spellings: Greek letters by name or by character, more functions, n!! the double factorial
+    ("α + β", "alpha + beta", True), ("sin(θ) + cos(φ)", "sin(theta) + cos(phi)", True),
+    ("\\boxed{2\\omega t}", "2 omega t", True), ("\\boxed{\\varphi}", "\\phi", True), ("\\boxed{\\gamma}", "\\delta", False),
+    ("arccsc x", "arcsin (1/x)", True), ("sech x", "1/cosh x", True), ("sech x", "1/sinh x", False),
+    ("|x|+y", "Abs(x)+y", True), ("n!", "factorial(n)", True), ("(n+1)!", "factorial(n+1)", True),
+    ("5!!", "15", True), ("5!!", "120", False), ("cos(x)**2 + sin(x)**2 + y", "y + 1", True),
+    ("y=x", "y=/=x", False), ("mx+b", "b+mx", True), ("(ab)c", "(cb)a", True), ("mx+b", "b+nx", False),
+    ("<SOLUTION>10</SOLUTION>", "10", True),
+    # equations of polynomials are proportional exactly or not at all (their values may agree to 12 places)
+    ("\\boxed{\\Delta=3\\cdot10^{-11}}", "\\Delta=3.63\\cdot10^{-11}", False), ("\\boxed{2x+4y-3=0}", "y=-x/2+3/4", True),
+    ("\\boxed{x > 1}", "-x < -1", True), ("\\boxed{x > 1}", "-x > -1", False),
+    # a pick said to be right or chosen; a sign before a currency sign; yes / no for a True / False gold
+    ("C. the third one", "C", True), ("C. the third one", "B", False), ("I think D is correct.", "D", True),
+    ("I think D is correct.", "A", False), ("I choose C because x = 3.", "C", True),
+    ("net change of -$40", "-40", True), ("net change of -$40", "40", False),
+    ("Therefore, the answer is no.", "False", True), ("Therefore, the answer is no.", "True", False),
+    ("\\boxed{True}", "Yes", True), ("\\boxed{No}", "Yes", False),
+    # what a closing value is for, or comes with, is not the answer; after a marker a sentence names its answer first
+    ("Step 8: Therefore, it will take 16 years for the tree to be 36 feet tall.", "16", True),
+    ("Therefore, it would take John 15 minutes to go to the bathroom 6 times.", "15", True),
+    ("The highest share was recorded in 2016, with 94% of schools having electricity.", "2016", True),
+    ("After she gives 3 lollipops to Ella she has 17 - 3 = 14 lollipops.", "14", True),
+    ("So we need 5 * 2300 = 11500 juices to produce 11500 - 4200 = 7300 bottles.", "7300", True),
+    ("Answer: Mark needs 23 pounds of stuffing to make 4 chihuahua beds.", "23", True),
+    ("Answer: Wendy earns 30 more badges than Amber in a 1 year time frame.", "30", True),
+    ("Answer: In 3 years, she will have 15 badges.", "15", True),
+    ("**Answer:** approximately 3 or 4 hours, depending on traffic.", "3", False),
+    ("Therefore, the answer (arabic numerals) is fifty-two point six two.", "25.31", False),
+])
+def test_spellings_clauses_and_picks_of_other_graders_suites(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
 
 
@@ -1153,15 +1187,16 @@ def test_completions_in_the_styles_of_current_models():
     (40 passed a wrong answer), math-verify 133; after them 41 (12), then 32 (10) once a bold value in the closing
     paragraph reads as the answer ('So it takes **8 hours**.'), 29 (10) once an answer in labelled parts does, 25
     (8) once a retraction after the answer ('so the total should be 14, not 12') does, 24 (7) once a closing list
-    of conditional answers is none. Left: a first value stated before a later one in the same sentence ('The son is
-    12 and the father is 36'), undecided candidates in prose, bold closing statements after a box."""
+    of conditional answers is none, 22 (6) once a marker's sentence with no 'is' gives its first number. Left: a
+    first value stated before a later one in the same sentence ('The son is 12 and the father is 36'), undecided
+    candidates in prose, bold closing statements after a box."""
     rows = [json.loads(line) for line in (Path(__file__).parent / "data" / "verifier_style_cases.jsonl").open()]
     assert len(rows) >= 600
     judged = [(r, verify(r["response"], r["gold"]).correct) for r in rows if "POLICY" not in r["note"]]
     passed_wrong = [r["response"][-120:] for r, v in judged if v and not r["expected"]]
     missed = [r["response"][-120:] for r, v in judged if not v and r["expected"]]
-    assert len(passed_wrong) <= 7, passed_wrong
-    assert len(missed) <= 17, missed
+    assert len(passed_wrong) <= 6, passed_wrong
+    assert len(missed) <= 16, missed
 
 
 def _judged(name: str):
