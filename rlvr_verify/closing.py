@@ -43,7 +43,7 @@ _STATES = re.compile(r"\b(?:is|are|equals?|giv(?:es|ing)|so|leaving|thus|therefo
 # '... to get 12'), what comes with it (', with 94% of schools'), an approximation or a variant in parentheses.
 _TRAILING_CLAUSE = re.compile(r"(?:,[ \t]?|(?<!\s)\s)(?:attained|achieved|reached|obtained|occurring|which occurs|at which|"
                               r"when|where|namely|in base)\b|(?:,[ \t]?with\b|[ \t]to[ \t](?!(?:get|obtain|give|yield|find|arrive|"
-                              r"reach|compute|calculate|determine|make|see|show|conclude|end)\b)(?-i:[a-z]{2,})\b)(?![^\n]*[=:])|[，,]\s?此时|\((?:about|approximately|approx\.?|roughly|"
+                              r"reach|compute|calculate|determine|make|see|show|conclude|end)\b)(?-i:[a-z]{2,})\b)(?![^\n]*[=:])(?=[^\n$]*\d)|[，,]\s?此时|\((?:about|approximately|approx\.?|roughly|"
                               r"≈|that would be|which|since|as|each|from|when|where|for|if)\b[^()]*\)\s*\$*\.?\s*$",
                               re.IGNORECASE)
 
