@@ -372,6 +372,8 @@ def _answer_at_start(rest: str) -> str | None:
             return number.group(0) + " " + scale.group(0)
         if not tail or re.match(r"[A-Za-z]{2,}|I\b|[!?,;]", tail):  # words after a number: units or chatter
             return number.group(0)
+    if not re.search(r"\s", sentence) and extract_whole(sentence):
+        return sentence  # 'yz=2xz-5z': math run together, not a sentence of words to read a value from
     labelled = _labelled_values(sentence)
     return labelled or prose_answer(sentence, first=True) or sentence.strip("$ ").rstrip(".").strip() or None
 
@@ -521,6 +523,7 @@ _MATH_WORDS = {"sqrt", "pi", "infty", "inf", "and", "or",  # "x=2 or x=3"
                "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin", "acos", "atan", "sinh",
                "cosh", "tanh", "coth", "asinh", "acosh", "atanh", "ln", "log", "exp", "abs", "max", "min", "gcd", "lcm",
                "sech", "csch", "arcsec", "arccsc", "arccot", "asec", "acsc", "acot", "Abs", "factorial", "conjugate",
+               "sum", "summation", "Sum",
                # Greek letters by name (parse.GREEK; not imported: extraction stays free of sympy)
                "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
                "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"}
@@ -539,7 +542,8 @@ def extract_whole(s: str) -> str | None:
     if not text or len(text) > 1000 or "\n" in text:
         return None
     core = _TEXT_CMD.sub(" ", _ENV_NAME.sub(" ", text))
-    if all(w in _MATH_WORDS for w in _WORD.findall(core)):
+    negated = re.fullmatch(r"(?:not|\\neg)\s*(\(.*\))", core)  # 'not (x<=2 and -2<=x)': a logic-style answer
+    if all(w in _MATH_WORDS for w in _WORD.findall(negated.group(1) if negated else core)):
         return text
     if len(text) <= 60 and not re.search(r"\s|</?[A-Za-z]", text) and re.search(r"[-+*/^=()]", text):
         return text  # 'mx+b', '(ab)c': letters run together with operators and no space are a product, not prose

@@ -134,6 +134,49 @@ def _normalize_cached(s: str, percent: str, labels: bool) -> str:
     return _normalize(s, percent, labels)
 
 
+_NEGATED = {"<=": ">", ">=": "<", "<": ">=", ">": "<=", "≠": "=", "=": "≠"}
+_ONE_RELATION = re.compile(r"([^<>=≠]+)(<=|>=|<|>|≠|=)([^<>=≠]+)")
+
+
+def _negated_conjunction(s: str) -> str:
+    """'not (x<=2 and -2<=x)' (a logic-style answer) as what it says: 'x>2 or -2>x'; each part one relation."""
+    m = re.fullmatch(r"\s*(?:not|\\neg|¬)\s*\((.*)\)\s*", s)
+    if not m:
+        return s
+    parts = re.split(r"\s+(and|or)\s+", m.group(1))
+    relations, joins = parts[0::2], parts[1::2]
+    if len(set(joins)) != 1 or not all(_ONE_RELATION.fullmatch(r) for r in relations):
+        return s
+    negated = [_ONE_RELATION.sub(lambda r: r.group(1) + _NEGATED[r.group(2)] + r.group(3), r) for r in relations]
+    return (" or " if joins[0] == "and" else " and ").join(negated)
+
+
+_SYMPY_SUM = re.compile(r"(?<![\w\\])(?:summation|Sum|sum)\(")
+
+
+def _sympy_sums(s: str) -> str:
+    """A sum in SymPy's syntax, 'summation(2*k - 1, (k, 1, n))' (or sum(...)), as the LaTeX sum it is:
+    '\\sum_{k=1}^{n}(2*k - 1)'. Anything else of that shape stays as written."""
+    out, pos = [], 0
+    for m in _SYMPY_SUM.finditer(s):
+        if m.start() < pos:
+            continue
+        depth, end = 1, None
+        for i in range(m.end(), min(len(s), m.end() + 2000)):
+            depth += (s[i] == "(") - (s[i] == ")")
+            if depth == 0:
+                end = i
+                break
+        parts = top_level_split(s[m.end():end]) if end is not None else []
+        limits = re.fullmatch(r"\s*\(\s*([a-zA-Z])\s*,([^,()]+),([^,()]+)\)\s*", parts[1]) if len(parts) == 2 else None
+        if not limits:
+            continue
+        var, low, high = (x.strip() for x in limits.groups())
+        out += [s[pos:m.start()], f"\\sum_{{{var}={low}}}^{{{high}}}({parts[0].strip()})"]
+        pos = end + 1
+    return "".join(out) + s[pos:] if out else s
+
+
 def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     """Strip presentation: $...$ and \\boxed wrappers, \\text{} units, spacing, degrees, trailing punctuation,
     'x =' / 'f(y) =' / '(p,q) =' labels; spell relations one way; read number formats. (Most steps are skipped
@@ -141,6 +184,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     if _PLAIN_NUMBER.fullmatch(s):
         return s.strip()
     s = unwrap_math(s)
+    if "sum" in s or "Sum" in s:
+        s = _sympy_sums(s)
     if "\\begin" not in s:
         if "\\" in s:  # (each block that only rewrites commands is skipped for text with no backslash: speed)
             s = _sub(r"\\\\(?=[a-zA-Z])", r"\\", s)  # '\\\\dfrac' typed for '\\dfrac' (not a matrix row break)
@@ -219,6 +264,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     if "\\" in s or "=" in s or not s.isascii():
         for pat, rep in _RELATIONS:
             s = _sub(pat, rep, s)
+    if "not" in s or "neg" in s or "¬" in s:
+        s = _negated_conjunction(s)
     if "mod" in s:
         s = _sub(r"\\pmod\s*(?:\{[^{}]*\}|\d+)|\(\s*\\?mod\s*\{?\d+\}?\s*\)|\\(?:bmod|mod)\s*\{?\d+\}?", " ",
                  s)  # 24 \equiv 3 \pmod 7, (mod 7), \pmod{7}: the residue is the answer

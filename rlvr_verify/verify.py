@@ -236,7 +236,7 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         if not verdict.correct and found.rule in _MARKER_RULES:  # '答：鸡有 23 只，兔有 12 只' for a gold '23, 12':
             parts = _answer_parts(gold, percent)  # a stated answer holding exactly as many numbers as the gold has
             numbers = numbers_in(found.text.replace("$", " ")) if 1 < parts <= 8 else []
-            if len(numbers) == parts and not re.search(r"[=<>^\\/*\[\]{}]|\(\s*-?\d|\d\s*\)", found.text):  # no
+            if numbers and len(numbers) == parts and not re.search(r"[=<>^\\/*\[\]{}]|\(\s*-?\d|\d\s*\)", found.text):  # no
                 # other math, no brackets round the numbers ('[-3, 11)' is an interval, not the two numbers)
                 again = compare(", ".join(numbers), gold, rel_tol, percent)
                 if again.correct:
