@@ -92,7 +92,7 @@ def write_disagreements(pairs, ours, theirs, path) -> int:
     return len(rows)
 
 
-def measure_speed(pairs: list[Pair], workers: int = 2, sample: int = 400) -> dict[str, float]:
+def measure_speed(pairs: list[Pair], workers: int = 2, sample: int = 2000) -> dict[str, float]:
     """Verdicts/s on the same sample in this run: ours in-process, ours through the pool, math-verify through the
     pool (the pool rates are per worker, so the ratio does not depend on how many cores were free). Each pool first
     verifies as many other pairs of the corpus: the steady state of a training run's long-lived workers, where
@@ -115,14 +115,16 @@ def run_differential(n: int = 20_000, seed: int = 0, workers: int = 2, cache: Pa
                      triage: Path | None = None) -> dict:
     pairs = generate(n, seed)
     ours, ours_rate = run_ours(pairs)
-    theirs, _ = cached_math_verify(pairs, cache, workers)
+    theirs, theirs_rate = cached_math_verify(pairs, cache, workers)
     table = per_class(pairs, ours, theirs)
     print(f"differential corpus: {len(pairs)} pairs, seed {seed}, key {corpus_key(pairs)}")
     print(format_table(table))
     rates = measure_speed(pairs, workers)
     print(f"verdicts/s on the whole corpus, ours in-process: {ours_rate:,.0f}")
+    if theirs_rate:  # only when math-verify had to run (not from the cache): its rate over every pair
+        print(f"verdicts/s on the corpus pairs not in its cache, math-verify (pool, per worker): {theirs_rate:,.0f}")
     for name, rate in rates.items():
-        print(f"verdicts/s on a {len(pairs[::max(1, len(pairs) // 400)])}-pair sample, {name:20s} {rate:10,.0f}")
+        print(f"verdicts/s on a {len(pairs[::max(1, len(pairs) // 2000)])}-pair sample, {name:20s} {rate:10,.0f}")
     ratio = rates["ours (pool)"] / rates["math-verify (pool)"]
     print(f"speed ratio ours/math-verify (both in the pool, per worker, each warmed on as many other pairs): {ratio:.1f}x")
     if triage:
