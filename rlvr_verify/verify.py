@@ -6,13 +6,13 @@ from dataclasses import dataclass
 import sympy as sp
 
 from rlvr_verify.equivalence import equal, proportional
-from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_number,
-                                 extract_last_numbers, extract_last_spans, last_choice_pick, numbers_in, prose_answer,
-                                 spelled_number, unwrap_math)
+from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_numbers,
+                                 extract_last_spans, last_choice_pick, prose_answer, unwrap_math)
 from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
 from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge, parse_math
 from rlvr_verify.qualifiers import qualifiers_disagree
 from rlvr_verify.relations import align_equations, equation_sides, parse_answer, parse_normalized
+from rlvr_verify.stated_numbers import extract_last_number, numbers_in, spelled_number
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,146 @@
+"""Numbers as prose states them: which numbers a sentence states rather than denies, hedges, bounds or asks
+('isn't 12', 'maybe 12', 'at least 3', 'Is it 12?', 'not sure whether it is 12'); numbers in the formats prose
+writes them (1,000; a decimal comma; a LaTeX fraction outside math; '-$40'); number words ('three boxes', 'one
+hundred and five'). Pure string functions, linear in the text; the extraction cascade (extract.py) builds on them."""
+import re
+
+_MAX_SENTENCE_CHARS = 300  # as extract.MAX_MARKER_ANSWER_CHARS: a longer 'sentence' is no statement of a count
+
+
+# What follows a value that the text rejects rather than states: '$x = 15$ is not a solution', '15 doesn't work'.
+REJECTED = re.compile(r"[*_]*\s*+(?:\$+|\\\)|\\\])?\s*+(?:(?:is|are|was|were)\s+(?:not|never|wrong|incorrect|just a guess)\b"
+                      r"|(?:isn't|aren't|wasn't|weren't)\b"
+                      r"|(?:does|do)\s+not\s+(?:work|satisfy|hold)\b|(?:doesn't|don't)\s+(?:work|satisfy|hold)\b)",
+                      re.IGNORECASE)
+# What before a value says it is not stated as the answer: 'cannot be 3', 'isn't 12', 'Not 12.', 'anything but 3',
+# 'maybe 12', 'at least 3'.
+DENIED = re.compile(r"(?:\b(?:not|never|cannot\s+be|can't\s+be|isn't|aren't|wasn't|anything\s+but|maybe|possibly|perhaps|"
+                    r"at\s+least|at\s+most|more\s+than|less\s+than|greater\s+than|fewer\s+than)|n't\s+be)"
+                    r"\s+(?:equal\s+to\s+|be\s+)?[$(\\\[*_]*\s*$", re.IGNORECASE)
+
+
+# Uncertainty earlier in the sentence: 'I am not sure whether it is 12.', 'I don't know if it is 12'
+UNSURE = re.compile(r"\b(?:not sure|unsure|uncertain|no idea|(?:don't|do not) know)\b", re.IGNORECASE)
+
+
+def stated(s: str, start: int, end: int) -> bool:
+    """The value at s[start:end] is stated, not denied, hedged, bounded or asked about ('Is it 12?')."""
+    if REJECTED.match(s, end) or DENIED.search(s[max(0, start - 40):start]):
+        return False
+    opening = max(s.rfind(c, max(0, start - 200), start) for c in ".!?\n") + 1
+    if UNSURE.search(s, opening, start):
+        return False
+    sentence_end = re.search(r"[.!?。\n]", s[end:end + 200])
+    return not (sentence_end and sentence_end.group(0) == "?")
+
+
+# 1,000 / 1 000 / 12.5 / 4 4/9 / 3/4, with an optional percent sign.
+NUMBER = re.compile(r"-?(?:\d*√)?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d/])|\d+|(?<![\w.])(?=\.\d))(?:\.\d+)?"
+                    r"(?:[eE][+-]?\d{1,3}(?![\w.])|\s+\d+\s*/\s*\d+|\s*/\s*\d+)?(?:\s*\\?%)?")  # 6.02e23 too
+
+
+DECIMAL_COMMA = re.compile(r"-?\d+,(?:\d{1,2}|\d{4,})(?!\d)")
+
+
+# A decimal comma in prose ('2,5 Meter', 'is 3,14.'): not a thousands group, not part of a list '1,2,3'.
+PROSE_DECIMAL_COMMA = re.compile(r"(?<![\d,.])-?\d+,(?:\d{1,2}|\d{4,})(?![\d,])")
+
+
+def numbers_in(s: str) -> list[str]:
+    """Every number written in s, in order, a thousands separator dropped ('1,000' is one number)."""
+    return [m.group(0).replace(",", "") for m in NUMBER.finditer(s)]
+
+
+def _cut_off_inside_brackets(s: str, number) -> bool:
+    """The text ends with this number inside a bracket it never closes ('... - ky + (1/2'): a response cut off in
+    the middle of an expression, whose last number is a fragment, not an answer."""
+    if s[number.end():].strip():
+        return False
+    line = s[s.rfind("\n", 0, number.start()) + 1:number.start()]
+    return line.count("(") > line.count(")") or line.count("[") > line.count("]")
+
+
+# A LaTeX fraction written in prose outside math ('The probability is \frac{1}{6}.'): one value, not its last digit.
+PROSE_FRACTION = re.compile(r"-?\\[dt]?frac\s*\{\s*-?[\d.]+\s*\}\s*\{\s*[\d.]+\s*\}")
+
+
+def extract_last_number(s: str) -> str | None:
+    """The last number that is not an exponent or an index in plain-text math ('V = s^3', 'a_1'); '.75' is 0.75,
+    and a number that is the denominator of a LaTeX fraction in prose gives the fraction."""
+    found = [m for m in NUMBER.finditer(s) if not (m.start() and s[m.start() - 1] in "^_")]
+    if len(found) > 1 and re.fullmatch(r"\s*,?\s*(?:but\s+)?not\s+", s[found[-2].end():found[-1].start()]):
+        found = found[:-1]  # 'We get 12, not 13.': the value before the denied one
+    if not found or _cut_off_inside_brackets(s, found[-1]) or not stated(s, found[-1].start(), found[-1].end()):
+        return None
+    clock = re.match(r"(\d{1,2}):(?=\d{2}\b)", s[max(0, found[-1].start() - 3):found[-1].start()])
+    if clock and s[found[-1].start() - 1] == ":":  # '3:45 PM': the time, not its minutes
+        return s[found[-1].start() - 1 - len(clock.group(1)):found[-1].end()]
+    fraction = None
+    for fraction in PROSE_FRACTION.finditer(s, max(0, found[-1].start() - 80)):
+        pass
+    if fraction and fraction.start() < found[-1].start() < fraction.end():
+        return fraction.group(0)
+    comma = None
+    for comma in PROSE_DECIMAL_COMMA.finditer(s, max(0, found[-1].start() - 40)):
+        pass
+    if comma and comma.end() == found[-1].end():
+        return comma.group(0)  # kept whole: the comparer reads it as a decimal against a single-number gold
+    value = found[-1].group(0).replace(",", "")
+    if re.search(r"(?<![\w)])[-−]\s?(?:\\?\$|€|£)$", s[max(0, found[-1].start() - 3):found[-1].start()]):
+        value = "-" + value  # '-$40', '−€5': the sign before the currency sign
+    return value
+
+
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+NUMBER_WORD_VALUE = {w: i for i, w in enumerate(_UNITS)}
+NUMBER_WORD_VALUE.update({w: 20 + 10 * i for i, w in enumerate(_TENS)})
+NUMBER_WORD = re.compile(r"(?<![\w\\-])(?:(" + "|".join(_TENS) + r")(?:[- ](" + "|".join(_UNITS[1:10]) + r"))?|("
+                         + "|".join(_UNITS) + r"))(?![\w-])", re.IGNORECASE)
+NOT_A_COUNT = re.compile(r"\bno one\b|\bone (?:of|another|by one)\b|\bthe one\b|\bthis one\b|\bthat one\b",
+                         re.IGNORECASE)
+
+
+def number_word(sentence: str) -> str | None:
+    """A sentence that states its answer as a number word ('three boxes contain neither pens nor pencils', 'the
+    graph has two $y$-intercepts') -> '3', '2'. Only when it names exactly one number: 'two or three' and 'one of
+    the two roots' say nothing; 'one of', 'no one' are not counts."""
+    if len(sentence) > _MAX_SENTENCE_CHARS or NOT_A_COUNT.search(sentence):
+        return None
+    found = list(NUMBER_WORD.finditer(sentence))
+    if len(found) != 1:
+        return None
+    tens, unit, alone = found[0].groups()
+    if alone:
+        return str(NUMBER_WORD_VALUE[alone.lower()])
+    return str(NUMBER_WORD_VALUE[tens.lower()] + (NUMBER_WORD_VALUE[unit.lower()] if unit else 0))
+
+
+_SCALE_WORD_VALUE = {"hundred": 100, "thousand": 10 ** 3, "million": 10 ** 6, "billion": 10 ** 9, "trillion": 10 ** 12}
+
+
+def spelled_number(text: str) -> int | None:
+    """A whole phrase that is a number in words ('seven', 'one hundred and five', 'three hundred twenty',
+    'two thousand twenty-four', 'minus four') -> its value; None when any word is not part of a number."""
+    words = re.split(r"[\s-]+", text.strip().rstrip(".").lower().replace(",", " "))
+    sign = -1 if words and words[0] in ("minus", "negative") else 1
+    words = words[1:] if sign < 0 else words
+    if not words or len(words) > 12 or words[0] == "and" or words[-1] == "and":
+        return None
+    total = current = 0
+    seen = False
+    for w in words:
+        if w == "and":
+            continue
+        if w in NUMBER_WORD_VALUE:
+            current += NUMBER_WORD_VALUE[w]
+        elif w == "hundred":
+            current = max(current, 1) * 100
+        elif w in _SCALE_WORD_VALUE:
+            total += max(current, 1) * _SCALE_WORD_VALUE[w]
+            current = 0
+        else:
+            return None
+        seen = True
+    return sign * (total + current) if seen else None
