@@ -296,7 +296,7 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     s = whole_thousands(s)
     # units / words after a number: "18 dollars", "5 cm", "\frac{270}{7} degrees", "12 cm^2"
     m = re.fullmatch(r"(.*?[\d}.)])(?:\s+([a-zA-Z]{2,}(?:/[a-zA-Z]+)?(?: [a-zA-Z]+)*)|(?<=\d)([a-zA-Z]{3,}|"
-                     + _GLUED_UNITS + r")|(?<=\d)\s+([mgshL]))\s*(?:\^\s*\{?\d\}?)?", s.strip())  # km/h; '3 m'
+                     + _GLUED_UNITS + r")|(?<=\d)\s+([mgshL](?:/[a-zA-Z]{1,3})?))\s*(?:\^\s*\{?\d\}?)?", s.strip())  # km/h; '3 m', '10 m/s'
     # '18 dollars', '10weeks', '12cm' (a unit of 3+ letters, or a known two-letter one, may follow the digits directly;
     # '12ab' stays a product)
     unit = m and (m.group(2) or (m.group(3) or m.group(4) if re.fullmatch(r"[\d.,\s]*", m.group(1)) else None))  # '10weeks'; not

@@ -951,6 +951,7 @@ def test_sympy_sums_and_negated_relations(response, gold, expected):
     ("\\boxed{2 m^2}", "200 cm^2", False), ("\\boxed{90 min}", "1.5 hours", True), ("\\boxed{1 ft}", "12 in", True),
     ("\\boxed{5 kg}", "5000 m", False), ("\\boxed{12 km west}", "12000 m east", False),
     ("\\boxed{2 tons}", "4000 lb", False),  # a ton is 2,000 lb in one country and 1,000 kg in another: no conversion
+    ("\\boxed{36 km/h}", "10 m/s", True), ("\\boxed{10 m/s}", "10", True), ("\\boxed{3 m/s}", "3 km/h", False),
 ])
 def test_units_of_one_dimension_convert(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
