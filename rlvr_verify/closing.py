@@ -11,7 +11,8 @@ _CHATTER = re.compile(r"(?:would you like|let me know|want me to|if you(?:'d| wo
 _CHECK = re.compile(r"(?:^|(?<=[\n.!。]))[-*#> \t]*(?:__)?(?:step\s*\d+\.?\s*)?(?:check(?:ing)?\b|verif(?:y|ication)\b|"
                     r"let(?:'s| us| me) (?:verify|check|double[- ]check)|double[- ]check|sanity check|as a (?:sanity )?check|"
                     r"经检验|检验|验证)", re.IGNORECASE)
-_ASIDE = re.compile(r"(?:^|(?<=[\n.!。]))[ \t]*(?:\(|for reference\b|for what it'?s worth\b|note(?: that|:)|"
+# (A '!' after a digit or a bracket is a factorial, not the end of a sentence: '8!/(4!(8-4)!)'.)
+_ASIDE = re.compile(r"(?:^|(?<=[\n.。])|(?<=[^\d!)]!))[ \t]*(?:\(|for reference\b|for what it'?s worth\b|note(?: that|:)|"
                     r"\(?as an aside\b)", re.IGNORECASE)
 
 

@@ -10,6 +10,7 @@ last number) read the text without its closing chatter, checks and asides (closi
 
 The cascade for extract='any' (first rule that finds something wins):
   answer_tag    the last '<answer>...</answer>' (R1-zero format), its contents read by the same rules
+  answer_json   the last "answer" field of a JSON object (structured output), a string value read the same way
   boxed         the box closed last (\\boxed{...}/\\fbox{...}, not in a code block or comment); several boxes written
                 together at the end are joined with ', ' (a long run of one value: the last one)
   answer_heading  a '# Answer' heading line (PRM800K style): the next non-empty line
@@ -32,6 +33,7 @@ An empty or unfinished last box ('\\boxed{}', a '\\boxed{42' cut off) takes the 
 after an empty one is read (by the rules after boxed), and nothing after an unfinished one.
 After a marker, a math environment is taken whole; plain text is cut at the sentence end, or to its leading number
 when the rest of the sentence is words ('Answer: 644 I hope this helps!' -> '644')."""
+import json
 import re
 from dataclasses import dataclass
 
@@ -167,10 +169,10 @@ _INNER_BOX = re.compile(r"\\(?:boxed|fbox)\s*\{([^{}]*)\}")  # a box inside the 
 
 
 _DELIMITER = re.compile(r"\\\[|\\\]|\\\(|\\\)|\$\$|(?<!\\)\$"
-                        r"|\\(?:begin|end)\{(?:align|equation|gather|eqnarray)\*?\}")
+                        r"|\\(?:begin|end)\{(?:align|equation|gather|eqnarray)(?:\\?\*)?\}")  # align\* (markdown-escaped)
 _CLOSER = {"\\[": "\\]", "\\(": "\\)", "$$": "$$", "$": "$"}
 for _env in ("align", "equation", "gather", "eqnarray"):
-    for _star in ("", "*"):
+    for _star in ("", "*", "\\*"):
         _CLOSER[f"\\begin{{{_env}{_star}}}"] = f"\\end{{{_env}{_star}}}"
 
 
@@ -587,6 +589,62 @@ def _is_bare_answer(inner: str) -> bool:
     return len(words) <= 2 and not _VERB.search(" " + inner + " ")
 
 
+_JSON_ANSWER = re.compile(r'"(?:final_answer|answer)"\s*:\s*', re.IGNORECASE)
+
+
+def extract_answer_json(s: str) -> str | None:
+    """The value of the last "answer" (or "final_answer") field of a JSON object, as structured outputs give it
+    ('{"reasoning": "...", "answer": 235}', '"answer": "B) infinite solutions"', '"answer": ["B", "F"]'): a number as
+    written, a list joined with ', ', a string read by the rules below it (its LaTeX, its option letter)."""
+    if '"' not in s:
+        return None
+    last = None
+    for last in _JSON_ANSWER.finditer(s, max(0, len(s) - 20_000)):
+        pass
+    if last is None:
+        return None
+    field = s[last.end():last.end() + 4 * MAX_MARKER_ANSWER_CHARS]
+    try:
+        value, end = json.JSONDecoder().raw_decode(field)
+        if field[end:].lstrip()[:1] not in ("", ",", "}", "]"):  # '"answer": 2e' read as far as 2
+            raise ValueError(field)
+    except ValueError:  # LaTeX written into a JSON string unescaped ('"Yes, \\( y = 0 \\)"'), or '"answer": 2e'
+        quoted = re.match(r'"((?:[^"\\]|\\.)*)"', field)
+        if quoted:
+            try:
+                value = json.loads('"' + re.sub(r'\\(?!["\\/bfnrtu])', r"\\\\", quoted.group(1)) + '"')
+            except ValueError:
+                return None
+        else:
+            raw = re.match(r"[^\s\"\[{][^,\n}]{0,100}", field)
+            return raw.group(0).strip() if raw else None
+    if isinstance(value, list) and value and all(isinstance(v, (str, int, float)) for v in value):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    if not isinstance(value, str):
+        return str(value)
+    value = value.strip()  # a field that states no value ('cannot be determined') is a text answer, not a miss
+    return (_read_answer_text(value) or value[:MAX_MARKER_ANSWER_CHARS]) if value else None
+
+
+def _read_answer_text(inner: str) -> str | None:
+    """The answer that a tag or a field holds: its math spans joined, itself when it is a bare answer, else what the
+    rules after answer_tag find in it."""
+    spans = math_spans(inner) if inner[:1] in ("$", "\\") else None
+    if spans and spans[0][1] == 0 and _joined_spans(inner, spans):  # '<answer>$8$, $4$</answer>'
+        return _joined_spans(inner, spans)
+    if _is_bare_answer(inner):  # '<answer>1:58 am</answer>', '<answer>(8-r^2 sin(theta))</answer>': the tag holds it
+        return inner.rstrip(".")
+    if re.match(r"\(?[A-HJK][.)]\s|(?i:yes|no)\b[,.!]", inner) and len(inner) <= 2 * _ANSWER_LINE_CHARS:
+        return inner  # 'B) infinite solutions', 'Yes, y = 0 is ...': an option picked or a verdict, read first
+    for rule in STRICTNESS["any"][2:]:
+        text = RULES[rule](inner)
+        if text:
+            return text
+    return None
+
+
 def extract_answer_tag(s: str) -> str | None:
     """The contents of the last '<answer>...</answer>' (the R1-zero output format), read by the rules below it:
     '<answer>42</answer>', '<answer>The answer is $\\frac{1}{2}$.</answer>', '<answer>\\boxed{5}</answer>'."""
@@ -596,18 +654,7 @@ def extract_answer_tag(s: str) -> str | None:
     if open_ < 0 or close - open_ - len("<answer>") > 4 * MAX_MARKER_ANSWER_CHARS:
         return None
     inner = s[open_ + len("<answer>"):close].strip()
-    if not inner:
-        return None
-    spans = math_spans(inner) if inner[:1] in ("$", "\\") else None
-    if spans and spans[0][1] == 0 and _joined_spans(inner, spans):  # '<answer>$8$, $4$</answer>'
-        return _joined_spans(inner, spans)
-    if _is_bare_answer(inner):  # '<answer>1:58 am</answer>', '<answer>(8-r^2 sin(theta))</answer>': the tag holds it
-        return inner.rstrip(".")
-    for rule in STRICTNESS["any"][1:]:
-        text = RULES[rule](inner)
-        if text:
-            return text
-    return None
+    return _read_answer_text(inner) if inner else None
 
 
 _THERE_ARE = re.compile(r"\bthere\s+(?:are|is|were|was)\s+(?:exactly\s+|only\s+|just\s+)?", re.IGNORECASE)
@@ -674,6 +721,7 @@ def extract_closing_bold(s: str) -> str | None:
 
 RULES = {
     "answer_tag": extract_answer_tag,
+    "answer_json": extract_answer_json,
     "boxed": extract_boxed,
     "answer_heading": extract_answer_heading,
     "gsm8k": lambda s: _after_marker(s, r"####"),
@@ -691,9 +739,9 @@ RULES = {
 }
 STRICTNESS = {
     "boxed": ["boxed"],
-    "boxed_or_marker": ["answer_tag", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is",
+    "boxed_or_marker": ["answer_tag", "answer_json", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is",
                         "answer_colon", "solution_choice"],
-    "any": ["answer_tag", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is", "answer_colon",
+    "any": ["answer_tag", "answer_json", "boxed", "answer_heading", "gsm8k", "answer_before", "final_answer", "answer_is", "answer_colon",
             "solution_choice", "closing_count", "closing_infinity", "closing_bold", "last_math", "whole",
             "last_number"],
 }
@@ -708,7 +756,8 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
         raise ValueError(f"extract={extract!r}: choose one of {sorted(STRICTNESS)}")
     s = response[-MAX_RESPONSE_CHARS:]
     if "<!--" in s or "```" in s:  # a box in an HTML comment or a code block is not stated to the reader
-        s = _HIDDEN.sub(lambda m: " " * len(m.group(0)) if "box" in m.group(0) else m.group(0), s)
+        s = _HIDDEN.sub(lambda m: " " * len(m.group(0)) if "box" in m.group(0) and not m.group(0).startswith(
+            "```json") else m.group(0), s)  # (a JSON block is the reply's structured answer, not code)
     if "\\boxed " in s:  # '\\boxed 5': a box without braces holds the one token after it
         s = re.sub(r"\\boxed\s+([^\s{}$.,;]+)", r"\\boxed{\1}", s)
     end_of_thinking = None

@@ -64,10 +64,23 @@ def _cut_off_inside_brackets(s: str, number) -> bool:
 PROSE_FRACTION = re.compile(r"-?\\[dt]?frac\s*\{\s*-?[\d.]+\s*\}\s*\{\s*[\d.]+\s*\}")
 
 
+_FRACTION = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+
+
+def _symbolic_fractions(s: str) -> list[tuple[int, int]]:
+    """Where fractions with a letter in them are ('\\frac{1}{1 - a}'): their numbers are parts of an expression, not
+    values stated on their own."""
+    if "frac" not in s:
+        return []
+    return [(m.start(), m.end()) for m in _FRACTION.finditer(s) if re.search(r"[a-zA-Z]", m.group(1) + m.group(2))]
+
+
 def extract_last_number(s: str) -> str | None:
     """The last number that is not an exponent or an index in plain-text math ('V = s^3', 'a_1'); '.75' is 0.75,
     and a number that is the denominator of a LaTeX fraction in prose gives the fraction."""
-    found = [m for m in NUMBER.finditer(s) if not (m.start() and s[m.start() - 1] in "^_")]
+    symbolic = _symbolic_fractions(s)
+    found = [m for m in NUMBER.finditer(s) if not (m.start() and s[m.start() - 1] in "^_")
+             and not any(a < m.start() < b for a, b in symbolic)]
     if len(found) > 1 and re.fullmatch(r"\s*,?\s*(?:but\s+)?not\s+", s[found[-2].end():found[-1].start()]):
         found = found[:-1]  # 'We get 12, not 13.': the value before the denied one
     if not found or _cut_off_inside_brackets(s, found[-1]) or not stated(s, found[-1].start(), found[-1].end()):

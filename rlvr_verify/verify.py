@@ -137,7 +137,7 @@ def _choice(text: str):
     if not m:
         mathqa = _MATHQA_OPTION.match(_plain(text))
         return (mathqa.group(1).upper(), mathqa.group(2).strip()) if mathqa else None
-    if re.match(r"[-+*/^=<>]", m.group(3)):
+    if re.match(r"[+*/^=<>]|-(?![\d\\a-zA-Z])", m.group(3)):  # an operator, not an option's value ('D) -3')
         return None
     return m.group(1) or m.group(2), m.group(3).strip()
 

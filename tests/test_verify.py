@@ -389,27 +389,29 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (96.4% on 5,121 cases, 99.0% on the 4,928 that are
-    not one grader's policy; 99.5% on the 3,052 real completions counted here, 1,453 of them labelled wrong, of
-    which ours passes one that is not a policy: 'Answer: (E) 12' for the gold E, labelled wrong by its source); the
-    misses are other graders' policies (tolerances, ordered lists, string matching, a required box or marker) and
-    real completions whose closing lines do not restate their answer."""
+    accuracy measured after the last round of fixes, with a margin (96.4% on 5,417 cases, 98.9% on the 5,218 that are
+    not one grader's policy; 99.1% on the 3,348 real completions counted here, 1,601 of them labelled wrong, of
+    which ours passes two that are not a policy: 'Answer: (E) 12' for the gold E, labelled wrong by its source, and
+    an unfinished derivation whose malformed display math leaves a stray 1 as its last number); the misses are other
+    graders' policies (tolerances, ordered lists, string matching, a required box or marker) and real completions
+    whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import is_policy, load_devset
     cases = load_devset()
-    assert len(cases) >= 5000 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 5400 and len({c["source"] for c in cases}) >= 8
     hits = [verify(c["response"], c["gold"]).correct == c["expected"] for c in cases]
     assert sum(hits) / len(cases) >= 0.96
     mathematics = [hit for hit, c in zip(hits, cases) if not is_policy(c)]
-    assert len(mathematics) >= 4850 and sum(mathematics) / len(mathematics) >= 0.985
+    assert len(mathematics) >= 5200 and sum(mathematics) / len(mathematics) >= 0.985
     completions = [c for c in cases if c["source_key"] in (
         "gsm8k_completions", "mr_math", "prm800k_reference", "prm800k_swapped", "mr_gsm8k", "skythought_math500",
         "skythought_olympiadbench", "prime_gaokao", "prime_olympiadbench", "skythought_aime_amc", "processbench",
         "processbench_omnimath", "mrben_math", "bbmistake_arith", "mathdial_vtg", "mathcheck_gsm", "deltabench_examples",
-        "parc_perl", "plan_and_solve", "zero_shot_cot", "theoremqa_errors")]
-    assert len(completions) >= 3000
+        "parc_perl", "plan_and_solve", "zero_shot_cot", "theoremqa_errors", "gaokao_fib_teacher", "ghosts_math",
+        "mathodyssey_deepseek_v3")]
+    assert len(completions) >= 3300
     assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.985
     wrong = [c for c in completions if not c["expected"] and not is_policy(c)]  # a verifier that says "correct" too
-    assert len(wrong) >= 1400 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2  # easily fails
+    assert len(wrong) >= 1550 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2  # easily fails
 
 
 @pytest.mark.parametrize("response,gold,expected", [
@@ -957,6 +959,27 @@ def test_units_of_one_dimension_convert(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+_JSON_REPLY = '```json\n{\n    "reasoning": "The sum of these primes is \\\\( 264 \\\\) (left box and right box).",\n    "answer": @\n}\n```'
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    # a structured reply's "answer" field is its answer: a number, a list, a string read like an <answer> tag (an
+    # option picked, a yes or no first, LaTeX written unescaped), a bare literal that is not JSON
+    (_JSON_REPLY.replace("@", "264"), "264", True), (_JSON_REPLY.replace("@", "264"), "265", False),
+    (_JSON_REPLY.replace("@", '["B", "F"]'), "B, F", True), (_JSON_REPLY.replace("@", '["B", "F"]'), "B", False),
+    (_JSON_REPLY.replace("@", '"B) infinite solutions"'), "B", True), (_JSON_REPLY.replace("@", '"D) -3$ per person"'), "D", True),
+    (_JSON_REPLY.replace("@", '"D) -3$ per person"'), "C", False),
+    (_JSON_REPLY.replace("@", '"Yes, \\( y = 0 \\) is a singular solution."'), "Yes.", True),
+    (_JSON_REPLY.replace("@", '"Yes, \\( y = 0 \\) is a singular solution."'), "No.", False),
+    (_JSON_REPLY.replace("@", '"7/10 * pi"'), "$\\frac{7}{10}\\pi$", True), (_JSON_REPLY.replace("@", "2e"), "2e", True),
+    (_JSON_REPLY.replace("@", "2e"), "2", False), (_JSON_REPLY.replace("@", "-1.0"), "$x=-1$", True),
+    # a '!' after a digit or a bracket is a factorial, not the end of a sentence before an aside
+    ("The number of ways is:\n\n8!/(4!(8-4)!) = 8!/(4!4!) = (8 * 7 * 6 * 5)/(4 * 3 * 2 * 1) = 70.\n", "70", True),
+])
+def test_structured_replies_and_factorials(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
 
 
@@ -1088,8 +1111,9 @@ def test_every_gold_in_every_answer_format_is_correct_against_itself():
     assert len(golds) >= 1000
     missed = [(form, gold) for gold in golds for form in _ANSWER_FORMATS
               if not verify(form.replace("@", gold), gold).correct]
-    assert len(missed) <= 13, missed  # '1/2004!' after a marker reads as the number and an exclamation mark; a
-    # text gold that opens with a number ('1 and odd prime numbers') after a marker reads as that number
+    assert len(missed) <= 16, missed  # '1/2004!' and '100!' after a marker read as the number and an exclamation
+    # mark (an excited '12!' is no factorial); a text gold that opens with a number ('1 and odd prime numbers') after
+    # a marker reads as that number
 
 
 def test_cases_written_from_peers_documented_behaviours():
