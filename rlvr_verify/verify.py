@@ -457,7 +457,8 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
     if _WORDS_ONLY.fullmatch(pred_text) and _WORDS_ONLY.fullmatch(gold_text) and (
             max(len(w) for w in (pred_text + " " + gold_text).split()) >= 3 or pred_text.lower() == "no"):
-        ok = [_truth(w) for w in pred_text.split()] == [_truth(w) for w in gold_text.split()]  # Yes/yes, True/true
+        p_words, g_words = pred_text.casefold().split(), gold_text.casefold().split()  # text answers: Yes/yes
+        ok = p_words == g_words or len(p_words) == len(g_words) == 1 and _truth(p_words[0]) == _truth(g_words[0])
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
     if _relation_equations(pred, gold, percent, rel_tol) or _same_inequality(pred, gold, percent, rel_tol):
         return Verdict(True, 1.0, shown, "equal")  # 2x+4y-3=0 vs y=-x/2+3/4; a < b vs b > a; x-2 != 0 vs x != 2
