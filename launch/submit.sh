@@ -44,8 +44,8 @@ errors=$(mktemp); trap 'rm -f "$errors"' EXIT
 deadline=$((SECONDS + ${AGENT_WAIT_S:-120}))
 while true; do
   rc=0
-  ray job submit "${opts[@]}" -- python -m rlvr.train "${overrides[@]}" 2> >(tee "$errors" >&2) || rc=$?
-  wait  # the tee above
+  ray job submit "${opts[@]}" -- python -m rlvr.train "${overrides[@]}" 2>"$errors" || rc=$?
+  cat "$errors" >&2  # (stderr kept in a file to be read below; the job's logs stream on stdout)
   if [[ $rc -ne 0 ]] && grep -q "No available agent" "$errors" && ((SECONDS < deadline)); then
     echo "submit.sh: the head's job agent is not up yet; trying again in 2 s" >&2
     sleep 2

@@ -241,13 +241,15 @@ def test_submit_tries_again_while_the_heads_job_agent_is_not_up(tmp_path):
         "again later..' >&2; exit 1\nfi\necho \"Job 'j' succeeded: $*\"\n")
     (bin_dir / "ray").chmod(0o755)
     try:
+        # a clean environment: what earlier tests' Ray drivers left in os.environ (RAY_*) must not reach the client
+        env = {"HOME": os.environ["HOME"], "RAY_ADDRESS": f"http://127.0.0.1:{server.server_port}",
+               "PATH": f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin", "RAY_AUTH_MODE": "disabled"}
         out = subprocess.run(["bash", "launch/submit.sh", "trainer.steps=1"], cwd=ROOT, capture_output=True, text=True,
-                             timeout=120, env={**os.environ, "RAY_ADDRESS": f"http://127.0.0.1:{server.server_port}",
-                                               "PATH": f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}"})
+                             timeout=120, env=env)
     finally:
         server.shutdown()
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert tries.read_text().count("x") == 3 and "Job 'j' succeeded" in out.stdout
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    assert tries.read_text().count("x") == 3 and "Job 'j' succeeded" in out.stdout, (out.stdout + out.stderr)[-3000:]
     assert out.stderr.count("not up yet") == 2
     assert "rlvr.train" in out.stdout and "trainer.steps=1" in out.stdout
 
