@@ -298,7 +298,7 @@ def _answer_at_start(rest: str) -> str | None:
             return number.group(0)
     if not re.search(r"\s", sentence) and extract_whole(sentence):
         return sentence  # 'yz=2xz-5z': math run together, not a sentence of words to read a value from
-    labelled = _labelled_values(sentence)
+    labelled = _labelled_list(sentence)
     return labelled or prose_answer(sentence, first=True) or sentence.strip("$ ").rstrip(".").strip() or None
 
 
@@ -306,7 +306,7 @@ def _answer_at_start(rest: str) -> str | None:
 _LABELLED_VALUE = re.compile(r"\s*[A-Za-z]+(?:_\{?\w+\}?)?\s*=\s*([^=]*\d[^=]*?)\s*")
 
 
-def _labelled_values(sentence: str) -> str | None:
+def _labelled_list(sentence: str) -> str | None:
     """'mean $= 6$, variance $= 8$' after a marker: every item of the list names its value, so the answer is the
     list ('mean = 6, variance = 8', whose labels the normaliser strips), not the value of the last '='."""
     plain = sentence.replace("$", "")
@@ -815,9 +815,10 @@ def _first_rule(text: str, rules) -> Extraction | None:
     closing = None
     for rule in rules:
         if rule in _POSITIONAL:  # the positional rules read the text without its closing chatter, checks, asides
-            closing = closing_text(text) if closing is None else closing
-            if _undecided(closing):
-                return None
+            if closing is None:
+                closing = closing_text(text)
+                if _undecided(closing):
+                    return None
             found = RULES[rule](closing)
             if found:
                 return Extraction(found, rule)
