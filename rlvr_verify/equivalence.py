@@ -26,6 +26,11 @@ def _decimal_places(r) -> int | None:
     return places if q == 1 else None
 
 
+def _evaluated_factorials(x):
+    """x with the factorials the parser left unevaluated (n > 500, see parse.safe_factorial) worked out exactly."""
+    return x.xreplace({f: f.func(*f.args) for f in x.atoms(sp.factorial, sp.factorial2)})
+
+
 def numbers_equal(a, b, rel_tol: float) -> bool:
     if a.is_infinite or b.is_infinite or a.has(sp.zoo, sp.nan) or b.has(sp.zoo, sp.nan):
         return a == b  # tolerance would call -oo and oo equal
@@ -39,10 +44,16 @@ def numbers_equal(a, b, rel_tol: float) -> bool:
             if places is not None and places >= 6 and _decimal_places(other) is None and rel_tol > 0:
                 return bool(abs(a - b) <= sp.Rational(1, 2) * sp.Rational(1, 10 ** places) * (1 + sp.Rational(1, 10 ** 9)))
         return False
+    if a.has(sp.factorial, sp.factorial2) or b.has(sp.factorial, sp.factorial2):
+        ea, eb = _evaluated_factorials(a), _evaluated_factorials(b)  # 1000! + 1 is not 1000!: exact where it can be
+        if ea.is_Rational and eb.is_Rational:
+            return numbers_equal(ea, eb, rel_tol)
     try:
         va, vb = complex(sp.N(a, 30)), complex(sp.N(b, 30))
     except (TypeError, ValueError, OverflowError):
         return sp.simplify(a - b) == 0
+    if min(abs(va), abs(vb)) < 1e-280 and not (a.is_zero and b.is_zero):
+        va = complex("inf")  # below a float (1/2004! is 0.0 as a float): compared in mpmath's range below
     if not (cmath.isfinite(va) and cmath.isfinite(vb)):  # beyond a float (2^1300): compare in mpmath's range,
         try:                                             # never as inf against inf
             return abs(complex(sp.N((a - b) / (sp.Abs(a) + sp.Abs(b)), 30))) <= rel_tol
@@ -80,18 +91,24 @@ def _degree_bound(e) -> float:
     return float("inf")
 
 
+def _exact_numbers(a, b) -> bool:
+    """Every number in a and b is rational, and no long decimal stands for a fraction with no finite decimal beside
+    it (0.3333333x for x/3: that pair is compared within the tolerance)."""
+    numbers = [n for e in (a, b) for n in e.atoms(sp.Number)]
+    if any(not n.is_Rational for n in numbers):
+        return False
+    return not (any(not n.is_Integer and n.q % 10 == 0 and n.q > 10 ** 6 for n in numbers)
+                and any(_decimal_places(n) is None for n in numbers))
+
+
 def _polynomial_pair(a, b):
     """The symbols of a and b when both are polynomials with rational coefficients that may be compared exactly (no
     long decimal standing for a fraction beside it, degree at most _EXACT_DEGREE); None otherwise."""
     symbols = a.free_symbols | b.free_symbols
     if not symbols or len(symbols) > 3 or not (a.is_polynomial(*symbols) and b.is_polynomial(*symbols)):
         return None
-    numbers = [n for e in (a, b) for n in e.atoms(sp.Number)]
-    if any(not n.is_Rational for n in numbers):
+    if not _exact_numbers(a, b):
         return None
-    if (any(not n.is_Integer and n.q % 10 == 0 and n.q > 10 ** 6 for n in numbers)  # a long decimal stands for
-            and any(_decimal_places(n) is None for n in numbers)):  # a fraction with no finite decimal (0.3333333x
-        return None                                                  # for x/3): compared within the tolerance
     if max(_degree_bound(a), _degree_bound(b)) > _EXACT_DEGREE:  # before anything expands (x - a)^5999
         return None
     return sorted(symbols, key=str)
@@ -127,6 +144,27 @@ def _exact_polynomials(a, b) -> bool | None:
         return None
 
 
+def _exact_at_points(a, b, symbols) -> bool:
+    """Rational functions with rational coefficients are evaluated exactly at rational points: a small term beside
+    a huge one is not lost to rounding (y - (a - x)^5999 against y - (x - a)^5999 differ by 2y)."""
+    return (len(symbols) <= 3 and a.is_rational_function(*symbols) and b.is_rational_function(*symbols)
+            and _exact_numbers(a, b))
+
+
+def _differs_below_one(a, b, subs, va: complex, vb: complex, tol: float) -> bool:
+    """Two values under 1 that agree within the absolute floor but not relatively: whether they truly differ
+    (10^-50 sin x against 10^-50 cos x) rather than being one value with rounding noise (sin^2 x + cos^2 x - 1
+    against 0). evalf of the difference raises its precision through cancellation: a true difference comes back
+    with its digits, an exact cancellation as a zero of no precision."""
+    if max(abs(va), abs(vb)) >= 1.0 or abs(va - vb) <= tol * max(abs(va), abs(vb)):
+        return False
+    try:
+        d = (a - b).evalf(30, subs=subs)
+        return bool(d != 0 and getattr(d, "_prec", 0) > 10 and abs(complex(d)) > tol * max(abs(va), abs(vb)))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
+        return False
+
+
 def expressions_equal(a, b, rel_tol: float, points: int = 10, positive: bool = False) -> bool:
     """Expressions with symbols: equal at random points (bounded effort, no simplify on big trees)."""
     exact = _exact_polynomials(a, b)
@@ -134,8 +172,21 @@ def expressions_equal(a, b, rel_tol: float, points: int = 10, positive: bool = F
         return exact
     symbols = sorted(a.free_symbols | b.free_symbols, key=str)
     rng = random.Random(0)
+    exact_points = _exact_at_points(a, b, symbols)
     for k in range(points):
         subs = {s: _sample(rng, k, positive) for s in symbols}
+        if exact_points:
+            try:
+                ea, eb = a.xreplace(subs), b.xreplace(subs)
+            except ZeroDivisionError:
+                continue
+            if ea.has(sp.zoo, sp.nan) or eb.has(sp.zoo, sp.nan):
+                continue  # a pole of either: another point decides
+            if ea.is_Rational and eb.is_Rational:
+                if ea != eb:
+                    return False
+                continue
+            exact_points = False  # irrational or complex constants ((x - sqrt 2)(x + sqrt 2)): in floating point
         try:
             na, nb = a.evalf(30, subs=subs), b.evalf(30, subs=subs)
             va, vb = complex(na), complex(nb)
@@ -149,10 +200,12 @@ def expressions_equal(a, b, rel_tol: float, points: int = 10, positive: bool = F
             return False
         if abs(va - vb) > max(rel_tol, 1e-12) * max(abs(va), abs(vb), 1.0):
             return False
+        if _differs_below_one(a, b, subs, va, vb, max(rel_tol, 1e-12)):
+            return False
     return True
 
 
-def proportional(a, b, rel_tol: float, points: int = 6, positive: bool = False) -> bool:
+def proportional(a, b, rel_tol: float, points: int = 6, positive: bool = False, _exact: bool = True) -> bool:
     """a = k*b for one non-zero number k (two equations of one line or curve: 2x+4y-3 and y+x/2-3/4), judged at
     random points with bounded effort; with positive, k > 0 (two inequalities: a > 0 and b > 0 are one relation)."""
     if not (isinstance(a, sp.Basic) and isinstance(b, sp.Basic)) or not (a.free_symbols or b.free_symbols):
@@ -162,8 +215,23 @@ def proportional(a, b, rel_tol: float, points: int = 6, positive: bool = False) 
         return exact
     symbols = sorted(a.free_symbols | b.free_symbols, key=str)
     rng, ratio, seen = random.Random(1), None, 0
+    exact_points = _exact and _exact_at_points(a, b, symbols)
     for _ in range(points):
         subs = {s: sp.Rational(rng.randint(-30, 30), rng.randint(1, 7)) + sp.Rational(1, 89) for s in symbols}
+        if exact_points:  # the ratio at each point exactly (see _exact_at_points)
+            ea, eb = a.xreplace(subs), b.xreplace(subs)
+            if ea.has(sp.zoo, sp.nan) or eb.has(sp.zoo, sp.nan):
+                continue
+            if not (ea.is_Rational and eb.is_Rational):
+                return proportional(a, b, rel_tol, points, positive, _exact=False)
+            if ea == 0 or eb == 0:
+                if ea != eb:
+                    return False
+                continue
+            if ratio is not None and ea / eb != ratio:
+                return False
+            ratio, seen = ea / eb, seen + 1
+            continue
         try:
             va, vb = complex(a.evalf(30, subs=subs)), complex(b.evalf(30, subs=subs))
         except (TypeError, ValueError, ZeroDivisionError, OverflowError):
@@ -180,6 +248,8 @@ def proportional(a, b, rel_tol: float, points: int = 6, positive: bool = False) 
         elif abs(r - ratio) > max(rel_tol, 1e-10) * max(abs(r), abs(ratio)):
             return False
         seen += 1
+    if exact_points and ratio is not None:
+        return seen >= 3 and (ratio > 0 or not positive)
     if positive and ratio is not None and not (ratio.real > 0 and abs(ratio.imag) <= 1e-9 * abs(ratio)):
         return False
     return seen >= 3 and ratio is not None and abs(ratio) > 1e-12

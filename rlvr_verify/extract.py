@@ -288,8 +288,9 @@ def _answer_at_start(rest: str) -> str | None:
         if _MORE_NUMBERS.fullmatch(tail):  # '12, 15' and '3 and 5': a list of numbers, kept whole
             return sentence
         word = re.match(r"[A-Za-z]+", tail)  # '1,-1,-3i', '-2 sin(t^2)/t + ...': math goes on after the number
-        if (tail[:1] in tuple(",+-*/^(") or word and word.group(0) in _MATH_WORDS - {"and", "or"}) and extract_whole(
-                sentence):
+        factorial = re.match(r"!+(?:[/*^()\d]|\s*(?:[*/×·+-]|\\times|\\cdot)\s*\(*\d)", tail)  # '11!/(4!4!2!1!)'
+        if (tail[:1] in tuple(",+-*/^(") or factorial or word and word.group(0) in _MATH_WORDS - {"and", "or"}) and (
+                extract_whole(sentence)):
             return sentence
         scale = re.match(r"(?:thousand|million|billion|trillion|dozen)(?![a-zA-Z])", tail, re.IGNORECASE)
         if scale:  # '2.5 billion' is the number 2,500,000,000
@@ -661,7 +662,8 @@ _THERE_ARE = re.compile(r"\bthere\s+(?:are|is|were|was)\s+(?:exactly\s+|only\s+|
 
 
 # 'there are **19** integers ...': the number, then (after any bold) a word, not an operator
-_COUNT_DIGITS = re.compile(r"[*_]*(\d{1,3}(?:,\d{3})+|\d+)[*_]*\s+[*_]*[A-Za-z]")
+_COUNT_DIGITS = re.compile(r"(?:[\d\s()*×·x+-]+=\s*)?"  # '125 * 100 = 12,500 five-digit codes': the result
+                           r"[*_]*(\d{1,3}(?:,\d{3})+|\d+)[*_]*\s+[*_]*[A-Za-z]")
 _COMPUTATION = re.compile(r"\d\s*=|=\s*\d")  # '24*2=48' after the count: the count was a step, not the answer
 # what may open a line before its main-clause 'there are' ('Thus, there are ...'; not 'Since there are 24 hours ...')
 _COUNT_LEAD = re.compile(r"\s*(?:(?:thus|therefore|so|hence|in total|in all|altogether|finally|overall)\b[\s,]*)?",

@@ -121,9 +121,15 @@ def _matrix_power(matrix, exp):
     return sp.ImmutableMatrix(matrix ** int(exp))
 
 
+_EVALUATED_FACTORIAL = 500  # up to here n! is a number; beyond, n! stays a symbol for its value (1/2004! against
+_SYMBOLIC_FACTORIAL = 10_000  # \frac{1}{2004!}: the same tree, or compared in floating point by evalf), up to here
+
+
 def safe_factorial(x, double: bool = False):
-    if x.is_Integer and int(x) > 500:
-        raise TooLarge("factorial too large")
+    if x.is_Integer and int(x) > _EVALUATED_FACTORIAL:
+        if int(x) > _SYMBOLIC_FACTORIAL:
+            raise TooLarge("factorial too large")
+        return sp.factorial2(x, evaluate=False) if double else sp.factorial(x, evaluate=False)
     if not x.is_Integer and x.is_number:
         raise ParseError("factorial of a non-integer")
     return sp.factorial2(x) if double else sp.factorial(x)

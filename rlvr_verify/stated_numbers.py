@@ -75,6 +75,27 @@ def _symbolic_fractions(s: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _FRACTION.finditer(s) if re.search(r"[a-zA-Z]", m.group(1) + m.group(2))]
 
 
+# An arithmetic of factorials closing a sentence: '11!/(4!4!2!1!).', '2 x 5! x 5!.' ('x' between numbers is times)
+_FACTORIAL_PRODUCT = re.compile(r"\(*\d+!*\)*(?:\s*(?:[/*×·^+-]|\\times|\\cdot|(?<=[\d!)] )x(?= ))?\s*\(*\d+!*\)*)*")
+
+
+def _factorial_product(s: str, last) -> str | None:
+    """The expression that the last number closes when it is an arithmetic of factorials ending the sentence
+    ('The number of arrangements is 11!/(4!4!2!1!).'): its last number alone would be a fragment ('1')."""
+    if not s.startswith("!", last.end()):
+        return None
+    for m in _FACTORIAL_PRODUCT.finditer(s, max(0, last.start() - _MAX_SENTENCE_CHARS), last.end() + 40):
+        if m.start() <= last.start() < m.end():
+            text = m.group(0)
+            break
+    else:
+        return None
+    if (not re.fullmatch(r"\s*\.?\s*", s[m.end():]) or text.count("(") != text.count(")")
+            or not re.search(r"\d!(?:\s*(?:[/*×·^+-]|\\times|\\cdot|x)|\s*\(|\d)|[/*×·^+-]\s*\(*\d+!", text)):
+        return None  # 'The answer is 12!': an excited 12, unless the text goes on as arithmetic
+    return re.sub(r"(?<=[\d!)]) x (?=[\d(])", r" \\times ", text.strip())
+
+
 def extract_last_number(s: str) -> str | None:
     """The last number that is not an exponent or an index in plain-text math ('V = s^3', 'a_1'); '.75' is 0.75,
     and a number that is the denominator of a LaTeX fraction in prose gives the fraction."""
@@ -98,6 +119,9 @@ def extract_last_number(s: str) -> str | None:
         pass
     if comma and comma.end() == found[-1].end():
         return comma.group(0)  # kept whole: the comparer reads it as a decimal against a single-number gold
+    product = _factorial_product(s, found[-1])
+    if product:
+        return product
     value = found[-1].group(0).replace(",", "")
     if re.search(r"(?<![\w)])[-−]\s?(?:\\?\$|€|£)$", s[max(0, found[-1].start() - 3):found[-1].start()]):
         value = "-" + value  # '-$40', '−€5': the sign before the currency sign

@@ -136,10 +136,15 @@ def _choice(text: str):
     m = _CHOICE.match(_plain(text))
     if not m:
         mathqa = _MATHQA_OPTION.match(_plain(text))
-        return (mathqa.group(1).upper(), mathqa.group(2).strip()) if mathqa else None
-    if re.match(r"[+*/^=<>]|-(?![\d\\a-zA-Z])", m.group(3)):  # an operator, not an option's value ('D) -3')
+        if not mathqa or _OPERATOR_NEXT.match(mathqa.group(2)):  # '(a)^(2) + (b)^(2)': math, not option a
+            return None
+        return mathqa.group(1).upper(), mathqa.group(2).strip()
+    if _OPERATOR_NEXT.match(m.group(3)):  # an operator, not an option's value ('D) -3')
         return None
     return m.group(1) or m.group(2), m.group(3).strip()
+
+
+_OPERATOR_NEXT = re.compile(r"[+*/^=<>]|-(?![\d\\a-zA-Z])")
 
 
 def _options(text: str) -> set | None:
@@ -204,7 +209,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         gold = str(gold_words) if gold_words is not None else gold  # a gold 'seven' against the response '7'
     if _INTEGER.fullmatch(found.text) and _INTEGER.fullmatch(gold):  # the common \boxed{12} case: no parsing
         ok = int(found.text) == int(gold)
-        return Verdict(ok, float(ok), found.text, "equal" if ok else "not_equal")
+        if ok or found.rule == "boxed" or not _exclaimed(response, found.text):
+            return Verdict(ok, float(ok), found.text, "equal" if ok else "not_equal")
     gold = gold_answer(gold)
     if len(found.text) > MAX_ANSWER_CHARS or len(gold) > 4 * MAX_ANSWER_CHARS:  # would be refused by the parser
         return Verdict(False, 0.0, found.text[:200], "too_large")
@@ -219,6 +225,10 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
                 again = compare(later, gold, rel_tol, percent)
                 if again.reason != "parse_error":
                     return again
+        if not verdict.correct and re.fullmatch(r"-?\d+(?:/\d+)?", found.text) and _exclaimed(response, found.text):
+            again = compare(found.text + "!", gold, rel_tol, percent)  # 'The answer is 100!': an excited 100 or
+            if again.correct:                                          # the factorial; either reading may match
+                return again
         if not verdict.correct:
             verdict = _named_pick(response, gold) or verdict
             if verdict.correct:
@@ -246,6 +256,14 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         return Verdict(False, 0.0, found.text[:200], "too_large")
     except Exception as exc:  # a verifier bug (sympy raising something unforeseen): no verdict, said so explicitly
         return Verdict(False, 0.0, found.text[:200], f"error:{type(exc).__name__}")
+
+
+def _exclaimed(response: str, number: str) -> bool:
+    """The last time the response writes this number, an exclamation mark (or a factorial sign) follows it."""
+    last = None
+    for last in re.finditer(r"(?<![\d.])" + re.escape(number) + r"(?![\d.])", response):
+        pass
+    return bool(last) and response.startswith("!", last.end()) and not response.startswith("!=", last.end())
 
 
 def _answer_parts(gold: str, percent: str) -> int:
