@@ -393,7 +393,7 @@ _MATH_WORDS = {"sqrt", "pi", "infty", "inf", "and", "or",  # "x=2 or x=3"
                "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin", "acos", "atan", "sinh",
                "cosh", "tanh", "coth", "asinh", "acosh", "atanh", "ln", "log", "exp", "abs", "max", "min", "gcd", "lcm",
                "sech", "csch", "arcsec", "arccsc", "arccot", "asec", "acsc", "acot", "Abs", "factorial", "conjugate",
-               "sum", "summation", "Sum",
+               "sum", "summation", "Sum", "sgn", "sign", "factorial2", "oo",
                # Greek letters by name (parse.GREEK; not imported: extraction stays free of sympy)
                "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
                "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"}

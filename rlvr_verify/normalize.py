@@ -228,7 +228,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = _TEMPERATURE.sub(" ", s)  # 25^\circ C, -5 °C: the scale after the degree sign is a unit, not a variable C
     if "\\" in s:
         s = _sub(r"\\(mathrm|text)\s*\{([^{}]*)\}\s*/\s*\\(?:mathrm|text)\s*\{([^{}]*)\}", r"\\\1{\2/\3}", s)  # km/h
-        s = _TEXT_UNIT.sub("", s)  # '100\\text{ km/h}', '4\\textnormal{ m}', '9.8\\,\\mathrm{m/s}^2': a unit after a value
+        s = _TEXT_UNIT.sub(lambda m: m.group(0) if _OPERAND_AFTER.search(s, 0, m.start()) else "", s)  # '100\\text{ km/h}',
+        # '4\\textnormal{ m}', '9.8\\,\\mathrm{m/s}^2': a unit after a value (not the operand of '\\text{ML} \\perp \\text{NK}')
         s = _sub(r"\\(?:text|textbf|textnormal|textit|textrm|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}",
                    lambda m: " " + m.group(1) + " ", s)
     if "st" in s or "nd" in s or "rd" in s or "th" in s:
@@ -315,6 +316,9 @@ _FOR_ALL = re.compile(r"\s*,?\s*(?:\\(?:text|textnormal|mbox|textrm)\s*\{\s*(?:f
 _TEXT_UNIT = re.compile(r"(?<=[\w})])(?:\s|~|\\[,;: !])*\\(?:text|textnormal|textrm|mathrm|mbox|rm)\s*"
                         r"\{\s*~?\s*(?![ije]\s*\})[^\W\d_](?:[^\W\d_]|[/.\s]){0,20}(?:\^\s*\{?-?\d\}?)?\s*\}"
                         r"(?:\s*\^\s*\{?-?\d\}?)?\s*(?=$|[,;])")  # at the end, or of each item in a list
+# A relation or operator written as a command right before a \\text{}: what follows it is its operand, not a unit.
+_OPERAND_AFTER = re.compile(r"\\(?:perp|parallel|cdot|times|div|pm|mp|le|leq|ge|geq|neq|ne|cup|cap|to|rightarrow|"
+                            r"Rightarrow|in|notin|subset|subseteq|supset|sim|cong|approx|equiv|mid|setminus)\s*$")
 # Set-builder notation: '\\{x \\mid x > 2\\}', '\\{x | x > 2\\}', '\\{x : 1 <= x < 3\\}', '\\{x \\in R \\mid ...\\}'
 # -> the relation it is built from (compared as the set that relation describes).
 _SET_BUILDER = re.compile(r"^\s*\\\{\s*([a-zA-Z])\s*(?:\\in[^|:{}]{0,40}?)?\s*(?:\\mid|\||:)\s*"
@@ -412,4 +416,4 @@ def _unicode_math(s: str) -> str:
 def unspaced(text: str) -> str:
     """Text without the spaces next to symbols ('4^{2017} - 2 \\cdot 3' is '4^{2017}-2\\cdot 3'); a space between two
     letters or digits stays, as it may separate two numbers or words."""
-    return _sub(r"\s*([^\w\s])\s*", r"\1", text).strip()
+    return _sub(r"\s+", " ", _sub(r"\s*([^\w\s])\s*", r"\1", text)).strip()  # (a run of spaces is one)

@@ -31,16 +31,18 @@ FUNCS = {
     "sech": sp.sech, "csch": sp.csch, "arcsec": sp.asec, "arccsc": sp.acsc, "arccot": sp.acot, "asec": sp.asec,
     "acsc": sp.acsc, "acot": sp.acot,
     # SymPy's own spelling, as answers written in its syntax use it: Abs(x), factorial(n), conjugate(z)
-    "Abs": sp.Abs, "factorial": lambda x: safe_factorial(x), "conjugate": sp.conjugate,
+    "Abs": sp.Abs, "factorial": lambda x: safe_factorial(x), "conjugate": sp.conjugate, "sign": sp.sign,
+    "sgn": sp.sign, "re": sp.re, "im": sp.im, "factorial2": lambda x: safe_factorial(x, double=True),
 }
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan}
-CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo}
+CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo, "oo": sp.oo,  # oo: SymPy's spelling
+             "nan": sp.nan}  # not a number: equal to nothing (3 + 0 \\cdot \\text{nan} is no 3)
 _OPERATORS = ("max", "min", "gcd", "lcm")  # \\max(a, b), gcd(12, 18), \\operatorname{lcm}(4, 6)
 # Greek letters by name, as \\alpha or in plain text ('alpha + beta', 'omega*t + phi'): one symbol each
 GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
          "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma",
          "Delta", "Theta", "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega")
-_WORDS = sorted(list(FUNCS) + ["sqrt", "pi", "infty", "inf", "infinity"] + list(_OPERATORS) + list(GREEK), key=len,
+_WORDS = sorted(list(FUNCS) + ["sqrt", "pi", "infty", "inf", "infinity", "oo", "nan"] + list(_OPERATORS) + list(GREEK), key=len,
                 reverse=True)
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?|\.\d+)|(\\[a-zA-Z]+|\\.)|(" + "|".join(_WORDS) + r")(?![a-zA-Z])|(\*\*|.))")
 

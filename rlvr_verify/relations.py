@@ -6,7 +6,7 @@ import re
 import sympy as sp
 
 from rlvr_verify.equivalence import real_set
-from rlvr_verify.normalize import JOIN, normalize, pm_expand, whole_thousands
+from rlvr_verify.normalize import JOIN, normalize, pm_expand, top_level_split, whole_thousands
 from rlvr_verify.parse import Bracketed, Equation, parse_math
 
 
@@ -194,11 +194,26 @@ def _set_operation(operation, operands):
     return out if len(out) > 1 else out[0]
 
 
+_GROUPED = re.compile(r"\s*(?<!\\)\{(.*\\(?:cup|cap|setminus).*)\}\s*", re.S)
+
+
+def _balanced_braces(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += 1 if ch == "{" else -1 if ch == "}" else 0
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def parse_normalized(text: str):
     """A union of intervals becomes an unordered list of its parts; answers joined by 'and', 'or', ';' a list
     (relations joined by 'and' their intersection); a relation its interval; 'x != a' a not-equal relation; an
     equation an Equation; everything else is one parse."""
     text = pm_expand(text)
+    group = _GROUPED.fullmatch(text)
+    if group and _balanced_braces(group.group(1)) and len(top_level_split(group.group(1))) == 1:
+        text = group.group(1)  # '{(0,9) \\cup (9,36)}': a LaTeX group around the answer, not a set of one element
     if text.count("\\setminus") == 1:  # R \ {a, b}: an interval less finitely many points
         whole, removed = (parse_normalized(t.strip()) for t in text.split("\\setminus"))
         points = removed.items if isinstance(removed, Bracketed) and removed.open == "{" else None
@@ -248,6 +263,10 @@ def parse_normalized(text: str):
         a, b = (parse_math(t) for t in text.split(":"))
         if all(isinstance(x, sp.Basic) and x.is_number for x in (a, b)) and b != 0:
             return a / b
+    if 2 <= text.count(":") <= 8:  # a ratio of several numbers, scaled so that its first term is 1 (2:4:6 = 1:2:3)
+        terms = [parse_math(t) for t in text.split(":")]
+        if all(isinstance(x, sp.Basic) and x.is_number for x in terms) and terms[0] != 0:
+            return Bracketed(":", [x / terms[0] for x in terms], ":")
     return parse_math(text)
 
 

@@ -48,6 +48,8 @@ _PERCENT_WORD = re.compile(r"(?<=[\d}])\s*(?:\\(?:text|textnormal|mbox|textrm)\s
                            r"(?:\s*\})?(?![A-Za-z])")
 _CJK = {"，": ", ", "、": ", ", "；": "; ", "：": ": ", "（": "(", "）": ")", "或": " or "}
 _CJK_PUNCTUATION = re.compile("[" + "".join(_CJK) + "]")  # full-width punctuation and 'or' in Chinese answers
+_FULLWIDTH = re.compile("[\uff01-\uff5e]")  # the rest of the full-width ASCII block, one to one
+_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 
 def _ascii_punctuation(m) -> str:
@@ -176,6 +178,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
     if _CJK_PUNCTUATION.search(response or "") or _CJK_PUNCTUATION.search(gold):  # 'x=2 或 x=3', '1 、[-1,1]'
         response, gold = _CJK_PUNCTUATION.sub(_ascii_punctuation, response or ""), _CJK_PUNCTUATION.sub(
             _ascii_punctuation, gold)
+    if _FULLWIDTH.search(response or "") or _FULLWIDTH.search(gold):  # 'm ＋ n', '１２': full-width forms of ASCII
+        response, gold = (response or "").translate(_TO_ASCII), gold.translate(_TO_ASCII)
     if _written_as_gold(response, gold):
         return Verdict(True, 1.0, response, "equal")
     found = extract_answer(response or "", extract)

@@ -1012,6 +1012,24 @@ def test_factorials_counts_and_exact_comparison(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # a ratio of several terms is equal to its multiples; not to another ratio or to a ratio of fewer terms
+    ("$\\boxed{2:4:6}$", "1:2:3", True), ("1:2:4", "2:4:6", False), ("1:2", "2:4:6", False),
+    # a LaTeX group round the answer is no set; full-width forms are their ASCII; SymPy's sign, oo, re, factorial2
+    ("{(0,9) \\cup (9,36)}", "(0,9) \\cup (9,36)", True), ("{(0,9) \\cup (9,37)}", "(0,9) \\cup (9,36)", False),
+    ("m \uff0b n", "m + n", True), ("\uff11\uff12", "12", True), ("\uff11\uff13", "12", False),
+    ("abs(n) * sgn(n)", "Abs(n)*sign(n)", True), ("abs(n) * sgn(n)", "Abs(n)", False),
+    ("infty", "oo + 99", True), ("-infty + 99", "-oo", True), ("-infty", "oo", False),
+    ("factorial2(5)", "15", True), ("3!!", "factorial2(3)", True), ("factorial2(5)", "120", False),
+    # a \\text{} after a relation is its operand, not a unit; not a number is equal to nothing
+    ("\\boxed{ML\\perp NK}", "\\text{ML} \\perp \\text{NK}", True),
+    ("\\boxed{ML\\parallel NK}", "\\text{ML} \\perp \\text{NK}", False),
+    ("\\boxed{3 + 0 \\cdot \\text{nan}}", "3", False), ("5 \\text{ cm}", "5", True),
+])
+def test_ratios_groups_and_sympy_spellings(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
 
 
