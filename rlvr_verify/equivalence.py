@@ -26,6 +26,18 @@ def _decimal_places(r) -> int | None:
     return places if q == 1 else None
 
 
+_EXACT_BITS = 300_000  # values up to about 90,000 digits are worked out exactly; (10000!)^150 is not
+
+
+def _small_enough(x) -> bool:
+    """The size of x, read from a 15-digit evaluation, allows working it out exactly."""
+    try:
+        value = x.evalf(15)
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        return False
+    return isinstance(value, sp.Float) and (value == 0 or abs(value._mpf_[2] + value._mpf_[3]) <= _EXACT_BITS)
+
+
 def _evaluated_factorials(x):
     """x with the factorials the parser left unevaluated (n > 500, see parse.safe_factorial) worked out exactly."""
     return x.xreplace({f: f.func(*f.args) for f in x.atoms(sp.factorial, sp.factorial2)})
@@ -44,7 +56,7 @@ def numbers_equal(a, b, rel_tol: float) -> bool:
             if places is not None and places >= 6 and _decimal_places(other) is None and rel_tol > 0:
                 return bool(abs(a - b) <= sp.Rational(1, 2) * sp.Rational(1, 10 ** places) * (1 + sp.Rational(1, 10 ** 9)))
         return False
-    if a.has(sp.factorial, sp.factorial2) or b.has(sp.factorial, sp.factorial2):
+    if (a.has(sp.factorial, sp.factorial2) or b.has(sp.factorial, sp.factorial2)) and _small_enough(a) and _small_enough(b):
         ea, eb = _evaluated_factorials(a), _evaluated_factorials(b)  # 1000! + 1 is not 1000!: exact where it can be
         if ea.is_Rational and eb.is_Rational:
             return numbers_equal(ea, eb, rel_tol)
@@ -148,7 +160,11 @@ def _exact_at_points(a, b, symbols) -> bool:
     """Rational functions with rational coefficients are evaluated exactly at rational points: a small term beside
     a huge one is not lost to rounding (y - (a - x)^5999 against y - (x - a)^5999 differ by 2y)."""
     return (len(symbols) <= 3 and a.is_rational_function(*symbols) and b.is_rational_function(*symbols)
-            and _exact_numbers(a, b))
+            and _exact_numbers(a, b) and all(abs(p.exp) <= _EXACT_POWER for e in (a, b) for p in e.atoms(sp.Pow)
+                                             if p.exp.is_Integer))
+
+
+_EXACT_POWER = 10_000  # at a point of 4 digits, x^10000 has 40,000: exact; m^99999999 is left to floating point
 
 
 def _differs_below_one(a, b, subs, va: complex, vb: complex, tol: float) -> bool:

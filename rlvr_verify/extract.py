@@ -401,6 +401,11 @@ _ENV_NAME = re.compile(r"\\(?:begin|end)\s*\{[a-zA-Z*]+\}(?:\{[a-z|]*\})?")
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textnormal|textit|textrm|mathrm|mathbf|mbox|operatorname)\s*\{[^{}]*\}")
 SHORT_TEXT = re.compile(r"[A-Za-z]+(?: [A-Za-z]+){0,2}[.!]?")
 _NUMBER_UNIT = re.compile(r"-?[\d.,/]+\s*(?!(?:is|are|was|were|or|and)\b)[A-Za-z]{2,}(?: [A-Za-z]+)?(?:\s*\^\s*\{?\d\}?)?\.?")
+# A compound unit after a number: '9.8 kg m / s^2', '0.2 g cm^-2', '2000 meter/hour' (short symbols side by side, or
+# names joined by '/', '*', '·'), not a sentence ('12 is a lot')
+_UNIT_WORD = r"(?!(?:is|are|was|were|or|and|a|an|the|of|to|on|at|it|by|for|so)\b)[A-Za-zµμΩ]"
+_COMPOUND_UNIT = re.compile(r"-?[\d.,/]+\s*%s{1,12}(?:\^-?\d)?(?:\s*[/*·]\s*%s{1,12}(?:\^-?\d)?|\s+%s{1,3}"
+                            r"(?:\^-?\d)?(?![A-Za-z]))+\.?" % (_UNIT_WORD, _UNIT_WORD, _UNIT_WORD))
 
 
 def extract_whole(s: str) -> str | None:
@@ -419,7 +424,7 @@ def extract_whole(s: str) -> str | None:
         return text  # 'mx+b', '(ab)c': letters run together with operators and no space are a product, not prose
     if len(text) > 200:
         return None
-    if _NUMBER_UNIT.fullmatch(text):
+    if _NUMBER_UNIT.fullmatch(text) or _COMPOUND_UNIT.fullmatch(text):
         return text.rstrip(".!")
     return None
 

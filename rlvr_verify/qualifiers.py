@@ -1,7 +1,7 @@
 """Words that change what a value means, which normalising would otherwise strip: a direction (12 km west), a half
 of the day (3:45 PM), a temperature scale (25°C), a unit and its power (3 cm, 12 cm^2). Two answers whose values
-are equal still disagree when both name one of these and not the same one; units of one dimension convert
-(unit_scales). Pure string functions."""
+are equal still disagree when both name one of these and not the same one (units that convert are compared by
+quantities.py first). Pure string functions."""
 import re
 
 
@@ -63,6 +63,13 @@ def _canonical_units() -> dict[str, str]:
 
 
 _UNIT_NAMES = _canonical_units()
+
+
+def canonical_unit(name: str) -> str | None:
+    """One spelling of a unit this table knows ('kmph' and 'km/hr' are km/h, 'metres' m); None for any other."""
+    if len(name) < 2:
+        return None
+    return _UNIT_NAMES.get(name) or (_UNIT_NAMES.get(name.lower()) if len(name) > 3 else None)  # 'Mm' is no mm
 _UNIT_AT_END = re.compile(r"(?:\\(?:text|mathrm|mbox|textrm|textnormal)\s*\{\s*~?\s*([^{}]+?)\s*\}|(?<=[\d\s}])([a-zA-Z][a-zA-Z/]*"
                           r"(?: per [a-zA-Z]+)?)|\(\s*([a-zA-Z][a-zA-Z/]*)\s*\))\s*(?:\^\s*\{?\s*\d\s*\}?)?\s*\.?\s*\$?\s*$")
 
@@ -81,33 +88,6 @@ def _unit(text: str) -> str | None:
     if name in _UNIT_NAMES:
         return _UNIT_NAMES[name]
     return _UNIT_NAMES.get(name[:-1]) if name.endswith("s") and len(name) > 3 else None
-
-
-# Each unit's size in its dimension's base (m, kg, s, L, m/s), exactly: a unit converts only within its dimension.
-# Units whose size depends on the country (ton, gallon) or the calendar (month, year) do not convert.
-_SCALE = {"mm": ("length", "1/1000"), "cm": ("length", "1/100"), "m": ("length", "1"), "km": ("length", "1000"),
-          "in": ("length", "127/5000"), "ft": ("length", "381/1250"), "yd": ("length", "1143/1250"),
-          "mi": ("length", "201168/125"), "mg": ("mass", "1/1000000"), "g": ("mass", "1/1000"), "kg": ("mass", "1"),
-          "lb": ("mass", "45359237/100000000"), "oz": ("mass", "45359237/1600000000"), "ms": ("time", "1/1000"),
-          "s": ("time", "1"), "min": ("time", "60"), "h": ("time", "3600"), "day": ("time", "86400"),
-          "week": ("time", "604800"), "ml": ("volume", "1/1000"), "l": ("volume", "1"), "m/s": ("speed", "1"),
-          "km/h": ("speed", "5/18"), "mph": ("speed", "1397/3125")}
-
-
-def unit_scales(pred: str, gold: str) -> tuple[str, str] | None:
-    """When both answers end with a unit of one dimension but not the same unit (300 cm and 3 m, 10 g and 0.01 kg),
-    the size of each in the dimension's base, as exact fractions; None otherwise (no unit, the same unit, another
-    dimension, or one that does not convert)."""
-    if len(pred) > 200 or len(gold) > 200 or _unit_power(pred) != _unit_power(gold):
-        return None
-    p_unit, g_unit = _unit(pred), _unit(gold)
-    if p_unit is None or g_unit is None or p_unit == g_unit or p_unit not in _SCALE or g_unit not in _SCALE:
-        return None
-    (p_kind, p_size), (g_kind, g_size) = _SCALE[p_unit], _SCALE[g_unit]
-    if p_kind != g_kind or (_unit_power(pred) is not None and p_kind != "length"):
-        return None
-    power = int(_unit_power(pred) or 1)  # 2 m^2 is 20000 cm^2
-    return f"({p_size})^{power}", f"({g_size})^{power}"
 
 
 _UNIT_POWER = re.compile(r"\\(?:text|mbox|mathrm|textrm)\s*\{[^{}]*[a-zA-Z][^{}]*\}\s*\^\s*\{?\s*(\d)|"

@@ -10,7 +10,8 @@ from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract
                                  extract_last_spans, last_choice_pick, prose_answer, unwrap_math)
 from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
 from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge, parse_math
-from rlvr_verify.qualifiers import qualifiers_disagree, unit_scales
+from rlvr_verify.quantities import conversion
+from rlvr_verify.qualifiers import qualifiers_disagree
 from rlvr_verify.relations import align_equations, equation_sides, parse_answer, parse_normalized
 from rlvr_verify.stated_numbers import extract_last_number, numbers_in, spelled_number
 
@@ -427,25 +428,19 @@ def _truth(word: str) -> str:
     return {"yes": "true", "no": "false"}.get(word, word)
 
 
-def _converted(pred: str, gold: str, rel_tol: float, percent: str, shown: str) -> Verdict | None:
-    """Two quantities in units of one dimension (300 cm and 3 m, 10 g and 0.01 kg, 2 km and 2000 m): their values
-    in the dimension's base, compared; None when the units do not convert or a value is not a plain number."""
-    scales = unit_scales(pred, gold)
-    if scales is None:
-        return None
-    values = [normalize(text, percent) for text in (pred, gold)]
-    if not all(_PLAIN_VALUE.fullmatch(v) for v in values):
-        return None
-    verdict = _compare_values(f"({values[0]})*{scales[0]}", f"({values[1]})*{scales[1]}", rel_tol, percent, shown)
-    return verdict if verdict.correct else None
-
-
-_PLAIN_VALUE = re.compile(r"-?\d+(?:\.\d+)?(?:/\d+)?|\\frac\{\d+\}\{\d+\}|\(\d+(?:\.\d+)?\\times 10\^\{-?\d+\}\)")
+_UNIT_HINT = re.compile(r"\d[\s$~\\,;{}]*(?:\\(?:text|mathrm|textnormal|textrm|mbox|rm|mu|Omega)\b[\s{]*)?[A-Za-zµμΩ]")
 
 
 def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: str) -> Verdict:
+    quantity = conversion(pred, gold) if _UNIT_HINT.search(pred) and _UNIT_HINT.search(gold) else None
+    if quantity is not None:  # '9.8 kg m / s^2' and '9.8 N', '5000 mA' and '5 A': the values in one unit
+        if quantity.factor is None:
+            return Verdict(False, 0.0, shown, "not_equal")  # 3 m is no 3 s
+        factor = quantity.factor
+        scaled = quantity.pred_value if factor == 1 else f"({quantity.pred_value})*{factor.numerator}/{factor.denominator}"
+        return _compare_values(scaled, quantity.gold_value, rel_tol, percent, shown)
     if qualifiers_disagree(pred, gold):  # '12 km west' is not '12 km east', nor 3:45 AM 3:45 PM, nor 25°C 25°F
-        return _converted(pred, gold, rel_tol, percent, shown) or Verdict(False, 0.0, shown, "not_equal")
+        return Verdict(False, 0.0, shown, "not_equal")
     pred, gold = _PERCENT_WORD.sub(r"\\%", pred), _PERCENT_WORD.sub(r"\\%", gold)  # '33.5 percent' is 33.5%
     pred_text, gold_text = normalize(pred, percent), normalize(gold, percent)
     if pred_text == gold_text or unspaced(pred_text) == unspaced(gold_text):

@@ -954,6 +954,15 @@ def test_sympy_sums_and_negated_relations(response, gold, expected):
     ("\\boxed{5 kg}", "5000 m", False), ("\\boxed{12 km west}", "12000 m east", False),
     ("\\boxed{2 tons}", "4000 lb", False),  # a ton is 2,000 lb in one country and 1,000 kg in another: no conversion
     ("\\boxed{36 km/h}", "10 m/s", True), ("\\boxed{10 m/s}", "10", True), ("\\boxed{3 m/s}", "3 km/h", False),
+    # compound and derived units (pint's definitions): N = kg m/s^2, mA, g cm^-2, megametre; a spelling of km/h that
+    # pint would read as kilo-mph; a prefix in its case (Mm is no mm); another dimension is unequal
+    ("9.8 kg m / s^2", "9.8 N", True), ("9.8 kg m / s^2", "9.7 N", False), ("9.8 kg m / s^2", "9.8 J", False),
+    ("9.8 m / s^2", "9.8 N / kg", True), ("5000 mA", "5 A", True), ("500 mA", "5 A", False),
+    ("0.2 g cm^-2", "2 kg m^-2", True), ("0.2 g cm^-2", "2 kg m^-3", False), ("0.002 megametre/hour", "2 km/h", True),
+    ("$9.8\\,\\mathrm{kg\\,m/s^{2}}$", "9.8 N", True), ("$\\boxed{12 \\text{ kmph}}$", "12 km/h", True),
+    ("$\\boxed{12 \\text{ Mm}}$", "12000 km", True), ("$\\boxed{12 \\text{ Mm}}$", "12 mm", False),
+    ("4/2 kg m^-2", "2 kg m^-2", True), ("\\boxed{5 apples}", "5 apples", True), ("\\boxed{3 m}", "3 s", False),
+    ("\\boxed{2 months}", "60 days", False),  # a month is 28 to 31 days: no conversion
 ])
 def test_units_of_one_dimension_convert(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)

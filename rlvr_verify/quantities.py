@@ -1,0 +1,87 @@
+"""Physical quantities: two answers that are each a value and a unit expression ('9.8 kg m / s^2' and '9.8 N',
+'5000 mA' and '5 A', '0.2 g cm^-2' and '2 kg m^-2') compare in one unit. The units, their dimensions and the exact
+factors between them come from pint (a maintained unit library, with its parser of unit expressions); what is ours
+is splitting an answer into value and unit, and refusing the units that do not convert one way (ton, gallon, month:
+their size depends on the country or the calendar; temperatures: an offset, not a factor). pint loads once per
+process, and only when two answers both end in letters after a number."""
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
+from rlvr_verify.qualifiers import canonical_unit
+
+# 'N', '5000 mA', '9.8 kg m / s^2', '2 kg m^-2', '0.002 megametre/hour': a number, then letters
+_QUANTITY = re.compile(r"\s*(?P<value>-?(?:\d+(?:\.\d+)?|\.\d+|\\[dt]?frac\{\d+\}\{\d+\})(?:\s*/\s*\d+)?"
+                       r"(?:\s*(?:\\times|\*|×)\s*10\s*\^\s*\{?\s*-?\d+\s*\}?)?)"
+                       r"\s*(?P<unit>[A-Za-zµμΩ][A-Za-zµμΩ0-9_/*^()\s.-]{0,60}?)\s*\.?\s*")
+_WRAPPER = re.compile(r"\\(?:text|textnormal|textrm|mathrm|mbox|rm|operatorname)\s*\{([^{}]*)\}")
+_SPACE = re.compile(r"\\[,;:! ]|~")
+_SYMBOL = {"\\mu": "µ", "\\Omega": "Ω", "\\cdot": "*", "·": "*"}
+# Tokens that are more often a letter of the answer than a unit, or units that do not convert one way.
+_REFUSED = {"e", "c", "G", "a", "b", "t", "u", "d", "x", "y", "z", "n", "k", "r", "q", "p", "i", "j", "M", "R", "E",
+            "ton", "tons", "gallon", "gallons", "gal", "quart", "quarts", "pint", "pints", "cup", "cups", "barrel",
+            "barrels", "month", "months", "year", "years", "yr", "yrs", "percent", "pi", "degC", "degF", "degK",
+            "celsius", "fahrenheit", "kelvin", "K", "are", "point", "points", "unit", "units"}
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """The pred's value, the gold's value, and the factor that takes the pred's unit to the gold's (None when the two
+    units measure different dimensions)."""
+    pred_value: str
+    gold_value: str
+    factor: Fraction | None
+
+
+def split_quantity(text: str) -> tuple[str, str] | None:
+    """'$9.8\\,\\mathrm{kg\\,m/s^2}$' -> ('9.8', 'kg m/s^2'); None when the text is not a number and a unit."""
+    if len(text) > 200:
+        return None
+    text = text.replace("$", " ").replace("\\(", " ").replace("\\)", " ")
+    text = _SPACE.sub(" ", re.sub(r"\^\s*\{\s*(-?\d+)\s*\}", r"^\1", text))  # m^{-2} -> m^-2
+    text = _WRAPPER.sub(lambda m: " " + m.group(1) + " ", text)
+    for latex, plain in _SYMBOL.items():
+        text = text.replace(latex, plain)
+    m = _QUANTITY.fullmatch(text)
+    if not m or "\\" in m.group("unit"):
+        return None
+    return m.group("value"), re.sub(r"\s+", " ", m.group("unit")).strip()
+
+
+@lru_cache(maxsize=1)
+def _registry():
+    import pint
+    return pint.UnitRegistry(non_int_type=Fraction)
+
+
+@lru_cache(maxsize=4096)
+def _unit(text: str):
+    """pint's unit for a unit expression, or None: unknown, refused, or no dimension (rad, %)."""
+    if any(token in _REFUSED for token in re.findall(r"[A-Za-zµμΩ]+", text)) or re.search(r"\d\s*\d|\d\.", text):
+        return None  # (a unit's power is one digit: km^99999999 against m^99999999 would be a factor of 10^(3*10^8))
+    text = re.sub(r"[A-Za-z]+", lambda m: canonical_unit(m.group(0)) or m.group(0), text)  # 'kmph' is km/h (to
+    try:                                                                                   # pint, kilo-mph)
+        unit = _registry().parse_units(text.replace("^", "**"))
+    except Exception:  # pint's parser raises several kinds (undefined unit, syntax, tokenizer): none is an answer
+        return None
+    if unit.dimensionless or any("degree_" in name or name in ("kelvin", "degree_Rankine") for name in unit._units):
+        return None
+    return unit
+
+
+def conversion(pred: str, gold: str) -> Conversion | None:
+    """Both answers as a value and a unit that pint knows: the factor between the units; None when either is not."""
+    p, g = split_quantity(pred), split_quantity(gold)
+    if p is None or g is None:
+        return None
+    p_unit, g_unit = _unit(p[1]), _unit(g[1])
+    if p_unit is None or g_unit is None:
+        return None
+    if p_unit.dimensionality != g_unit.dimensionality:
+        return Conversion(p[0], g[0], None)
+    try:
+        factor = _registry().Quantity(Fraction(1), p_unit).to(g_unit).magnitude
+    except Exception:  # an offset unit pint will not scale: no conversion
+        return None
+    return Conversion(p[0], g[0], Fraction(factor))
