@@ -389,29 +389,29 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (96.4% on 5,417 cases, 98.9% on the 5,218 that are
-    not one grader's policy; 99.1% on the 3,348 real completions counted here, 1,601 of them labelled wrong, of
+    accuracy measured after the last round of fixes, with a margin (96.5% on 5,776 cases, 98.9% on the 5,539 that are
+    not one grader's policy; 99.1% on the 3,500 real completions counted here, 1,694 of them labelled wrong, of
     which ours passes two that are not a policy: 'Answer: (E) 12' for the gold E, labelled wrong by its source, and
     an unfinished derivation whose malformed display math leaves a stray 1 as its last number); the misses are other
     graders' policies (tolerances, ordered lists, string matching, a required box or marker) and real completions
     whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import is_policy, load_devset
     cases = load_devset()
-    assert len(cases) >= 5400 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 5750 and len({c["source"] for c in cases}) >= 8
     hits = [verify(c["response"], c["gold"]).correct == c["expected"] for c in cases]
     assert sum(hits) / len(cases) >= 0.96
     mathematics = [hit for hit, c in zip(hits, cases) if not is_policy(c)]
-    assert len(mathematics) >= 5200 and sum(mathematics) / len(mathematics) >= 0.985
+    assert len(mathematics) >= 5500 and sum(mathematics) / len(mathematics) >= 0.985
     completions = [c for c in cases if c["source_key"] in (
         "gsm8k_completions", "mr_math", "prm800k_reference", "prm800k_swapped", "mr_gsm8k", "skythought_math500",
         "skythought_olympiadbench", "prime_gaokao", "prime_olympiadbench", "skythought_aime_amc", "processbench",
         "processbench_omnimath", "mrben_math", "bbmistake_arith", "mathdial_vtg", "mathcheck_gsm", "deltabench_examples",
         "parc_perl", "plan_and_solve", "zero_shot_cot", "theoremqa_errors", "gaokao_fib_teacher", "ghosts_math",
-        "mathodyssey_deepseek_v3")]
-    assert len(completions) >= 3300
+        "mathodyssey_deepseek_v3", "omnimath_gpteval", "sydney_gpt4o_math500", "sydney_gemini_math500")]
+    assert len(completions) >= 3450
     assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.985
     wrong = [c for c in completions if not c["expected"] and not is_policy(c)]  # a verifier that says "correct" too
-    assert len(wrong) >= 1550 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2  # easily fails
+    assert len(wrong) >= 1650 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2  # easily fails
 
 
 @pytest.mark.parametrize("response,gold,expected", [
