@@ -181,16 +181,20 @@ def _differs_below_one(a, b, subs, va: complex, vb: complex, tol: float) -> bool
         return False
 
 
-def expressions_equal(a, b, rel_tol: float, points: int = 10, positive: bool = False) -> bool:
-    """Expressions with symbols: equal at random points (bounded effort, no simplify on big trees)."""
+def expressions_equal(a, b, rel_tol: float, points: int = 10, positive: bool = False, real: bool = False) -> bool:
+    """Expressions with symbols: equal at random points (bounded effort, no simplify on big trees). With real,
+    only the points where both are real count, and at least _REAL_POINTS of them must (ln((x+1)/(1-x)) and
+    -ln((1-x)/(x+1)) are one function on (-1, 1), and two branches of the complex logarithm elsewhere)."""
     exact = _exact_polynomials(a, b)
     if exact is not None:
         return exact
     symbols = sorted(a.free_symbols | b.free_symbols, key=str)
     rng = random.Random(0)
     exact_points = _exact_at_points(a, b, symbols)
-    for k in range(points):
-        subs = {s: _sample(rng, k, positive) for s in symbols}
+    compared = 0
+    for k in range(2 * points if real else points):
+        subs = {s: (sp.Rational(rng.randint(-99, 99), 100) + sp.Rational(1, 997) if real and k % 2 else
+                    _sample(rng, k // 2 if real else k, positive)) for s in symbols}  # real: half of them in (-1, 1)
         if exact_points:
             try:
                 ea, eb = a.xreplace(subs), b.xreplace(subs)
@@ -214,11 +218,17 @@ def expressions_equal(a, b, rel_tol: float, points: int = 10, positive: bool = F
                 continue
         except (TypeError, ValueError, ZeroDivisionError, OverflowError):
             return False
+        if real and (abs(va.imag) > 1e-12 * max(abs(va), 1.0) or abs(vb.imag) > 1e-12 * max(abs(vb), 1.0)):
+            continue  # outside the real domain of one of them
         if abs(va - vb) > max(rel_tol, 1e-12) * max(abs(va), abs(vb), 1.0):
             return False
         if _differs_below_one(a, b, subs, va, vb, max(rel_tol, 1e-12)):
             return False
-    return True
+        compared += 1
+    return compared >= _REAL_POINTS if real else True
+
+
+_REAL_POINTS = 4  # points inside the real domain that a comparison on it needs
 
 
 def proportional(a, b, rel_tol: float, points: int = 6, positive: bool = False, _exact: bool = True) -> bool:
@@ -368,7 +378,8 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
         if (_has_fractional_power(pred) and _has_fractional_power(gold)) and not (pred.has(sp.Abs) or gold.has(sp.Abs)):
             return expressions_equal(pred, gold, rel_tol, positive=True)
         if pred.has(sp.log) and gold.has(sp.log) and pred.free_symbols:  # the log laws hold for positive arguments:
-            return expressions_equal(pred, gold, rel_tol, positive=True)  # ln(a^2 b) = 2 ln a + ln b
+            return (expressions_equal(pred, gold, rel_tol, positive=True)  # ln(a^2 b) = 2 ln a + ln b; where both
+                    or not (pred.has(sp.I) or gold.has(sp.I)) and expressions_equal(pred, gold, rel_tol, real=True))
         return False
     return False
 

@@ -292,6 +292,8 @@ def _answer_at_start(rest: str) -> str | None:
         if (tail[:1] in tuple(",+-*/^(") or factorial or word and word.group(0) in _MATH_WORDS - {"and", "or"}) and (
                 extract_whole(sentence)):
             return sentence
+        if _COMPOUND_UNIT.fullmatch(sentence):  # '2 kg m^-2': the quantity whole (its units convert)
+            return sentence
         scale = re.match(r"(?:thousand|million|billion|trillion|dozen)(?![a-zA-Z])", tail, re.IGNORECASE)
         if scale:  # '2.5 billion' is the number 2,500,000,000
             return number.group(0) + " " + scale.group(0)
@@ -408,6 +410,10 @@ _COMPOUND_UNIT = re.compile(r"-?[\d.,/]+\s*%s{1,12}(?:\^-?\d)?(?:\s*[/*·]\s*%s{
                             r"(?:\^-?\d)?(?![A-Za-z]))+\.?" % (_UNIT_WORD, _UNIT_WORD, _UNIT_WORD))
 
 
+_POINT_NAMES = re.compile(r"[A-Z]{2,3}")  # AB, PD, ABC: a segment, an angle or a triangle named by its points
+_RELATION = re.compile(r"=|<|>|\\perp|\\parallel|⊥|∥|\\cong|\\sim")
+
+
 def extract_whole(s: str) -> str | None:
     """A short one-line response that is only the answer is the answer itself: math ('\\frac{3}{5}', 'x = 548',
     a bare matrix, '7, -2, \\text{ and } -5') or a number with its unit ('10 square units'). Words inside \\text{}
@@ -418,7 +424,9 @@ def extract_whole(s: str) -> str | None:
         return None
     core = _TEXT_CMD.sub(" ", _ENV_NAME.sub(" ", text))
     negated = re.fullmatch(r"(?:not|\\neg)\s*(\(.*\))", core)  # 'not (x<=2 and -2<=x)': a logic-style answer
-    if all(w in _MATH_WORDS for w in _WORD.findall(negated.group(1) if negated else core)):
+    relation = _RELATION.search(core)
+    if all(w in _MATH_WORDS or relation and _POINT_NAMES.fullmatch(w)  # 'AE + AP = PD': segments named by points
+           for w in _WORD.findall(negated.group(1) if negated else core)):
         return text
     if len(text) <= 60 and not re.search(r"\s|</?[A-Za-z]", text) and re.search(r"[-+*/^=()]", text):
         return text  # 'mx+b', '(ab)c': letters run together with operators and no space are a product, not prose
@@ -592,6 +600,8 @@ def _is_bare_answer(inner: str) -> bool:
     if len(inner) > _ANSWER_LINE_CHARS or "\n" in inner or "$" in inner or "\\(" in inner or "\\boxed" in inner:
         return False
     words = [w for w in _WORD.findall(_TEXT_CMD.sub(" ", inner)) if w not in _MATH_WORDS]
+    if _RELATION.search(inner) and all(_POINT_NAMES.fullmatch(w) for w in words):
+        return True  # 'AE + AP = PD'
     return len(words) <= 2 and not _VERB.search(" " + inner + " ")
 
 

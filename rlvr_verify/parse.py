@@ -167,8 +167,9 @@ _ARGUMENT_CMDS = set(CONSTANTS) | set(GREEK)  # letters a bare argument runs on
 
 
 class Parser:
-    def __init__(self, tokens):
+    def __init__(self, tokens, plain: bool = False):
         self.t, self.i, self.depth = tokens, 0, 0
+        self.plain = plain  # the answer is plain text, no LaTeX command in it
         self.abs_depth = 0  # inside |...|: a '|' closes it rather than opening another
         self.bound = set()  # index letters of a sum or product being read ('i' there is not the imaginary unit)
 
@@ -322,7 +323,9 @@ class Parser:
                     return sp.Symbol(f"{v}_{self.subscript()}")
                 if v in self.bound:
                     return sp.Symbol(v)
-                return sp.E if v == "e" else sp.I if v == "i" else sp.Symbol(v)  # i: the imaginary unit
+                if v == "i" or v == "I" and self.plain:  # i, and I in plain text (SymPy's spelling): the imaginary
+                    return sp.I                             # unit; in LaTeX, I stays a letter
+                return sp.E if v == "e" else sp.Symbol(v)
             if v in OPEN and kind == "op":  # '\\{' (a set, even of one element) is a command
                 closer = OPEN[v]
                 items = self.parse_list([closer] + ([")", "]"] if v in "([" else []))
@@ -513,7 +516,7 @@ def parse_math(s: str):
     tokens = tokenize(s)
     if not tokens:
         raise ParseError("empty answer")
-    p = Parser(tokens)
+    p = Parser(tokens, plain="\\" not in s)
     items = p.parse_list([""])
     if p.peek()[0] != "end":
         raise ParseError(f"trailing input at {p.peek()[1]!r}")

@@ -46,6 +46,8 @@ def split_quantity(text: str) -> tuple[str, str] | None:
     m = _QUANTITY.fullmatch(text)
     if not m or "\\" in m.group("unit"):
         return None
+    if m.end("value") == m.start("unit") and not re.match(r"[A-Za-zµμΩ]{2}", m.group("unit")):
+        return None  # '10m' may be 10 times m; '10 m', '5kg' are quantities
     return m.group("value"), re.sub(r"\s+", " ", m.group("unit")).strip()
 
 
@@ -61,13 +63,41 @@ def _unit(text: str):
     if any(token in _REFUSED for token in re.findall(r"[A-Za-zµμΩ]+", text)) or re.search(r"\d\s*\d|\d\.", text):
         return None  # (a unit's power is one digit: km^99999999 against m^99999999 would be a factor of 10^(3*10^8))
     text = re.sub(r"[A-Za-z]+", lambda m: canonical_unit(m.group(0)) or m.group(0), text)  # 'kmph' is km/h (to
-    try:                                                                                   # pint, kilo-mph)
+    if not all(_plain_unit(token) for token in re.findall(r"[A-Za-zµμΩ]+", text)):        # pint, kilo-mph)
+        return None
+    try:
         unit = _registry().parse_units(text.replace("^", "**"))
     except Exception:  # pint's parser raises several kinds (undefined unit, syntax, tokenizer): none is an answer
         return None
     if unit.dimensionless or any("degree_" in name or name in ("kelvin", "degree_Rankine") for name in unit._units):
         return None
     return unit
+
+
+# A prefix goes on these symbols only: 'mA', 'kN', 'MPa', 'µm'; pint would read 'pct' as a pico-carat
+_PREFIXED_SYMBOLS = {"m", "g", "s", "A", "N", "J", "W", "V", "Pa", "Hz", "C", "L", "l", "Ω", "ohm", "mol", "eV", "T",
+                     "F", "H", "Wb", "Wh", "Ah", "t", "cal"}
+_PREFIX_SYMBOLS = {"p", "n", "µ", "μ", "u", "m", "c", "d", "k", "M", "G", "T"}
+
+
+@lru_cache(maxsize=4096)
+def _plain_unit(token: str) -> bool:
+    """A unit as people write it: a unit's name or symbol (plural allowed), an SI prefix symbol on a symbol ('mA'),
+    or a prefix name on a unit name ('megametre')."""
+    if token in ("per",):
+        return True
+    try:
+        readings = _registry().parse_unit_name(token)
+    except Exception:
+        return False
+    for prefix, _unit_name, _suffix in readings[:1]:
+        if not prefix:
+            return True
+        if token.startswith(prefix):  # 'megametre', 'milliseconds'
+            return len(token) - len(prefix) >= 3
+        symbol = _registry()._prefixes[prefix].symbol
+        return symbol in _PREFIX_SYMBOLS and token.startswith(symbol) and token[len(symbol):] in _PREFIXED_SYMBOLS
+    return False
 
 
 def conversion(pred: str, gold: str) -> Conversion | None:
@@ -85,3 +115,9 @@ def conversion(pred: str, gold: str) -> Conversion | None:
     except Exception:  # an offset unit pint will not scale: no conversion
         return None
     return Conversion(p[0], g[0], Fraction(factor))
+
+
+def value_of(text: str) -> str | None:
+    """The value of a number with a unit pint knows ('9.8 N' -> '9.8'); None for anything else."""
+    split = split_quantity(text)
+    return split[0] if split and _unit(split[1]) is not None else None

@@ -10,7 +10,7 @@ from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract
                                  extract_last_spans, last_choice_pick, prose_answer, unwrap_math)
 from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
 from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge, parse_math
-from rlvr_verify.quantities import conversion
+from rlvr_verify.quantities import conversion, value_of
 from rlvr_verify.qualifiers import qualifiers_disagree
 from rlvr_verify.relations import align_equations, equation_sides, parse_answer, parse_normalized
 from rlvr_verify.stated_numbers import extract_last_number, numbers_in, spelled_number
@@ -428,6 +428,7 @@ def _truth(word: str) -> str:
     return {"yes": "true", "no": "false"}.get(word, word)
 
 
+_NUMBER_ONLY = re.compile(r"\s*\$?\s*-?(?:\d+(?:\.\d+)?|\.\d+)(?:\s*/\s*\d+)?\s*\$?\s*")
 _UNIT_HINT = re.compile(r"\d[\s$~\\,;{}]*(?:\\(?:text|mathrm|textnormal|textrm|mbox|rm|mu|Omega)\b[\s{]*)?[A-Za-zµμΩ]")
 
 
@@ -439,6 +440,10 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
         factor = quantity.factor
         scaled = quantity.pred_value if factor == 1 else f"({quantity.pred_value})*{factor.numerator}/{factor.denominator}"
         return _compare_values(scaled, quantity.gold_value, rel_tol, percent, shown)
+    if _UNIT_HINT.search(pred) != _UNIT_HINT.search(gold) and (_NUMBER_ONLY.fullmatch(pred) or _NUMBER_ONLY.fullmatch(gold)):
+        value = value_of(pred) or value_of(gold)  # '9.8' for '9.8 N': the unit left out, as for '10' and '10 m/s'
+        if value is not None:
+            return _compare_values(value, gold if value_of(pred) else pred, rel_tol, percent, shown)
     if qualifiers_disagree(pred, gold):  # '12 km west' is not '12 km east', nor 3:45 AM 3:45 PM, nor 25°C 25°F
         return Verdict(False, 0.0, shown, "not_equal")
     pred, gold = _PERCENT_WORD.sub(r"\\%", pred), _PERCENT_WORD.sub(r"\\%", gold)  # '33.5 percent' is 33.5%
