@@ -273,6 +273,8 @@ def _answer_at_start(rest: str) -> str | None:
         if spans and spans[0][1] == 0:
             return _joined_spans(rest, spans) or spans[0][0] or None
     sentence = _sentence(rest)[:MAX_MARKER_ANSWER_CHARS].strip("*_ ")  # **18** (markdown bold)
+    if sentence[:1] in ("$", "€", "£") and sentence.count("$") == 1:
+        sentence = sentence[1:].lstrip()  # '#### $168 for 2 weeks': a currency sign, not a math delimiter
     comma = _DECIMAL_COMMA.match(sentence)  # '0,5' or '12,5 cm': a decimal comma, kept whole (the comparer decides)
     if comma and not re.match(r"\s*[,\d]", sentence[comma.end():]):
         return comma.group(0)
@@ -395,7 +397,8 @@ _MATH_WORDS = {"sqrt", "pi", "infty", "inf", "and", "or",  # "x=2 or x=3"
                "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "asin", "acos", "atan", "sinh",
                "cosh", "tanh", "coth", "asinh", "acosh", "atanh", "ln", "log", "exp", "abs", "max", "min", "gcd", "lcm",
                "sech", "csch", "arcsec", "arccsc", "arccot", "asec", "acsc", "acot", "Abs", "factorial", "conjugate",
-               "sum", "summation", "Sum", "sgn", "sign", "factorial2", "oo",
+               "sum", "summation", "Sum", "sgn", "sign", "factorial2", "oo", "Sin", "Cos", "Tan", "Cot", "Sec", "Csc",
+               "ArcSin", "ArcCos", "ArcTan", "Sinh", "Cosh", "Tanh", "Log", "Exp",
                # Greek letters by name (parse.GREEK; not imported: extraction stays free of sympy)
                "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
                "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"}
@@ -410,6 +413,7 @@ _COMPOUND_UNIT = re.compile(r"-?[\d.,/]+\s*%s{1,12}(?:\^-?\d)?(?:\s*[/*·]\s*%s{
                             r"(?:\^-?\d)?(?![A-Za-z]))+\.?" % (_UNIT_WORD, _UNIT_WORD, _UNIT_WORD))
 
 
+_BESIDE_WORD = set("*/^()[]_=+-")  # what touches a name written into plain-text math
 _POINT_NAMES = re.compile(r"[A-Z]{2,3}")  # AB, PD, ABC: a segment, an angle or a triangle named by its points
 _RELATION = re.compile(r"=|<|>|\\perp|\\parallel|⊥|∥|\\cong|\\sim")
 
@@ -428,6 +432,9 @@ def extract_whole(s: str) -> str | None:
     if all(w in _MATH_WORDS or relation and _POINT_NAMES.fullmatch(w)  # 'AE + AP = PD': segments named by points
            for w in _WORD.findall(negated.group(1) if negated else core)):
         return text
+    if re.search(r"[*/^]", core) and all(core[m.start() - 1:m.start()] in _BESIDE_WORD or core[m.end():m.end() + 1] in
+                                         _BESIDE_WORD for m in _WORD.finditer(core)):
+        return text  # '2*V*(h)/(dE) - (d)/(2)', 'W == (rho) * g*h*(DeltaV)': names set between operators, not prose
     if len(text) <= 60 and not re.search(r"\s|</?[A-Za-z]", text) and re.search(r"[-+*/^=()]", text):
         return text  # 'mx+b', '(ab)c': letters run together with operators and no space are a product, not prose
     if len(text) > 200:
@@ -466,7 +473,7 @@ _MARKERS = {
     "final_answer": re.compile(r"final answer is\b", re.IGNORECASE),
     "answer_is": _ANSWER_IS,
     "answer_colon": re.compile(r"\b(?:answers?|antwort|respuesta|r[ée]ponse|risposta|resposta)\s*(?:\}\s*)?:|(?<!\w)ответ\s*[:：]"
-                               r"|(?<![\u4e00-\u9fff])答\s*[:：]",
+                               r"|(?<![\u4e00-\u9fff])(?:回)?答\s*[:：]",  # 答：, and 回答： (Japanese, Chinese)
                                re.IGNORECASE),
 }
 _MARKER_RULES = tuple(_MARKERS)

@@ -186,6 +186,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     s = unwrap_math(s)
     if "sum" in s or "Sum" in s:
         s = _sympy_sums(s)
+    if "==" in s:
+        s = _sub(r"(?<![<>=!])==(?!=)", "=", s)  # Python's and SymPy's equality sign: 'x**2 + x + 1 == 0'
     if "\\begin" not in s:
         if "\\" in s:  # (each block that only rewrites commands is skipped for text with no backslash: speed)
             s = _sub(r"\\\\(?=[a-zA-Z])", r"\\", s)  # '\\\\dfrac' typed for '\\dfrac' (not a matrix row break)
@@ -195,6 +197,7 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = _sub(r"(?<!\\)\\(?=\d)", "", s)  # '\\15': a backslash before a digit is no command ('\\$15' lost its $)
         s = _sub(r"\\[lr]?vert(?![a-zA-Z])", "|", s)
     if not s.isascii():
+        s = _sub(r"^\s*[△▲]\s*(?=\d)", "-", s)  # △10.5%: the minus sign of Japanese accounts
         s = s.replace("⌊", "\\lfloor ").replace("⌋", "\\rfloor ").replace("⌈", "\\lceil ").replace("⌉", "\\rceil ")
         s = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT_DIGITS) + "}", s)  # 'x⁴', '10⁻³'
         s = _unicode_math(s)

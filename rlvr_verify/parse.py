@@ -33,6 +33,10 @@ FUNCS = {
     # SymPy's own spelling, as answers written in its syntax use it: Abs(x), factorial(n), conjugate(z)
     "Abs": sp.Abs, "factorial": lambda x: safe_factorial(x), "conjugate": sp.conjugate, "sign": sp.sign,
     "sgn": sp.sign, "re": sp.re, "im": sp.im, "factorial2": lambda x: safe_factorial(x, double=True),
+    # capitalised, as Mathematica and some checkers write them: Sin(x), ArcTan(x), Log(x)
+    "Sin": sp.sin, "Cos": sp.cos, "Tan": sp.tan, "Cot": sp.cot, "Sec": sp.sec, "Csc": sp.csc, "ArcSin": sp.asin,
+    "ArcCos": sp.acos, "ArcTan": sp.atan, "Sinh": sp.sinh, "Cosh": sp.cosh, "Tanh": sp.tanh, "Log": sp.log,
+    "Exp": sp.exp,
 }
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan}
 CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo, "oo": sp.oo,  # oo: SymPy's spelling
@@ -388,7 +392,11 @@ class Parser:
                     arg = arg * self.parse_power()  # \sin 2x is sin(2x), \cos 2\theta cos(2 theta); \sin x \cos x stops
             if power == -1 and name in _INVERSE:  # \tan^{-1} x is arctan x, not 1/tan x
                 return _INVERSE[name](arg)
-            value = FUNCS[name](arg)
+            if (name in ("log", "Log") and isinstance(arg, Bracketed) and arg.open == "(" and len(arg.items) == 2
+                    and all(isinstance(x, sp.Basic) for x in arg.items)):
+                value = sp.log(*arg.items)  # SymPy's log(x, 10): the logarithm of x to base 10
+            else:
+                value = FUNCS[name](arg)
             return safe_pow(value, power) if power is not None else value
         if name == "det":  # \det A of a matrix written out: the number
             matrix = self.parse_power()
