@@ -13,7 +13,8 @@ from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError,
 from rlvr_verify.quantities import conversion, value_of
 from rlvr_verify.qualifiers import qualifiers_disagree
 from rlvr_verify.relations import align_equations, equation_sides, parse_answer, parse_normalized
-from rlvr_verify.stated_numbers import extract_last_number, numbers_in, spelled_number
+from rlvr_verify.stated_numbers import NUMBER, REJECTED, extract_last_number, numbers_in, spelled_number
+from rlvr_verify.unanswered import gives_no_answer
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def _letter(text: str):
 
 
 _MARKER_RULES = ("final_answer", "answer_is", "answer_colon")
+_TWO_OPTIONS = re.compile(r"(?<![A-Za-z])\(?([A-HJK])\)[^()]{0,40}?\bor\s+\(?([A-HJK])\)")
 
 
 def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9, percent: str = "strip",
@@ -194,6 +196,9 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
             found = Extraction(stated, "boxed")
     if found.text is None and mode == "exact" and extract == "any":
         found = short_text_answer(response or "", gold)
+    if found.text is not None and (gives_no_answer(response or "", found.rule, found.text, _answer_parts(gold, percent))
+                                   or found.rule == "boxed" and _rejected_in_box(found.text)):
+        found = Extraction(None, "none")  # 'I cannot solve this. The number was 12.', '\\boxed{12 \\text{ is wrong}}'
     if found.text is None:
         return _named_pick(response or "", gold) or Verdict(False, 0.0, None, "no_answer")
     stored = _stored_repr(found.text) if found.text.startswith(("[", "b")) else None
@@ -271,6 +276,13 @@ def _exclaimed(response: str, number: str) -> bool:
     return bool(last) and response.startswith("!", last.end()) and not response.startswith("!=", last.end())
 
 
+def _rejected_in_box(text: str) -> bool:
+    """A box that holds a value and says it is wrong: '\\boxed{12 \\text{ is wrong}}'."""
+    plain = _plain(text)
+    number = NUMBER.match(plain)
+    return bool(number) and bool(REJECTED.match(plain, number.end()))
+
+
 def _answer_parts(gold: str, percent: str) -> int:
     """How many answers the gold holds: list items, the elements of a set '\\{-1, 2\\}' or a point, the answers of
     'x = -1 or x = 2', the two of 'a \\pm b'."""
@@ -309,6 +321,9 @@ def _written_as_gold(response: str | None, gold: str) -> bool:
 def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip") -> Verdict:
     """Two extracted answers. Lettered options compare by letter (or the value against a bare value); an
     approximation 'a \\approx b' matches either side; the rest is _compare_values."""
+    picked = _TWO_OPTIONS.search(_plain(pred))
+    if picked and picked.group(1) != picked.group(2) and not _TWO_OPTIONS.search(_plain(gold)):
+        return Verdict(False, 0.0, pred, "not_equal")  # 'B) 5 or C) 6': two options offered, none chosen
     p_options, g_options = _options(pred), _options(gold)
     if p_options and g_options and max(len(p_options), len(g_options)) > 1:  # options chosen: 'A, C' is 'AC'
         ok = p_options == g_options

@@ -1087,6 +1087,32 @@ def test_sympy_syntax_and_markers_of_other_scripts(response, gold, expected):
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    # a refusal, a restated problem or a spray of numbers gives no answer, though a value can be read off its end
+    ("It would be 12 if x were positive, but x is negative, so there is no answer.", "12", False),
+    ("I cannot solve this problem. The number in the problem was 12.", "12", False),
+    ("The problem asks for the sum of 5 and 12.", "12", False),
+    ("Find the remainder when $2^{100}$ is divided by $7$.", "7", False),
+    (" ".join(str(n) for n in range(4950, 5000)), "4999", False), ("The primes are 2, 3, 5, 7, 11, 13, 17, 19", "19", False),
+    # ... but a closing question after the stated value, a relative clause, a short list stay answers
+    ("The total is 12. How many did you get?", "12", True), ("Which is just $(\\frac{16}{49},\\frac{48}{49})$.",
+                                                              "(16/49, 48/49)", True),
+    ("The primes are 2, 3, 5, 7, 11, 13, 17, 19", "2, 3, 5, 7, 11, 13, 17, 19", True),
+    # a box in a quoted problem, given as an example, in a LaTeX comment, or that says it is wrong is not the answer
+    ("> Problem: show that the answer is $\\boxed{3}$.\n\nI think it's 4.", "3", False),
+    ("> Problem: show that the answer is $\\boxed{3}$.\n\nI think it's 4.", "4", True),
+    ("The problem says: put your answer in \\boxed{}, e.g. \\boxed{3}. My answer: 5", "5", True),
+    ("The problem says: put your answer in \\boxed{}, e.g. \\boxed{3}. My answer: 5", "3", False),
+    ("Answer: $4$ % \\boxed{3}", "3", False), ("The answer is \\boxed{4}.\n> \\boxed{3}", "4", True),
+    ("The answer is \\boxed{4}.\n> \\boxed{3}", "3", False), ("> **Final answer:** $\\boxed{5}$", "5", True),
+    ("The growth is 50 % \\boxed{50\\%}", "50\\%", True), ("\\boxed{12 \\text{ is wrong}}", "12", False),
+    # two options offered is none chosen
+    ("The answer is B) 5 or C) 6", "B", False), ("\\boxed{\\text{(A) or (B)}}", "A", False),
+])
+def test_answers_not_given_and_boxes_not_stated(response, gold, expected):
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 _FLOOD = "\\boxed{9} " * 400 + "\\boxed{42}"
 
 
