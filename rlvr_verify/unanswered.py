@@ -21,10 +21,10 @@ _NUMBER_TOKEN = re.compile(r"\$?-?\d+(?:\.\d+)?\$?")
 _WEAK_RULES = ("last_number", "last_math", "whole")  # where the value was only read off the text's end
 
 
-def gives_no_answer(response: str, rule: str, value: str, parts: int) -> bool:
+def gives_no_answer(response: str, rule: str, value: str, parts) -> bool:
     """The value a positional rule read is not stated as an answer: the closing says there is none or that it could
     not be found, the closing sentence restates the problem or asks a question and holds the value, or the text
-    ends in a run of eight or more numbers (for a gold of one part)."""
+    ends in a run of eight or more numbers (for a gold of one part: `parts()` counts the gold's, asked only then)."""
     if rule not in _WEAK_RULES:
         return False
     tail = response.rstrip()[-_TAIL_CHARS:]
@@ -33,7 +33,7 @@ def gives_no_answer(response: str, rule: str, value: str, parts: int) -> bool:
     last = re.split(r"(?<=[.!?])\s+|\n", tail.rstrip())[-1].lstrip(" >*#-")
     if (_RESTATEMENT.match(last) or _QUESTION.match(last)) and value in last:
         return True
-    return parts == 1 and _ends_in_a_spray(tail)
+    return _ends_in_a_spray(tail) and parts() == 1
 
 
 def _ends_in_a_spray(tail: str) -> bool:

@@ -196,7 +196,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
             found = Extraction(stated, "boxed")
     if found.text is None and mode == "exact" and extract == "any":
         found = short_text_answer(response or "", gold)
-    if found.text is not None and (gives_no_answer(response or "", found.rule, found.text, _answer_parts(gold, percent))
+    if found.text is not None and (gives_no_answer(response or "", found.rule, found.text,
+                                                   lambda: _answer_parts(gold, percent))
                                    or found.rule == "boxed" and _rejected_in_box(found.text)):
         found = Extraction(None, "none")  # 'I cannot solve this. The number was 12.', '\\boxed{12 \\text{ is wrong}}'
     if found.text is None:
