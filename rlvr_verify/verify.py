@@ -456,10 +456,12 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
         factor = quantity.factor
         scaled = quantity.pred_value if factor == 1 else f"({quantity.pred_value})*{factor.numerator}/{factor.denominator}"
         return _compare_values(scaled, quantity.gold_value, rel_tol, percent, shown)
-    if _UNIT_HINT.search(pred) != _UNIT_HINT.search(gold) and (_NUMBER_ONLY.fullmatch(pred) or _NUMBER_ONLY.fullmatch(gold)):
-        value = value_of(pred) or value_of(gold)  # '9.8' for '9.8 N': the unit left out, as for '10' and '10 m/s'
+    bare_pred, bare_gold = _NUMBER_ONLY.fullmatch(pred), _NUMBER_ONLY.fullmatch(gold)
+    if bool(bare_pred) != bool(bare_gold):  # '9.8' for '9.8 N': the unit left out, as for '10' and '10 m/s'
+        value = value_of(gold if bare_pred else pred)
         if value is not None:
-            return _compare_values(value, gold if value_of(pred) else pred, rel_tol, percent, shown)
+            return _compare_values(pred, value, rel_tol, percent, shown) if bare_pred else (
+                _compare_values(value, gold, rel_tol, percent, shown))
     if qualifiers_disagree(pred, gold):  # '12 km west' is not '12 km east', nor 3:45 AM 3:45 PM, nor 25°C 25°F
         return Verdict(False, 0.0, shown, "not_equal")
     pred, gold = _PERCENT_WORD.sub(r"\\%", pred), _PERCENT_WORD.sub(r"\\%", gold)  # '33.5 percent' is 33.5%
