@@ -6,6 +6,9 @@ machine.
 Stopping a node: SIGTERM to its `ray start --block` (it drains the node and stops what it started); losing a node:
 SIGKILL to its process group and every descendant. `ray stop` is never used: it would end every Ray instance on the
 machine.
+
+A worker node whose `ray start` exits on its own is started again, as a cluster's orchestrator would (a pod's restart
+policy, a Slurm requeue): on a loaded 2-core machine Ray's fixed 30 s wait for a raylet to register can run out.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,12 +49,15 @@ def script_env(**extra: str) -> dict[str, str]:
 
 
 class Node:
-    def __init__(self, name: str, proc: subprocess.Popen, temp_dir: str, log: Path, resources: dict):
+    def __init__(self, name: str, proc: subprocess.Popen, temp_dir: str, log: Path, resources: dict, num_cpus: int):
         self.name, self.proc, self.temp_dir, self.log, self.resources = name, proc, temp_dir, log, resources
+        self.num_cpus = num_cpus
+        self.ended_on_purpose = False  # stop() or kill(): the supervisor leaves it down
 
     def stop(self, timeout_s: float = 60.0) -> None:
         """End this node's processes, nothing else on the machine: SIGTERM to `ray start --block` (it drains the node
         and stops what it started), then SIGKILL to whatever is left in its process group."""
+        self.ended_on_purpose = True
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -64,6 +71,7 @@ class Node:
         group and every descendant (Ray's worker processes leave the group)."""
         import psutil
 
+        self.ended_on_purpose = True
         try:
             procs = psutil.Process(self.proc.pid).children(recursive=True)
         except psutil.NoSuchProcess:
@@ -98,6 +106,10 @@ class LocalCluster:
         client, = free_ports(1)
         self._start("head", ["launch/ray_head.sh", f"--ray-client-server-port={client}"], head_cpus,
                     head_resources or {}, RAY_PORT=str(self.gcs_port), DASHBOARD_PORT=str(self.dashboard_port))
+        self.restarts: dict[str, int] = {}  # worker node name -> times the supervisor started it again
+        self._lock, self._stopping = threading.Lock(), threading.Event()
+        self._supervisor = threading.Thread(target=self._supervise, name="cluster-supervisor", daemon=True)
+        self._supervisor.start()
 
     def _start(self, name: str, command: list[str], num_cpus: int, resources: dict, **env: str) -> Node:
         agent, agent_grpc, metrics, env_agent = free_ports(4)
@@ -111,11 +123,34 @@ class LocalCluster:
             ["bash", *args], cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
             env=script_env(NUM_CPUS=str(num_cpus), NUM_GPUS="0", RESOURCES=json.dumps(resources), NODE_IP=LOOPBACK,
                            **self.system_env, **env))
-        node = self.nodes[name] = Node(name, proc, temp, log, resources)
+        node = self.nodes[name] = Node(name, proc, temp, log, resources, num_cpus)
         return node
 
     def add_node(self, name: str, resources: dict, num_cpus: int = 1) -> Node:
-        return self._start(name, ["launch/ray_worker.sh", self.address], num_cpus, resources)
+        """Start a worker node. The head is waited for first: a raylet started while the head is still busy starting
+        its own processes is the one that misses Ray's registration deadline."""
+        if not self.alive_nodes():
+            self.wait_for(self.alive_nodes, "the head did not come up")
+        with self._lock:
+            return self._start(name, ["launch/ray_worker.sh", self.address], num_cpus, resources)
+
+    MAX_RESTARTS = 3
+
+    def _supervise(self) -> None:
+        """Start again a worker node whose `ray start` ended without stop() or kill() (at most MAX_RESTARTS times
+        each); its log so far is kept beside the new one."""
+        while not self._stopping.wait(1.0):
+            with self._lock:
+                for node in list(self.nodes.values()):
+                    # poll() first: stop() and kill() mark the node before they signal it
+                    if (node.name == "head" or node.proc.poll() is None or node.ended_on_purpose
+                            or self.restarts.get(node.name, 0) >= self.MAX_RESTARTS):
+                        continue
+                    self.restarts[node.name] = self.restarts.get(node.name, 0) + 1
+                    node.kill()  # whatever it left behind
+                    shutil.rmtree(node.temp_dir, ignore_errors=True)
+                    node.log.rename(node.log.with_suffix(f".exited{self.restarts[node.name]}.log"))
+                    self._start(node.name, ["launch/ray_worker.sh", self.address], node.num_cpus, node.resources)
 
     def alive_nodes(self) -> list[dict]:
         """[{node_id, resources, ...}] of the alive nodes, from the GCS (a short-lived process: no driver here)."""
@@ -132,14 +167,15 @@ class LocalCluster:
     def wait_for(self, predicate, what: str, timeout_s: float = 180.0, every_s: float = 1.0):
         deadline = time.time() + timeout_s
         while True:
-            for node in self.nodes.values():
+            for node in list(self.nodes.values()):
                 if node.proc.poll() is not None and node.name == "head":
                     raise RuntimeError(f"the head exited:\n{node.log_tail()}")
             value = predicate()
             if value:
                 return value
             if time.time() > deadline:
-                logs = "\n".join(f"--- {n.name}\n{n.log_tail(1500)}" for n in self.nodes.values())
+                logs = "\n".join(f"--- {n.name} (started again {self.restarts.get(n.name, 0)} times)\n"
+                                 f"{n.log_tail(1500)}" for n in list(self.nodes.values()))
                 raise TimeoutError(f"{what} within {timeout_s:.0f} s\n{logs}")
             time.sleep(every_s)
 
@@ -159,6 +195,8 @@ class LocalCluster:
         self.wait_for(self.job_server_up, f"the job server at {self.job_server} did not answer", timeout_s, 2.0)
 
     def stop(self) -> None:
+        self._stopping.set()
+        self._supervisor.join()
         for name in [n for n in self.nodes if n != "head"] + ["head"]:
             if name in self.nodes:
                 self.nodes[name].stop()
