@@ -192,9 +192,10 @@ def expressions_equal(a, b, rel_tol: float, points: int = 10, positive: bool = F
     rng = random.Random(0)
     exact_points = _exact_at_points(a, b, symbols)
     compared = 0
-    for k in range(2 * points if real else points):
-        subs = {s: (sp.Rational(rng.randint(-99, 99), 100) + sp.Rational(1, 997) if real and k % 2 else
+    samples = [{s: (sp.Rational(rng.randint(-99, 99), 100) + sp.Rational(1, 997) if real and k % 2 else
                     _sample(rng, k // 2 if real else k, positive)) for s in symbols}  # real: half of them in (-1, 1)
+               for k in range(2 * points if real else points)]
+    for subs in samples + _beyond_every_kink(a, b, symbols, positive):
         if exact_points:
             try:
                 ea, eb = a.xreplace(subs), b.xreplace(subs)
@@ -229,6 +230,19 @@ def expressions_equal(a, b, rel_tol: float, points: int = 10, positive: bool = F
 
 
 _REAL_POINTS = 4  # points inside the real domain that a comparison on it needs
+_KINKED = (sp.Abs, sp.floor, sp.ceiling, sp.sign, sp.Max, sp.Min, sp.Piecewise, sp.frac, sp.Heaviside)
+
+
+def _beyond_every_kink(a, b, symbols, positive: bool) -> list[dict]:
+    """Two more points for functions with kinks or jumps (|x|, floor, max, ...): two such functions can agree on every
+    sampled point and differ past a kink far out (|x + 1000| - 1000 against |x + 1001| - 1001). A kink of a linear
+    argument lies within max|number| / min|number| of 0 (1 among the numbers: x's coefficient in x + 1000), so every variable at +-2 (that bound + 1) is past all of
+    them; what is polynomial there agrees at two such points only by chance."""
+    if not (a.has(*_KINKED) or b.has(*_KINKED)):
+        return []
+    sizes = [sp.Integer(1)] + [abs(n) for e in (a, b) for n in e.atoms(sp.Number) if n.is_Rational and n != 0]
+    far = min(2 * (max(sizes) / min(sizes) + 1), sp.Integer(10) ** 12) + sp.Rational(1, 97)
+    return [{s: far for s in symbols}] + ([] if positive else [{s: -far for s in symbols}])
 
 
 def proportional(a, b, rel_tol: float, points: int = 6, positive: bool = False, _exact: bool = True) -> bool:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from rlvr_verify.equivalence import equal, proportional
+from rlvr_verify.equivalence import equal, proportional, real_set
 from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_numbers,
                                  extract_last_spans, last_choice_pick, prose_answer, unwrap_math)
 from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
@@ -13,6 +13,7 @@ from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError,
 from rlvr_verify.quantities import conversion, value_of
 from rlvr_verify.qualifiers import qualifiers_disagree
 from rlvr_verify.relations import align_equations, equation_sides, parse_answer, parse_normalized
+from rlvr_verify.solution_sets import same_relation_items, same_solution_set, solution_set
 from rlvr_verify.stated_numbers import NUMBER, REJECTED, extract_last_number, numbers_in, spelled_number
 from rlvr_verify.unanswered import gives_no_answer
 
@@ -502,6 +503,8 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
     if _relation_equations(pred, gold, percent, rel_tol) or _same_inequality(pred, gold, percent, rel_tol):
         return Verdict(True, 1.0, shown, "equal")  # 2x+4y-3=0 vs y=-x/2+3/4; a < b vs b > a; x-2 != 0 vs x != 2
+    if _same_relation_set(pred, gold, percent, rel_tol):
+        return Verdict(True, 1.0, shown, "equal")  # 'x >= 1 and x <= 1' vs 'x = 1'; '[1, x > 2]' vs '[1, 2 < x]'
     if "mod" not in pred and "equiv" not in pred and _false_arithmetic(pred_text):  # '4 = 3', 'x = 4 = 3': a chain of numbers that are not equal states nothing
         return Verdict(False, 0.0, shown, "not_equal")
     pred_text, gold_text = align_equations(pred_text, gold_text)
@@ -628,6 +631,26 @@ def _same_inequality(pred: str, gold: str, percent: str, rel_tol: float) -> bool
         return proportional(p[0], g[0], rel_tol, positive=p[1] != "≠")
     except (ParseError, TooLarge, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
         return False
+
+
+def _same_relation_set(pred: str, gold: str, percent: str, rel_tol: float) -> bool:
+    """Linear relations in one variable joined by and/or describe the same set of reals, alone or as the items of a
+    list or set (rlvr_verify.solution_sets)."""
+    if not (_RELATION_HINT.search(pred) or _RELATION_HINT.search(gold)):
+        return False
+    pk, gk = normalize(pred, percent, labels=False), normalize(gold, percent, labels=False)
+    if same_solution_set(pk, gk) or same_relation_items(pk, gk, rel_tol):
+        return True
+    p_set, g_set = solution_set(pk), solution_set(gk)
+    if (p_set is None) == (g_set is None) or not any(op in pk + gk for op in "<>≠"):
+        return False
+    described, other = (p_set or g_set)[1], gk if p_set else pk  # '(x > 4 and x < 5) or x < -4' vs a union
+    try:
+        other_set = real_set(parse_normalized(other))
+    except (ParseError, TooLarge, TypeError, ValueError, ZeroDivisionError, RecursionError, AttributeError):
+        return False
+    return other_set is not None and sp.Complement(described, other_set) == sp.Complement(other_set, described) == (
+        sp.S.EmptySet)
 
 
 def _random_calculation(text: str, gold: str) -> Verdict:

@@ -1420,3 +1420,34 @@ def test_gold_answers_as_datasets_store_them():
     assert len(rows) >= 450
     assert not passed_wrong
     assert len(missed) <= 10, missed
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("\\boxed{x \\ge 1 \\text{ and } x \\le 1}", "x = 1", True), ("\\boxed{x \\ge 1 \\text{ and } x \\le 2}", "x = 1", False),
+    ("\\boxed{(x>4 \\text{ and } x<5) \\text{ or } (x<-4 \\text{ and } x>-5)}", "(x>-5 and x<-4) or (4<x and x<5)", True),
+    ("\\boxed{(x>4 \\text{ and } x<5) \\text{ or } (x<-4 \\text{ and } x>-6)}", "(x>-5 and x<-4) or (4<x and x<5)", False),
+    ("\\boxed{x > 1 \\text{ or } x = 1}", "x \\geq 1", True), ("\\boxed{x > 1 \\text{ or } x = 2}", "x \\geq 1", False),
+    ("\\boxed{2(x+1) > 3 \\text{ and } x < 5}", "\\frac12 < x < 5", True),
+    ("\\boxed{(x>4 \\text{ and } x<5) \\text{ or } x<-4}", "(-\\infty,-4) \\cup (4,5)", True),
+    ("\\boxed{(x>4 \\text{ and } x<5) \\text{ or } x<-4}", "(-\\infty,-4) \\cup (4,6)", False),
+    ("\\boxed{x^2 > 4}", "x<-2 \\text{ or } x>2", False),  # solving is the question: nothing beyond linear
+    ("\\boxed{x > 1 \\text{ and } x \\neq 3}", "x > 1", False),
+    ("\\boxed{[1, x > 2]}", "[1, 2 < x]", True), ("\\boxed{[x > 2, 1]}", "[1, 2 < x]", False),
+    ("\\boxed{[1, x > 2]}", "[1, 3 < x]", False), ("\\boxed{\\{1, x > 4\\}}", "\\{4 < x, 1\\}", True),
+    ("\\boxed{\\{2, x > 4\\}}", "\\{4 < x, 1\\}", False), ("\\boxed{x > 2, y < 3}", "2 < x, 3 > y", True),
+    ("\\boxed{x > 2, y < 3}", "2 < x, 4 > y", False), ("\\boxed{[x \\neq 2]}", "[x - 2 \\neq 0]", True),
+])
+def test_relations_compare_as_the_sets_they_describe(response, gold, expected):
+    """Linear relations in one variable joined by and/or, alone, beside an interval, or as items of a list or set,
+    are equal when they describe the same set of reals."""
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("\\boxed{|x+1000|-1000}", "|x+1001|-1001", False), ("\\boxed{|x+1000|-1000}", "|x+1000|-1000", True),
+    ("\\boxed{\\max(x, 5000)}", "\\max(5000, x)", True), ("\\boxed{|x-y|+|y-5000|}", "|5001-y|+|y-x|", False),
+    ("\\boxed{|2x - 4000|}", "2|x-2000|", True),
+])
+def test_functions_with_kinks_are_compared_past_every_kink(response, gold, expected):
+    """|x + 1000| - 1000 and |x + 1001| - 1001 agree wherever x > -1000: they are also sampled far out."""
+    assert verify(response, gold).correct is expected, verify(response, gold)
