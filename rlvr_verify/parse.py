@@ -41,7 +41,7 @@ FUNCS = {
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan}
 CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo, "oo": sp.oo,  # oo: SymPy's spelling
              "nan": sp.nan}  # not a number: equal to nothing (3 + 0 \\cdot \\text{nan} is no 3)
-_OPERATORS = ("max", "min", "gcd", "lcm")  # \\max(a, b), gcd(12, 18), \\operatorname{lcm}(4, 6)
+_OPERATORS = ("max", "min", "gcd", "lcm", "atan2", "arctan2")  # \\max(a, b), gcd(12, 18), \\operatorname{lcm}(4, 6)
 # Greek letters by name, as \\alpha or in plain text ('alpha + beta', 'omega*t + phi'): one symbol each
 GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
          "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma",
@@ -149,9 +149,11 @@ def safe_binomial(n, k):
 
 
 def _operator(name: str, args: list):
-    """max/min of any expressions; gcd/lcm of integers (or polynomials)."""
-    if len(args) < 2 and name in ("gcd", "lcm"):
-        raise ParseError(f"{name} of one argument")
+    """max/min of any expressions; gcd/lcm of integers (or polynomials); atan2(y, x), the angle of the point (x, y)."""
+    if len(args) < 2 and name in ("gcd", "lcm") or len(args) != 2 and name in ("atan2", "arctan2"):
+        raise ParseError(f"{name} of {len(args)} arguments")
+    if name in ("atan2", "arctan2"):
+        return sp.atan2(*args)
     if name == "max":
         return sp.Max(*args)
     if name == "min":

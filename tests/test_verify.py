@@ -1077,6 +1077,8 @@ def test_quantities_after_markers_and_point_names(response, gold, expected):
     ("2*V*(h)/(dE) - (d)/(2)", "((2*V)/(E*d))*(h - ((E*d**(2))/(4*V)))", True),
     ("W == (rho) * g*h*(DeltaV)", "W == h*rho*g*DeltaV", True), ("W == (rho) * g*(DeltaV)", "W == h*rho*g*DeltaV", False),
     ("It is 5 * 3", "15", False),
+    ("arctan2(m, n)", "atan2(m, n)", True), ("arctan2(n, m)", "atan2(m, n)", False),
+    ("\\boxed{\\operatorname{atan2}(1, 1)}", "\\frac{\\pi}{4}", True), ("\\boxed{\\operatorname{atan2}(1, -1)}", "\\frac{\\pi}{4}", False),
     # a currency sign after '####'; 回答： is a marker; △ and ▲ are minus signs in Japanese accounts
     ("Therefore, Alex charges #### $168 for 2 weeks of tutoring.", "168", True),
     ("Therefore, Alex charges #### $168 for 2 weeks of tutoring.", "2", False),
