@@ -44,7 +44,7 @@ from rlvr_verify.stated_numbers import NUMBER_WORD as _NUMBER_WORD
 from rlvr_verify.stated_numbers import NOT_A_COUNT as _NOT_A_COUNT
 from rlvr_verify.stated_numbers import extract_last_number, number_word, numbers_in
 from rlvr_verify.stated_numbers import stated as _stated
-from rlvr_verify.unanswered import hide_unstated_boxes
+from rlvr_verify.unanswered import hide_negated_answers, hide_unstated_boxes
 
 MAX_RESPONSE_CHARS = 200_000  # scanning only looks at the tail; a 1 MB response is cut, not rejected
 MAX_MARKER_ANSWER_CHARS = 300
@@ -783,7 +783,7 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
     if "<!--" in s or "```" in s:  # a box in an HTML comment or a code block is not stated to the reader
         s = _HIDDEN.sub(lambda m: " " * len(m.group(0)) if "box" in m.group(0) and not m.group(0).startswith(
             "```json") else m.group(0), s)  # (a JSON block is the reply's structured answer, not code)
-    s = hide_unstated_boxes(s)  # quoted, example and commented-out boxes
+    s = hide_negated_answers(hide_unstated_boxes(s))  # quoted, example and commented-out boxes; 'Wrong answer: 42'
     if "\\boxed " in s:  # '\\boxed 5': a box without braces holds the one token after it
         s = re.sub(r"\\boxed\s+([^\s{}$.,;]+)", r"\\boxed{\1}", s)
     end_of_thinking = None

@@ -1,7 +1,8 @@
 """Responses that give no answer although a value can be read from them: a refusal ('I cannot solve this problem.
 The number in the problem was 12.'), a closing sentence that restates the problem ('The problem asks for the sum of
 5 and 12.'), a spray of numbers ('... 4997 4998 4999'); and boxes that are not stated as the answer: in a quoted
-problem, given as an example of the format ('e.g. \\boxed{3}'), or in a LaTeX comment ('$4$ % \\boxed{3}'). A policy
+problem, given as an example of the format ('e.g. \\boxed{3}'), or in a LaTeX comment ('$4$ % \\boxed{3}'); and values
+under a label that says they are not the answer ('Wrong answer: 42', 'This is not the final answer: 42'). A policy
 rewarded for these would learn to write them. Pure string functions, linear in the text."""
 import re
 
@@ -84,3 +85,21 @@ def _uncommented(line: str) -> str:
     if sign is None or line.find("\\boxed", sign.end()) < 0:
         return line
     return line[:sign.start()] + " " * (len(line) - sign.start())
+
+
+# A label that says the value after it is not the answer; what it labels runs to the end of its sentence, clause (';') or line
+_NEGATED_LABEL = re.compile(
+    r"(?:\b(?:wrong|false|fake|incorrect|example|sample|previous|old|rejected|candidate|tentative|non-final|draft)"
+    r"\s+(?:final\s+)?answer|\b(?:not|never)\s+(?:the|my|a|an)\s+(?:final\s+|correct\s+)?answer"
+    r"|n't\s+(?:the|my|a)\s+(?:final\s+|correct\s+)?answer|\b(?:do\s+not|don't|never)\s+use\s+this\s+answer"
+    r"|\bignore\s+the\s+following\s+(?:final\s+)?answer|\b(?:possibly|maybe|perhaps)\s+the\s+answer"
+    r"|错误答案|不是最终答案|不是正确答案)\s*[:：]"
+    r"[^\n]*?(?=\.\s|[。;；]|\n|$)", re.IGNORECASE)
+
+
+def hide_negated_answers(s: str) -> str:
+    """s with each value stated under a label that denies it ('Wrong answer: 42', 'Not the answer: 42', 'Previous
+    answer: 40.') blanked out (same length); a later stated answer still counts."""
+    if "nswer" not in s and "答案" not in s:
+        return s
+    return _NEGATED_LABEL.sub(_blank, s)

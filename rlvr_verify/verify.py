@@ -129,7 +129,7 @@ def _plain_cached(text: str) -> str:  # asked of the same pred and gold by sever
 
 def _plain_uncached(text: str) -> str:
     text = unwrap_math(text)
-    return re.sub(r"\\(?:text|textbf|textnormal|mathrm|mathbf)\s*\{([^{}]*)\}", r"\1", text).strip()
+    return re.sub(r"\\(?:text|textbf|textnormal|textrm|mathrm|mathbf|mbox)\s*\{([^{}]*)\}", r"\1", text).strip()
 
 
 def _choice(text: str):
@@ -199,7 +199,7 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         found = short_text_answer(response or "", gold)
     if found.text is not None and (gives_no_answer(response or "", found.rule, found.text,
                                                    lambda: _answer_parts(gold, percent))
-                                   or found.rule == "boxed" and _rejected_in_box(found.text)):
+                                   or found.rule == "boxed" and _rejected_in_box(found.text, response or "")):
         found = Extraction(None, "none")  # 'I cannot solve this. The number was 12.', '\\boxed{12 \\text{ is wrong}}'
     if found.text is None:
         return _named_pick(response or "", gold) or Verdict(False, 0.0, None, "no_answer")
@@ -278,11 +278,29 @@ def _exclaimed(response: str, number: str) -> bool:
     return bool(last) and response.startswith("!", last.end()) and not response.startswith("!=", last.end())
 
 
-def _rejected_in_box(text: str) -> bool:
-    """A box that holds a value and says it is wrong: '\\boxed{12 \\text{ is wrong}}'."""
-    plain = _plain(text)
+# What closes a box (or follows it) to say its value is wrong: '42 \\text{ wrong}', '42 is false', '42 (incorrect)'
+_WRONG_TAIL = re.compile(r"\s*\$*\s*\(?\s*(?:(?:is|are)\s+)?(?:wrong|incorrect|false|not\s+(?:correct|right)|错误|不对)\s*\)?"
+                         r"\s*[.!]?\s*$", re.IGNORECASE)
+
+
+def _rejected_in_box(text: str, response: str) -> bool:
+    """A box that holds a value and says it is wrong ('\\boxed{12 \\text{ is wrong}}', '\\boxed{42\\text{ false}}'),
+    or the last box followed by words that say so ('\\boxed{42} is wrong', '\\boxed{42} (wrong)')."""
+    plain = _plain(text).replace("\\ ", " ")  # '\\ ': a control space
     number = NUMBER.match(plain)
-    return bool(number) and bool(REJECTED.match(plain, number.end()))
+    if number and (REJECTED.match(plain, number.end()) or _WRONG_TAIL.fullmatch(plain[number.end():])):
+        return True
+    start = response.rfind("\\boxed")
+    depth, end = 0, None
+    for i in range(response.find("{", start) if start >= 0 else len(response), len(response)):
+        depth += 1 if response[i] == "{" else -1 if response[i] == "}" else 0
+        if depth == 0:
+            end = i + 1
+            break
+    if end is None or text.strip() not in response[start:end]:
+        return False
+    after = response[end:end + 40]
+    return bool(REJECTED.match(after) or _WRONG_TAIL.match(after.split("\n")[0]))
 
 
 def _answer_parts(gold: str, percent: str) -> int:

@@ -389,30 +389,31 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (96.6% on 6,290 cases, 99.1% on the 6,008 that are
-    not one grader's policy; 99.2% on the 3,820 real completions counted here, 1,854 of them labelled wrong, of
+    accuracy measured after the last round of fixes, with a margin (96.4% on 7,063 cases, 99.1% on the 6,546 that are
+    not one grader's policy; 99.1% on the 4,303 real completions counted here, 1,989 of them labelled wrong, of
     which ours passes two that are not a policy: 'Answer: (E) 12' for the gold E, labelled wrong by its source, and
     an unfinished derivation whose malformed display math leaves a stray 1 as its last number); the misses are other
     graders' policies (tolerances, ordered lists, string matching, a required box or marker) and real completions
     whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import is_policy, load_devset
     cases = load_devset()
-    assert len(cases) >= 6250 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 7050 and len({c["source"] for c in cases}) >= 8
     hits = [verify(c["response"], c["gold"]).correct == c["expected"] for c in cases]
     assert sum(hits) / len(cases) >= 0.96
     mathematics = [hit for hit, c in zip(hits, cases) if not is_policy(c)]
-    assert len(mathematics) >= 6000 and sum(mathematics) / len(mathematics) >= 0.985
+    assert len(mathematics) >= 6500 and sum(mathematics) / len(mathematics) >= 0.985
     completions = [c for c in cases if c["source_key"] in (
         "gsm8k_completions", "mr_math", "prm800k_reference", "prm800k_swapped", "mr_gsm8k", "skythought_math500",
         "skythought_olympiadbench", "prime_gaokao", "prime_olympiadbench", "skythought_aime_amc", "processbench",
         "processbench_omnimath", "mrben_math", "bbmistake_arith", "mathdial_vtg", "mathcheck_gsm", "deltabench_examples",
         "parc_perl", "plan_and_solve", "zero_shot_cot", "theoremqa_errors", "gaokao_fib_teacher", "ghosts_math",
         "mathodyssey_deepseek_v3", "omnimath_gpteval", "sydney_gpt4o_math500", "sydney_gemini_math500", "gsmplus_gpt35",
-        "gsmplus_abel70b", "tora70b_gsm8k", "llmadapters_zscot")]
-    assert len(completions) >= 3800
+        "gsmplus_abel70b", "tora70b_gsm8k", "llmadapters_zscot", "abel_gsm8k_outputs", "mathcoder_outs", "mathv_outputs",
+        "ttc_allocation_golden200")]
+    assert len(completions) >= 4300
     assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.985
     wrong = [c for c in completions if not c["expected"] and not is_policy(c)]  # a verifier that says "correct" too
-    assert len(wrong) >= 1800 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2  # easily fails
+    assert len(wrong) >= 1950 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2  # easily fails
 
 
 @pytest.mark.parametrize("response,gold,expected", [
@@ -1242,7 +1243,9 @@ def test_every_gold_in_every_answer_format_is_correct_against_itself():
     import re
     from rlvr_verify.dev.devset import load_devset
     golds = sorted({c["gold"] for c in load_devset()
-                    if 0 < len(c["gold"].strip()) < 100 and not re.search(r"\$|\n|\\\[|#|answer|\bis\b|\\x0c|\x0c", c["gold"])})
+                    if 0 < len(c["gold"].strip()) < 100
+                    and not re.search(r"\$|\n|\\\[|#|answer|\bis\b|\\x0c|\x0c|boxed", c["gold"])})  # a boxed gold is a
+    # whole solution ('Solution: \\boxed{42}'), not an answer to write in each format
     assert len(golds) >= 1000
     missed = [(form, gold) for gold in golds for form in _ANSWER_FORMATS
               if not verify(form.replace("@", gold), gold).correct]
@@ -1452,4 +1455,22 @@ def test_relations_compare_as_the_sets_they_describe(response, gold, expected):
 ])
 def test_functions_with_kinks_are_compared_past_every_kink(response, gold, expected):
     """|x + 1000| - 1000 and |x + 1001| - 1001 agree wherever x > -1000: they are also sampled far out."""
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("Wrong answer: 42", "42", False), ("This is not the final answer: 42", "42", False),
+    ("This isn't the final answer: 42", "42", False), ("Candidate answer: 42", "42", False),
+    ("Do not use this answer: 42", "42", False), ("错误答案：42", "42", False),
+    ("Previous answer: 40. Final answer: 42", "42", True), ("Wrong answer: 7; corrected final answer: 42", "42", True),
+    ("Wrong answer: 42; corrected final answer: 7", "42", False), ("Old answer: 41\nNew answer: 42", "42", True),
+    ("\\boxed{42\\text{ wrong}}", "42", False), ("\\boxed{42\\mbox{wrong}}", "42", False),
+    ("\\boxed{42\\text{not\\ correct}}", "42", False), ("\\boxed{42} is wrong", "42", False),
+    ("$\\boxed{42}$ (incorrect).", "42", False), ("\\boxed{42} is the answer", "42", True),
+    ("\\boxed{5 \\text{ wrong answers}}", "5", True), ("So he made \\boxed{5} wrong answers.", "5", True),
+    ("The answer is \\boxed{42}. It is correct.", "42", True),
+])
+def test_a_value_labelled_or_boxed_as_wrong_is_no_answer(response, gold, expected):
+    """A value under a label that denies it ('Wrong answer: 42', 'Candidate answer: 42') or a box that says it is
+    wrong is not stated as the answer; a later stated answer still counts, and 'wrong' as a noun's word does not."""
     assert verify(response, gold).correct is expected, verify(response, gold)
