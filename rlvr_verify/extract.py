@@ -360,8 +360,9 @@ def prose_answer(sentence: str, number_words: bool = True, first: bool = False) 
     'There are 5 red and 7 blue, so 12 in all'): the math after its last 'is'/'='/':' when that is all math (or a
     number and its unit), else its last number. A sentence with no digit gives the one number word it names ('three
     boxes contain neither'), or None (a text answer stays whole); number_words=False: None (a gold's words). With
-    first (the sentence after a marker), a sentence with no 'is'/'='/':' and no math gives its first stated number
-    after any opening scene-setting phrase ('Wendy earns 30 more badges than Amber in a 1 year time frame': 30)."""
+    first (the sentence after a marker), a sentence with no math gives its first stated number after any opening
+    scene-setting phrase, or after its last 'is'/'was' when prose follows that ('Wendy earns 30 more badges than Amber
+    in a 1 year time frame': 30; 'Faraday was able to sell 291 sunflowers after 3 days': 291)."""
     words = [w for w in _WORD.findall(sentence) if w.lower() not in _MATH_WORDS]
     if len(words) < 2 or not re.match(r"[A-Za-z]{2,}\b", sentence):
         return None
@@ -379,10 +380,11 @@ def prose_answer(sentence: str, number_words: bool = True, first: bool = False) 
             return spans[0][0] or None
         if extract_whole(rest):
             return rest
-    if first and not verb and not math_spans(sentence) and not _RESULT_WORD.search(sentence):
-        scene = _LEADING_PHRASE.match(sentence)  # after a marker, a sentence with no 'is'/'=' or result word names
-        # its answer first: 'Mark needs 23 pounds of stuffing to make 4 beds' (23), not its last number
-        for number in _NUMBER.finditer(sentence, scene.end() if scene else 0):
+    if first and not math_spans(sentence) and not _RESULT_WORD.search(sentence):
+        scene = _LEADING_PHRASE.match(sentence)  # after a marker, a sentence with no math or result word names its
+        # answer first: 'Mark needs 23 pounds of stuffing to make 4 beds' (23), not its last number; after its verb
+        # when prose follows it: 'Faraday was able to sell 291 sunflowers after 3 days' (291)
+        for number in _NUMBER.finditer(sentence, verb.end() if verb else scene.end() if scene else 0):
             if _stated(sentence, number.start(), number.end()):
                 alternative = re.match(r"\s*,?\s*or\b\s*(-?\d[\d,.]*)?", sentence[number.end():])
                 if alternative:  # 'approximately 3 or 4 hours': both, a hedge; 'either 12 or not 12': as before
@@ -785,7 +787,7 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
             "```json") else m.group(0), s)  # (a JSON block is the reply's structured answer, not code)
     s = hide_negated_answers(hide_unstated_boxes(s))  # quoted, example and commented-out boxes; 'Wrong answer: 42'
     if "\\boxed " in s:  # '\\boxed 5': a box without braces holds the one token after it
-        s = re.sub(r"\\boxed\s+([^\s{}$.,;]+)", r"\\boxed{\1}", s)
+        s = re.sub(r"\\boxed\s+(-?\d+(?:\.\d+)?(?!\d|\.\d)|[^\s{}$.,;]+)", r"\\boxed{\1}", s)
     end_of_thinking = None
     for end_of_thinking in _END_OF_THINKING.finditer(s):
         pass

@@ -26,10 +26,10 @@ _DROP = [r"\\\$", r"\\left", r"\\right", r"\\displaystyle", r"\\,", r"\\;", r"\\
 _RELATIONS = [(r"\\(?:leq?|leqq|leqslant)(?![a-zA-Z])|≤", "<="), (r"\\(?:geq?|geqq|geqslant)(?![a-zA-Z])|≥", ">="),
               (r"\\lt(?![a-zA-Z])", "<"), (r"\\gt(?![a-zA-Z])", ">"), (r"=<", "<="), (r"=>", ">=")]
 # A name on the left of '=' that only labels the answer: x =, x_1 =, f(y) =, (p, q) =, x \in.
-_LABEL = re.compile(r"^\s*(?:[a-zA-Z](?:_\{?\w+\}?)?(?:\s*\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\))?"
+_LABEL = re.compile(r"^\s*(?:[a-zA-Z](?:_\{?\\?\w+\}?)?(?:\s*\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\))?"
                     r"|\(\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\))\s*(?:=(?![=<>])|\\in(?![a-zA-Z]))\s*")
-# A name that labels a value in a list of values: AB = 4, x_1 = 2, \\angle A = 30, f(2) = 5, S_1:S_2 = 7:32.
-_NAME = r"(?:\\angle\s*)?[A-Za-z]+(?:_\{?\w+\}?)?(?:\(\s*\w+\s*\))?"
+# A name that labels a value in a list of values: AB = 4, x_1 = 2, m_{\\max} = 5, \\angle A = 30, f(2) = 5, S_1:S_2 = 7:32.
+_NAME = r"(?:\\angle\s*)?[A-Za-z]+(?:_\{?\\?\w+\}?)?(?:\(\s*\w+\s*\))?"
 ITEM_LABEL = re.compile(r"^\s*" + _NAME + r"(?:\s*:\s*" + _NAME + r")*\s*=(?![=<>])\s*(\S.*)$", re.S)
 _REVERSED_LABEL = re.compile(r"\s*([^=<>]*[\d}])\s*=\s*[a-zA-Z](?:_\{?\w+\}?)?\s*")
 
@@ -247,6 +247,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = _sub(r"\\[cdt]?frac([a-zA-Z])([a-zA-Z\d])(?![a-zA-Z])", r"\\frac{\1}{\2}", s)  # \fracab -> \frac{a}{b}
         s = _sub(r"\\[cdt]?frac\s*(\d)\s*(?=\{)", r"\\frac{\1}", s)  # \frac1{72}
         s = _sub(r"\\[cdt]?frac\s*(\{[^{}]*\})\s*(\d)", r"\\frac\1{\2}", s)  # \frac{\sqrt3}2
+        s = _sub(r"\\[cdt]?frac\s*(\\(?:pi|e|infty|alpha|beta|gamma|theta)(?![a-zA-Z]))\s*(\d|\\[a-zA-Z]+)", r"\\frac{\1}{\2}", s)
+        s = _sub(r"\\[cdt]?frac\s*(\d)\s*(\\(?:pi|e|infty|alpha|beta|gamma|theta)(?![a-zA-Z]))", r"\\frac{\1}{\2}", s)  # \frac\pi 2
         s = s.replace("\\cfrac", "\\frac")
     if "\\ne" in s or "≠" in s or "!=" in s or "=/=" in s:
         s = _sub(r"\\neq?(?![a-zA-Z])|≠|(?<=[a-zA-Z)\s])!=|=/=", " ≠ ", s)  # '=/=' as Khan's KAS writes it
@@ -339,6 +341,7 @@ def _scaled(m) -> str:
 _BASE_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
                "twelve": 12, "sixteen": 16}
 _LAYOUT = re.compile(r"\\(?:[hv]space\*?|phantom|hphantom|vphantom|color)\s*\{[^{}]*\}|\\textcolor\s*\{[^{}]*\}"
+                     r"|\\[hv]?phantom\s*(?:\\[a-zA-Z]+|[^\s{}\\])"  # '\\phantom -1': one token, hidden (aligns a sign)
                      r"|\\(?:tiny|scriptsize|footnotesize|small|normalsize|large|Large|LARGE|huge|Huge)(?![a-zA-Z])|~")
 _ONE_ROW_ENVIRONMENT = re.compile(r"\\begin\{(aligned|gathered|split|array|align\*?)\}(?:\{[^{}]*\})?((?:(?!\\\\|\\begin).)*)"
                                   r"\\end\{\1\}", re.S)

@@ -203,6 +203,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         found = Extraction(None, "none")  # 'I cannot solve this. The number was 12.', '\\boxed{12 \\text{ is wrong}}'
     if found.text is None:
         return _named_pick(response or "", gold) or Verdict(False, 0.0, None, "no_answer")
+    if found.text[-1:] in _QUOTES or found.text[:1] in _QUOTES:  # '“Answer: 400”': typographic quotes round it
+        found = Extraction(found.text.strip("".join(_QUOTES)).strip() or found.text, found.rule)
     stored = _stored_repr(found.text) if found.text.startswith(("[", "b")) else None
     if stored:  # the same repr in a response: read as in a gold
         found = Extraction(stored, found.rule)
@@ -281,6 +283,9 @@ def _exclaimed(response: str, number: str) -> bool:
 # What closes a box (or follows it) to say its value is wrong: '42 \\text{ wrong}', '42 is false', '42 (incorrect)'
 _WRONG_TAIL = re.compile(r"\s*\$*\s*\(?\s*(?:(?:is|are)\s+)?(?:wrong|incorrect|false|not\s+(?:correct|right)|错误|不对)\s*\)?"
                          r"\s*[.!]?\s*$", re.IGNORECASE)
+
+
+_QUOTES = "“”„«»"
 
 
 def _rejected_in_box(text: str, response: str) -> bool:
@@ -370,12 +375,21 @@ def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip")
             if v.correct:
                 return v
             first = first or v
+    if _letters(pred) == {"j"} and _letters(gold) == {"i"}:  # '3+4j' for '3+4i': j, the engineers' and Python's
+        as_i = _compare_values(re.sub(r"(?<![a-zA-Z\\])j(?![a-zA-Z])", "i", pred), gold, rel_tol, percent, pred)
+        if as_i.correct:  # imaginary unit, where the gold's only letter is i and the response's only letter j
+            return as_i
     if _BARE_LOG.search(pred + " " + gold):  # \log 100 is 2 where \log is base 10 (school and contest usage),
         ten = _compare_values(_BARE_LOG.sub(r"\\log_{10}", pred), _BARE_LOG.sub(r"\\log_{10}", gold), rel_tol,
                               percent, pred)  # ln where it is natural (calculus): either reading that matches
         if ten.correct:
             return ten
     return first
+
+
+def _letters(text: str) -> set[str]:
+    """The letters of an answer outside LaTeX commands ('\\frac{1}{2}i' -> {'i'})."""
+    return set(re.findall(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", text)))
 
 
 _BARE_LOG = re.compile(r"(?:\\|(?<![a-zA-Z]))log(?![_a-zA-Z])")
@@ -588,13 +602,18 @@ def _uses(letter: str, text: str) -> bool:
 
 def _same_to_stated_places(pred_obj, gold_obj, pred_text: str, gold_text: str) -> bool:
     """A number written with six or more decimal places is an approximation: it matches a value that rounds to it
-    at the places it states ('0.6666667' and 2/3; '0.0666668' and '0.066666793'). Shorter decimals are exact
+    at the places it states ('0.6666667' and 2/3; '0.0666668' and '0.066666793'); two of twelve places or more are
+    floats printed in full and match within 1e-12 relative ('0.8333333333333333', '0.8333333333333334'). Shorter
+    decimals are exact
     ('2.23' is not '2.232', '2.1569' is not 110/51)."""
     places = [len(m.group(1)) for m in (_LONG_DECIMAL.fullmatch(pred_text), _LONG_DECIMAL.fullmatch(gold_text)) if m]
     if not places or not all(isinstance(x, sp.Basic) and x.is_number and x.is_real for x in (pred_obj, gold_obj)):
         return False
     try:
-        return abs(float(sp.N(pred_obj - gold_obj, 30))) <= 0.5 * 10.0 ** -min(places) * (1 + 1e-9)
+        difference = abs(float(sp.N(pred_obj - gold_obj, 30)))
+        if len(places) == 2 and min(places) >= 12:  # two floats' reprs, 0.8333333333333333 and 0.8333333333333334:
+            return difference <= 1e-12 * max(abs(float(pred_obj)), abs(float(gold_obj)), 1e-300)  # rounding noise
+        return difference <= 0.5 * 10.0 ** -min(places) * (1 + 1e-9)
     except (TypeError, ValueError, OverflowError):
         return False
 

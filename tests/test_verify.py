@@ -389,19 +389,19 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (96.4% on 7,063 cases, 99.1% on the 6,546 that are
-    not one grader's policy; 99.1% on the 4,303 real completions counted here, 1,989 of them labelled wrong, of
+    accuracy measured after the last round of fixes, with a margin (96.4% on 7,618 cases, 99.1% on the 7,089 that are
+    not one grader's policy; 99.1% on the 4,634 real completions counted here, 2,158 of them labelled wrong, of
     which ours passes two that are not a policy: 'Answer: (E) 12' for the gold E, labelled wrong by its source, and
     an unfinished derivation whose malformed display math leaves a stray 1 as its last number); the misses are other
     graders' policies (tolerances, ordered lists, string matching, a required box or marker) and real completions
     whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import is_policy, load_devset
     cases = load_devset()
-    assert len(cases) >= 7050 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 7600 and len({c["source"] for c in cases}) >= 8
     hits = [verify(c["response"], c["gold"]).correct == c["expected"] for c in cases]
     assert sum(hits) / len(cases) >= 0.96
     mathematics = [hit for hit, c in zip(hits, cases) if not is_policy(c)]
-    assert len(mathematics) >= 6500 and sum(mathematics) / len(mathematics) >= 0.985
+    assert len(mathematics) >= 7050 and sum(mathematics) / len(mathematics) >= 0.985
     completions = [c for c in cases if c["source_key"] in (
         "gsm8k_completions", "mr_math", "prm800k_reference", "prm800k_swapped", "mr_gsm8k", "skythought_math500",
         "skythought_olympiadbench", "prime_gaokao", "prime_olympiadbench", "skythought_aime_amc", "processbench",
@@ -409,11 +409,12 @@ def test_devset_floor():
         "parc_perl", "plan_and_solve", "zero_shot_cot", "theoremqa_errors", "gaokao_fib_teacher", "ghosts_math",
         "mathodyssey_deepseek_v3", "omnimath_gpteval", "sydney_gpt4o_math500", "sydney_gemini_math500", "gsmplus_gpt35",
         "gsmplus_abel70b", "tora70b_gsm8k", "llmadapters_zscot", "abel_gsm8k_outputs", "mathcoder_outs", "mathv_outputs",
-        "ttc_allocation_golden200")]
-    assert len(completions) >= 4300
+        "ttc_allocation_golden200", "verifycot_gsm8k", "verifycot_math", "verifycot_addsub", "verifycot_aqua",
+        "cumreason_math_cot", "cumreason_math_php", "re2_gsm8k_chatgpt", "re2_svamp_4omini")]
+    assert len(completions) >= 4600
     assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.985
     wrong = [c for c in completions if not c["expected"] and not is_policy(c)]  # a verifier that says "correct" too
-    assert len(wrong) >= 1950 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2  # easily fails
+    assert len(wrong) >= 2100 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2  # easily fails
 
 
 @pytest.mark.parametrize("response,gold,expected", [
@@ -1473,4 +1474,26 @@ def test_functions_with_kinks_are_compared_past_every_kink(response, gold, expec
 def test_a_value_labelled_or_boxed_as_wrong_is_no_answer(response, gold, expected):
     """A value under a label that denies it ('Wrong answer: 42', 'Candidate answer: 42') or a box that says it is
     wrong is not stated as the answer; a later stated answer still counts, and 'wrong' as a noun's word does not."""
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("The answer is Faraday was able to sell 291 sunflowers after 3 days.", "291", True),
+    ("The answer is Faraday was able to sell 291 sunflowers after 3 days.", "3", False),
+    ("So the answer is the total weight is 0.8333333333333333 ounces.", "0.8333333333333334", True),
+    ("\\boxed{0.8333333333333333}", "0.8333333333333334", True), ("\\boxed{0.123456}", "0.123457", False),
+    ("“Answer: 400”", "400", True), ("“Answer: 400”", "40", False),
+    ("\\boxed{2007+\\frac\\pi 2}", "2007+\\frac{\\pi}{2}", True), ("\\boxed{\\frac\\pi 3}", "\\frac{\\pi}{2}", False),
+    ("\\boxed{\\begin{pmatrix}1&-1\\\\1&\\phantom -1\\end{pmatrix}}", "\\begin{pmatrix}1&-1\\\\1&1\\end{pmatrix}", True),
+    ("\\boxed{\\begin{pmatrix}1&-1\\\\1&\\phantom -1\\end{pmatrix}}", "\\begin{pmatrix}1&-1\\\\1&-1\\end{pmatrix}", False),
+    ("\\boxed{2} then \\boxed 2.5$", "2", False), ("The answer is \\boxed 2.5.", "2.5", True),
+    ("\\boxed{n^2-n-1}", "m_{\\max}=n^2-n-1", True), ("\\boxed{n^2-n}", "m_{\\max}=n^2-n-1", False),
+    ("(-4-2j)", "-4 - 2i", True), ("\\boxed{3+4j}", "3-4i", False), ("\\boxed{2j}", "2i", True),
+    ("\\boxed{3i+4j}", "3i+4j", True), ("\\boxed{j}", "1", False),
+])
+def test_prose_after_a_verb_floats_in_full_and_braceless_commands(response, gold, expected):
+    """Found in the tenth round's completions and suites: after 'answer is', prose with its own verb names the answer
+    first; two floats printed in full are one value; '\\frac\\pi 2', '\\phantom -1' and '\\boxed 2.5' as TeX reads
+    them; typographic quotes round a stated answer; a label with a command in its subscript; j for the imaginary unit
+    where the gold's only letter is i and the response's only letter j (engineering and Python)."""
     assert verify(response, gold).correct is expected, verify(response, gold)
