@@ -401,7 +401,8 @@ _MATH_WORDS = {"sqrt", "pi", "infty", "inf", "and", "or",  # "x=2 or x=3"
                "cosh", "tanh", "coth", "asinh", "acosh", "atanh", "ln", "log", "exp", "abs", "max", "min", "gcd", "lcm",
                "sech", "csch", "arcsec", "arccsc", "arccot", "asec", "acsc", "acot", "Abs", "factorial", "conjugate",
                "sum", "summation", "Sum", "sgn", "sign", "factorial2", "oo", "Sin", "Cos", "Tan", "Cot", "Sec", "Csc",
-               "ArcSin", "ArcCos", "ArcTan", "Sinh", "Cosh", "Tanh", "Log", "Exp",
+               "ArcSin", "ArcCos", "ArcTan", "Sinh", "Cosh", "Tanh", "Log", "Exp", "atan2", "arctan2", "binom", "nCr",
+               "nPr", "dx", "dy", "dz", "dt",  # the differentials of \\frac{d}{dx}
                # Greek letters by name (parse.GREEK; not imported: extraction stays free of sympy)
                "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
                "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"}

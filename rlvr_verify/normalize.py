@@ -242,6 +242,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     quoted = re.fullmatch(r"\s*(['\"`‘“])([^'\"`‘’“”]*)['\"’”]\s*", s)  # \text{'yes'}, "odd"
     if quoted:
         s = quoted.group(2)
+    if "log" in s:
+        s = _sub(r"(?<![\\a-zA-Z])log(10|2)\s*\(", r"\\log_{\1}(", s)  # log10(x), log2(x): NumPy's and calculators' names
     if "frac" in s:
         s = _sub(r"\\[cdt]?frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)  # \frac12 -> \frac{1}{2}
         s = _sub(r"\\[cdt]?frac([a-zA-Z])([a-zA-Z\d])(?![a-zA-Z])", r"\\frac{\1}{\2}", s)  # \fracab -> \frac{a}{b}
@@ -393,7 +395,7 @@ _VULGAR_FRACTIONS = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "
                      "⅞": (7, 8)}
 _VULGAR = re.compile("[" + "".join(_VULGAR_FRACTIONS) + "]")
 _UNICODE_SYMBOLS = {"π": "\\pi ", "∞": "\\infty ", "×": "\\times ", "÷": "\\div ", "·": "\\cdot ", "∶": ":",
-                    "–": "-"}  # the ratio sign; an en dash typed for a minus
+                    "–": "-", "±": "\\pm "}  # the ratio sign; an en dash typed for a minus
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta", "θ": "theta",
           "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi", "ρ": "rho", "σ": "sigma",
           "τ": "tau", "υ": "upsilon", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta",
@@ -401,7 +403,7 @@ _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsi
 _UNICODE_SYMBOLS.update({letter: "\\%s " % name for letter, name in _GREEK.items()})  # 'ω*t + φ' is \\omega t + \\phi
 # '√3', '√12.5', '√x', '√(x+1)', '√{x+1}': the radicand is a number, one letter, or a bracketed group without nesting
 _UNICODE_ROOT = re.compile(r"[√∛∜]\s*(?:(\d+(?:\.\d+)?|[a-zA-Z])|\(([^()]*)\)|\{([^{}]*)\})")
-_UNICODE_MATH = re.compile("[√∛∜π∞×÷·∶–" + "".join(_VULGAR_FRACTIONS) + "".join(_GREEK) + "]")
+_UNICODE_MATH = re.compile("[√∛∜π∞×÷·∶–±" + "".join(_VULGAR_FRACTIONS) + "".join(_GREEK) + "]")
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUPERSCRIPTS = re.compile("[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 

@@ -41,7 +41,8 @@ FUNCS = {
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan}
 CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo, "oo": sp.oo,  # oo: SymPy's spelling
              "nan": sp.nan}  # not a number: equal to nothing (3 + 0 \\cdot \\text{nan} is no 3)
-_OPERATORS = ("max", "min", "gcd", "lcm", "atan2", "arctan2")  # \\max(a, b), gcd(12, 18), \\operatorname{lcm}(4, 6)
+# \\max(a, b), gcd(12, 18), \\operatorname{lcm}(4, 6); binom(5, 3), nCr(5, 3), nPr(5, 3) as calculators write them
+_OPERATORS = ("max", "min", "gcd", "lcm", "atan2", "arctan2", "binom", "nCr", "nPr")
 # Greek letters by name, as \\alpha or in plain text ('alpha + beta', 'omega*t + phi'): one symbol each
 GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
          "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma",
@@ -150,10 +151,15 @@ def safe_binomial(n, k):
 
 def _operator(name: str, args: list):
     """max/min of any expressions; gcd/lcm of integers (or polynomials); atan2(y, x), the angle of the point (x, y)."""
-    if len(args) < 2 and name in ("gcd", "lcm") or len(args) != 2 and name in ("atan2", "arctan2"):
+    if len(args) < 2 and name in ("gcd", "lcm") or len(args) != 2 and name in ("atan2", "arctan2", "binom", "nCr", "nPr"):
         raise ParseError(f"{name} of {len(args)} arguments")
     if name in ("atan2", "arctan2"):
         return sp.atan2(*args)
+    if name in ("binom", "nCr", "nPr"):
+        if len(args) != 2:
+            raise ParseError(f"{name} of {len(args)} arguments")
+        combinations = safe_binomial(*args)
+        return combinations if name != "nPr" else combinations * safe_factorial(args[1])
     if name == "max":
         return sp.Max(*args)
     if name == "min":
@@ -359,7 +365,7 @@ class Parser:
         if name in ("frac", "dfrac", "tfrac"):
             num, den = self.parse_brace_arg(), self.parse_brace_arg()
             return num / den
-        if name in ("binom", "dbinom", "tbinom"):
+        if name in ("binom", "dbinom", "tbinom") and self.peek()[1] != "(":  # binom(5, 3): an operator, below
             return safe_binomial(self.parse_brace_arg(), self.parse_brace_arg())
         if name == "sqrt":
             if self.peek()[1] == "[":

@@ -129,6 +129,8 @@ def _plain_cached(text: str) -> str:  # asked of the same pred and gold by sever
 
 def _plain_uncached(text: str) -> str:
     text = unwrap_math(text)
+    if "style" in text:
+        text = re.sub(r"\\(?:displaystyle|textstyle)(?![a-zA-Z])\s*", "", text)  # how it is set, not what it says
     return re.sub(r"\\(?:text|textbf|textnormal|textrm|mathrm|mathbf|mbox)\s*\{([^{}]*)\}", r"\1", text).strip()
 
 
@@ -177,8 +179,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         response = response.decode("utf-8", errors="replace")
     if _INVISIBLE.search(response or "") or _INVISIBLE.search(gold):  # zero-width and no-break spaces, soft hyphens
         response, gold = (_INVISIBLE.sub(_visible, response or ""), _INVISIBLE.sub(_visible, gold))
-    if "\u2212" in (response or "") or "\u2212" in gold:  # the Unicode minus sign
-        response, gold = (response or "").replace("\u2212", "-"), gold.replace("\u2212", "-")
+    if _MINUS_SIGNS.search(response or "") or _MINUS_SIGNS.search(gold):  # the Unicode minus sign, and hyphens
+        response, gold = (response or "").translate(_TO_MINUS), gold.translate(_TO_MINUS)  # typed for one ('‐42')
     if _CJK_PUNCTUATION.search(response or "") or _CJK_PUNCTUATION.search(gold):  # 'x=2 或 x=3', '1 、[-1,1]'
         response, gold = _CJK_PUNCTUATION.sub(_ascii_punctuation, response or ""), _CJK_PUNCTUATION.sub(
             _ascii_punctuation, gold)
@@ -286,6 +288,8 @@ _WRONG_TAIL = re.compile(r"\s*\$*\s*\(?\s*(?:(?:is|are)\s+)?(?:wrong|incorrect|f
 
 
 _QUOTES = "“”„«»"
+_MINUS_SIGNS = re.compile("[\u2212\u2010\u2011\u2012]")  # minus, hyphen, non-breaking hyphen, figure dash
+_TO_MINUS = str.maketrans({c: "-" for c in "\u2212\u2010\u2011\u2012"})
 
 
 def _rejected_in_box(text: str, response: str) -> bool:
@@ -495,6 +499,9 @@ def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: s
         if value is not None:
             return _compare_values(pred, value, rel_tol, percent, shown) if bare_pred else (
                 _compare_values(value, gold, rel_tol, percent, shown))
+    if "=" in pred and "=" in gold and _renamed_relation(pred, gold) and not _relation_equations(
+            pred, gold, percent, rel_tol):
+        return Verdict(False, 0.0, shown, "not_equal")  # 'a = b' is not 'c = b': an equation in letters, not a value
     if qualifiers_disagree(pred, gold):  # '12 km west' is not '12 km east', nor 3:45 AM 3:45 PM, nor 25°C 25°F
         return Verdict(False, 0.0, shown, "not_equal")
     pred, gold = _PERCENT_WORD.sub(r"\\%", pred), _PERCENT_WORD.sub(r"\\%", gold)  # '33.5 percent' is 33.5%
@@ -616,6 +623,18 @@ def _same_to_stated_places(pred_obj, gold_obj, pred_text: str, gold_text: str) -
         return difference <= 0.5 * 10.0 ** -min(places) * (1 + 1e-9)
     except (TypeError, ValueError, OverflowError):
         return False
+
+
+_ONE_LETTER_LABEL = re.compile(r"\s*\$?\s*([A-Za-z])\s*=(?![=<>])\s*(.+?)\s*\$?\s*")
+
+
+def _renamed_relation(pred: str, gold: str) -> bool:
+    """Both are 'letter = expression in letters' with different letters on the left ('a = b', 'c = b'): two
+    equations between variables, which the label stripping would read as one value."""
+    p, g = _ONE_LETTER_LABEL.fullmatch(pred), _ONE_LETTER_LABEL.fullmatch(gold)
+    if not p or not g or p.group(1) == g.group(1) or "," in p.group(2) + g.group(2) or "=" in p.group(2) + g.group(2):
+        return False
+    return all(re.search(r"[a-zA-Z]", re.sub(r"\\[a-zA-Z]+", "", side)) for side in (p.group(2), g.group(2)))
 
 
 def _relation_equations(pred: str, gold: str, percent: str, rel_tol: float) -> bool:

@@ -389,7 +389,7 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (96.4% on 7,618 cases, 99.1% on the 7,089 that are
+    accuracy measured after the last round of fixes, with a margin (95.7% on 8,053 cases, 98.6% on the 7,461 that are
     not one grader's policy; 99.1% on the 4,634 real completions counted here, 2,158 of them labelled wrong, of
     which ours passes two that are not a policy: 'Answer: (E) 12' for the gold E, labelled wrong by its source, and
     an unfinished derivation whose malformed display math leaves a stray 1 as its last number); the misses are other
@@ -397,11 +397,11 @@ def test_devset_floor():
     whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import is_policy, load_devset
     cases = load_devset()
-    assert len(cases) >= 7600 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 8000 and len({c["source"] for c in cases}) >= 8
     hits = [verify(c["response"], c["gold"]).correct == c["expected"] for c in cases]
-    assert sum(hits) / len(cases) >= 0.96
+    assert sum(hits) / len(cases) >= 0.95
     mathematics = [hit for hit, c in zip(hits, cases) if not is_policy(c)]
-    assert len(mathematics) >= 7050 and sum(mathematics) / len(mathematics) >= 0.985
+    assert len(mathematics) >= 7400 and sum(mathematics) / len(mathematics) >= 0.98
     completions = [c for c in cases if c["source_key"] in (
         "gsm8k_completions", "mr_math", "prm800k_reference", "prm800k_swapped", "mr_gsm8k", "skythought_math500",
         "skythought_olympiadbench", "prime_gaokao", "prime_olympiadbench", "skythought_aime_amc", "processbench",
@@ -1250,10 +1250,12 @@ def test_every_gold_in_every_answer_format_is_correct_against_itself():
     assert len(golds) >= 1000
     missed = [(form, gold) for gold in golds for form in _ANSWER_FORMATS
               if not verify(form.replace("@", gold), gold).correct]
-    assert len(missed) <= 23, missed  # a text gold that opens with a number ('1 and odd prime numbers') after a
+    assert len(missed) <= 46, missed  # a text gold that opens with a number ('1 and odd prime numbers') after a
     # marker reads as that number, one with a number word in it ('line three') as the number; '$x$ is the answer'
     # for a gold 'x' reads as an unknown, not a value; a sentence gold with \text{} in it ('f(m) = km \text{ for any
-    # positive integer constant } k.') or made of words and symbols ('also not math ???', 'test == abc')
+    # positive integer constant } k.') or made of words and symbols ('also not math ???', 'test == abc'); a teaching
+    # checker's logic, vector and degree syntax ('a = (not b)', 'exists x elementof B union A', '2vec(x)',
+    # '360 deg - 270 deg') and a sum of quantities ('2 cm + 3 cm'): 22 of these 45
 
 
 def test_cases_written_from_peers_documented_behaviours():
@@ -1496,4 +1498,21 @@ def test_prose_after_a_verb_floats_in_full_and_braceless_commands(response, gold
     first; two floats printed in full are one value; '\\frac\\pi 2', '\\phantom -1' and '\\boxed 2.5' as TeX reads
     them; typographic quotes round a stated answer; a label with a command in its subscript; j for the imaginary unit
     where the gold's only letter is i and the response's only letter j (engineering and Python)."""
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("log10(10^3)", "3", True), ("log2(8)", "3", True), ("log2(8)", "2", False),
+    ("nCr(5,3)", "10", True), ("nPr(5,3)", "60", True), ("nPr(5,3)", "10", False), ("binom(m,n)", "nCr(m,n)", True),
+    ("\\binom{5}{3}", "10", True), ("±sqrt(x)", "\\pm \\sqrt{x}", True), ("x ± y", "± y + x", True),
+    ("‐42", "-42", True), ("‒42", "-42", True), ("‐42", "42", False),
+    ("\\frac{d}{dx}(x^2) = 2x", "2x", True), ("\\frac{d}{dx}(x^2) = 3x", "2x", False),
+    ("a = b", "c = b", False), ("\\boxed{z = 2x+1}", "y = 2x + 1", False), ("\\boxed{y = 2x+1}", "y = 2x + 1", True),
+    ("\\boxed{b = a}", "a = b", True), ("\\boxed{k = \\frac{\\pi}{2}}", "x = \\frac{\\pi}{2}", True),
+    ("The result: $\\boxed{\\displaystyle b}$", "B", True), ("$\\boxed{\\displaystyle C).}$", "D", False),
+])
+def test_calculator_names_unicode_signs_and_renamed_equations(response, gold, expected):
+    """From the twelfth round's suites: log10/log2, binom/nCr/nPr as calculators write them, ± and the hyphens typed
+    for a minus, d/dx before an equation's value; an option letter set in \\displaystyle; two equations in letters
+    whose left-hand letters differ ('a = b', 'c = b') are not one value (a letter = a number still is)."""
     assert verify(response, gold).correct is expected, verify(response, gold)
