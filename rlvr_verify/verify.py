@@ -611,8 +611,7 @@ def _same_to_stated_places(pred_obj, gold_obj, pred_text: str, gold_text: str) -
     """A number written with six or more decimal places is an approximation: it matches a value that rounds to it
     at the places it states ('0.6666667' and 2/3; '0.0666668' and '0.066666793'); two of twelve places or more are
     floats printed in full and match within 1e-12 relative ('0.8333333333333333', '0.8333333333333334'). Shorter
-    decimals are exact
-    ('2.23' is not '2.232', '2.1569' is not 110/51)."""
+    decimals are exact ('2.23' is not '2.232', '2.1569' is not 110/51)."""
     places = [len(m.group(1)) for m in (_LONG_DECIMAL.fullmatch(pred_text), _LONG_DECIMAL.fullmatch(gold_text)) if m]
     if not places or not all(isinstance(x, sp.Basic) and x.is_number and x.is_real for x in (pred_obj, gold_obj)):
         return False
