@@ -84,6 +84,16 @@ def _boxes(s: str) -> list[tuple[int, int, int, int]]:
     return out
 
 
+def last_box_and_after(s: str, chars: int = 40) -> tuple[str, str] | None:
+    """The content of the box that closes last and the `chars` characters after it; None without a complete box."""
+    boxes = _boxes(s[-MAX_RESPONSE_CHARS:])
+    if not boxes:
+        return None
+    start, end, _, close = max(boxes, key=lambda b: b[3])
+    tail = s[-MAX_RESPONSE_CHARS:]
+    return tail[start:end], tail[close:close + chars]
+
+
 def extract_last_boxes(s: str, n: int) -> str | None:
     """The contents of the last n boxes that do not nest, joined with ', ' (an answer in several parts, each boxed
     where it was found: '(a) ... \\boxed{3} ... (b) ... \\boxed{5}'); None when there are fewer than n."""

@@ -8,6 +8,7 @@ import re
 import sympy as sp
 
 from rlvr_verify.equivalence import equal
+from rlvr_verify.normalize import top_level_split
 from rlvr_verify.parse import parse_math
 
 _OPS = re.compile(r"(<=|>=|≠|<|>|(?<![<>=!])=(?!=))")
@@ -97,12 +98,8 @@ def solution_set(text: str):
     return found.pop(), described
 
 
-def same_solution_set(pred: str, gold: str) -> bool:
-    """Both answers describe one set of reals for the same variable, and at least one uses an inequality (two
-    equations are Equation's business)."""
-    if not any(op in pred + gold for op in "<>≠"):
-        return False
-    p, g = solution_set(pred), solution_set(gold)
+def same_set(p, g) -> bool:
+    """Two results of solution_set describe the same set of reals for the same variable."""
     if p is None or g is None or p[0] != g[0]:
         return False
     return sp.Complement(p[1], g[1]) == sp.S.EmptySet and sp.Complement(g[1], p[1]) == sp.S.EmptySet
@@ -118,23 +115,16 @@ def _items(text: str):
         if text.startswith(opening) and text.endswith(closing) and len(text) > len(opening) + len(closing):
             inner = text[len(opening):-len(closing)]
             inner = inner.replace("\\{", "{").replace("\\}", "}")
-            return ("{" if "{" in opening else opening), [t.strip() for t in _split_commas(inner)]
-    items = _split_commas(text)
+            return ("{" if "{" in opening else opening), [t.strip() for t in top_level_split(inner)]
+    items = top_level_split(text)
     return ("", [t.strip() for t in items]) if len(items) > 1 else None
-
-
-def _split_commas(text: str) -> list[str]:
-    cuts = [s for s, _, _ in _top_level(text, re.compile(r"(,)()"))]
-    ends = [-1] + cuts + [len(text)]
-    return [text[ends[i] + 1:ends[i + 1]] for i in range(len(ends) - 1)]
 
 
 def _same_item(p: str, g: str, rel_tol: float) -> bool:
     if bool(_OPS.search(p)) != bool(_OPS.search(g)):
         return False
     if _OPS.search(p):
-        p_set, g_set = solution_set(p), solution_set(g)
-        return p_set is not None and p_set == g_set or same_solution_set(p, g)
+        return same_set(solution_set(p), solution_set(g))
     try:
         return equal(parse_math(p), parse_math(g), rel_tol)
     except (ValueError, TypeError, ZeroDivisionError, RecursionError, AttributeError):

@@ -7,13 +7,14 @@ import sympy as sp
 
 from rlvr_verify.equivalence import equal, proportional, real_set
 from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_numbers,
-                                 extract_last_spans, last_choice_pick, prose_answer, unwrap_math)
+                                 extract_last_spans, last_box_and_after, last_choice_pick, prose_answer,
+                                 unwrap_math)
 from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
 from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge, parse_math
 from rlvr_verify.quantities import conversion, value_of
 from rlvr_verify.qualifiers import qualifiers_disagree
 from rlvr_verify.relations import align_equations, equation_sides, parse_answer, parse_normalized
-from rlvr_verify.solution_sets import same_relation_items, same_solution_set, solution_set
+from rlvr_verify.solution_sets import same_relation_items, same_set, solution_set
 from rlvr_verify.stated_numbers import NUMBER, REJECTED, extract_last_number, numbers_in, spelled_number
 from rlvr_verify.unanswered import gives_no_answer
 
@@ -299,17 +300,10 @@ def _rejected_in_box(text: str, response: str) -> bool:
     number = NUMBER.match(plain)
     if number and (REJECTED.match(plain, number.end()) or _WRONG_TAIL.fullmatch(plain[number.end():])):
         return True
-    start = response.rfind("\\boxed")
-    depth, end = 0, None
-    for i in range(response.find("{", start) if start >= 0 else len(response), len(response)):
-        depth += 1 if response[i] == "{" else -1 if response[i] == "}" else 0
-        if depth == 0:
-            end = i + 1
-            break
-    if end is None or text.strip() not in response[start:end]:
+    box = last_box_and_after(response)
+    if box is None or text.strip() not in box[0]:
         return False
-    after = response[end:end + 40]
-    return bool(REJECTED.match(after) or _WRONG_TAIL.match(after.split("\n")[0]))
+    return bool(REJECTED.match(box[1]) or _WRONG_TAIL.match(box[1].split("\n")[0]))
 
 
 def _answer_parts(gold: str, percent: str) -> int:
@@ -694,10 +688,12 @@ def _same_relation_set(pred: str, gold: str, percent: str, rel_tol: float) -> bo
     if not (_RELATION_HINT.search(pred) or _RELATION_HINT.search(gold)):
         return False
     pk, gk = normalize(pred, percent, labels=False), normalize(gold, percent, labels=False)
-    if same_solution_set(pk, gk) or same_relation_items(pk, gk, rel_tol):
-        return True
+    if not any(op in pk + gk for op in "<>≠"):  # two equations are Equation's business
+        return False
     p_set, g_set = solution_set(pk), solution_set(gk)
-    if (p_set is None) == (g_set is None) or not any(op in pk + gk for op in "<>≠"):
+    if same_set(p_set, g_set) or same_relation_items(pk, gk, rel_tol):
+        return True
+    if (p_set is None) == (g_set is None):
         return False
     described, other = (p_set or g_set)[1], gk if p_set else pk  # '(x > 4 and x < 5) or x < -4' vs a union
     try:

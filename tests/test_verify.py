@@ -1516,3 +1516,44 @@ def test_calculator_names_unicode_signs_and_renamed_equations(response, gold, ex
     for a minus, d/dx before an equation's value; an option letter set in \\displaystyle; two equations in letters
     whose left-hand letters differ ('a = b', 'c = b') are not one value (a letter = a number still is)."""
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+def test_relation_sets_agree_with_sympys_solver_on_generated_formulas():
+    """Random and/or formulas of linear relations in x, written with either side first and scaled by a random sign
+    and factor, against sympy's own reading of the same formula built as objects (as_set): the same set; and that
+    set with one point added or taken away is another."""
+    import random
+    import sympy as sp
+    from rlvr_verify.solution_sets import same_set, solution_set
+
+    x, rng = sp.Symbol("x"), random.Random(7)
+    flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "≠": "≠"}
+    sympy_op = {"<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge, "=": sp.Eq, "≠": sp.Ne}
+
+    def atom():
+        op, bound = rng.choice(list(flip)), sp.Rational(rng.randint(-20, 20), rng.randint(1, 4))
+        k = rng.choice([1, 2, 3, -1, -2])  # k*x op k*bound, with the order flipped when k < 0
+        text_op = op if k > 0 else flip[op]
+        left, right = f"{k}*x", f"{k * bound}"
+        if rng.random() < 0.5:
+            left, right, text_op = right, left, flip[text_op]
+        return f"{left} {text_op} {right}", sympy_op[op](x, bound)
+
+    checked = 0
+    for _ in range(120):
+        atoms = [atom() for _ in range(rng.randint(1, 4))]
+        joins = [rng.choice(["and", "or"]) for _ in atoms[1:]]
+        text, formula = f"({atoms[0][0]})", atoms[0][1]
+        for (t, f), j in zip(atoms[1:], joins):
+            text, formula = f"({text} {j} ({t}))", (sp.And if j == "and" else sp.Or)(formula, f)
+        expected = formula.as_set() if formula not in (sp.true, sp.false) else None
+        if expected is None or not any(op in text for op in "<>≠"):
+            continue
+        got = solution_set(text)
+        assert got is not None and same_set(got, (x, expected)), (text, got, expected)
+        point = sp.Rational(1, 997)  # a point the set holds or not: the set with it flipped is another set
+        other = sp.Complement(expected, sp.FiniteSet(point)) if expected.contains(point) else sp.Union(
+            expected, sp.FiniteSet(point))
+        assert not same_set(got, (x, other)), (text, other)
+        checked += 1
+    assert checked >= 80
