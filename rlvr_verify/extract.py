@@ -171,9 +171,17 @@ def extract_boxed(s: str) -> str | None:
     answers = [_INNER_BOX.sub(r"\1", s[a:b].strip()) if "box" in s[a:b] else s[a:b].strip() for a, b, _, _ in group]
     if len(answers) > _MAX_BOX_GROUP and len(set(answers)) > _MAX_BOX_GROUP // 2:
         return ", ".join(answers[-4 * _MAX_BOX_GROUP:])  # a spray of different values is all of them, not its last
+    if len(answers) == 1 and not re.search(r"[=,<>]|\\[lg]e", answers[0]) and _MINUS_BEFORE_BOX.search(
+            s, max(0, last[2] - 8), last[2]):
+        return "-(" + answers[0] + ")"  # '$-\\boxed{15}$': the sign written outside the box is the answer's
     if len(answers) > _MAX_BOX_GROUP or len(set(answers)) == 1:
         return answers[-1]  # a run of boxes repeated over and over is no list answer: the last one stands
     return ", ".join(answers)
+
+
+# A minus sign just before a box, where nothing precedes it in its formula ('\\[-\\boxed{15}\\]', 'x = -\\boxed{3}'):
+# the answer's sign; not the operator of 'a - \\boxed{3}'.
+_MINUS_BEFORE_BOX = re.compile(r"(?:\\[\[(]|\$|=|\A|\n)\s*-\s*\Z")
 
 
 _INNER_BOX = re.compile(r"\\(?:boxed|fbox)\s*\{([^{}]*)\}")  # a box inside the answer's box: its contents stand
@@ -413,6 +421,7 @@ _MATH_WORDS = {"sqrt", "pi", "infty", "inf", "and", "or",  # "x=2 or x=3"
                "sum", "summation", "Sum", "sgn", "sign", "factorial2", "oo", "Sin", "Cos", "Tan", "Cot", "Sec", "Csc",
                "ArcSin", "ArcCos", "ArcTan", "Sinh", "Cosh", "Tanh", "Log", "Exp", "atan2", "arctan2", "binom", "nCr",
                "nPr", "dx", "dy", "dz", "dt",  # the differentials of \\frac{d}{dx}
+               "Fraction", "Rational",  # Python's and sympy's exact fractions, as code prints them
                # Greek letters by name (parse.GREEK; not imported: extraction stays free of sympy)
                "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
                "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"}

@@ -244,6 +244,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = quoted.group(2)
     if "log" in s:
         s = _sub(r"(?<![\\a-zA-Z])log(10|2)\s*\(", r"\\log_{\1}(", s)  # log10(x), log2(x): NumPy's and calculators' names
+    if "Fraction(" in s or "Rational(" in s:  # Python's Fraction(30, 1) and sympy's Rational(3, 4), printed by code
+        s = _sub(r"(?<![\w.])(?:Fraction|Rational)\(\s*(-?\d+)\s*,\s*(-?\d+)\s*\)", r"(\1)/(\2)", s)
     if "frac" in s:
         s = _sub(r"\\[cdt]?frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)  # \frac12 -> \frac{1}{2}
         s = _sub(r"\\[cdt]?frac([a-zA-Z])([a-zA-Z\d])(?![a-zA-Z])", r"\\frac{\1}{\2}", s)  # \fracab -> \frac{a}{b}
@@ -403,7 +405,7 @@ _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsi
 _UNICODE_SYMBOLS.update({letter: "\\%s " % name for letter, name in _GREEK.items()})  # 'ω*t + φ' is \\omega t + \\phi
 # '√3', '√12.5', '√x', '√(x+1)', '√{x+1}': the radicand is a number, one letter, or a bracketed group without nesting
 _UNICODE_ROOT = re.compile(r"[√∛∜]\s*(?:(\d+(?:\.\d+)?|[a-zA-Z])|\(([^()]*)\)|\{([^{}]*)\})")
-_UNICODE_MATH = re.compile("[√∛∜π∞×÷·∶–±" + "".join(_VULGAR_FRACTIONS) + "".join(_GREEK) + "]")
+_UNICODE_MATH = re.compile("[√∛∜π∞×÷·∶–—―±" + "".join(_VULGAR_FRACTIONS) + "".join(_GREEK) + "]")
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUPERSCRIPTS = re.compile("[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 
@@ -418,6 +420,8 @@ def _unicode_math(s: str) -> str:
     s = _VULGAR.sub(lambda m: "\\frac{%s}{%s}" % _VULGAR_FRACTIONS[m.group(0)], s)
     for char, latex in _UNICODE_SYMBOLS.items():
         s = s.replace(char, latex)
+    if "—" in s or "―" in s:  # an em dash or a bar typed for a minus, set against a number ('—42'); not 'x—y'
+        s = _sub(r"(?<![\w)\]}])[—―](?=\s?\d)", "-", s)
     return s
 
 

@@ -116,7 +116,15 @@ def short_text_answer(response: str, gold: str) -> Extraction:
     text = response.strip()
     if len(text) <= 40 and SHORT_TEXT.fullmatch(text) and _WORDS_ONLY.fullmatch(_plain(gold_answer(gold)).strip(" .")):
         return Extraction(text.rstrip(".!"), "short_text")
+    if _LETTER_RUN.fullmatch(text) and _LETTER_PRODUCT.fullmatch(_plain(gold_answer(gold))):
+        return Extraction("*".join(text), "short_text")  # 'xyz' for 'x*y*z': letters set side by side multiply
     return Extraction(None, "none")
+
+
+# A bare run of a few letters, and a gold that multiplies single letters ('x * y * z', 'a b c'): the gold's variables
+# are one letter each, so the run is their product, as math sets it ('ba' is b*a), not a word.
+_LETTER_RUN = re.compile(r"[A-Za-z]{2,6}")
+_LETTER_PRODUCT = re.compile(r"\s*[A-Za-z](?:\s*(?:\*|\\cdot|\\times)?\s*[A-Za-z](?![A-Za-z]))+\s*")
 
 
 def _plain(text: str) -> str:

@@ -1518,6 +1518,22 @@ def test_calculator_names_unicode_signs_and_renamed_equations(response, gold, ex
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+@pytest.mark.parametrize("response,gold,expected", [
+    ("\\[-\\boxed{15}.\\]", "-15", True), ("\\[-\\boxed{15}.\\]", "15", False), ("$x = -\\boxed{3}$", "-3", True),
+    ("$-\\boxed{-2}$", "2", True), ("$a - \\boxed{3}$", "3", True), ("$5 -\\boxed{3}$", "3", True),
+    ("$5 -\\boxed{3}$", "-3", False),
+    ("—42", "-42", True), ("―42", "-42", True), ("—42", "42", False), ("x—y", "x-y", False),
+    ("Fraction(30, 1)", "$30", True), ("Rational(3, 4)", "0.75", True), ("Fraction(3, 4)", "3", False),
+    ("xyz", "x * y * z", True), ("ba", "a*b", True), ("ab", "a*c", False), ("yes", "x*y", False),
+    ("xy", "x+y", False),
+])
+def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, gold, expected):
+    """From the dev set's misses: a minus written just before the box is the answer's sign (not the operator of
+    'a - \\boxed{3}'); an em dash or bar set against a number is a minus; Python's Fraction and sympy's Rational as
+    code prints them; a bare run of letters is their product when the gold multiplies single letters."""
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
 def test_relation_sets_agree_with_sympys_solver_on_generated_formulas():
     """Random and/or formulas of linear relations in x, written with either side first and scaled by a random sign
     and factor, against sympy's own reading of the same formula built as objects (as_set): the same set; and that
