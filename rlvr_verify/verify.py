@@ -116,9 +116,19 @@ def short_text_answer(response: str, gold: str) -> Extraction:
     text = response.strip()
     if len(text) <= 40 and SHORT_TEXT.fullmatch(text) and _WORDS_ONLY.fullmatch(_plain(gold_answer(gold)).strip(" .")):
         return Extraction(text.rstrip(".!"), "short_text")
+    verdict = _VERDICT_FIRST.fullmatch(text) if len(text) <= 120 and "\n" not in text else None
+    if verdict and re.fullmatch(r"\s*(?i:yes|no)\s*\.?\s*", _plain(gold_answer(gold))) and not _ANOTHER_YES_NO.search(
+            text, verdict.end(1)):
+        return Extraction(verdict.group(1), "short_text")  # 'No, it does not follow.': the verdict, then its reason
     if _LETTER_RUN.fullmatch(text) and _LETTER_PRODUCT.fullmatch(_plain(gold_answer(gold))):
         return Extraction("*".join(text), "short_text")  # 'xyz' for 'x*y*z': letters set side by side multiply
     return Extraction(None, "none")
+
+
+# A one-line reply that opens with its verdict and gives the reason after it ('Yes, it is possible.'), and names no
+# other yes or no ('No, wait: yes' is not a verdict of No)
+_VERDICT_FIRST = re.compile(r"\s*((?i:yes|no))\s*[,.;:!]\s+[^\n]*")
+_ANOTHER_YES_NO = re.compile(r"\b(?i:yes|no)\b")
 
 
 # A bare run of a few letters, and a gold that multiplies single letters ('x * y * z', 'a b c'): the gold's variables

@@ -397,11 +397,11 @@ def test_devset_floor():
     whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import is_policy, load_devset
     cases = load_devset()
-    assert len(cases) >= 8000 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 8200 and len({c["source"] for c in cases}) >= 8
     hits = [verify(c["response"], c["gold"]).correct == c["expected"] for c in cases]
     assert sum(hits) / len(cases) >= 0.95
     mathematics = [hit for hit, c in zip(hits, cases) if not is_policy(c)]
-    assert len(mathematics) >= 7400 and sum(mathematics) / len(mathematics) >= 0.98
+    assert len(mathematics) >= 7600 and sum(mathematics) / len(mathematics) >= 0.98
     completions = [c for c in cases if c["source_key"] in (
         "gsm8k_completions", "mr_math", "prm800k_reference", "prm800k_swapped", "mr_gsm8k", "skythought_math500",
         "skythought_olympiadbench", "prime_gaokao", "prime_olympiadbench", "skythought_aime_amc", "processbench",
@@ -410,11 +410,12 @@ def test_devset_floor():
         "mathodyssey_deepseek_v3", "omnimath_gpteval", "sydney_gpt4o_math500", "sydney_gemini_math500", "gsmplus_gpt35",
         "gsmplus_abel70b", "tora70b_gsm8k", "llmadapters_zscot", "abel_gsm8k_outputs", "mathcoder_outs", "mathv_outputs",
         "ttc_allocation_golden200", "verifycot_gsm8k", "verifycot_math", "verifycot_addsub", "verifycot_aqua",
-        "cumreason_math_cot", "cumreason_math_php", "re2_gsm8k_chatgpt", "re2_svamp_4omini")]
-    assert len(completions) >= 4600
+        "cumreason_math_cot", "cumreason_math_php", "re2_gsm8k_chatgpt", "re2_svamp_4omini", "shibukizero_a5",
+        "sandrewxu_a5", "guochenmeinian_a5")]
+    assert len(completions) >= 4750
     assert sum(verify(c["response"], c["gold"]).correct == c["expected"] for c in completions) / len(completions) >= 0.985
     wrong = [c for c in completions if not c["expected"] and not is_policy(c)]  # a verifier that says "correct" too
-    assert len(wrong) >= 2100 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2  # easily fails
+    assert len(wrong) >= 2150 and sum(verify(c["response"], c["gold"]).correct for c in wrong) <= 2  # easily fails
 
 
 @pytest.mark.parametrize("response,gold,expected", [
@@ -1526,11 +1527,14 @@ def test_calculator_names_unicode_signs_and_renamed_equations(response, gold, ex
     ("Fraction(30, 1)", "$30", True), ("Rational(3, 4)", "0.75", True), ("Fraction(3, 4)", "3", False),
     ("xyz", "x * y * z", True), ("ba", "a*b", True), ("ab", "a*c", False), ("yes", "x*y", False),
     ("xy", "x+y", False),
+    ("No, it does not follow.", "No", True), ("No, it does not follow.", "Yes", False),
+    ("Yes, it is possible.", "yes", True), ("No, wait: yes it does.", "No", False), ("Nobody knows.", "No", False),
 ])
 def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, gold, expected):
     """From the dev set's misses: a minus written just before the box is the answer's sign (not the operator of
     'a - \\boxed{3}'); an em dash or bar set against a number is a minus; Python's Fraction and sympy's Rational as
-    code prints them; a bare run of letters is their product when the gold multiplies single letters."""
+    code prints them; a bare run of letters is their product when the gold multiplies single letters; a one-line
+    reply that opens with yes or no and gives its reason after it, naming no other yes or no."""
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
