@@ -7,7 +7,8 @@ import re
 
 # What may follow a stated answer without being one: a closing offer or question, a check of the answer, an aside.
 _CHATTER = re.compile(r"(?:would you like|let me know|want me to|if you(?:'d| would)? like|if you want|i hope this helps|"
-                      r"hope this helps|feel free|happy to help|💡|tip:)", re.IGNORECASE)
+                      r"hope this helps|feel free|happy to help|💡|tip:|"
+                      r"i hope (?:it|this|that|the answer|my answer)(?:'s| is) (?:correct|right))", re.IGNORECASE)
 _CHECK = re.compile(r"(?:^|(?<=[\n.!。]))[-*#> \t]*(?:__)?(?:step\s*\d+\.?\s*)?(?:check(?:ing)?\b|verif(?:y|ication)\b|"
                     r"let(?:'s| us| me) (?:verify|check|double[- ]check)|double[- ]check|sanity check|as a (?:sanity )?check|"
                     r"经检验|检验|验证)", re.IGNORECASE)

@@ -298,6 +298,8 @@ def _answer_at_start(rest: str) -> str | None:
     if comma and not re.match(r"\s*[,\d]", sentence[comma.end():]):
         return comma.group(0)
     sentence = re.sub(r"\s*\((?:not|rather than)\b[^()]*\)\s*$", "", sentence)  # 'Answer: 7 (not 6)'
+    if "because" in sentence or "since" in sentence:  # 'The answer is C because I computed ...': the reason after it
+        sentence = re.split(r",?\s+because\b|,\s*since\b", sentence, maxsplit=1)[0].rstrip() or sentence
     number = _NUMBER.match(sentence)
     if number:
         tail = sentence[number.end():].strip()
@@ -918,8 +920,8 @@ _CHOICE_PICK = re.compile(r"\b(?i:solution|answer)\s*(?:is\b|:)\s*(?i:choice|opt
 def last_choice_pick(s: str) -> str | None:
     """The option letter of the last pick named as a choice or option, within the response's last 2,000 characters."""
     last = None
-    for last in _CHOICE_PICK.finditer(s[-2000:]):
-        pass
+    for last in _CHOICE_PICK.finditer(s, max(0, len(s) - 2000)):  # (from an offset, not a slice: '\\A' is the
+        pass                                                       # reply's start, never where the window cuts)
     return next(g for g in last.groups() if g) if last else None
 
 

@@ -179,6 +179,10 @@ def _options(text: str) -> set | None:
     return set(re.findall(r"[A-E]", plain)) if _LETTERS.fullmatch(plain) else None
 
 
+def _one_newline(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _letter(text: str):
     m = _LETTER.match(_plain(text))
     return m.group(1).upper() if m else None
@@ -196,6 +200,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         time.sleep(_test_sleep)  # test-only hook: lets pool tests simulate a hanging item
     if isinstance(response, bytes):
         response = response.decode("utf-8", errors="replace")
+    if "\r" in (response or "") or "\r" in gold:  # Windows and old Mac line endings: one line break, as '\n'
+        response, gold = _one_newline(response or ""), _one_newline(gold)
     if _INVISIBLE.search(response or "") or _INVISIBLE.search(gold):  # zero-width and no-break spaces, soft hyphens
         response, gold = (_INVISIBLE.sub(_visible, response or ""), _INVISIBLE.sub(_visible, gold))
     if _MINUS_SIGNS.search(response or "") or _MINUS_SIGNS.search(gold):  # the Unicode minus sign, and hyphens
@@ -264,7 +270,7 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
             again = compare(found.text + "!", gold, rel_tol, percent)  # 'The answer is 100!': an excited 100 or
             if again.correct:                                          # the factorial; either reading may match
                 return again
-        if not verdict.correct:
+        if not verdict.correct and not (found.rule == "boxed" and _letter(found.text)):  # a boxed letter is the pick
             verdict = _named_pick(response, gold) or verdict
             if verdict.correct:
                 return verdict

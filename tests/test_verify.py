@@ -1529,13 +1529,47 @@ def test_calculator_names_unicode_signs_and_renamed_equations(response, gold, ex
     ("xy", "x+y", False),
     ("No, it does not follow.", "No", True), ("No, it does not follow.", "Yes", False),
     ("Yes, it is possible.", "yes", True), ("No, wait: yes it does.", "No", False), ("Nobody knows.", "No", False),
+    ("The answer is C because I computed the integral.", "C", True), ("The answer is C because I computed it.", "I", False),
+    ("The answer is odd, since n is odd.", "odd", True), ("The answer is 12 because 3 times 4 is 12.", "12", True),
+    ("So $m+n=29$.\n\nFinal Answer: The final answer is $29$. I hope it is correct.", "29", True),
+    ("There are $4! = 24$ ways.\n\nI hope it is correct.", "24", True),
+    ("I think D is correct.\n\nAfter checking again, the answer is \\boxed{A}.", "D", False),
+    ("I think D is correct.\n\nAfter checking again, the answer is \\boxed{A}.", "A", True),
 ])
 def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, gold, expected):
     """From the dev set's misses: a minus written just before the box is the answer's sign (not the operator of
     'a - \\boxed{3}'); an em dash or bar set against a number is a minus; Python's Fraction and sympy's Rational as
     code prints them; a bare run of letters is their product when the gold multiplies single letters; a one-line
-    reply that opens with yes or no and gives its reason after it, naming no other yes or no."""
+    reply that opens with yes or no and gives its reason after it, naming no other yes or no; a reason after the
+    stated answer ('because ...', ', since ...'); 'I hope it is correct.' closes a reply without being its answer; a
+    boxed option letter is the pick, whatever option the reply called correct before it."""
     assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+def test_an_option_named_where_the_last_2000_characters_begin_is_no_pick():
+    """The search for a named pick reads the reply's last 2,000 characters; where that window happens to begin at
+    'D) might ...' (the middle of 'Table (D) might ...'), it is not a reply that opens with its option."""
+    body = "D) might also satisfy it. " + "We check the values once more. " * 70
+    body = body[:2000 - len("\n\n\\boxed{(A)}")] + "\n\n\\boxed{(A)}"
+    response = "Compare Table (A) with Table (" + body
+    for tail in ("", "\n", "\n\n"):
+        assert verify(response + tail, "D").correct is False
+        assert verify(response + tail, "A").correct is True
+
+
+@pytest.mark.slow
+def test_a_verdict_does_not_depend_on_line_endings_or_trailing_blanks():
+    """Every dev-set case (other people's responses) keeps its verdict when its line breaks are written '\\r\\n' and
+    when blank lines or spaces follow it: presentation, not content (a fixed-size window once made two trailing
+    newlines change a verdict)."""
+    from rlvr_verify.dev.devset import load_devset
+    changed = []
+    for c in load_devset():
+        base = verify(c["response"], c["gold"]).correct
+        for response in (c["response"].replace("\n", "\r\n"), c["response"] + "\n\n", c["response"] + "  "):
+            if response != c["response"] and verify(response, c["gold"]).correct != base:
+                changed.append((c["source_key"], c["gold"], response[-80:]))
+    assert not changed, changed[:5]
 
 
 def test_relation_sets_agree_with_sympys_solver_on_generated_formulas():
