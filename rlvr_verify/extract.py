@@ -297,7 +297,8 @@ def _answer_at_start(rest: str) -> str | None:
     comma = _DECIMAL_COMMA.match(sentence)  # '0,5' or '12,5 cm': a decimal comma, kept whole (the comparer decides)
     if comma and not re.match(r"\s*[,\d]", sentence[comma.end():]):
         return comma.group(0)
-    sentence = re.sub(r"\s*\((?:not|rather than)\b[^()]*\)\s*$", "", sentence)  # 'Answer: 7 (not 6)'
+    sentence = re.sub(r"\s*(?:\((?:not|rather than)\b[^()]*\)|[,;]\s*(?:not|rather than)\s[^,;]{1,40})\s*$", "",
+                      sentence)  # 'Answer: 7 (not 6)', 'Answer: D, not B'
     if "because" in sentence or "since" in sentence:  # 'The answer is C because I computed ...': the reason after it
         sentence = re.split(r",?\s+because\b|,\s*since\b", sentence, maxsplit=1)[0].rstrip() or sentence
     number = _NUMBER.match(sentence)
@@ -460,7 +461,7 @@ def extract_whole(s: str) -> str | None:
     if re.search(r"[*/^]", core) and all(core[m.start() - 1:m.start()] in _BESIDE_WORD or core[m.end():m.end() + 1] in
                                          _BESIDE_WORD for m in _WORD.finditer(core)):
         return text  # '2*V*(h)/(dE) - (d)/(2)', 'W == (rho) * g*h*(DeltaV)': names set between operators, not prose
-    if len(text) <= 60 and not re.search(r"\s|</?[A-Za-z]", text) and re.search(r"[-+*/^=()]", text):
+    if len(text) <= 60 and not re.search(r"\s|</?[A-Za-z]", text) and re.search(r"[-+*/^=()]|\\(?!text)[a-zA-Z]+\{", text):
         return text  # 'mx+b', '(ab)c': letters run together with operators and no space are a product, not prose
     if len(text) > 200:
         return None
@@ -913,8 +914,9 @@ _CHOICE_PICK = re.compile(r"\b(?i:solution|answer)\s*(?:is\b|:)\s*(?i:choice|opt
                           r"|\b(?i:choice|option)\s+is\s*(?:(?i:choice|option)[\s_\\]*)?\(?([A-HJK])\)?(?!\w)"
                           # 'I think D is correct.', '(B) is the right answer', 'I choose C', 'C. the third one'
                           r"|(?<![\w(])\(?([A-HJK])\)?\s+(?i:is\s+(?:the\s+)?(?:correct|right)\b)(?!\s+(?i:if|when))"
-                          r"|\b(?i:i\s+(?:choose|pick|select|go\s+with)|my\s+(?:choice|pick)\s+is)\s+\(?([A-HJK])\)?(?!\w)"
-                          r"|\A\s*\(?([A-HJK])[.)]\s+(?=[a-z])")
+                          r"|\b(?i:i(?:\s+(?:would|will)|'d|'ll)?\s+(?:choose|pick|select|go\s+with)|my\s+(?:choice|pick)\s+is)"
+                          r"\s+\(?([A-HJK])\)?(?!\w)(?![,;]?\s+(?i:but|or)\b)"  # 'I would pick B' (not '..., but C')
+                          r"|\A\s*\(?([A-HJK])[.)]\s+(?=[a-z\\$\d(-])")  # 'C. the third one', 'B. \\(6x^2\\)', 'B. 42'
 
 
 def last_choice_pick(s: str) -> str | None:

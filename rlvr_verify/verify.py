@@ -230,6 +230,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
         found = Extraction(None, "none")  # 'I cannot solve this. The number was 12.', '\\boxed{12 \\text{ is wrong}}'
     if found.text is None:
         return _named_pick(response or "", gold) or Verdict(False, 0.0, None, "no_answer")
+    if found.text[:2] in ("**", "__") and len(found.text) > 4 and found.text.endswith(found.text[:2]):
+        found = Extraction(found.text[2:-2].strip() or found.text, found.rule)  # '**B**': markdown bold round it
     if found.text[-1:] in _QUOTES or found.text[:1] in _QUOTES:  # '“Answer: 400”': typographic quotes round it
         found = Extraction(found.text.strip("".join(_QUOTES)).strip() or found.text, found.rule)
     stored = _stored_repr(found.text) if found.text.startswith(("[", "b")) else None

@@ -1535,6 +1535,12 @@ def test_calculator_names_unicode_signs_and_renamed_equations(response, gold, ex
     ("There are $4! = 24$ ways.\n\nI hope it is correct.", "24", True),
     ("I think D is correct.\n\nAfter checking again, the answer is \\boxed{A}.", "D", False),
     ("I think D is correct.\n\nAfter checking again, the answer is \\boxed{A}.", "A", True),
+    ("**B**", "B", True), ("**(B)**", "B", True), ("**B**", "C", False), ("**12**", "12", True),
+    ("B. \\(6x^2 + 4x + 6\\)", "B", True), ("B. \\(6x^2 + 4x + 6\\)", "C", False),
+    ("I would pick B — a safe choice.", "B", True), ("I'll go with (C).", "C", True),
+    ("I'd pick A, but B is also possible.", "A", False),
+    ("Answer: D, not B", "D", True), ("Answer: D, not B", "B", False), ("Answer: 7, not 6", "7", True),
+    ("\\frac{1}{xz}", "1/(x*z)", True), ("\\frac{1}{xz}", "1/(x*y)", False),
 ])
 def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, gold, expected):
     """From the dev set's misses: a minus written just before the box is the answer's sign (not the operator of
@@ -1542,7 +1548,9 @@ def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, g
     code prints them; a bare run of letters is their product when the gold multiplies single letters; a one-line
     reply that opens with yes or no and gives its reason after it, naming no other yes or no; a reason after the
     stated answer ('because ...', ', since ...'); 'I hope it is correct.' closes a reply without being its answer; a
-    boxed option letter is the pick, whatever option the reply called correct before it."""
+    boxed option letter is the pick, whatever option the reply called correct before it; markdown bold round a bare
+    answer; an option letter with its text after it, or picked with 'I would'; a rejected alternative after the answer
+    (', not B'); a bare LaTeX command with letters side by side ('\\frac{1}{xz}')."""
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
