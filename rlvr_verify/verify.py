@@ -120,7 +120,7 @@ def short_text_answer(response: str, gold: str) -> Extraction:
     if verdict and re.fullmatch(r"\s*(?i:yes|no)\s*\.?\s*", _plain(gold_answer(gold))) and not _ANOTHER_YES_NO.search(
             text, verdict.end(1)):
         return Extraction(verdict.group(1), "short_text")  # 'No, it does not follow.': the verdict, then its reason
-    if _LETTER_RUN.fullmatch(text) and _LETTER_PRODUCT.fullmatch(_plain(gold_answer(gold))):
+    if _LETTER_RUN.fullmatch(text) and len(gold) <= 60 and _LETTER_PRODUCT.fullmatch(_plain(gold_answer(gold))):
         return Extraction("*".join(text), "short_text")  # 'xyz' for 'x*y*z': letters set side by side multiply
     return Extraction(None, "none")
 
@@ -134,7 +134,7 @@ _ANOTHER_YES_NO = re.compile(r"\b(?i:yes|no)\b")
 # A bare run of a few letters, and a gold that multiplies single letters ('x * y * z', 'a b c'): the gold's variables
 # are one letter each, so the run is their product, as math sets it ('ba' is b*a), not a word.
 _LETTER_RUN = re.compile(r"[A-Za-z]{2,6}")
-_LETTER_PRODUCT = re.compile(r"\s*[A-Za-z](?:\s*(?:\*|\\cdot|\\times)?\s*[A-Za-z](?![A-Za-z]))+\s*")
+_LETTER_PRODUCT = re.compile(r"\s*[A-Za-z](?:\s*(?:(?:\*|\\cdot|\\times)\s*)?[A-Za-z](?![A-Za-z]))+\s*")
 
 
 def _plain(text: str) -> str:

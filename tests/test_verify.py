@@ -1554,6 +1554,17 @@ def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, g
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
+def test_the_letter_product_pattern_stays_linear_on_runs_of_blanks():
+    """The pattern that reads a gold as a product of single letters has one way to split each run of blanks: a gold
+    that almost matches ('a    b    b ... !') fails at once instead of trying every split."""
+    import time
+    from rlvr_verify.verify import _LETTER_PRODUCT
+    for text in ["a" + "    b" * 40 + "!", "a" + " *  b" * 40 + "!", "a" + " \\cdot  b" * 40 + "?"]:
+        start = time.perf_counter()
+        assert _LETTER_PRODUCT.fullmatch(text) is None
+        assert time.perf_counter() - start < 1.0
+
+
 def test_an_option_named_where_the_last_2000_characters_begin_is_no_pick():
     """The search for a named pick reads the reply's last 2,000 characters; where that window happens to begin at
     'D) might ...' (the middle of 'Table (D) might ...'), it is not a reply that opens with its option."""
