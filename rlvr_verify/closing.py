@@ -30,7 +30,7 @@ def closing_text(s: str) -> str:
         if cut is None or not re.search(r"\d", text[:cut]):
             break
         text = text[:cut].rstrip()
-    sentence_start = max([m.end() for m in re.finditer(r"[.!?。](?=\s)|\n", text[:max(0, len(text) - 1)])] or [0])
+    sentence_start = max([m.end() for m in _SENTENCE_END.finditer(text[:max(0, len(text) - 1)])] or [0])
     for clause in _TRAILING_CLAUSE.finditer(text, sentence_start):  # the first after a value in the sentence
         if re.search(r"\d", text[sentence_start:clause.start()]):  # 'The minimum is $-4$, attained at $x = 3$.'
             if not _STATES.search(text, clause.end()):  # not '... when divided by 4, so the digit is 4.'
@@ -39,7 +39,11 @@ def closing_text(s: str) -> str:
     return text
 
 
-_STATES = re.compile(r"\b(?:is|are|equals?|giv(?:es|ing)|so|leaving|thus|therefore|hence|makes?|total)\b", re.IGNORECASE)
+# A word after the clause that states a value ('... when divided by 4, so the digit is 4.'); not a passive 'is divided by'
+_STATES = re.compile(r"\b(?:(?:is|are)(?!\s+[a-z]+ed\s+by\b)|equals?|giv(?:es|ing)|so|leaving|thus|therefore|hence|makes?|"
+                     r"total)\b", re.IGNORECASE)
+# The end of a sentence: '.', '?', '。', or a '!' that is not a factorial ('$3! = 6$'), before a blank; or a line break
+_SENTENCE_END = re.compile(r"(?:[.?。]|(?<![\d!)])!)(?=\s)|\n")
 # A clause after the value in the closing sentence that qualifies it with other numbers: where it is attained, the
 # base it is written in, the divisor of a remainder, what it is for ('16 years for the tree to be 36 feet tall', not
 # '... to get 12'), what comes with it (', with 94% of schools'), an approximation or a variant in parentheses.
@@ -53,7 +57,7 @@ _TRAILING_CLAUSE = re.compile(r"(?:,[ \t]?|(?<!\s)\s)(?:attained|achieved|reache
 def _last_closing_cut(text: str) -> int | None:
     """Where the last sentence or paragraph starts, when it is chatter, a question, a check or an aside."""
     tail_start = max(text.rfind("\n", 0, max(0, len(text) - 1)), 0)
-    sentence_start = max([m.end() for m in re.finditer(r"[.!?。](?=\s)|\n", text[:len(text) - 1])] or [0])
+    sentence_start = max([m.end() for m in _SENTENCE_END.finditer(text[:len(text) - 1])] or [0])
     last = text[sentence_start:].strip()
     if not last:
         return None
