@@ -499,7 +499,8 @@ _MARKERS = {
     "final_answer": re.compile(r"final answer is\b", re.IGNORECASE),
     "answer_is": _ANSWER_IS,
     "answer_colon": re.compile(r"\b(?:answers?|antwort|respuesta|r[ée]ponse|risposta|resposta)\s*(?:\}\s*)?:|(?<!\w)ответ\s*[:：]"
-                               r"|(?<![\u4e00-\u9fff])(?:回)?答\s*[:：]",  # 答：, and 回答： (Japanese, Chinese)
+                               r"|(?<![\u4e00-\u9fff])(?:回)?答え?\s*[:：]"  # 答：, 回答： and 答え： (Chinese, Japanese)
+                               r"|(?<![\uac00-\ud7a3])정?답\s*[:：]",  # 정답：, 답： (Korean)
                                re.IGNORECASE),
 }
 _MARKER_RULES = tuple(_MARKERS)
@@ -916,7 +917,8 @@ _CHOICE_PICK = re.compile(r"\b(?i:solution|answer)\s*(?:is\b|:)\s*(?i:choice|opt
                           r"|(?<![\w(])\(?([A-HJK])\)?\s+(?i:is\s+(?:the\s+)?(?:correct|right)\b)(?!\s+(?i:if|when))"
                           r"|\b(?i:i(?:\s+(?:would|will)|'d|'ll)?\s+(?:choose|pick|select|go\s+with)|my\s+(?:choice|pick)\s+is)"
                           r"\s+\(?([A-HJK])\)?(?!\w)(?![,;]?\s+(?i:but|or)\b)"  # 'I would pick B' (not '..., but C')
-                          r"|\A\s*\(?([A-HJK])[.)]\s+(?=[a-z\\$\d(-])")  # 'C. the third one', 'B. \\(6x^2\\)', 'B. 42'
+                          r"|\A\s*\(?([A-HJK])[.)]\s+(?=[a-z\\$\d(-])"  # 'C. the third one', 'B. \\(6x^2\\)', 'B. 42'
+                          r"|\n[ \t]*[*_]*\(?([A-HJK])\)?[*_]*[ \t]*\.?\s*\Z")  # a last line that is the letter alone
 
 
 def last_choice_pick(s: str) -> str | None:

@@ -1545,6 +1545,8 @@ def test_calculator_names_unicode_signs_and_renamed_equations(response, gold, ex
     ("Since $2^3 \\equiv 1 \\pmod 7$, the remainder is 2 when $2^{100}$ is divided by $7$.", "7", False),
     ("There are $4! = 24$ ways.\n\nLet me know if you'd like the circular one too (that would be $3! = 6$).", "24", True),
     ("There are $4! = 24$ ways.\n\nLet me know if you'd like the circular one too (that would be $3! = 6$).", "6", False),
+    ("The vibration data point to bearing wear.\n\nC", "C", True), ("The data point to bearing wear.\n\nC", "D", False),
+    ("Option A is tempting.\nB", "A", False), ("정답: C", "C", True), ("정답: C", "B", False), ("答え：42", "42", True),
 ])
 def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, gold, expected):
     """From the dev set's misses: a minus written just before the box is the answer's sign (not the operator of
@@ -1555,7 +1557,8 @@ def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, g
     boxed option letter is the pick, whatever option the reply called correct before it; markdown bold round a bare
     answer; an option letter with its text after it, or picked with 'I would'; a rejected alternative after the answer
     (', not B'); a bare LaTeX command with letters side by side ('\\frac{1}{xz}'); a passive 'is divided by' after a
-    'when' clause states no value; a factorial's '!' ends no sentence ('$3! = 6$' inside a closing offer)."""
+    'when' clause states no value; a factorial's '!' ends no sentence ('$3! = 6$' inside a closing offer); a last line
+    that is an option letter alone; Korean and Japanese answer labels (정답:, 答え：)."""
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
