@@ -36,13 +36,14 @@ when the rest of the sentence is words ('Answer: 644 I hope this helps!' -> '644
 import json
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 from rlvr_verify.closing import closing_text
 from rlvr_verify.stated_numbers import DECIMAL_COMMA as _DECIMAL_COMMA
 from rlvr_verify.stated_numbers import NUMBER as _NUMBER
 from rlvr_verify.stated_numbers import NUMBER_WORD as _NUMBER_WORD
 from rlvr_verify.stated_numbers import NOT_A_COUNT as _NOT_A_COUNT
-from rlvr_verify.stated_numbers import extract_last_number, number_word, numbers_in
+from rlvr_verify.stated_numbers import extract_last_number, number_word, numbers_in, spelled_number
 from rlvr_verify.stated_numbers import stated as _stated
 from rlvr_verify.unanswered import hide_negated_answers, hide_unstated_boxes
 
@@ -280,6 +281,11 @@ def _sentence(rest: str) -> str:
 _ANSWER_LINE_CHARS = 100  # a longer line after 'Answer:' and a line break is an explanation, not the answer
 
 
+# What may open an answer before the answer itself: 'I think it is C', 'I believe that it's 42', 'probably 7'
+_HEDGE_LEAD = re.compile(r"^(?:I\s+(?:think|believe|guess)|probably|likely)\s+(?:that\s+)?(?:(?:it\s+is|it's|the\s+answer\s+is)\s+)?",
+                         re.IGNORECASE)
+
+
 def _answer_at_start(rest: str) -> str | None:
     """The answer that opens `rest` (the text after a marker such as 'The answer is')."""
     rest = rest.lstrip(" \t:*_}")  # '**Answer:** 7', '\\textbf{Answer:} 7'
@@ -299,8 +305,12 @@ def _answer_at_start(rest: str) -> str | None:
         return comma.group(0)
     sentence = re.sub(r"\s*(?:\((?:not|rather than)\b[^()]*\)|[,;]\s*(?:not|rather than)\s[^,;]{1,40})\s*$", "",
                       sentence)  # 'Answer: 7 (not 6)', 'Answer: D, not B'
+    sentence = _HEDGE_LEAD.sub("", sentence, count=1) or sentence  # 'Answer: I think it is C'
     if "because" in sentence or "since" in sentence:  # 'The answer is C because I computed ...': the reason after it
         sentence = re.split(r",?\s+because\b|,\s*since\b", sentence, maxsplit=1)[0].rstrip() or sentence
+    if " and a" in sentence or re.search(r"(?:half|halves|thirds?|quarters?|fourths?|fifths?|ths)\b", sentence):
+        if isinstance(spelled_number(sentence), Fraction):  # 'one and a half', 'two thirds': the whole phrase
+            return sentence.rstrip(".").strip()
     number = _NUMBER.match(sentence)
     if number:
         tail = sentence[number.end():].strip()

@@ -526,9 +526,15 @@ def check_size(s: str):
         raise TooLarge(f"nesting deeper than {MAX_DEPTH}")
 
 
+# One letter with digits written right after it, not part of a word, a command or a number: a name with an index
+_INDEXED_LETTER = re.compile(r"(?<![A-Za-z\\\d.'_^])([A-Za-z])(\d+)(?![\d.^])")  # (not 'N2^{-N}', N times 2^-N)
+
+
 def parse_math(s: str):
     """Parse one normalized answer into a sympy object, a Bracketed list, or a Python list (bare commas)."""
     check_size(s)
+    if _INDEXED_LETTER.search(s):
+        s = _INDEXED_LETTER.sub(r"\1_{\2}", s)  # 'x1 + x2' is x_1 + x_2, 'A1' is no option A: an index, not a factor
     tokens = tokenize(s)
     if not tokens:
         raise ParseError("empty answer")

@@ -3,6 +3,7 @@
 writes them (1,000; a decimal comma; a LaTeX fraction outside math; '-$40'); number words ('three boxes', 'one
 hundred and five'). Pure string functions, linear in the text; the extraction cascade (extract.py) builds on them."""
 import re
+from fractions import Fraction
 
 _MAX_SENTENCE_CHARS = 300  # as extract.MAX_MARKER_ANSWER_CHARS: a longer 'sentence' is no statement of a count
 
@@ -157,9 +158,31 @@ def number_word(sentence: str) -> str | None:
 _SCALE_WORD_VALUE = {"hundred": 100, "thousand": 10 ** 3, "million": 10 ** 6, "billion": 10 ** 9, "trillion": 10 ** 12}
 
 
-def spelled_number(text: str) -> int | None:
+_PARTS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4, "fourths": 4,
+          "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8,
+          "ninth": 9, "ninths": 9, "tenth": 10, "tenths": 10}
+# 'one and a half', 'two and three quarters', 'a half', 'three quarters': a whole number (or none) and a fraction
+_SPELLED_FRACTION = re.compile(r"(?:(.+?)\s+and\s+)?(an?|[a-z]+(?:[\s-][a-z]+)?)[\s-]+(%s)" % "|".join(_PARTS))
+
+
+def spelled_number(text: str) -> int | Fraction | None:
     """A whole phrase that is a number in words ('seven', 'one hundred and five', 'three hundred twenty',
-    'two thousand twenty-four', 'minus four') -> its value; None when any word is not part of a number."""
+    'two thousand twenty-four', 'minus four', 'one and a half', 'three quarters') -> its value; None when any word is
+    not part of a number."""
+    fraction = _SPELLED_FRACTION.fullmatch(text.strip().rstrip(".").lower())
+    if fraction:
+        whole = _spelled_integer(fraction.group(1)) if fraction.group(1) else 0
+        count = 1 if fraction.group(2) in ("a", "an") else _spelled_integer(fraction.group(2))
+        if whole is None or count is None or count <= 0 or (count == 1) != (fraction.group(3) in _SINGULAR_PARTS):
+            return None
+        return whole + Fraction(count, _PARTS[fraction.group(3)])
+    return _spelled_integer(text)
+
+
+_SINGULAR_PARTS = {part for part in _PARTS if not part.endswith("s")}
+
+
+def _spelled_integer(text: str) -> int | None:
     words = re.split(r"[\s-]+", text.strip().rstrip(".").lower().replace(",", " "))
     sign = -1 if words and words[0] in ("minus", "negative") else 1
     words = words[1:] if sign < 0 else words

@@ -120,6 +120,8 @@ def short_text_answer(response: str, gold: str) -> Extraction:
     if verdict and re.fullmatch(r"\s*(?i:yes|no)\s*\.?\s*", _plain(gold_answer(gold))) and not _ANOTHER_YES_NO.search(
             text, verdict.end(1)):
         return Extraction(verdict.group(1), "short_text")  # 'No, it does not follow.': the verdict, then its reason
+    if len(text) <= 60 and _WORDS_ONLY.fullmatch(text.rstrip(".")) and spelled_number(text) is not None:
+        return Extraction(text.rstrip("."), "short_text")  # 'one and a half', 'seven': a number in words, whole
     if _LETTER_RUN.fullmatch(text) and len(gold) <= 60 and _LETTER_PRODUCT.fullmatch(_plain(gold_answer(gold))):
         return Extraction("*".join(text), "short_text")  # 'xyz' for 'x*y*z': letters set side by side multiply
     return Extraction(None, "none")

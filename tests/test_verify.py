@@ -1547,6 +1547,11 @@ def test_calculator_names_unicode_signs_and_renamed_equations(response, gold, ex
     ("There are $4! = 24$ ways.\n\nLet me know if you'd like the circular one too (that would be $3! = 6$).", "6", False),
     ("The vibration data point to bearing wear.\n\nC", "C", True), ("The data point to bearing wear.\n\nC", "D", False),
     ("Option A is tempting.\nB", "A", False), ("정답: C", "C", True), ("정답: C", "B", False), ("答え：42", "42", True),
+    ("one and a half", "3/2", True), ("one and a half", "1/2", False), ("The answer is two thirds.", "2/3", True),
+    ("three quarters", "0.75", True), ("seven", "7", True), ("seven", "8", False), ("half", "0.5", False),
+    ("ANSWER: A1", "A", False), ("A1", "A1", True), ("x1 + x2", "x_1 + x_2", True), ("x2", "2x", False),
+    ("N / 2^N", "$N2^{-N}$", True),
+    ("Answer: I think it is C", "C", True), ("Answer: I think it is C", "B", False), ("The answer is probably 7.", "7", True),
 ])
 def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, gold, expected):
     """From the dev set's misses: a minus written just before the box is the answer's sign (not the operator of
@@ -1558,7 +1563,9 @@ def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, g
     answer; an option letter with its text after it, or picked with 'I would'; a rejected alternative after the answer
     (', not B'); a bare LaTeX command with letters side by side ('\\frac{1}{xz}'); a passive 'is divided by' after a
     'when' clause states no value; a factorial's '!' ends no sentence ('$3! = 6$' inside a closing offer); a last line
-    that is an option letter alone; Korean and Japanese answer labels (정답:, 答え：)."""
+    that is an option letter alone; Korean and Japanese answer labels (정답:, 答え：); numbers in words with a fraction
+    ('one and a half'), and a bare number in words; a letter with digits right after it is an indexed name ('A1' is
+    not option A, 'x1' is x_1), not a product (but 'N2^{-N}' still is); 'I think it is' before a stated answer."""
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
