@@ -244,6 +244,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = quoted.group(2)
     if "log" in s:
         s = _sub(r"(?<![\\a-zA-Z])log(10|2)\s*\(", r"\\log_{\1}(", s)  # log10(x), log2(x): NumPy's and calculators' names
+    if "C_" in s and "^" in s:  # C_n^3, C_{5}^{2}: the combination count as Chinese textbooks write it
+        s = _sub(r"(?<![A-Za-z\\])(?:\\mathrm\{C\}|C)_\{?([a-z0-9]+)\}?\^\{?([a-z0-9]+)\}?(?![\w{])", _combination, s)
     if "Fraction(" in s or "Rational(" in s:  # Python's Fraction(30, 1) and sympy's Rational(3, 4), printed by code
         s = _sub(r"(?<![\w.])(?:Fraction|Rational)\(\s*(-?\d+)\s*,\s*(-?\d+)\s*\)", r"(\1)/(\2)", s)
     if "frac" in s:
@@ -423,6 +425,14 @@ def _unicode_math(s: str) -> str:
     if "—" in s or "―" in s:  # an em dash or a bar typed for a minus, set against a number ('—42'); not 'x—y'
         s = _sub(r"(?<![\w)\]}])[—―](?=\s?\d)", "-", s)
     return s
+
+
+def _combination(m) -> str:
+    """C_n^k as the number of combinations, unless it cannot be one: C_1^2 (k > n) is the square of a constant C_1."""
+    n, k = m.group(1), m.group(2)
+    if n.isdigit() and (not k.isdigit() or int(k) > int(n)):
+        return m.group(0)
+    return "\\binom{%s}{%s}" % (n, k)
 
 
 def unspaced(text: str) -> str:

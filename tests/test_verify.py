@@ -1552,6 +1552,8 @@ def test_calculator_names_unicode_signs_and_renamed_equations(response, gold, ex
     ("ANSWER: A1", "A", False), ("A1", "A1", True), ("x1 + x2", "x_1 + x_2", True), ("x2", "2x", False),
     ("N / 2^N", "$N2^{-N}$", True),
     ("Answer: I think it is C", "C", True), ("Answer: I think it is C", "B", False), ("The answer is probably 7.", "7", True),
+    ("C_n^3", "\\frac{n(n-1)(n-2)}{6}", True), ("$\\boxed{C_5^2}$", "10", True), ("C_{5}^{2}", "25", False),
+    ("C_1^2 + C_2^2", "1", False),
 ])
 def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, gold, expected):
     """From the dev set's misses: a minus written just before the box is the answer's sign (not the operator of
@@ -1565,7 +1567,8 @@ def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, g
     'when' clause states no value; a factorial's '!' ends no sentence ('$3! = 6$' inside a closing offer); a last line
     that is an option letter alone; Korean and Japanese answer labels (정답:, 答え：); numbers in words with a fraction
     ('one and a half'), and a bare number in words; a letter with digits right after it is an indexed name ('A1' is
-    not option A, 'x1' is x_1), not a product (but 'N2^{-N}' still is); 'I think it is' before a stated answer."""
+    not option A, 'x1' is x_1), not a product (but 'N2^{-N}' still is); 'I think it is' before a stated answer;
+    C_n^k as Chinese textbooks write the number of combinations (not where k > n: C_1^2 is a constant squared)."""
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
