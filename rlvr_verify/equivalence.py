@@ -71,9 +71,22 @@ def numbers_equal(a, b, rel_tol: float) -> bool:
             return abs(complex(sp.N((a - b) / (sp.Abs(a) + sp.Abs(b)), 30))) <= rel_tol
         except (TypeError, ValueError, OverflowError, ZeroDivisionError):
             return False
-    if va == vb:
-        return True
-    return abs(va - vb) <= rel_tol * max(abs(va), abs(vb), 1e-300)
+    close = va == vb or abs(va - vb) <= rel_tol * max(abs(va), abs(vb), 1e-300)
+    if close and rel_tol <= DEFAULT_REL_TOL and not any(x.is_Rational and not x.is_Integer or x.atoms(sp.Float)
+                                                         for x in (a, b)):
+        return not _differ_exactly(a, b)  # two exact values that floats cannot tell apart: sqrt(N) and sqrt(N + 1)
+    return close  # (a decimal against an irrational is a rounding of it, to float precision: 1.4142135623730951)
+
+
+def _differ_exactly(a, b) -> bool:
+    """Two exact constants truly differ (e^(pi sqrt 163) is not 640320^3 + 744, though they agree to 12 places):
+    evalf of their difference raises its precision through the cancellation and comes back with its digits; an
+    exact cancellation comes back as a zero of no precision."""
+    try:
+        d = (a - b).evalf(30)
+        return bool(d != 0 and getattr(d, "_prec", 0) > 10)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError):
+        return False
 
 
 def _sample(rng: random.Random, k: int, positive: bool):

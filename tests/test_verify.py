@@ -1554,6 +1554,10 @@ def test_calculator_names_unicode_signs_and_renamed_equations(response, gold, ex
     ("Answer: I think it is C", "C", True), ("Answer: I think it is C", "B", False), ("The answer is probably 7.", "7", True),
     ("C_n^3", "\\frac{n(n-1)(n-2)}{6}", True), ("$\\boxed{C_5^2}$", "10", True), ("C_{5}^{2}", "25", False),
     ("C_1^2 + C_2^2", "1", False),
+    ("sqrt(1001885125670250202210728125403128548905806811602)",
+     "sqrt(1001885125670250202210728125403128548905806811601)", False),
+    ("51613*sqrt(376096873138962280636080063132060838729)", "sqrt(1001885125670250202210728125403128548905806811601)",
+     True), ("e^{\\pi\\sqrt{163}}", "640320^3+744", False), ("1.4142135623730951", "\\sqrt{2}", True),
 ])
 def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, gold, expected):
     """From the dev set's misses: a minus written just before the box is the answer's sign (not the operator of
@@ -1568,7 +1572,8 @@ def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, g
     that is an option letter alone; Korean and Japanese answer labels (정답:, 答え：); numbers in words with a fraction
     ('one and a half'), and a bare number in words; a letter with digits right after it is an indexed name ('A1' is
     not option A, 'x1' is x_1), not a product (but 'N2^{-N}' still is); 'I think it is' before a stated answer;
-    C_n^k as Chinese textbooks write the number of combinations (not where k > n: C_1^2 is a constant squared)."""
+    C_n^k as Chinese textbooks write the number of combinations (not where k > n: C_1^2 is a constant squared); two
+    exact values that agree to float precision but differ (sqrt(N) and sqrt(N + 1) for a 52-digit N)."""
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
