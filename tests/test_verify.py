@@ -1558,6 +1558,8 @@ def test_calculator_names_unicode_signs_and_renamed_equations(response, gold, ex
      "sqrt(1001885125670250202210728125403128548905806811601)", False),
     ("51613*sqrt(376096873138962280636080063132060838729)", "sqrt(1001885125670250202210728125403128548905806811601)",
      True), ("e^{\\pi\\sqrt{163}}", "640320^3+744", False), ("1.4142135623730951", "\\sqrt{2}", True),
+    ("C. A pretty girl xxx", "C", True), ("C. A pretty girl xxx", "A", False), ("A. First compute x.\nThen we stop.", "A", False),
+    ("选项B", "B", True), ("选项B", "C", False), ("验证选项 C：成立。", "C", False),
 ])
 def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, gold, expected):
     """From the dev set's misses: a minus written just before the box is the answer's sign (not the operator of
@@ -1573,7 +1575,8 @@ def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, g
     ('one and a half'), and a bare number in words; a letter with digits right after it is an indexed name ('A1' is
     not option A, 'x1' is x_1), not a product (but 'N2^{-N}' still is); 'I think it is' before a stated answer;
     C_n^k as Chinese textbooks write the number of combinations (not where k > n: C_1^2 is a constant squared); two
-    exact values that agree to float precision but differ (sqrt(N) and sqrt(N + 1) for a 52-digit N)."""
+    exact values that agree to float precision but differ (sqrt(N) and sqrt(N + 1) for a 52-digit N); a one-line reply
+    that opens with an option letter and its text ('C. A pretty girl'), and '选项B' (option B) as the whole reply."""
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
