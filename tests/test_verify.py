@@ -389,7 +389,7 @@ def test_parameter_family_pattern_stays_linear():
 
 def test_devset_floor():
     """The development set (other people's labelled cases and labelled real completions) stays at or above the
-    accuracy measured after the last round of fixes, with a margin (95.9% on 8,324 cases, 98.7% on the 7,716 that are
+    accuracy measured after the last round of fixes, with a margin (95.9% on 8,556 cases, 98.8% on the 7,924 that are
     not one grader's policy; 99.2% on the 4,796 real completions counted here, 2,227 of them labelled wrong, of
     which ours passes two that are not a policy: 'Answer: (E) 12' for the gold E, labelled wrong by its source, and
     an unfinished derivation whose malformed display math leaves a stray 1 as its last number); the misses are other
@@ -397,11 +397,11 @@ def test_devset_floor():
     whose closing lines do not restate their answer."""
     from rlvr_verify.dev.devset import is_policy, load_devset
     cases = load_devset()
-    assert len(cases) >= 8200 and len({c["source"] for c in cases}) >= 8
+    assert len(cases) >= 8500 and len({c["source"] for c in cases}) >= 8
     hits = [verify(c["response"], c["gold"]).correct == c["expected"] for c in cases]
     assert sum(hits) / len(cases) >= 0.95
     mathematics = [hit for hit, c in zip(hits, cases) if not is_policy(c)]
-    assert len(mathematics) >= 7600 and sum(mathematics) / len(mathematics) >= 0.98
+    assert len(mathematics) >= 7900 and sum(mathematics) / len(mathematics) >= 0.98
     completions = [c for c in cases if c["source_key"] in (
         "gsm8k_completions", "mr_math", "prm800k_reference", "prm800k_swapped", "mr_gsm8k", "skythought_math500",
         "skythought_olympiadbench", "prime_gaokao", "prime_olympiadbench", "skythought_aime_amc", "processbench",
