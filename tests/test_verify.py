@@ -1522,61 +1522,71 @@ def test_calculator_names_unicode_signs_and_renamed_equations(response, gold, ex
 @pytest.mark.parametrize("response,gold,expected", [
     ("\\[-\\boxed{15}.\\]", "-15", True), ("\\[-\\boxed{15}.\\]", "15", False), ("$x = -\\boxed{3}$", "-3", True),
     ("$-\\boxed{-2}$", "2", True), ("$a - \\boxed{3}$", "3", True), ("$5 -\\boxed{3}$", "3", True),
-    ("$5 -\\boxed{3}$", "-3", False),
-    ("—42", "-42", True), ("―42", "-42", True), ("—42", "42", False), ("x—y", "x-y", False),
-    ("Fraction(30, 1)", "$30", True), ("Rational(3, 4)", "0.75", True), ("Fraction(3, 4)", "3", False),
-    ("xyz", "x * y * z", True), ("ba", "a*b", True), ("ab", "a*c", False), ("yes", "x*y", False),
-    ("xy", "x+y", False),
+    ("$5 -\\boxed{3}$", "-3", False), ("—42", "-42", True), ("―42", "-42", True), ("—42", "42", False),
+    ("x—y", "x-y", False), ("Fraction(30, 1)", "$30", True), ("Rational(3, 4)", "0.75", True),
+    ("Fraction(3, 4)", "3", False), ("xyz", "x * y * z", True), ("ba", "a*b", True), ("ab", "a*c", False),
+    ("yes", "x*y", False), ("xy", "x+y", False), ("**12**", "12", True), ("\\frac{1}{xz}", "1/(x*z)", True),
+    ("\\frac{1}{xz}", "1/(x*y)", False), ("one and a half", "3/2", True), ("one and a half", "1/2", False),
+    ("The answer is two thirds.", "2/3", True), ("three quarters", "0.75", True), ("seven", "7", True),
+    ("seven", "8", False), ("half", "0.5", False), ("ANSWER: A1", "A", False), ("A1", "A1", True),
+    ("x1 + x2", "x_1 + x_2", True), ("x2", "2x", False), ("N / 2^N", "$N2^{-N}$", True),
+    ("C_n^3", "\\frac{n(n-1)(n-2)}{6}", True), ("$\\boxed{C_5^2}$", "10", True), ("C_{5}^{2}", "25", False),
+    ("C_1^2 + C_2^2", "1", False),
+    ("sqrt(1001885125670250202210728125403128548905806811602)", "sqrt(1001885125670250202210728125403128548905806811601)", False),
+    ("51613*sqrt(376096873138962280636080063132060838729)", "sqrt(1001885125670250202210728125403128548905806811601)", True),
+    ("e^{\\pi\\sqrt{163}}", "640320^3+744", False), ("1.4142135623730951", "\\sqrt{2}", True),
+])
+def test_values_written_outside_the_usual_forms(response, gold, expected):
+    """From this round's cases and the dev set's misses: a minus written just before the box is the answer's sign (not
+    the operator of 'a - \\boxed{3}'); an em dash or bar set against a number is a minus; Python's Fraction and
+    sympy's Rational as code prints them; a bare run of letters is their product when the gold multiplies single
+    letters; markdown bold round a bare answer; a bare LaTeX command with letters side by side; numbers in words with a
+    fraction ('one and a half') and a bare number in words; a letter with digits right after it is an indexed name ('A1'
+    is not option A, 'x1' is x_1; 'N2^{-N}' is still a product); C_n^k as Chinese textbooks write combinations (not
+    where k > n); two exact values that agree to float precision but differ (sqrt(N), sqrt(N + 1) for a 52-digit N)."""
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
+    ("The answer is C because I computed the integral.", "C", True),
+    ("I think D is correct.\n\nAfter checking again, the answer is \\boxed{A}.", "D", False),
+    ("I think D is correct.\n\nAfter checking again, the answer is \\boxed{A}.", "A", True), ("**B**", "B", True),
+    ("**(B)**", "B", True), ("**B**", "C", False), ("B. \\(6x^2 + 4x + 6\\)", "B", True),
+    ("B. \\(6x^2 + 4x + 6\\)", "C", False), ("I would pick B — a safe choice.", "B", True),
+    ("I'll go with (C).", "C", True), ("I'd pick A, but B is also possible.", "A", False),
+    ("Answer: D, not B", "D", True), ("Answer: D, not B", "B", False),
+    ("The vibration data point to bearing wear.\n\nC", "C", True),
+    ("The data point to bearing wear.\n\nC", "D", False), ("Option A is tempting.\nB", "A", False),
+    ("정답: C", "C", True), ("정답: C", "B", False), ("Answer: I think it is C", "C", True),
+    ("Answer: I think it is C", "B", False), ("C. A pretty girl xxx", "C", True),
+    ("C. A pretty girl xxx", "A", False), ("A. First compute x.\nThen we stop.", "A", False), ("选项B", "B", True),
+    ("选项B", "C", False), ("验证选项 C：成立。", "C", False),
+])
+def test_option_letters_in_every_dress(response, gold, expected):
+    """Option letters as replies write them (from issue threads of evaluation harnesses): in bold, with the option's
+    text after it, picked with 'I would', alone on the last line, after 'I think it is', under Korean or Chinese labels
+    (정답:, 选项B as the whole reply); not a hedge ('I'd pick A, but ...'), not a rejected alternative (', not B'), not
+    an option merely mentioned ('验证选项 C'); a boxed letter is the pick, whatever the reply called correct before it."""
+    assert verify(response, gold).correct is expected, verify(response, gold)
+
+
+@pytest.mark.parametrize("response,gold,expected", [
     ("No, it does not follow.", "No", True), ("No, it does not follow.", "Yes", False),
     ("Yes, it is possible.", "yes", True), ("No, wait: yes it does.", "No", False), ("Nobody knows.", "No", False),
-    ("The answer is C because I computed the integral.", "C", True), ("The answer is C because I computed it.", "I", False),
-    ("The answer is odd, since n is odd.", "odd", True), ("The answer is 12 because 3 times 4 is 12.", "12", True),
+    ("The answer is C because I computed it.", "I", False), ("The answer is odd, since n is odd.", "odd", True),
+    ("The answer is 12 because 3 times 4 is 12.", "12", True),
     ("So $m+n=29$.\n\nFinal Answer: The final answer is $29$. I hope it is correct.", "29", True),
-    ("There are $4! = 24$ ways.\n\nI hope it is correct.", "24", True),
-    ("I think D is correct.\n\nAfter checking again, the answer is \\boxed{A}.", "D", False),
-    ("I think D is correct.\n\nAfter checking again, the answer is \\boxed{A}.", "A", True),
-    ("**B**", "B", True), ("**(B)**", "B", True), ("**B**", "C", False), ("**12**", "12", True),
-    ("B. \\(6x^2 + 4x + 6\\)", "B", True), ("B. \\(6x^2 + 4x + 6\\)", "C", False),
-    ("I would pick B — a safe choice.", "B", True), ("I'll go with (C).", "C", True),
-    ("I'd pick A, but B is also possible.", "A", False),
-    ("Answer: D, not B", "D", True), ("Answer: D, not B", "B", False), ("Answer: 7, not 6", "7", True),
-    ("\\frac{1}{xz}", "1/(x*z)", True), ("\\frac{1}{xz}", "1/(x*y)", False),
+    ("There are $4! = 24$ ways.\n\nI hope it is correct.", "24", True), ("Answer: 7, not 6", "7", True),
     ("Since $2^3 \\equiv 1 \\pmod 7$, the remainder is 2 when $2^{100}$ is divided by $7$.", "2", True),
     ("Since $2^3 \\equiv 1 \\pmod 7$, the remainder is 2 when $2^{100}$ is divided by $7$.", "7", False),
     ("There are $4! = 24$ ways.\n\nLet me know if you'd like the circular one too (that would be $3! = 6$).", "24", True),
     ("There are $4! = 24$ ways.\n\nLet me know if you'd like the circular one too (that would be $3! = 6$).", "6", False),
-    ("The vibration data point to bearing wear.\n\nC", "C", True), ("The data point to bearing wear.\n\nC", "D", False),
-    ("Option A is tempting.\nB", "A", False), ("정답: C", "C", True), ("정답: C", "B", False), ("答え：42", "42", True),
-    ("one and a half", "3/2", True), ("one and a half", "1/2", False), ("The answer is two thirds.", "2/3", True),
-    ("three quarters", "0.75", True), ("seven", "7", True), ("seven", "8", False), ("half", "0.5", False),
-    ("ANSWER: A1", "A", False), ("A1", "A1", True), ("x1 + x2", "x_1 + x_2", True), ("x2", "2x", False),
-    ("N / 2^N", "$N2^{-N}$", True),
-    ("Answer: I think it is C", "C", True), ("Answer: I think it is C", "B", False), ("The answer is probably 7.", "7", True),
-    ("C_n^3", "\\frac{n(n-1)(n-2)}{6}", True), ("$\\boxed{C_5^2}$", "10", True), ("C_{5}^{2}", "25", False),
-    ("C_1^2 + C_2^2", "1", False),
-    ("sqrt(1001885125670250202210728125403128548905806811602)",
-     "sqrt(1001885125670250202210728125403128548905806811601)", False),
-    ("51613*sqrt(376096873138962280636080063132060838729)", "sqrt(1001885125670250202210728125403128548905806811601)",
-     True), ("e^{\\pi\\sqrt{163}}", "640320^3+744", False), ("1.4142135623730951", "\\sqrt{2}", True),
-    ("C. A pretty girl xxx", "C", True), ("C. A pretty girl xxx", "A", False), ("A. First compute x.\nThen we stop.", "A", False),
-    ("选项B", "B", True), ("选项B", "C", False), ("验证选项 C：成立。", "C", False),
+    ("答え：42", "42", True), ("The answer is probably 7.", "7", True),
 ])
-def test_signs_outside_boxes_code_fractions_and_letters_side_by_side(response, gold, expected):
-    """From the dev set's misses: a minus written just before the box is the answer's sign (not the operator of
-    'a - \\boxed{3}'); an em dash or bar set against a number is a minus; Python's Fraction and sympy's Rational as
-    code prints them; a bare run of letters is their product when the gold multiplies single letters; a one-line
-    reply that opens with yes or no and gives its reason after it, naming no other yes or no; a reason after the
-    stated answer ('because ...', ', since ...'); 'I hope it is correct.' closes a reply without being its answer; a
-    boxed option letter is the pick, whatever option the reply called correct before it; markdown bold round a bare
-    answer; an option letter with its text after it, or picked with 'I would'; a rejected alternative after the answer
-    (', not B'); a bare LaTeX command with letters side by side ('\\frac{1}{xz}'); a passive 'is divided by' after a
-    'when' clause states no value; a factorial's '!' ends no sentence ('$3! = 6$' inside a closing offer); a last line
-    that is an option letter alone; Korean and Japanese answer labels (정답:, 答え：); numbers in words with a fraction
-    ('one and a half'), and a bare number in words; a letter with digits right after it is an indexed name ('A1' is
-    not option A, 'x1' is x_1), not a product (but 'N2^{-N}' still is); 'I think it is' before a stated answer;
-    C_n^k as Chinese textbooks write the number of combinations (not where k > n: C_1^2 is a constant squared); two
-    exact values that agree to float precision but differ (sqrt(N) and sqrt(N + 1) for a 52-digit N); a one-line reply
-    that opens with an option letter and its text ('C. A pretty girl'), and '选项B' (option B) as the whole reply."""
+def test_what_follows_a_stated_answer(response, gold, expected):
+    """Text after the answer that is not one: a reason ('because ...', ', since ...'), 'I hope it is correct.', a
+    closing offer holding '$3! = 6$' (a factorial's '!' ends no sentence), a passive 'is divided by' after a 'when'
+    clause; a one-line reply that opens with yes or no and gives its reason after it (naming no other yes or no)."""
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
