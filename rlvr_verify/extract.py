@@ -928,7 +928,7 @@ _CHOICE_PICK = re.compile(r"\b(?i:solution|answer)\s*(?:is\b|:)\s*(?i:choice|opt
                           r"|\b(?i:i(?:\s+(?:would|will)|'d|'ll)?\s+(?:choose|pick|select|go\s+with)|my\s+(?:choice|pick)\s+is)"
                           r"\s+\(?([A-HJK])\)?(?!\w)(?![,;]?\s+(?i:but|or)\b)"  # 'I would pick B' (not '..., but C')
                           # 'C. the third one', 'B. \\(6x^2\\)', 'B. 42', and on one line 'C. A pretty girl'
-                          r"|\A\s*\(?([A-HJK])[.)]\s+(?=[a-z\\$\d(-]|[A-Z][^\n]*\Z)"
+                          r"|\A\s*\(?([A-HJK])[.)]\s+(?=[a-z\\$\d(-]|[A-Z][^\n]*\s*\Z)"
                           r"|\A\s*选项\s*\(?([A-HJK])\)?\s*[。.]?\s*\Z"  # '选项B' (option B) as the whole reply
                           r"|\n[ \t]*[*_]*\(?([A-HJK])\)?[*_]*[ \t]*\.?\s*\Z")  # a last line that is the letter alone
 
