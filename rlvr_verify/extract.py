@@ -919,28 +919,6 @@ def _undecided(text: str) -> bool:
     return cases >= 2
 
 
-# A pick named as an option: 'Solution: Choice_B', 'the answer is Option (C)', 'the correct choice is D: 2/3'; or
-# said to be right, or chosen: 'I think D is correct.', 'I choose C'; or a short reply that opens with it.
-_CHOICE_PICK = re.compile(r"\b(?i:solution|answer)\s*(?:is\b|:)\s*(?i:choice|option)[\s_\\]*\(?([A-HJK])\)?(?!\w)"
-                          r"|\b(?i:choice|option)\s+is\s*(?:(?i:choice|option)[\s_\\]*)?\(?([A-HJK])\)?(?!\w)"
-                          # 'I think D is correct.', '(B) is the right answer', 'I choose C', 'C. the third one'
-                          r"|(?<![\w(])\(?([A-HJK])\)?\s+(?i:is\s+(?:the\s+)?(?:correct|right)\b)(?!\s+(?i:if|when))"
-                          r"|\b(?i:i(?:\s+(?:would|will)|'d|'ll)?\s+(?:choose|pick|select|go\s+with)|my\s+(?:choice|pick)\s+is)"
-                          r"\s+\(?([A-HJK])\)?(?!\w)(?![,;]?\s+(?i:but|or)\b)"  # 'I would pick B' (not '..., but C')
-                          # 'C. the third one', 'B. \\(6x^2\\)', 'B. 42', and on one line 'C. A pretty girl'
-                          r"|\A\s*\(?([A-HJK])[.)]\s+(?=[a-z\\$\d(-]|[A-Z][^\n]*\s*\Z)"
-                          r"|\A\s*选项\s*\(?([A-HJK])\)?\s*[。.]?\s*\Z"  # '选项B' (option B) as the whole reply
-                          r"|\n[ \t]*[*_]*\(?([A-HJK])\)?[*_]*[ \t]*\.?\s*\Z")  # a last line that is the letter alone
-
-
-def last_choice_pick(s: str) -> str | None:
-    """The option letter of the last pick named as a choice or option, within the response's last 2,000 characters."""
-    last = None
-    for last in _CHOICE_PICK.finditer(s, max(0, len(s) - 2000)):  # (from an offset, not a slice: '\\A' is the
-        pass                                                       # reply's start, never where the window cuts)
-    return next(g for g in last.groups() if g) if last else None
-
-
 _FINAL_ANSWER = re.compile(r"\bfinal\s+answer\s*(?:is\b|:)", re.IGNORECASE)
 
 

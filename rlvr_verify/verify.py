@@ -7,8 +7,9 @@ import sympy as sp
 
 from rlvr_verify.equivalence import equal, proportional, real_set
 from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_numbers,
-                                 extract_last_spans, last_box_and_after, last_choice_pick, prose_answer,
+                                 extract_last_spans, last_box_and_after, prose_answer,
                                  unwrap_math)
+from rlvr_verify import choices
 from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
 from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge, parse_math
 from rlvr_verify.quantities import conversion, value_of
@@ -38,12 +39,6 @@ _INTEGER = re.compile(r"\s*-?\d{1,18}\s*")
 # the way a response is: its own final answer.
 _GOLD_PROSE = re.compile(r"final answer|answer is|answers are|answer\s*:|####|\\boxed|\\fbox", re.IGNORECASE)
 _GOLD_SENTENCE = re.compile(r"[A-Za-z]{2,}\s[^\n]{3,300}")
-# A lettered option: A-E, and the F, G, H, J, K of tests that letter alternate questions that way (ACT, and the
-# SAT/ACT items of GaoKao 2023 English); I is left out (a Roman numeral, a quadrant).
-_CHOICE = re.compile(r"^\s*(?:\(([A-HJK])\)|([A-HJK])[.:)])\s*(\S.*)$", re.S)
-_LETTER = re.compile(r"^\s*\(?([A-HJK]|[a-e](?=\)|\s*$))\)?[.:]?\s*$")  # 'B', '(C)'; MathQA's golds: 'a'..'e'
-_MATHQA_OPTION = re.compile(r"^\s*\(?([a-e])\s*\)\s*(\S.*)$", re.S)  # 'a ) 21', 'c ) rs . 1200'
-_CHOICE_WORD = re.compile(r"^\s*(?i:choice|option)[\s_\\]*\(?([A-HJK])\)?(?!\w)[\s.:)-]*(.*)$", re.S)
 _APPROX = re.compile(r"\\approx(?![a-zA-Z])|≈")
 _MIXED_PERCENT = re.compile(r"\d+\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\s\d+/\d+)\s*\\?%")
 _BARE_FRACTION = re.compile(r"-?\s*(?:\\[dtc]?frac\s*\{\d+\}\s*\{\d+\}|\\[dtc]?frac\d\d|\d+\s*/\s*\d+)")
@@ -155,43 +150,11 @@ def _plain_uncached(text: str) -> str:
     return re.sub(r"\\(?:text|textbf|textnormal|textrm|mathrm|mathbf|mbox)\s*\{([^{}]*)\}", r"\1", text).strip()
 
 
-def _choice(text: str):
-    """'(B) 1', 'C. x = 42', 'Choice_C: 3.82', 'Option (B)' -> ('B', '1'), ...; None when the answer is not a
-    lettered option."""
-    named = _CHOICE_WORD.match(_plain(text))
-    if named:
-        return named.group(1), named.group(2).strip().strip("()").strip()
-    m = _CHOICE.match(_plain(text))
-    if not m:
-        mathqa = _MATHQA_OPTION.match(_plain(text))
-        if not mathqa or _OPERATOR_NEXT.match(mathqa.group(2)):  # '(a)^(2) + (b)^(2)': math, not option a
-            return None
-        return mathqa.group(1).upper(), mathqa.group(2).strip()
-    if _OPERATOR_NEXT.match(m.group(3)):  # an operator, not an option's value ('D) -3')
-        return None
-    return m.group(1) or m.group(2), m.group(3).strip()
-
-
-_OPERATOR_NEXT = re.compile(r"[+*/^=<>]|-(?![\d\\a-zA-Z])")
-
-
-def _options(text: str) -> set | None:
-    """'A, C', 'AC', '(A) and (C)' -> {'A', 'C'}: the lettered options chosen; None when the answer is not that."""
-    plain = _plain(text).strip().rstrip(".")
-    return set(re.findall(r"[A-E]", plain)) if _LETTERS.fullmatch(plain) else None
-
-
 def _one_newline(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _letter(text: str):
-    m = _LETTER.match(_plain(text))
-    return m.group(1).upper() if m else None
-
-
 _MARKER_RULES = ("final_answer", "answer_is", "answer_colon")
-_TWO_OPTIONS = re.compile(r"(?<![A-Za-z])\(?([A-HJK])\)[^()]{0,40}?\bor\s+\(?([A-HJK])\)")
 
 
 def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9, percent: str = "strip",
@@ -274,8 +237,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
             again = compare(found.text + "!", gold, rel_tol, percent)  # 'The answer is 100!': an excited 100 or
             if again.correct:                                          # the factorial; either reading may match
                 return again
-        if not verdict.correct and not (found.rule == "boxed" and _letter(found.text)):  # a boxed letter is the pick
-            verdict = _named_pick(response, gold) or verdict
+        if not verdict.correct and not (found.rule == "boxed" and choices.letter(_plain(found.text))):  # a boxed
+            verdict = _named_pick(response, gold) or verdict  # letter is the pick, whatever the reply named before it
             if verdict.correct:
                 return verdict
         if not verdict.correct and found.rule in ("boxed", "last_math", "last_number"):  # a gold of n parts, each boxed
@@ -355,8 +318,8 @@ def _named_pick(response: str, gold: str) -> Verdict | None:
     """Against a multiple-choice gold (a letter), the option the response last picks by name ('Solution: Choice_B',
     'the only correct option is (C) Plane.'), whatever value extraction took; None when the gold is no letter or
     the response names no pick."""
-    letter = _letter(gold)
-    pick = last_choice_pick(response) if letter else None
+    letter = choices.letter(_plain(gold))
+    pick = choices.last_pick(response) if letter else None
     if not pick:
         return None
     return Verdict(pick == letter, float(pick == letter), pick, "equal" if pick == letter else "not_equal")
@@ -372,23 +335,23 @@ def _written_as_gold(response: str | None, gold: str) -> bool:
 def compare(pred: str, gold: str, rel_tol: float = 1e-9, percent: str = "strip") -> Verdict:
     """Two extracted answers. Lettered options compare by letter (or the value against a bare value); an
     approximation 'a \\approx b' matches either side; the rest is _compare_values."""
-    picked = _TWO_OPTIONS.search(_plain(pred))
-    if picked and picked.group(1) != picked.group(2) and not _TWO_OPTIONS.search(_plain(gold)):
+    picked = choices.TWO_OPTIONS.search(_plain(pred))
+    if picked and picked.group(1) != picked.group(2) and not choices.TWO_OPTIONS.search(_plain(gold)):
         return Verdict(False, 0.0, pred, "not_equal")  # 'B) 5 or C) 6': two options offered, none chosen
-    p_options, g_options = _options(pred), _options(gold)
+    p_options, g_options = choices.listed(_plain(pred)), choices.listed(_plain(gold))
     if p_options and g_options and max(len(p_options), len(g_options)) > 1:  # options chosen: 'A, C' is 'AC'
         ok = p_options == g_options
         return Verdict(ok, float(ok), pred, "equal" if ok else "not_equal")
-    p_choice, g_choice = _choice(pred), _choice(gold)
+    p_choice, g_choice = choices.lettered_value(_plain(pred)), choices.lettered_value(_plain(gold))
     if p_choice or g_choice:
-        p_letter = p_choice[0] if p_choice else _letter(pred)
-        g_letter = g_choice[0] if g_choice else _letter(gold)
+        p_letter = p_choice[0] if p_choice else choices.letter(_plain(pred))
+        g_letter = g_choice[0] if g_choice else choices.letter(_plain(gold))
         if p_letter and g_letter:
             ok = p_letter == g_letter
             return Verdict(ok, float(ok), pred, "equal" if ok else "not_equal")
         pred, gold = (p_choice[1] if p_choice else pred), (g_choice[1] if g_choice else gold)
     else:
-        p_letter, g_letter = _letter(pred), _letter(gold)
+        p_letter, g_letter = choices.letter(_plain(pred)), choices.letter(_plain(gold))
         if p_letter and g_letter:  # two option letters, either case: MathQA's golds are 'a' .. 'e'
             ok = p_letter == g_letter
             return Verdict(ok, float(ok), pred, "equal" if ok else "not_equal")
@@ -447,7 +410,6 @@ def _consistent_approximation(sides: list[str], percent: str) -> bool:
     return all(abs(a - b) <= 0.01 * max(abs(a), abs(b)) + 1e-12 for a in numbers for b in numbers)
 
 
-_LETTERS = re.compile(r"\(?[A-E]\)?(?:\s*(?:,|and|\s)?\s*\(?[A-E]\)?)*")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(?:([ap])\.?\s*m\.?)?", re.IGNORECASE)
 
 
