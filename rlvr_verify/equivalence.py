@@ -72,7 +72,7 @@ def numbers_equal(a, b, rel_tol: float) -> bool:
         except (TypeError, ValueError, OverflowError, ZeroDivisionError):
             return False
     close = va == vb or abs(va - vb) <= rel_tol * max(abs(va), abs(vb), 1e-300)
-    if close and rel_tol <= DEFAULT_REL_TOL and not any(x.is_Rational and not x.is_Integer or x.atoms(sp.Float)
+    if close and a != b and rel_tol <= DEFAULT_REL_TOL and not any(x.is_Rational and not x.is_Integer or x.atoms(sp.Float)
                                                          for x in (a, b)):
         return not _differ_exactly(a, b)  # two exact values that floats cannot tell apart: sqrt(N) and sqrt(N + 1)
     return close  # (a decimal against an irrational is a rounding of it, to float precision: 1.4142135623730951)

@@ -106,18 +106,20 @@ def gold_answer(gold: str) -> str:
 
 
 def short_text_answer(response: str, gold: str) -> Extraction:
-    """A response that is one to three words ('Yes', 'odd', 'no solution') is its answer when the gold is words
-    too; against a numeric gold it stays 'no answer'."""
+    """A short bare reply that extraction leaves alone: one to three words ('Yes', 'odd', 'no solution') when the gold
+    is words too; a verdict that opens a one-line reply ('No, it does not follow.') against a yes/no gold; a number
+    in words ('one and a half'); a run of letters when the gold multiplies single letters. Anything else against a
+    numeric gold stays 'no answer'."""
     text = response.strip()
-    if len(text) <= 40 and SHORT_TEXT.fullmatch(text) and _WORDS_ONLY.fullmatch(_plain(gold_answer(gold)).strip(" .")):
+    plain_gold = _plain(gold_answer(gold))
+    if len(text) <= 40 and SHORT_TEXT.fullmatch(text) and _WORDS_ONLY.fullmatch(plain_gold.strip(" .")):
         return Extraction(text.rstrip(".!"), "short_text")
     verdict = _VERDICT_FIRST.fullmatch(text) if len(text) <= 120 and "\n" not in text else None
-    if verdict and re.fullmatch(r"\s*(?i:yes|no)\s*\.?\s*", _plain(gold_answer(gold))) and not _ANOTHER_YES_NO.search(
-            text, verdict.end(1)):
+    if verdict and re.fullmatch(r"\s*(?i:yes|no)\s*\.?\s*", plain_gold) and not _ANOTHER_YES_NO.search(text, verdict.end(1)):
         return Extraction(verdict.group(1), "short_text")  # 'No, it does not follow.': the verdict, then its reason
     if len(text) <= 60 and _WORDS_ONLY.fullmatch(text.rstrip(".")) and spelled_number(text) is not None:
         return Extraction(text.rstrip("."), "short_text")  # 'one and a half', 'seven': a number in words, whole
-    if _LETTER_RUN.fullmatch(text) and len(gold) <= 60 and _LETTER_PRODUCT.fullmatch(_plain(gold_answer(gold))):
+    if _LETTER_RUN.fullmatch(text) and len(gold) <= 60 and _LETTER_PRODUCT.fullmatch(plain_gold):
         return Extraction("*".join(text), "short_text")  # 'xyz' for 'x*y*z': letters set side by side multiply
     return Extraction(None, "none")
 
