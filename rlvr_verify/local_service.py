@@ -6,7 +6,8 @@ KEY_EXTRACT_CHARS is keyed by its text instead, so no extraction runs in this pr
 import hashlib
 
 from rlvr_verify.cache import LRUCache
-from rlvr_verify.extract import MAX_RESPONSE_CHARS, extract_answer
+from rlvr_verify.extract import extract_answer
+from rlvr_verify.limits import MAX_RESPONSE_CHARS
 from rlvr_verify.mv_backend import verify_backend
 from rlvr_verify.normalize import normalize
 from rlvr_verify.pool import VerifierPool

@@ -5,7 +5,7 @@ punctuation, percents. Pure string functions; nothing here parses or evaluates."
 import functools
 import re
 
-from rlvr_verify.extract import unwrap_math
+from rlvr_verify.boxes import unwrap_math
 from rlvr_verify.parse import CONSTANTS, FUNCS, GREEK
 
 

@@ -5,7 +5,9 @@ hundred and five'). Pure string functions, linear in the text; the extraction ca
 import re
 from fractions import Fraction
 
-_MAX_SENTENCE_CHARS = 300  # as extract.MAX_MARKER_ANSWER_CHARS: a longer 'sentence' is no statement of a count
+from rlvr_verify.limits import MAX_MARKER_ANSWER_CHARS
+
+_MAX_SENTENCE_CHARS = MAX_MARKER_ANSWER_CHARS  # a longer 'sentence' is no statement of a count
 
 
 # What follows a value that the text rejects rather than states: '$x = 15$ is not a solution', '15 doesn't work'.
@@ -204,3 +206,18 @@ def _spelled_integer(text: str) -> int | None:
             return None
         seen = True
     return sign * (total + current) if seen else None
+
+
+def extract_last_numbers(s: str, n: int) -> str | None:
+    """The last n numbers when they are written as one list at the end ('The possible values are 2, 3, and 5.'):
+    only commas, 'and', 'or' between them, and nothing after the last but the end of the sentence."""
+    found = [m for m in NUMBER.finditer(s[-2000:]) if not (m.start() and s[-2000:][m.start() - 1] in "^_")]
+    if len(found) < n:
+        return None
+    tail = s[-2000:]
+    last = found[-n:]
+    if any(not re.fullmatch(r"\s*,?\s*(?:and|or)?\s*", tail[a.end():b.start()]) for a, b in zip(last, last[1:])):
+        return None
+    if not re.fullmatch(r"\s*[.!]?\s*", tail[last[-1].end():]):
+        return None
+    return ", ".join(m.group(0).replace(",", "") for m in last)

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 import sympy as sp
 
 from rlvr_verify.equivalence import equal, proportional, real_set
-from rlvr_verify.extract import (SHORT_TEXT, Extraction, extract_answer, extract_last_boxes, extract_last_numbers,
-                                 extract_last_spans, last_box_and_after, prose_answer,
-                                 unwrap_math)
+from rlvr_verify.boxes import extract_last_boxes, last_box_and_after, unwrap_math
+from rlvr_verify.extract import Extraction, extract_answer
+from rlvr_verify.markers import prose_answer
+from rlvr_verify.math_or_prose import SHORT_TEXT
+from rlvr_verify.math_spans import extract_last_spans
 from rlvr_verify import choices
 from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
 from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge, parse_math
@@ -16,7 +18,7 @@ from rlvr_verify.quantities import conversion, value_of
 from rlvr_verify.qualifiers import qualifiers_disagree
 from rlvr_verify.relations import align_equations, equation_sides, parse_answer, parse_normalized
 from rlvr_verify.solution_sets import same_relation_items, same_set, solution_set
-from rlvr_verify.stated_numbers import NUMBER, REJECTED, extract_last_number, numbers_in, spelled_number
+from rlvr_verify.stated_numbers import NUMBER, REJECTED, extract_last_number, extract_last_numbers, numbers_in, spelled_number
 from rlvr_verify.unanswered import gives_no_answer
 
 

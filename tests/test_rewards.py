@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rlvr.reward.signals import RewardInputs, build_reward_signal
-from rlvr_verify.extract import extract_boxed as last_boxed_content
+from rlvr_verify.boxes import extract_boxed as last_boxed_content
 
 
 @dataclass

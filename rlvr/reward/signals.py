@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from rlvr.reward.majority import majority_answer
-from rlvr_verify.extract import extract_boxed
+from rlvr_verify.boxes import extract_boxed
 
 
 @dataclass

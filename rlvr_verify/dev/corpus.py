@@ -492,8 +492,8 @@ def _latex_form_pairs(n: int, seed: int) -> list[Pair]:
 def _unboxed_solution(solution: str) -> str:
     """A reference solution with its final answer taken out of \\boxed{} (and out of '#### n' plus the <<a=b>>
     calculator notes for GSM8K): real prose where the answer is not marked."""
-    from rlvr_verify.extract import _boxes
-    for a, b, start, end in reversed(_boxes(solution)):
+    from rlvr_verify.boxes import box_spans
+    for a, b, start, end in reversed(box_spans(solution)):
         solution = solution[:start] + solution[a:b].strip() + solution[end:]
     solution = re.sub(r"<<[^>]*>>", "", solution)
     return re.sub(r"\n?####.*$", "", solution).rstrip()
