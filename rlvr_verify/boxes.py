@@ -93,7 +93,7 @@ def extract_boxed(s: str) -> str | None:
     group = [last]
     for prev in sorted((b for b in boxes if b[3] <= last[2]), key=lambda b: b[3], reverse=True):
         between = s[prev[3]:group[0][2]]
-        if len(between) > 24 or not _BOX_JOINER.fullmatch(between):
+        if len(between) > 24 or not _BOX_JOINER.fullmatch(between) or ".." in between:  # '\\boxed{1} ... \\boxed{2}'
             break
         group.insert(0, prev)
     answers = [_INNER_BOX.sub(r"\1", s[a:b].strip()) if "box" in s[a:b] else s[a:b].strip() for a, b, _, _ in group]

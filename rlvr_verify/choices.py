@@ -51,7 +51,9 @@ _CHOICE_PICK = re.compile(r"\b(?i:solution|answer)\s*(?:is\b|:)\s*(?i:choice|opt
                           # 'I think D is correct.', '(B) is the right answer', 'I choose C', 'C. the third one'
                           r"|(?<![\w(])\(?([A-HJK])\)?\s+(?i:is\s+(?:the\s+)?(?:correct|right)\b)(?!\s+(?i:if|when))"
                           r"|\b(?i:i(?:\s+(?:would|will)|'d|'ll)?\s+(?:choose|pick|select|go\s+with)|my\s+(?:choice|pick)\s+is)"
-                          r"\s+\(?([A-HJK])\)?(?!\w)(?![,;]?\s+(?i:but|or)\b)"  # 'I would pick B' (not '..., but C')
+                          r"\s+(?:(?i:option|choice)\s+)?\(?([A-HJK])\)?(?!\w)(?![,;]?\s+(?i:but|or)\b)"  # 'I would pick
+                          # B', 'I choose option B' (not '..., but C'); a reply that ends 'so B.' ('..., so B.')
+                          r"|\b(?i:so|thus|hence|therefore)[,\s]+\(?([A-HJK])\)?[.!]?\s*\Z"
                           # 'C. the third one', 'B. \\(6x^2\\)', 'B. 42', and on one line 'C. A pretty girl'
                           r"|\A\s*\(?([A-HJK])[.)]\s+(?=[a-z\\$\d(-]|[A-Z][^\n]*\s*\Z)"
                           r"|\A\s*选项\s*\(?([A-HJK])\)?\s*[。.]?\s*\Z"  # '选项B' (option B) as the whole reply

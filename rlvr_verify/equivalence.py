@@ -258,6 +258,38 @@ def _beyond_every_kink(a, b, symbols, positive: bool) -> list[dict]:
     return [{s: far for s in symbols}] + ([] if positive else [{s: -far for s in symbols}])
 
 
+def _monomial(x) -> bool:
+    """A non-zero number times powers of variables: 2*m, -m*c, 3/(m*c)."""
+    coeff, rest = x.as_coeff_Mul()
+    return coeff != 0 and coeff.is_finite and all(
+        f.is_Symbol or f.is_Pow and f.base.is_Symbol and f.exp.is_Integer for f in sp.Mul.make_args(rest))
+
+
+_SOLVED_ALIKE_OPS = 60  # bigger equations are left to proportional: cancel() grows with the expression
+_SOLVED_ALIKE_POWER = 12  # and so do powers
+
+
+def solved_alike(a, b) -> bool:
+    """Two equations (as lhs - rhs) that say the same of a variable one of them is solved for: 'a = F/m' and 'F = ma'
+    (a - F/m and F - m*a differ by the factor -m, free of a), 'I = P/V' and 'P = IV'. The factor must be a number times
+    powers of the variables that the solved form divides by (so cannot be zero there): 'x = 1' and 'x^2 = x' differ by
+    the factor x, which is not free of x, and 'y = x' and 'y^2 = xy' by the factor y, which 'y = x' never divides by:
+    both pairs stay different (x = 0, y = 0 solve one of each pair only)."""
+    if not (isinstance(a, sp.Basic) and isinstance(b, sp.Basic)) or sp.count_ops(a) + sp.count_ops(b) > _SOLVED_ALIKE_OPS:
+        return False
+    if any(not (p.exp.is_Rational and abs(p.exp) <= _SOLVED_ALIKE_POWER) for x in (a, b) for p in x.atoms(sp.Pow)):
+        return False  # cancel() expands: (x-a)^6000 against (x-a)^5999 would not finish
+    for solved, other in ((a, b), (b, a)):
+        for s in sorted(solved.free_symbols, key=str):
+            slope = sp.diff(solved, s)
+            if not slope.is_number or slope == 0:  # solved = c*s - (something free of s): s is solved for
+                continue
+            ratio = sp.cancel(other / solved)
+            if not ratio.has(s) and _monomial(ratio) and ratio.free_symbols <= sp.denom(sp.together(solved)).free_symbols:
+                return True  # the factor only clears the solved form's denominators (m in F/m: m is not 0 there)
+    return False
+
+
 def proportional(a, b, rel_tol: float, points: int = 6, positive: bool = False, _exact: bool = True) -> bool:
     """a = k*b for one non-zero number k (two equations of one line or curve: 2x+4y-3 and y+x/2-3/4), judged at
     random points with bounded effort; with positive, k > 0 (two inequalities: a > 0 and b > 0 are one relation)."""
@@ -357,7 +389,8 @@ def equal(pred, gold, rel_tol: float = 1e-9) -> bool:
         if not (isinstance(gold, Equation) and isinstance(pred, Equation)):
             return False
         return (equal(pred.difference, gold.difference, rel_tol) or equal(pred.difference, -gold.difference, rel_tol)
-                or proportional(pred.difference, gold.difference, rel_tol))
+                or proportional(pred.difference, gold.difference, rel_tol)
+                or solved_alike(pred.difference, gold.difference))
     if (isinstance(gold, list) and isinstance(pred, Bracketed) and (pred.open, pred.close) in (("(", ")"), ("[", "]"))
             and len(gold) == len(pred.items) > 1 and not _could_be_interval(pred)):
         # '(1000, 10)' for the bare list '10^3, 10': a bracketed list that cannot be an interval is the list written

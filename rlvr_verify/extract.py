@@ -47,8 +47,9 @@ from rlvr_verify.boxes import after_an_empty_last_box, extract_boxed
 from rlvr_verify.closing import closing_text
 from rlvr_verify.closing_line import extract_closing_bold, extract_closing_count, extract_closing_infinity
 from rlvr_verify.limits import ANSWER_LINE_CHARS, MAX_MARKER_ANSWER_CHARS, MAX_RESPONSE_CHARS
-from rlvr_verify.markers import (MARKER_RULES, MARKERS, after_answer_is, after_marker, extract_answer_before,
-                                 extract_answer_heading, final_answer_after_last_box, joined_spans, last_stated)
+from rlvr_verify.markers import (END_OF_THINKING, MARKER_RULES, MARKERS, after_answer_is, after_marker,
+                                 extract_answer_before, extract_answer_heading, final_answer_after_last_box,
+                                 joined_spans, last_stated)
 from rlvr_verify.math_or_prose import extract_whole, is_bare_answer
 from rlvr_verify.math_spans import extract_last_math, math_spans
 from rlvr_verify.stated_numbers import extract_last_number
@@ -171,10 +172,12 @@ def extract_answer(response: str, extract: str = "any") -> Extraction:
         s = _HIDDEN.sub(lambda m: " " * len(m.group(0)) if "box" in m.group(0) and not m.group(0).startswith(
             "```json") else m.group(0), s)  # (a JSON block is the reply's structured answer, not code)
     s = hide_negated_answers(hide_unstated_boxes(s))  # quoted, example and commented-out boxes; 'Wrong answer: 42'
+    if "boxed{" in s:  # '\\[boxed{5}\\]': the backslash of \\boxed dropped (a few-shot prompt's typo, copied)
+        s = re.sub(r"(?<![\\\w])boxed\s*\{", r"\\boxed{", s)
     if "\\boxed " in s:  # '\\boxed 5': a box without braces holds the one token after it
         s = re.sub(r"\\boxed\s+(-?\d+(?:\.\d+)?(?!\d|\.\d)|[^\s{}$.,;]+)", r"\\boxed{\1}", s)
     end_of_thinking = None
-    for end_of_thinking in _END_OF_THINKING.finditer(s):
+    for end_of_thinking in END_OF_THINKING.finditer(s):
         pass
     texts = [s[end_of_thinking.end():], s] if end_of_thinking else [s]
     rules = STRICTNESS[extract]
@@ -249,8 +252,6 @@ def _undecided(text: str) -> bool:
     return cases >= 2
 
 
-# The end of a reasoning model's thinking: what follows is its reply, where the final answer is stated.
-_END_OF_THINKING = re.compile(r"</think>|<\|end_of_thought\|>", re.IGNORECASE)
 
 
 _START_OF_THINKING = re.compile(r"<think>|<\|begin_of_thought\|>", re.IGNORECASE)

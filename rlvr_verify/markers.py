@@ -15,6 +15,9 @@ from rlvr_verify.stated_numbers import NUMBER as _NUMBER
 from rlvr_verify.stated_numbers import extract_last_number, number_word, numbers_in, spelled_number
 from rlvr_verify.stated_numbers import stated as _stated
 
+# The end of a reasoning model's thinking: what follows is its reply, where the final answer is stated.
+END_OF_THINKING = re.compile(r"</think>|<\|end_of_thought\|>", re.IGNORECASE)
+
 
 def _sentence(rest: str) -> str:
     """Text up to the end of the line or sentence (a '.' followed by a space or the end; not a decimal point)."""
@@ -30,6 +33,8 @@ _HEDGE_LEAD = re.compile(r"^(?:I\s+(?:think|believe|guess)|probably|likely)\s+(?
 def answer_at_start(rest: str) -> str | None:
     """The answer that opens `rest` (the text after a marker such as 'The answer is')."""
     rest = rest.lstrip(" \t:*_}")  # '**Answer:** 7', '\\textbf{Answer:} 7'
+    if "</" in rest[:MAX_MARKER_ANSWER_CHARS * 4]:  # '#### 4</think>': the end of the thinking ends the answer
+        rest = END_OF_THINKING.split(rest, maxsplit=1)[0]
     if rest.startswith("\n"):  # 'Answer:' on a line of its own: the answer is the next line when that is short
         rest = rest.lstrip()
         if not rest[:1] in ("$", "\\") and len(rest.split("\n", 1)[0]) > ANSWER_LINE_CHARS:
@@ -296,7 +301,7 @@ def extract_answer_before(s: str) -> str | None:
 def extract_answer_heading(s: str) -> str | None:
     """PRM800K-style '# Answer' heading: the answer is the next non-empty line."""
     last = None
-    for last in re.finditer(r"^#{1,6}[ \t]*(?:final[ \t]+)?answer[ \t]*:?[ \t]*$", s, re.IGNORECASE | re.MULTILINE):
+    for last in re.finditer(r"^[ \t]*#{1,6}[ \t]*(?:final[ \t]+)?answer[ \t]*:?[ \t]*$", s, re.IGNORECASE | re.MULTILINE):
         pass
     if last is None:
         return None

@@ -55,6 +55,12 @@ _POINT_NAMES = re.compile(r"[A-Z]{2,3}")  # AB, PD, ABC: a segment, an angle or 
 _RELATION = re.compile(r"=|<|>|\\perp|\\parallel|⊥|∥|\\cong|\\sim")
 
 
+def _set_apart(text: str, word) -> bool:
+    """No other word stands next to this one ('u + at', not 'x = 5 at t = 2' or 'is the')."""
+    before, after = text[:word.start()].rstrip()[-1:], text[word.end():].lstrip()[:1]
+    return not (before.isalpha() or after.isalpha())
+
+
 def extract_whole(s: str) -> str | None:
     """A short one-line response that is only the answer is the answer itself: math ('\\frac{3}{5}', 'x = 548',
     a bare matrix, '7, -2, \\text{ and } -5') or a number with its unit ('10 square units'). Words inside \\text{}
@@ -74,6 +80,9 @@ def extract_whole(s: str) -> str | None:
         return text  # '2*V*(h)/(dE) - (d)/(2)', 'W == (rho) * g*h*(DeltaV)': names set between operators, not prose
     if len(text) <= 60 and not re.search(r"\s|</?[A-Za-z]", text) and re.search(r"[-+*/^=()]|\\(?!text)[a-zA-Z]+\{", text):
         return text  # 'mx+b', '(ab)c': letters run together with operators and no space are a product, not prose
+    if relation and len(text) <= 60 and not re.search(r"<\||</?[A-Za-z]", text) and all(
+            len(m.group(0)) <= 3 and _set_apart(core, m) for m in WORD.finditer(core) if m.group(0) not in MATH_WORDS):
+        return text  # 'F = ma', 'v = u + at', 'E = mc²': one-letter names run together in an equation, not prose
     if len(text) > 200:
         return None
     if _NUMBER_UNIT.fullmatch(text) or COMPOUND_UNIT.fullmatch(text):

@@ -196,10 +196,15 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = _sub(r"(?<=\d)\\+\s*$", "", s)  # '185\\': a stray trailing backslash
         s = _sub(r"(?<!\\)\\(?=\d)", "", s)  # '\\15': a backslash before a digit is no command ('\\$15' lost its $)
         s = _sub(r"\\[lr]?vert(?![a-zA-Z])", "|", s)
+    if "10" in s and ("x" in s or "X" in s):  # '4.2x10^1', '1 x 10**4': the letter x typed for the times sign
+        s = _sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s*[xX]\s*10\s*(?=\^|\*\*)", r"\1\\times 10", s)
     if not s.isascii():
         s = _sub(r"^\s*[△▲]\s*(?=\d)", "-", s)  # △10.5%: the minus sign of Japanese accounts
         s = s.replace("⌊", "\\lfloor ").replace("⌋", "\\rfloor ").replace("⌈", "\\lceil ").replace("⌉", "\\rceil ")
         s = _SUPERSCRIPTS.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPT_DIGITS) + "}", s)  # 'x⁴', '10⁻³'
+        s = s.replace("根号", "√")  # '根号2': 'square root' in Chinese
+        s = _SUBSCRIPTS.sub(lambda m: "_{" + m.group(0).translate(_SUBSCRIPT_DIGITS) + "}", s)  # 'v₀', 'x₁₂'
+        s = s.replace("\u20d7", "")  # 'F⃗': a combining arrow marks a vector; the letter is the name
         s = _unicode_math(s)
     qualifier = _FOR_ALL.search(s)
     if qualifier and "=" in s[:qualifier.start()]:  # 'f(x) = x \\text{ for all } x': the equation is the answer
@@ -212,11 +217,16 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = _sub(r"\{([^{}]*)\\(choose|over)(?![a-zA-Z])([^{}]*)\}", lambda m: (
             "\\binom{%s}{%s}" if m.group(2) == "choose" else "\\frac{%s}{%s}") % (m.group(1), m.group(3)), s)
         s = _sub(r"\^\s*\{?\s*\\prime\s*\}?", "'", s)  # f^{\prime}(x) is f'(x)
+        s = _sub(r"\\(?:mathrm|operatorname|text)\s*\{\s*[Cc]hoose\s*\}\s*\(\s*([^(),]+?)\s*,\s*([^(),]+?)\s*\)",
+                 r"\\binom{\1}{\2}", s)  # \mathrm{Choose}(35, 7), as a CAS prints the binomial
+        s = _sub(r"\\\\\s*\[\s*-?\d*\.?\d+\s*(?:pt|em|ex|mm|cm)\s*\]", r"\\\\", s)  # '\\[8pt]': a row break's spacing
         s = _ONE_ROW_ENVIRONMENT.sub(lambda m: m.group(2).replace("&", " "), s)  # \begin{aligned} x &= 2 \end{aligned}
     if not s.isascii():
         s = _sub(r"(?<=\d)\s*(?:个|只|人|元|米|天|岁|次|种|条|本|张|件|辆|块|名|位|棵|头)(?![\u4e00-\u9fff])", "", s)  # 5个
     if "\\" in s:
         s = _sub(r"\\(?:boldsymbol|bm|pmb)(?![a-zA-Z])|\\mathbf(?=\s*\{[^{}]*\\)", " ", s)  # bold \frac: the value
+    if "oo" in s:  # sympy prints infinity as oo: '(-oo, 2)'
+        s = _sub(r"(?<![A-Za-z\\])oo(?![A-Za-z])", r"\\infty ", s)
     lower = s.lower()
     if "all real" in lower:
         s = _sub(r"^\s*(?:\\text\s*\{\s*)?all real numbers\s*\}?\s*$", r"(-\\infty, \\infty)", s, flags=re.I)
@@ -265,7 +275,7 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
         s = _sub(r"\\rangle(?![a-zA-Z])", ")", s)
     if "\\mathbb" in s or "ℝ" in s:
         s = _sub(r"\\mathbb\s*\{?R\}?|ℝ", r"(-\\infty, \\infty)", s)
-    if s.rstrip()[-1:] in (".", ",", ";", ":"):
+    if s.rstrip()[-1:] in (".", ",", ";", ":") and not re.search(r"\d\.\d+\s*\.{3}\s*$", s):  # not '0.333...'
         s = _sub(r"(?:\s|\\[,;: ])*(?<!\\)[.,;:]+\s*$", "", s)  # trailing punctuation: 'is $\frac{1}{3}.$'
 
     if _TRIG.search(s):  # degrees inside a function are an angle: \sin(90^\circ - x) = \cos x
@@ -316,6 +326,8 @@ def _normalize(s: str, percent: str = "strip", labels: bool = True) -> str:
     if unit and unit.split()[0] not in FUNCS and unit.split()[0] not in CONSTANTS and unit.split()[0] not in _MATH_TAIL \
             and unit.split()[0] not in GREEK:
         s = m.group(1)  # a unit word, not "2 x" or "3 pi"
+    elif not m:
+        s = _FOREIGN_UNIT.sub("", s.strip())  # '95 минут', '40厘米', '3 个': a word in a script math is not written in
     return s.strip().rstrip(".,;").strip()
 
 
@@ -393,13 +405,17 @@ def top_level_split(text: str, sep: str = ",") -> list[str]:
     return parts + [text[start:]]
 
 
+# A unit or counted noun after a number, in a script that math is not written in (Cyrillic, kana, CJK, Hangul):
+# '95 минут', '27 000 долларов', '40厘米', '5 个苹果'. Greek is left alone: '2π' is a number times pi.
+_FOREIGN_UNIT = re.compile(r"(?<=[\d}.)])\s*[\u0400-\u04ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3]+"
+                           r"(?:\s+[\u0400-\u04ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7a3]+)*\.?$")
 _GLUED_UNITS = r"(?:cm|mm|km|kg|mg|ml|mL|ft|yd|hr|lb|oz)(?![a-zA-Z])"
 _VULGAR_FRACTIONS = {"½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5),
                      "⅗": (3, 5), "⅘": (4, 5), "⅙": (1, 6), "⅚": (5, 6), "⅛": (1, 8), "⅜": (3, 8), "⅝": (5, 8),
                      "⅞": (7, 8)}
 _VULGAR = re.compile("[" + "".join(_VULGAR_FRACTIONS) + "]")
-_UNICODE_SYMBOLS = {"π": "\\pi ", "∞": "\\infty ", "×": "\\times ", "÷": "\\div ", "·": "\\cdot ", "∶": ":",
-                    "–": "-", "±": "\\pm "}  # the ratio sign; an en dash typed for a minus
+_UNICODE_SYMBOLS = {"π": "\\pi ", "∞": "\\infty ", "∪": "\\cup ", "∩": "\\cap ", "×": "\\times ", "÷": "\\div ",
+                    "·": "\\cdot ", "∶": ":", "–": "-", "±": "\\pm "}  # the ratio sign; an en dash typed for a minus
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta", "θ": "theta",
           "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi", "ρ": "rho", "σ": "sigma",
           "τ": "tau", "υ": "upsilon", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta",
@@ -407,9 +423,11 @@ _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsi
 _UNICODE_SYMBOLS.update({letter: "\\%s " % name for letter, name in _GREEK.items()})  # 'ω*t + φ' is \\omega t + \\phi
 # '√3', '√12.5', '√x', '√(x+1)', '√{x+1}': the radicand is a number, one letter, or a bracketed group without nesting
 _UNICODE_ROOT = re.compile(r"[√∛∜]\s*(?:(\d+(?:\.\d+)?|[a-zA-Z])|\(([^()]*)\)|\{([^{}]*)\})")
-_UNICODE_MATH = re.compile("[√∛∜π∞×÷·∶–—―±" + "".join(_VULGAR_FRACTIONS) + "".join(_GREEK) + "]")
+_UNICODE_MATH = re.compile("[√∛∜π∞∪∩×÷·∶–—―±" + "".join(_VULGAR_FRACTIONS) + "".join(_GREEK) + "]")
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUPERSCRIPTS = re.compile("[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_SUBSCRIPTS = re.compile("[₀₁₂₃₄₅₆₇₈₉]+")
 
 
 def _unicode_math(s: str) -> str:

@@ -12,7 +12,8 @@ from functools import lru_cache
 from rlvr_verify.qualifiers import canonical_unit
 
 # 'N', '5000 mA', '9.8 kg m / s^2', '2 kg m^-2', '0.002 megametre/hour': a number, then letters
-_QUANTITY = re.compile(r"\s*(?P<value>-?(?:\d+(?:\.\d+)?|\.\d+|\\[dt]?frac\{\d+\}\{\d+\})(?:\s*/\s*\d+)?"
+_QUANTITY = re.compile(r"\s*(?P<value>-?(?:\d+(?:\.\d+)?(?:[eE][-+]?\d{1,3}(?![A-Za-z]))?|\.\d+|\\[dt]?frac\{\d+\}\{\d+\})"
+                       r"(?:\s*/\s*\d+)?"
                        r"(?:\s*(?:\\times|\*|×)\s*10\s*\^\s*\{?\s*-?\d+\s*\}?)?)"
                        r"\s*(?P<unit>[A-Za-zµμΩ][A-Za-zµμΩ0-9_/*^()\s.-]{0,60}?)\s*\.?\s*")
 _WRAPPER = re.compile(r"\\(?:text|textnormal|textrm|mathrm|mbox|rm|operatorname)\s*\{([^{}]*)\}")
@@ -62,6 +63,7 @@ def _unit(text: str):
     """pint's unit for a unit expression, or None: unknown, refused, or no dimension (rad, %)."""
     if any(token in _REFUSED for token in re.findall(r"[A-Za-zµμΩ]+", text)) or re.search(r"\d\s*\d|\d\.", text):
         return None  # (a unit's power is one digit: km^99999999 against m^99999999 would be a factor of 10^(3*10^8))
+    text = text.replace("μ", "µ")  # the Greek mu for the micro sign (pint knows the micro sign)
     text = re.sub(r"[A-Za-z]+", lambda m: canonical_unit(m.group(0)) or m.group(0), text)  # 'kmph' is km/h (to
     if not all(_plain_unit(token) for token in re.findall(r"[A-Za-zµμΩ]+", text)):        # pint, kilo-mph)
         return None
@@ -76,7 +78,8 @@ def _unit(text: str):
 
 # A prefix goes on these symbols only: 'mA', 'kN', 'MPa', 'µm'; pint would read 'pct' as a pico-carat
 _PREFIXED_SYMBOLS = {"m", "g", "s", "A", "N", "J", "W", "V", "Pa", "Hz", "C", "L", "l", "Ω", "ohm", "mol", "eV", "T",
-                     "F", "H", "Wb", "Wh", "Ah", "t", "cal"}
+                     "F", "H", "Wb", "Wh", "Ah", "t", "cal",
+                     "M"}  # 'mM', 'µM', 'nM': molar with a prefix ('M' alone is refused: '5M' is five million)
 _PREFIX_SYMBOLS = {"p", "n", "µ", "μ", "u", "m", "c", "d", "k", "M", "G", "T"}
 
 
@@ -84,8 +87,9 @@ _PREFIX_SYMBOLS = {"p", "n", "µ", "μ", "u", "m", "c", "d", "k", "M", "G", "T"}
 def _plain_unit(token: str) -> bool:
     """A unit as people write it: a unit's name or symbol (plural allowed), an SI prefix symbol on a symbol ('mA'),
     or a prefix name on a unit name ('megametre')."""
-    if token in ("per",):
+    if token in ("per", "mmHg"):  # (pint reads 'mmHg' as a milli-'meter_Hg'; people mean the millimetre of mercury)
         return True
+    token = token.replace("μ", "µ")  # the Greek letter mu typed for the micro sign: 'μF' is a microfarad
     try:
         readings = _registry().parse_unit_name(token)
     except Exception:

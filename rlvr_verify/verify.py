@@ -206,6 +206,8 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
     stored = _stored_repr(found.text) if found.text.startswith(("[", "b")) else None
     if stored:  # the same repr in a response: read as in a gold
         found = Extraction(stored, found.rule)
+    if found.text.strip() == gold.strip():  # the answer found is the gold as written: equal, whatever its parts
+        return Verdict(True, 1.0, found.text, "equal")  # parse as ('\\boxed{2Na + Cl2 = 2NaCl}' for that gold)
     if mode == "random_calculation":
         return _random_calculation(found.text, gold)
     if mode != "exact":
