@@ -125,3 +125,39 @@ def value_of(text: str) -> str | None:
     """The value of a number with a unit pint knows ('9.8 N' -> '9.8'); None for anything else."""
     split = split_quantity(text)
     return split[0] if split and _unit(split[1]) is not None else None
+
+
+# A temperature: a value and its scale, the scale marked by a degree sign or named ('25 °C', '100^{\\circ}\\text{F}',
+# '300 kelvin'); 'K' alone counts only beside a marked scale on the other side ('K' is also thousands: '500 K').
+_SCALE_MARKED = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(?:(?:°|\^\s*\{?\s*\\circ\s*\}?)\s*(?:\\(?:text|mathrm)\s*\{\s*)?([CFK])\s*\}?"
+                           r"|\\?(?:text\s*\{\s*)?(celsius|fahrenheit|kelvin)s?\s*\}?)\s*\.?\s*", re.IGNORECASE)
+_KELVIN_BARE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(?:\\(?:text|mathrm)\s*\{\s*)?K\s*\}?\s*\.?\s*")
+_ZERO_CELSIUS = Fraction("273.15")
+
+
+def _kelvin(value: str, scale: str) -> Fraction:
+    v = Fraction(value)
+    scale = scale[0].upper()
+    return v + _ZERO_CELSIUS if scale == "C" else (v - 32) * Fraction(5, 9) + _ZERO_CELSIUS if scale == "F" else v
+
+
+def temperatures(pred: str, gold: str) -> tuple[Fraction, Fraction] | None:
+    """Both answers as temperatures in kelvin ('273.15 K' and '0 °C', '212 °F' and '100 °C'): the scales differ by an
+    offset, which a unit factor cannot express (pint's offset units are refused in conversion). None unless both
+    are temperatures and at least one scale is marked."""
+    if len(pred) > 80 or len(gold) > 80:
+        return None
+    p, g = _SCALE_MARKED.fullmatch(pred), _SCALE_MARKED.fullmatch(gold)
+    if not p and not g:
+        return None
+    p_scale = (p.group(2) or p.group(3)) if p else None
+    g_scale = (g.group(2) or g.group(3)) if g else None
+    if p is None:
+        p = _KELVIN_BARE.fullmatch(pred)
+        p_scale = "K"
+    if g is None:
+        g = _KELVIN_BARE.fullmatch(gold)
+        g_scale = "K"
+    if p is None or g is None:
+        return None
+    return _kelvin(p.group(1), p_scale), _kelvin(g.group(1), g_scale)

@@ -14,7 +14,7 @@ from rlvr_verify.math_spans import extract_last_spans
 from rlvr_verify import choices
 from rlvr_verify.normalize import ITEM_LABEL, JOIN, normalize, pm_expand, top_level_split, unspaced
 from rlvr_verify.parse import MAX_ANSWER_CHARS, Bracketed, Equation, ParseError, TooLarge, parse_math
-from rlvr_verify.quantities import conversion, value_of
+from rlvr_verify.quantities import conversion, temperatures, value_of
 from rlvr_verify.qualifiers import qualifiers_disagree
 from rlvr_verify.relations import align_equations, equation_sides, parse_answer, parse_normalized
 from rlvr_verify.solution_sets import same_relation_items, same_set, solution_set
@@ -476,6 +476,11 @@ _UNIT_HINT = re.compile(r"\d[\s$~\\,;{}]*(?:\\(?:text|mathrm|textnormal|textrm|m
 
 
 def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: str) -> Verdict:
+    kelvins = temperatures(pred, gold) if ("°" in pred + gold or "circ" in pred + gold or "elsius" in pred + gold
+                                           or "ahrenheit" in pred + gold or "elvin" in pred + gold) else None
+    if kelvins is not None:  # '273.15 K' and '0 °C': one temperature on two scales (an offset, not a factor)
+        ok = kelvins[0] == kelvins[1]
+        return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
     quantity = conversion(pred, gold) if _UNIT_HINT.search(pred) and _UNIT_HINT.search(gold) else None
     if quantity is not None:  # '9.8 kg m / s^2' and '9.8 N', '5000 mA' and '5 A': the values in one unit
         if quantity.factor is None:

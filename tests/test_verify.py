@@ -1610,11 +1610,15 @@ def test_what_follows_a_stated_answer(response, gold, expected):
     # units with a prefix on molar, the Greek mu for micro, mmHg, a value in e-notation
     ("2.5 μF", "2.5 microfarads", True), ("2.5 μF", "2.5 millifarads", False), ("1 mM", "0.001 mol/L", True),
     ("1 μM", "1e-6 mol/L", True), ("1 nM", "1e-6 mol/L", False), ("1 mmHg", "0.133322 kPa", True),
+    # one temperature on two scales: an offset, not a factor; 'K' alone is kelvin only beside a marked scale
+    ("273.15 K", "0 °C", True), ("298 K", "25 °C", False), ("212 °F", "100 °C", True), ("25 °C", "25 °F", False),
+    ("100^{\\circ}\\text{C}", "373.15 K", True), ("500 K", "500000", False),
 ])
 def test_values_from_science_graders_and_other_scripts(response, gold, expected):
     """From the fourteenth round: a unit word in Cyrillic or CJK after the number ('95 минут' is 95; '2π' keeps its
     pi), 'x' as the times sign of standard form, subscript digits and the vector arrow, 根号 for a square root,
-    oo for infinity, Choose(n, k), a row break's '[8pt]', '0.333...' as a repeating decimal, molar with a prefix."""
+    oo for infinity, Choose(n, k), a row break's '[8pt]', '0.333...' as a repeating decimal, molar with a prefix,
+    kelvin against Celsius or Fahrenheit."""
     assert verify(response, gold).correct is expected, verify(response, gold)
 
 
