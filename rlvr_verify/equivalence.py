@@ -271,7 +271,7 @@ _SOLVED_ALIKE_POWER = 12  # and so do powers
 
 def solved_alike(a, b) -> bool:
     """Two equations (as lhs - rhs) that say the same of a variable one of them is solved for: 'a = F/m' and 'F = ma'
-    (a - F/m and F - m*a differ by the factor -m, free of a), 'I = P/V' and 'P = IV'. The factor must be a number times
+    (a - F/m and F - m*a differ by the factor -m, free of a), 'v = p/m' and 'p = mv'. The factor must be a number times
     powers of the variables that the solved form divides by (so cannot be zero there): 'x = 1' and 'x^2 = x' differ by
     the factor x, which is not free of x, and 'y = x' and 'y^2 = xy' by the factor y, which 'y = x' never divides by:
     both pairs stay different (x = 0, y = 0 solve one of each pair only)."""
