@@ -132,6 +132,7 @@ def value_of(text: str) -> str | None:
 _SCALE_MARKED = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(?:(?:°|\^\s*\{?\s*\\circ\s*\}?)\s*(?:\\(?:text|mathrm)\s*\{\s*)?([CFK])\s*\}?"
                            r"|\\?(?:text\s*\{\s*)?(celsius|fahrenheit|kelvin)s?\s*\}?)\s*\.?\s*", re.IGNORECASE)
 _KELVIN_BARE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*(?:\\(?:text|mathrm)\s*\{\s*)?K\s*\}?\s*\.?\s*")
+_SCALE_HINT = re.compile(r"°|circ|celsius|fahrenheit|kelvin", re.IGNORECASE)  # else no scale is marked: done at once
 _ZERO_CELSIUS = Fraction("273.15")
 
 
@@ -145,7 +146,7 @@ def temperatures(pred: str, gold: str) -> tuple[Fraction, Fraction] | None:
     """Both answers as temperatures in kelvin ('273.15 K' and '0 °C', '212 °F' and '100 °C'): the scales differ by an
     offset, which a unit factor cannot express (pint's offset units are refused in conversion). None unless both
     are temperatures and at least one scale is marked."""
-    if len(pred) > 80 or len(gold) > 80:
+    if len(pred) > 80 or len(gold) > 80 or not _SCALE_HINT.search(pred + gold):
         return None
     p, g = _SCALE_MARKED.fullmatch(pred), _SCALE_MARKED.fullmatch(gold)
     if not p and not g:

@@ -206,7 +206,7 @@ def verify(response: str, gold: str, extract: str = "any", rel_tol: float = 1e-9
     stored = _stored_repr(found.text) if found.text.startswith(("[", "b")) else None
     if stored:  # the same repr in a response: read as in a gold
         found = Extraction(stored, found.rule)
-    if found.text.strip() == gold.strip():  # the answer found is the gold as written: equal, whatever its parts
+    if _written_as_gold(found.text, gold):  # the answer found is the gold as written: equal, whatever its parts
         return Verdict(True, 1.0, found.text, "equal")  # parse as ('\\boxed{2Na + Cl2 = 2NaCl}' for that gold)
     if mode == "random_calculation":
         return _random_calculation(found.text, gold)
@@ -476,8 +476,7 @@ _UNIT_HINT = re.compile(r"\d[\s$~\\,;{}]*(?:\\(?:text|mathrm|textnormal|textrm|m
 
 
 def _compare_values(pred: str, gold: str, rel_tol: float, percent: str, shown: str) -> Verdict:
-    kelvins = temperatures(pred, gold) if ("°" in pred + gold or "circ" in pred + gold or "elsius" in pred + gold
-                                           or "ahrenheit" in pred + gold or "elvin" in pred + gold) else None
+    kelvins = temperatures(pred, gold)
     if kelvins is not None:  # '273.15 K' and '0 °C': one temperature on two scales (an offset, not a factor)
         ok = kelvins[0] == kelvins[1]
         return Verdict(ok, float(ok), shown, "equal" if ok else "not_equal")
